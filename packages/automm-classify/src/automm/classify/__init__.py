@@ -1,0 +1,25 @@
+"""automm.classify: binary, multiclass, multilabel, regression and multi-output regression."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+try:
+    __version__ = version("automm-classify")
+except PackageNotFoundError:
+    __version__ = "0.0.0"
+
+__all__ = ["MultiModalPredictor", "plot_confusion_matrix", "plot_residuals", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MultiModalPredictor":
+        from automm.core.predictor import MultiModalPredictor
+
+        return MultiModalPredictor
+    if name in ("plot_confusion_matrix", "plot_residuals"):
+        from . import plots
+
+        return getattr(plots, name)
+    raise AttributeError(f"module 'automm.classify' has no attribute {name!r}")

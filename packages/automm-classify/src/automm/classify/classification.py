@@ -1,0 +1,96 @@
+"""Binary and multiclass classification of one label column."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import softmax
+
+from automm.core.errors import InputError
+from automm.core.tasks import Task
+
+from . import metrics
+from .losses import classification_loss
+
+
+class ClassificationTask(Task):
+    """Classes are the sorted distinct label values; the model outputs one logit per class."""
+
+    def __init__(self, problem_type: str, column: str, classes: list[Any]):
+        self.problem_type, self.column, self.classes = problem_type, column, classes
+
+    @classmethod
+    def fit(cls, labels: pd.DataFrame, problem_type: str) -> ClassificationTask:
+        if labels.shape[1] != 1:
+            raise InputError(f"{problem_type} takes one label column, got {list(labels.columns)}.")
+        column = labels.columns[0]
+        classes = sorted(labels[column].dropna().unique().tolist(), key=lambda v: (str(type(v)), v))
+        classes = [c.item() if isinstance(c, np.generic) else c for c in classes]
+        if len(classes) < 2:
+            raise InputError(f"Label column {column!r} has only the class {classes}; at least two are needed.")
+        if problem_type == "binary" and len(classes) != 2:
+            raise InputError(f"problem_type='binary' but label column {column!r} has {len(classes)} classes; "
+                             "use problem_type='multiclass'.")
+        return cls(problem_type, column, classes)
+
+    @classmethod
+    def from_json(cls, state: Mapping[str, Any]) -> ClassificationTask:
+        return cls(state["problem_type"], state["column"], list(state["classes"]))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"problem_type": self.problem_type, "column": self.column, "classes": self.classes}
+
+    @property
+    def output_size(self) -> int:
+        return len(self.classes)
+
+    def encode(self, labels: pd.DataFrame) -> np.ndarray:
+        index = {_key(c): i for i, c in enumerate(self.classes)}
+        values = labels[self.column].tolist()
+        codes = np.array([index.get(_key(v), -1) for v in values], dtype=np.int64)
+        if (codes < 0).any():
+            unseen = sorted({str(v) for v, c in zip(values, codes) if c < 0})[:5]
+            row = int(np.argmax(codes < 0))
+            raise InputError(f"Label column {self.column!r} has value(s) {unseen} (first at row {row}) that were "
+                             f"not classes in training ({self.classes[:10]}). Remove those rows or refit.")
+        return codes
+
+    def loss(self, optim: Any):
+        return classification_loss(optim.loss, optim.label_smoothing, optim.focal_gamma)
+
+    def predict(self, logits: np.ndarray, index: pd.Index) -> pd.Series:
+        classes = np.asarray(self.classes, dtype=object)
+        return pd.Series(classes[logits.argmax(axis=1)] if len(logits) else [], index=index, name=self.column)
+
+    def predict_proba(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
+        proba = softmax(logits, axis=1) if len(logits) else np.zeros((0, len(self.classes)))
+        return pd.DataFrame(proba, index=index, columns=self.classes)
+
+    def score(self, logits: np.ndarray, targets: np.ndarray, names: list[str] | None = None) -> dict[str, float]:
+        names = names or self.default_metrics()
+        proba = softmax(logits, axis=1)
+        return metrics.compute(metrics.CLASSIFICATION, names, targets, proba.argmax(axis=1), proba)
+
+    def default_metrics(self) -> list[str]:
+        if self.problem_type == "binary":
+            return ["roc_auc", "accuracy", "balanced_accuracy", "f1", "log_loss"]
+        return ["accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "log_loss"]
+
+    @property
+    def validation_metric(self) -> tuple[str, bool]:
+        return ("roc_auc", True) if self.problem_type == "binary" else ("accuracy", True)
+
+    def stratify_key(self, labels: pd.DataFrame) -> np.ndarray:
+        return self.encode(labels)
+
+
+def _key(value: Any) -> Any:
+    """Compare labels by value: 1, 1.0 and np.int64(1) are one class; strings stay strings."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)) and float(value).is_integer():
+        return int(value)
+    return value

@@ -1,0 +1,81 @@
+"""Multilabel classification: several binary label columns, one sigmoid output each."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from automm.core.errors import InputError
+from automm.core.tasks import Task
+
+from . import metrics
+from .classification import _key
+from .losses import MultilabelLoss
+
+
+class MultilabelTask(Task):
+    """Each label column has a negative and a positive value (the larger/later of its two values)."""
+
+    problem_type = "multilabel"
+
+    def __init__(self, columns: list[str], values: list[list[Any]]):
+        self.columns, self.values = columns, values
+
+    @classmethod
+    def fit(cls, labels: pd.DataFrame, problem_type: str) -> MultilabelTask:
+        values = []
+        for column in labels.columns:
+            distinct = sorted(labels[column].dropna().unique().tolist(), key=lambda v: (str(type(v)), v))
+            distinct = [v.item() if isinstance(v, np.generic) else v for v in distinct]
+            if len(distinct) != 2:
+                raise InputError(f"Multilabel column {column!r} must have exactly two values (e.g. 0/1), "
+                                 f"got {distinct[:5]}.")
+            values.append(distinct)
+        return cls([str(c) for c in labels.columns], values)
+
+    @classmethod
+    def from_json(cls, state: Mapping[str, Any]) -> MultilabelTask:
+        return cls(list(state["columns"]), [list(v) for v in state["values"]])
+
+    def to_json(self) -> dict[str, Any]:
+        return {"columns": self.columns, "values": self.values}
+
+    @property
+    def output_size(self) -> int:
+        return len(self.columns)
+
+    def encode(self, labels: pd.DataFrame) -> np.ndarray:
+        out = np.zeros((len(labels), len(self.columns)), dtype=np.float32)
+        for i, (column, (negative, positive)) in enumerate(zip(self.columns, self.values)):
+            keys = [_key(v) for v in labels[column].tolist()]
+            bad = [k for k in keys if k not in (_key(negative), _key(positive))]
+            if bad:
+                raise InputError(f"Multilabel column {column!r} has value {bad[0]!r}; expected {negative!r} or "
+                                 f"{positive!r}.")
+            out[:, i] = [k == _key(positive) for k in keys]
+        return out
+
+    def loss(self, optim: Any):
+        return MultilabelLoss(optim.label_smoothing)
+
+    def predict(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
+        positive = expit(logits) >= 0.5
+        data = {c: np.where(positive[:, i], v[1], v[0]) for i, (c, v) in enumerate(zip(self.columns, self.values))}
+        return pd.DataFrame(data, index=index)
+
+    def predict_proba(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
+        """Probability of each column's positive value."""
+        return pd.DataFrame(expit(logits), index=index, columns=self.columns)
+
+    def score(self, logits: np.ndarray, targets: np.ndarray, names: list[str] | None = None) -> dict[str, float]:
+        names = names or ["roc_auc", "f1_macro", "accuracy", "subset_accuracy", "log_loss"]
+        proba = expit(logits)
+        return metrics.compute(metrics.MULTILABEL, names, targets.astype(int), (proba >= 0.5).astype(int), proba)
+
+    @property
+    def validation_metric(self) -> tuple[str, bool]:
+        return "log_loss", False

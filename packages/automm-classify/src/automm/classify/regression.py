@@ -1,0 +1,80 @@
+"""Regression of one or several numeric label columns (targets standardised while training)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automm.core.data.tabular import to_numeric
+from automm.core.errors import InputError
+from automm.core.tasks import Task
+
+from . import metrics
+from .losses import RegressionLoss
+
+
+class RegressionTask(Task):
+    """``regression`` (one column) and ``multi_output_regression`` (several)."""
+
+    def __init__(self, problem_type: str, columns: list[str], means: list[float], stds: list[float]):
+        self.problem_type, self.columns, self.means, self.stds = problem_type, columns, means, stds
+
+    @classmethod
+    def fit(cls, labels: pd.DataFrame, problem_type: str) -> RegressionTask:
+        means, stds = [], []
+        for column in labels.columns:
+            values = to_numeric(labels[column])
+            bad = np.isnan(values) & labels[column].notna().to_numpy()
+            if bad.any():
+                row = int(np.argmax(bad))
+                raise InputError(f"Regression label column {column!r} has a non-numeric or infinite value "
+                                 f"{labels[column].iloc[row]!r} at row {row}; fix or drop those rows.")
+            std = float(np.nanstd(values))
+            means.append(float(np.nanmean(values)))
+            stds.append(std if std > 1e-12 else 1.0)
+        return cls(problem_type, [str(c) for c in labels.columns], means, stds)
+
+    @classmethod
+    def from_json(cls, state: Mapping[str, Any]) -> RegressionTask:
+        return cls(state["problem_type"], list(state["columns"]), list(state["means"]), list(state["stds"]))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"problem_type": self.problem_type, "columns": self.columns, "means": self.means, "stds": self.stds}
+
+    @property
+    def output_size(self) -> int:
+        return len(self.columns)
+
+    def encode(self, labels: pd.DataFrame) -> np.ndarray:
+        values = np.stack([to_numeric(labels[c]) for c in self.columns], axis=1)
+        if np.isnan(values).any():
+            row, col = map(int, np.argwhere(np.isnan(values))[0])
+            raise InputError(f"Label column {self.columns[col]!r} is missing or not numeric at row {row}.")
+        return ((values - self.means) / self.stds).astype(np.float32)
+
+    def _decode(self, outputs: np.ndarray) -> np.ndarray:
+        return outputs * np.asarray(self.stds) + np.asarray(self.means)
+
+    def loss(self, optim: Any):
+        return RegressionLoss(optim.loss)
+
+    def predict(self, logits: np.ndarray, index: pd.Index) -> pd.Series | pd.DataFrame:
+        values = self._decode(logits.reshape(len(logits), len(self.columns)))
+        if self.problem_type == "regression":
+            return pd.Series(values[:, 0], index=index, name=self.columns[0])
+        return pd.DataFrame(values, index=index, columns=self.columns)
+
+    def predict_proba(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
+        raise InputError("predict_proba is for classification; this predictor does regression: use predict().")
+
+    def score(self, logits: np.ndarray, targets: np.ndarray, names: list[str] | None = None) -> dict[str, float]:
+        names = names or ["rmse", "mae", "r2"]
+        truth, pred = self._decode(targets.reshape(logits.shape)), self._decode(logits)
+        return metrics.compute(metrics.REGRESSION, names, truth, pred, pred)
+
+    @property
+    def validation_metric(self) -> tuple[str, bool]:
+        return "rmse", False

@@ -1,0 +1,94 @@
+"""Fit the data processors and build the network for a new predictor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .config import Config
+from .data.batch import Processors
+from .data.column_types import ColumnDecision, ColumnType
+from .data.images import IMAGENET_MEAN, IMAGENET_STD, ImageProcessor
+from .data.tabular import CategoricalProcessor, NumericalProcessor
+from .data.text import TextProcessor
+from .models.network import NetworkSpec, build_network
+from .state import PredictorState
+from .tasks import Task
+
+
+def columns_of(columns: dict[str, ColumnDecision], *types: ColumnType) -> list[str]:
+    return [c for c, d in columns.items() if d.type in types]
+
+
+def fit_processors(features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config,
+                   text_folder: Path | None) -> Processors:
+    """Processors for the modalities present; vocabularies and statistics come from ``features``."""
+    numerical = columns_of(columns, ColumnType.NUMERICAL)
+    categorical = columns_of(columns, ColumnType.CATEGORICAL)
+    text = columns_of(columns, ColumnType.TEXT)
+    images = columns_of(columns, ColumnType.IMAGE_PATH, ColumnType.IMAGE_BYTES, ColumnType.IMAGE_BASE64)
+    text_processor = None
+    if text:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(text_folder), local_files_only=True)
+        text_processor = TextProcessor(text, config.model.text.max_length, tokenizer)
+    image_processor = None
+    if images:
+        mean, std = _image_normalization(config.model.image.checkpoint)
+        image_processor = ImageProcessor(images, [columns[c].type.value for c in images], config.model.image.image_size,
+                                         mean, std, config.model.image.max_images_per_row)
+    return Processors(
+        numerical=NumericalProcessor.fit(features, numerical) if numerical else None,
+        categorical=CategoricalProcessor.fit(features, categorical) if categorical else None,
+        text=text_processor,
+        image=image_processor,
+        augment_images=config.model.image.augment,
+    )
+
+
+def _image_normalization(name: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    from .models.checkpoints import image_normalization
+
+    try:
+        return image_normalization(name)
+    except (RuntimeError, ValueError):
+        return IMAGENET_MEAN, IMAGENET_STD
+
+
+def network_spec(processors: Processors, config: Config, output_size: int) -> NetworkSpec:
+    model = config.model
+    tabular = None
+    if processors.numerical or processors.categorical:
+        tabular = {
+            "model": model.tabular.model,
+            "num_numerical": len(processors.numerical.columns) if processors.numerical else 0,
+            "cardinalities": processors.categorical.cardinalities if processors.categorical else [],
+            "hidden_size": model.tabular.hidden_size,
+            "num_layers": model.tabular.num_layers,
+            "dropout": model.tabular.dropout,
+        }
+    return NetworkSpec(
+        output_size=output_size,
+        text={"pooling": model.text.pooling} if processors.text else None,
+        image={"checkpoint": model.image.checkpoint, "pretrained": model.image.pretrained,
+               "weights_path": model.image.weights_path} if processors.image else None,
+        tabular=tabular,
+        fusion={"model": model.fusion.model, "hidden_size": model.fusion.hidden_size,
+                "dropout": model.fusion.dropout, "modality_dropout": model.fusion.modality_dropout},
+    )
+
+
+def build_state(features: pd.DataFrame, labels: pd.DataFrame, columns: dict[str, ColumnDecision], task: Task,
+                config: Config, problem_type: str) -> PredictorState:
+    """A new, untrained predictor state with pretrained backbones."""
+    text_folder = None
+    if columns_of(columns, ColumnType.TEXT):
+        from .models.checkpoints import resolve_text_checkpoint
+
+        text_folder = resolve_text_checkpoint(config.model.text.checkpoint)
+    processors = fit_processors(features, columns, config, text_folder)
+    spec = network_spec(processors, config, task.output_size)
+    net = build_network(spec, text_folder, pretrained=True)
+    return PredictorState(list(labels.columns), problem_type, config, columns, task, processors, spec, net, text_folder)

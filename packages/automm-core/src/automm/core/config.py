@@ -1,0 +1,200 @@
+"""Typed, frozen configuration objects and dotted-key overrides (``{"optim.lr": 1e-4}``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigError
+from .suggest import did_you_mean
+
+MINILM_L6 = "sentence-transformers/all-MiniLM-L6-v2"
+EFFICIENTNET_LITE0 = "tf_efficientnet_lite0"
+
+
+@dataclass(frozen=True)
+class TextConfig:
+    """Text backbone: any Hugging Face model name or local folder."""
+
+    checkpoint: str = MINILM_L6
+    pooling: str = "mean"  # "cls" or "mean"
+    max_length: int = 128
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    """Image backbone: a timm architecture name; weights found by the checkpoint resolver."""
+
+    checkpoint: str = EFFICIENTNET_LITE0
+    pretrained: bool = True
+    weights_path: str = ""  # optional local weights file for the architecture
+    image_size: int = 224
+    max_images_per_row: int = 2
+    augment: bool = True
+
+
+@dataclass(frozen=True)
+class TabularConfig:
+    """Encoder of the numeric and categorical columns."""
+
+    model: str = "mlp"  # "mlp" or "ft_transformer"
+    hidden_size: int = 128
+    num_layers: int = 2
+    dropout: float = 0.1
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """Late fusion of the per-modality features (skipped when there is one modality)."""
+
+    model: str = "mlp"  # "mlp" or "transformer"
+    hidden_size: int = 256
+    dropout: float = 0.1
+    modality_dropout: float = 0.0
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    text: TextConfig = field(default_factory=TextConfig)
+    image: ImageConfig = field(default_factory=ImageConfig)
+    tabular: TabularConfig = field(default_factory=TabularConfig)
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    """Optimisation; ``loss`` and ``label_smoothing`` are read by the task package."""
+
+    lr: float = 1e-4
+    head_lr_multiplier: float = 10.0
+    layerwise_lr_decay: float = 0.9
+    weight_decay: float = 1e-3
+    warmup_ratio: float = 0.1
+    max_epochs: int = 10
+    batch_size: int = 32
+    gradient_clip: float = 1.0
+    patience: int = 3
+    top_k: int = 3
+    val_checks_per_epoch: int = 1
+    precision: str = "auto"  # "auto", "32", "16-mixed", "bf16-mixed"
+    loss: str = "auto"
+    label_smoothing: float = 0.0
+    focal_gamma: float = 2.0
+    peft: str = "none"  # "none", "lora", "ia3", "bitfit"
+    lora_rank: int = 8
+    checkpoint_every_n_steps: int = 50
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    eval_batch_size: int = 128
+    num_workers: int = 0
+    accelerator: str = "auto"
+    realtime_max_rows: int = 64  # predict() on fewer rows skips the DataLoader machinery
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration of a predictor. Build with presets, tweak with dotted overrides."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    env: EnvConfig = field(default_factory=EnvConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Config:
+        return apply_overrides(cls(), flatten(data))
+
+    def override(self, overrides: Mapping[str, Any] | None) -> Config:
+        return apply_overrides(self, flatten(overrides or {}))
+
+
+def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"optim": {"lr": 1}}`` -> ``{"optim.lr": 1}``; already dotted keys pass through."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def valid_keys(config: Any = None, prefix: str = "") -> list[str]:
+    """Every dotted key a user may override."""
+    config = Config() if config is None else config
+    keys = []
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value):
+            keys += valid_keys(value, f"{prefix}{f.name}.")
+        else:
+            keys.append(prefix + f.name)
+    return keys
+
+
+def apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
+    """Return a copy of ``config`` with dotted-key ``overrides``; unknown keys suggest the closest."""
+    keys = valid_keys(config)
+    for key, value in overrides.items():
+        if key not in keys:
+            raise ConfigError(f"Unknown hyperparameter {key!r}.{did_you_mean(key, keys)} Valid keys: {keys}")
+        config = _replace_path(config, key.split("."), value, key)
+    return config
+
+
+def _replace_path(obj: Any, path: list[str], value: Any, key: str) -> Any:
+    name = path[0]
+    if len(path) > 1:
+        return dataclasses.replace(obj, **{name: _replace_path(getattr(obj, name), path[1:], value, key)})
+    hints = typing.get_type_hints(type(obj))
+    return dataclasses.replace(obj, **{name: _coerce(value, hints[name], key)})
+
+
+def _coerce(value: Any, annotation: Any, key: str) -> Any:
+    """Accept the value if it fits the field's type; parse strings (from the command line)."""
+    target = annotation if isinstance(annotation, type) else None
+    if isinstance(annotation, types.UnionType):
+        target = None
+    try:
+        if target is bool:
+            if isinstance(value, str):
+                lowered = value.strip().lower()
+                if lowered in ("true", "1", "yes"):
+                    return True
+                if lowered in ("false", "0", "no"):
+                    return False
+                raise ValueError(value)
+            if isinstance(value, (bool, int)) and value in (0, 1):
+                return bool(value)
+            raise ValueError(value)
+        if target is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError(value)
+            return int(value)
+        if target is float:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return float(value)
+        if target is str:
+            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                raise ValueError(value)
+            return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"Hyperparameter {key!r} must be of type {getattr(target, '__name__', annotation)}, got {value!r}."
+        ) from None
+    return value
+
+
+def config_to_json(config: Config) -> str:
+    return json.dumps(config.to_dict(), indent=2, sort_keys=True)

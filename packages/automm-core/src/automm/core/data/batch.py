@@ -1,0 +1,70 @@
+"""Typed batches and the collator that turns table rows into them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .images import ImageProcessor
+from .tabular import CategoricalProcessor, NumericalProcessor
+from .text import TextProcessor
+
+
+@dataclass
+class Batch:
+    """One batch of model inputs; a modality the predictor does not use stays None."""
+
+    numerical: torch.Tensor | None = None  # [B, n_numeric] float
+    categorical: torch.Tensor | None = None  # [B, n_categorical] long, 0 = unknown
+    text_ids: torch.Tensor | None = None  # [B, T] long
+    text_mask: torch.Tensor | None = None  # [B, T] long
+    text_present: torch.Tensor | None = None  # [B] bool: any text in the row
+    image_pixels: torch.Tensor | None = None  # [B, K, 3, H, W]
+    image_mask: torch.Tensor | None = None  # [B, K] bool
+    target: torch.Tensor | None = None
+
+    def to(self, device: torch.device | str) -> Batch:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return Batch(**{k: v.to(device, non_blocking=True) if v is not None else None for k, v in values.items()})
+
+    def __len__(self) -> int:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                return int(value.shape[0])
+        return 0
+
+
+@dataclass(frozen=True)
+class Processors:
+    """Every fitted per-model processor of a predictor."""
+
+    numerical: NumericalProcessor | None = None
+    categorical: CategoricalProcessor | None = None
+    text: TextProcessor | None = None
+    image: ImageProcessor | None = None
+    augment_images: bool = True
+
+    def collate(self, rows: pd.DataFrame, targets: np.ndarray | None = None, train: bool = False) -> Batch:
+        """Rows of the feature table (any index) -> a Batch."""
+        data: dict[str, Any] = {c: rows[c].tolist() for c in rows.columns}
+        batch = Batch()
+        if self.numerical and self.numerical.columns:
+            batch.numerical = torch.from_numpy(self.numerical.transform(data))
+        if self.categorical and self.categorical.columns:
+            batch.categorical = torch.from_numpy(self.categorical.transform(data))
+        if self.text is not None:
+            text = self.text.transform(data)
+            batch.text_ids = torch.from_numpy(text["input_ids"])
+            batch.text_mask = torch.from_numpy(text["attention_mask"])
+            batch.text_present = torch.from_numpy(text["present"])
+        if self.image is not None:
+            image = self.image.transform(data, train=train, augment=self.augment_images)
+            batch.image_pixels, batch.image_mask = image["pixels"], image["mask"]
+        if targets is not None:
+            batch.target = torch.from_numpy(np.ascontiguousarray(targets))
+        return batch

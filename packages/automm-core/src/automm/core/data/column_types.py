@@ -1,0 +1,162 @@
+"""Column-type (modality) detection with overrides and a readable report."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..suggest import did_you_mean
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
+IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b"RIFF", b"P5", b"P6")
+PATH_SEPARATOR = ";"  # several image paths in one cell: "a.jpg;b.jpg"
+SAMPLE_SIZE = 200
+
+
+class ColumnType(str, Enum):
+    NUMERICAL = "numerical"
+    CATEGORICAL = "categorical"
+    TEXT = "text"
+    IMAGE_PATH = "image_path"
+    IMAGE_BYTES = "image_bytes"
+    IMAGE_BASE64 = "image_base64"
+    NULL = "null"  # all missing or constant: ignored
+    IDENTIFIER = "identifier"  # a row id: ignored
+
+    @property
+    def is_image(self) -> bool:
+        return self in (ColumnType.IMAGE_PATH, ColumnType.IMAGE_BYTES, ColumnType.IMAGE_BASE64)
+
+    @property
+    def is_used(self) -> bool:
+        return self not in (ColumnType.NULL, ColumnType.IDENTIFIER)
+
+
+@dataclass(frozen=True)
+class ColumnDecision:
+    column: str
+    type: ColumnType
+    reason: str
+
+
+def detect_column_types(
+    data: pd.DataFrame, exclude: list[str], overrides: Mapping[str, str] | None = None
+) -> dict[str, ColumnDecision]:
+    """Decide the modality of every feature column; ``overrides`` (column -> type name) win."""
+    overrides = dict(overrides or {})
+    features = [c for c in data.columns if c not in exclude]
+    for column in overrides:
+        if column not in features:
+            raise InputError(
+                f"column_types names column {column!r}, which is not a feature column.{did_you_mean(column, features)}"
+            )
+    decisions = {}
+    for column in features:
+        if column in overrides:
+            decisions[column] = ColumnDecision(column, _parse_type(overrides[column], column), "set by column_types")
+        else:
+            decisions[column] = _detect(data[column], column)
+    return decisions
+
+
+def _parse_type(name: str, column: str) -> ColumnType:
+    try:
+        return ColumnType(name)
+    except ValueError:
+        names = [t.value for t in ColumnType]
+        raise InputError(
+            f"column_types[{column!r}] = {name!r} is not a column type.{did_you_mean(name, names)} Valid: {names}"
+        ) from None
+
+
+def _detect(series: pd.Series, column: str) -> ColumnDecision:
+    values = series.dropna()
+    if len(values) == 0:
+        return ColumnDecision(column, ColumnType.NULL, "all values are missing")
+    sample = values.sample(min(SAMPLE_SIZE, len(values)), random_state=0)
+    if isinstance(sample.iloc[0], (bytes, bytearray)):
+        if all(isinstance(v, (bytes, bytearray)) and bytes(v[:4]).startswith(IMAGE_MAGIC) for v in sample):
+            return ColumnDecision(column, ColumnType.IMAGE_BYTES, "raw bytes with image headers")
+        return ColumnDecision(column, ColumnType.NULL, "bytes that are not images: ignored")
+    if _nunique(values) <= 1:
+        return ColumnDecision(column, ColumnType.NULL, "one constant value")
+    if pd.api.types.is_bool_dtype(series):
+        return ColumnDecision(column, ColumnType.CATEGORICAL, "boolean")
+    if pd.api.types.is_numeric_dtype(series):
+        return _detect_numeric(values, column)
+    strings = sample.astype(str)
+    if _share(strings, _looks_like_image_paths) >= 0.8:
+        return ColumnDecision(column, ColumnType.IMAGE_PATH, "values are image file paths")
+    if _share(strings, _looks_like_base64_image) >= 0.8:
+        return ColumnDecision(column, ColumnType.IMAGE_BASE64, "values are base64-encoded images")
+    numeric = pd.to_numeric(values, errors="coerce")
+    if numeric.notna().mean() >= 0.9 and _nunique(numeric.dropna()) > 1:
+        return ColumnDecision(column, ColumnType.NUMERICAL, "text that parses as numbers")
+    return _detect_text_or_category(values.astype(str), column)
+
+
+def _nunique(values: pd.Series) -> int:
+    try:
+        return int(values.nunique())
+    except TypeError:  # unhashable cells such as lists
+        return int(values.astype(str).nunique())
+
+
+def _detect_numeric(values: pd.Series, column: str) -> ColumnDecision:
+    as_float = values.astype(float)
+    diffs = np.diff(as_float.to_numpy())
+    if len(values) >= 20 and (as_float % 1 == 0).all() and len(diffs) and (diffs == 1).all():
+        return ColumnDecision(column, ColumnType.IDENTIFIER, "consecutive integers, one per row (a row id)")
+    return ColumnDecision(column, ColumnType.NUMERICAL, "numeric values")
+
+
+def _detect_text_or_category(values: pd.Series, column: str) -> ColumnDecision:
+    words = values.str.split().str.len().mean()
+    unique_ratio = values.nunique() / len(values)
+    if words >= 3 or (unique_ratio > 0.5 and values.str.len().mean() > 20):
+        return ColumnDecision(column, ColumnType.TEXT, f"free text ({words:.1f} words on average)")
+    if len(values) >= 20 and unique_ratio == 1.0 and not values.str.contains(" ").any():
+        return ColumnDecision(column, ColumnType.IDENTIFIER, "a distinct short code on every row (an id)")
+    return ColumnDecision(column, ColumnType.CATEGORICAL, f"{values.nunique()} distinct short values")
+
+
+def _share(values: pd.Series, predicate) -> float:
+    return float(np.mean([predicate(v) for v in values]))
+
+
+def split_paths(cell: str) -> list[str]:
+    """Image paths in one cell, separated by ';'."""
+    return [p.strip() for p in str(cell).split(PATH_SEPARATOR) if p.strip()]
+
+
+def _looks_like_image_paths(cell: str) -> bool:
+    paths = split_paths(cell)
+    return bool(paths) and all(p.lower().endswith(IMAGE_EXTENSIONS) or os.path.isfile(p) for p in paths)
+
+
+def _looks_like_base64_image(cell: str) -> bool:
+    if len(cell) < 32:
+        return False
+    try:
+        head = base64.b64decode(cell[:64], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return head.startswith(IMAGE_MAGIC)
+
+
+def describe_column_types(decisions: Mapping[str, ColumnDecision]) -> str:
+    """A readable table of what was detected and why."""
+    width = max((len(str(c)) for c in decisions), default=6)
+    lines = [f"{'column':<{width}}  {'type':<13} reason"]
+    for d in decisions.values():
+        used = "" if d.type.is_used else " (not used)"
+        lines.append(f"{str(d.column):<{width}}  {d.type.value:<13} {d.reason}{used}")
+    return "\n".join(lines)

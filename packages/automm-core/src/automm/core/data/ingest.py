@@ -1,0 +1,51 @@
+"""Read the user's table (DataFrame, CSV or parquet path) and check its shape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from ..suggest import did_you_mean
+
+
+
+def read_table(data: pd.DataFrame | str | Path, role: str = "data") -> pd.DataFrame:
+    """Return a DataFrame with string column names; CSV, TSV, parquet and JSON-lines paths are read."""
+    if isinstance(data, (str, Path)):
+        data = _read_path(Path(data), role)
+    elif not isinstance(data, pd.DataFrame):
+        raise InputError(f"{role} must be a pandas DataFrame or a path to a CSV/parquet file, got {type(data).__name__}.")
+    duplicated = data.columns[data.columns.astype(str).duplicated()].astype(str).tolist()
+    if duplicated:
+        raise InputError(f"{role} has duplicate column names {duplicated}; rename them so each column is unique.")
+    if not all(isinstance(c, str) for c in data.columns):
+        data = data.rename(columns=str)
+    return data
+
+
+def _read_path(path: Path, role: str) -> pd.DataFrame:
+    if not path.exists():
+        raise InputError(f"{role}: file {str(path)!r} does not exist.")
+    if path.is_dir():
+        raise InputError(f"{role}: {str(path)!r} is a directory; pass a CSV or parquet file.")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        if suffix == ".jsonl":
+            return pd.read_json(path, lines=True)
+        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise InputError(f"{role}: could not read {str(path)!r} as a table ({err}).") from err
+
+
+def require_columns(data: pd.DataFrame, columns: list[str], role: str, why: str) -> None:
+    """Fail naming the first missing column and the closest existing one."""
+    for column in columns:
+        if column not in data.columns:
+            raise InputError(
+                f"{role} has no column {column!r} ({why}).{did_you_mean(column, data.columns)} "
+                f"Columns present: {list(data.columns)[:30]}"
+            )

@@ -1,0 +1,103 @@
+"""Fitted, JSON-describable preprocessing of numeric and categorical columns (numpy only)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+CLIP = 10.0  # standardised values beyond this many standard deviations are clipped
+MAX_CATEGORIES = 1000  # per column; rarer values share the unknown id 0
+
+
+def to_numeric(series: pd.Series) -> np.ndarray:
+    """Float64 values with NaN for anything missing, unparseable or infinite."""
+    values = np.array(pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan))
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+@dataclass(frozen=True)
+class NumericalProcessor:
+    """Median imputation, standardisation and clipping; one output feature per column."""
+
+    columns: list[str]
+    medians: list[float]
+    means: list[float]
+    stds: list[float]
+
+    @classmethod
+    def fit(cls, data: pd.DataFrame, columns: list[str]) -> NumericalProcessor:
+        medians, means, stds = [], [], []
+        for column in columns:
+            values = to_numeric(data[column])
+            finite = values[~np.isnan(values)]
+            median = float(np.median(finite)) if len(finite) else 0.0
+            filled = np.where(np.isnan(values), median, values)
+            std = float(filled.std())
+            medians.append(median)
+            means.append(float(filled.mean()))
+            stds.append(std if std > 1e-12 and np.isfinite(std) else 1.0)
+        return cls(list(columns), medians, means, stds)
+
+    def transform(self, data: Mapping[str, Any]) -> np.ndarray:
+        out = np.empty((_length(data, self.columns), len(self.columns)), dtype=np.float32)
+        for i, column in enumerate(self.columns):
+            values = to_numeric(pd.Series(data[column]))
+            values = np.where(np.isnan(values), self.medians[i], values)
+            out[:, i] = np.clip((values - self.means[i]) / self.stds[i], -CLIP, CLIP)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CategoricalProcessor:
+    """Per-column vocabularies; id 0 is the unknown bucket for missing, rare and unseen values."""
+
+    columns: list[str]
+    vocabularies: list[list[str]]
+
+    @classmethod
+    def fit(cls, data: pd.DataFrame, columns: list[str]) -> CategoricalProcessor:
+        vocabularies = []
+        for column in columns:
+            counts = _as_category_strings(data[column]).dropna().value_counts()
+            vocabularies.append(sorted(counts.index[:MAX_CATEGORIES].tolist()))
+        return cls(list(columns), vocabularies)
+
+    @property
+    def cardinalities(self) -> list[int]:
+        """Embedding table sizes, unknown bucket included."""
+        return [len(v) + 1 for v in self.vocabularies]
+
+    def transform(self, data: Mapping[str, Any]) -> np.ndarray:
+        out = np.zeros((_length(data, self.columns), len(self.columns)), dtype=np.int64)
+        for i, column in enumerate(self.columns):
+            lookup = {value: index + 1 for index, value in enumerate(self.vocabularies[i])}
+            strings = _as_category_strings(pd.Series(data[column]))
+            out[:, i] = strings.map(lookup).fillna(0).to_numpy(dtype=np.int64)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _as_category_strings(series: pd.Series) -> pd.Series:
+    """Categories compared as strings; 1 and 1.0 are the same category."""
+    def normalise(value: Any) -> Any:
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+            return None
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    return series.astype(object).map(normalise)
+
+
+def _length(data: Mapping[str, Any], columns: list[str]) -> int:
+    return len(data[columns[0]]) if columns else 0

@@ -1,0 +1,74 @@
+"""Late fusion of per-modality features, with learnable missing-modality embeddings and modality dropout."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..data.batch import Batch
+
+
+class MultiModalNet(nn.Module):
+    """Encoders -> (fusion when more than one modality) -> head.
+
+    A row that lacks a modality (no readable image, no text) uses that modality's learnable
+    "missing" embedding; during training whole modalities are dropped at ``modality_dropout``.
+    """
+
+    def __init__(self, encoders: dict[str, nn.Module], fusion: nn.Module | None, output_size: int,
+                 modality_dropout: float = 0.0, head_dropout: float = 0.1):
+        super().__init__()
+        self.encoders = nn.ModuleDict(encoders)
+        self.missing = nn.ParameterDict(
+            {name: nn.Parameter(torch.zeros(enc.out_features)) for name, enc in encoders.items()}
+        )
+        self.fusion = fusion
+        self.modality_dropout = modality_dropout
+        width = fusion.out_features if fusion is not None else next(iter(encoders.values())).out_features
+        self.head = nn.Sequential(nn.Dropout(head_dropout), nn.Linear(width, output_size))
+        self.embedding_size = width
+
+    def embed(self, batch: Batch) -> torch.Tensor:
+        """The fused representation of each row (what ``extract_embedding`` returns)."""
+        features = []
+        for name, encoder in self.encoders.items():
+            value, present = encoder(batch)
+            if self.training and self.modality_dropout > 0 and len(self.encoders) > 1:
+                present = present & (torch.rand_like(value[:, 0]) >= self.modality_dropout)
+            value = torch.where(present.unsqueeze(-1), value, self.missing[name].to(value.dtype))
+            features.append(value)
+        return self.fusion(features) if self.fusion is not None else features[0]
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        return self.head(self.embed(batch))
+
+
+class MLPFusion(nn.Module):
+    """Project each modality to ``hidden_size``, concatenate, one more MLP layer."""
+
+    def __init__(self, in_features: list[int], hidden_size: int, dropout: float):
+        super().__init__()
+        self.projections = nn.ModuleList(nn.Linear(f, hidden_size) for f in in_features)
+        self.mlp = nn.Sequential(nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden_size * len(in_features), hidden_size),
+                                 nn.GELU(), nn.LayerNorm(hidden_size))
+        self.out_features = hidden_size
+
+    def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
+        return self.mlp(torch.cat([p(f) for p, f in zip(self.projections, features)], dim=1))
+
+
+class TransformerFusion(nn.Module):
+    """One token per modality through two transformer layers, mean-pooled."""
+
+    def __init__(self, in_features: list[int], hidden_size: int, dropout: float, num_layers: int = 2):
+        super().__init__()
+        self.projections = nn.ModuleList(nn.Linear(f, hidden_size) for f in in_features)
+        layer = nn.TransformerEncoderLayer(hidden_size, 4, hidden_size * 2, dropout, batch_first=True,
+                                           norm_first=True)
+        self.transformer = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(hidden_size)
+        self.out_features = hidden_size
+
+    def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
+        tokens = torch.stack([p(f) for p, f in zip(self.projections, features)], dim=1)
+        return self.norm(self.transformer(tokens).mean(dim=1))

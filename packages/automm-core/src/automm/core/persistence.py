@@ -1,0 +1,197 @@
+"""Save and load a predictor: a directory of JSON + ``model.safetensors`` + tokenizer files; no pickle.
+
+Saves are atomic: the directory is written beside the target and renamed into place; if a crash
+leaves only the previous version's backup, ``load`` restores it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from safetensors.torch import load_file, save_file
+
+from .config import Config
+from .data.batch import Processors
+from .data.column_types import ColumnDecision, ColumnType
+from .data.images import ImageProcessor
+from .data.tabular import CategoricalProcessor, NumericalProcessor
+from .data.text import TextProcessor
+from .errors import PredictorLoadError
+from .models.network import NetworkSpec, build_network
+from .state import PredictorState
+from .tasks import task_class
+
+FORMAT_VERSION = 1
+PREDICTOR_FILE = "predictor.json"
+PROCESSORS_FILE = "processors.json"
+NETWORK_FILE = "network.json"
+WEIGHTS_FILE = "model.safetensors"
+TEXT_FOLDER = "text_backbone"
+VERSIONED_PACKAGES = ("automm-core", "automm-classify", "torch", "transformers", "timm")
+
+
+def save_state(state: PredictorState, path: Path) -> None:
+    """Write ``state`` to ``path`` atomically, replacing any predictor already there."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise PredictorLoadError(f"Cannot save to {str(path)!r}: it is a file. Choose a directory path.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.parent / f".{path.name}.saving-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        _write(state, staging)
+        _swap_into_place(staging, path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write(state: PredictorState, folder: Path) -> None:
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "versions": _versions(),
+        "problem_type": state.problem_type,
+        "label_columns": state.label_columns,
+        "columns": {c: {"type": d.type.value, "reason": d.reason} for c, d in state.columns.items()},
+        "config": state.config.to_dict(),
+        "task": state.task.to_json(),
+        "fit_info": state.fit_info,
+    }
+    _write_json(folder / PREDICTOR_FILE, meta)
+    _write_json(folder / PROCESSORS_FILE, _processors_to_json(state.processors))
+    _write_json(folder / NETWORK_FILE, state.network_spec.to_json())
+    weights = {k: v.detach().cpu().contiguous() for k, v in state.net.state_dict().items()}
+    save_file(weights, str(folder / WEIGHTS_FILE), metadata={"format": "pt"})
+    if state.processors.text is not None:
+        text_folder = folder / TEXT_FOLDER
+        state.processors.text.tokenizer.save_pretrained(str(text_folder))
+        state.net.encoders["text"].backbone.config.to_json_file(str(text_folder / "config.json"))
+    _fsync_tree(folder)
+
+
+def _swap_into_place(staging: Path, path: Path) -> None:
+    backup = _backup_path(path)
+    if path.exists():
+        if backup.exists():
+            shutil.rmtree(backup)
+        os.replace(path, backup)
+    os.replace(staging, path)
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def _backup_path(path: Path) -> Path:
+    return path.parent / f".{path.name}.previous"
+
+
+def load_state(path: Path) -> PredictorState:
+    """Rebuild a predictor from its directory; reads only JSON, safetensors and tokenizer files."""
+    path = Path(path)
+    if not path.exists() and _backup_path(path).exists():  # a save was interrupted between two renames
+        os.replace(_backup_path(path), path)
+    meta = _read_json(path, PREDICTOR_FILE)
+    found = meta.get("format_version")
+    if not isinstance(found, int) or found > FORMAT_VERSION:
+        raise PredictorLoadError(
+            f"{str(path)!r} was saved in format version {found!r}; this automm-core reads up to {FORMAT_VERSION}. "
+            "Upgrade automm-core (pip install -U automm-core) to load it."
+        )
+    try:
+        config = Config.from_dict(meta["config"])
+        task = task_class(meta["problem_type"]).from_json(meta["task"])
+        columns = {c: ColumnDecision(c, ColumnType(d["type"]), d["reason"]) for c, d in meta["columns"].items()}
+        text_folder = _safe_child(path, TEXT_FOLDER) if (path / TEXT_FOLDER).exists() else None
+        processors = _processors_from_json(_read_json(path, PROCESSORS_FILE), text_folder)
+        spec = NetworkSpec(**_read_json(path, NETWORK_FILE))
+    except (KeyError, TypeError, ValueError) as err:
+        raise PredictorLoadError(f"{str(path)!r} has damaged or edited JSON ({err!r}); re-save the predictor.") from err
+    net = build_network(spec, text_folder, pretrained=False)
+    weights = load_file(str(_safe_child(path, WEIGHTS_FILE)))
+    try:
+        net.load_state_dict(weights)
+    except RuntimeError as err:
+        raise PredictorLoadError(f"{WEIGHTS_FILE} in {str(path)!r} does not match network.json: {err}") from err
+    net.eval()
+    return PredictorState(meta["label_columns"], meta["problem_type"], config, columns, task, processors, spec, net,
+                          text_folder, meta.get("fit_info", {}))
+
+
+def _processors_to_json(processors: Processors) -> dict[str, Any]:
+    text = processors.text
+    return {
+        "numerical": processors.numerical.to_json() if processors.numerical else None,
+        "categorical": processors.categorical.to_json() if processors.categorical else None,
+        "text": {"columns": text.columns, "max_length": text.max_length} if text else None,
+        "image": processors.image.to_json() if processors.image else None,
+        "augment_images": processors.augment_images,
+    }
+
+
+def _processors_from_json(data: dict[str, Any], text_folder: Path | None) -> Processors:
+    text = None
+    if data.get("text"):
+        from transformers import AutoTokenizer
+
+        if text_folder is None:
+            raise PredictorLoadError(f"processors.json uses text columns but {TEXT_FOLDER}/ is missing.")
+        tokenizer = AutoTokenizer.from_pretrained(str(text_folder), local_files_only=True)
+        text = TextProcessor(data["text"]["columns"], data["text"]["max_length"], tokenizer)
+    image = data.get("image")
+    return Processors(
+        numerical=NumericalProcessor(**data["numerical"]) if data.get("numerical") else None,
+        categorical=CategoricalProcessor(**data["categorical"]) if data.get("categorical") else None,
+        text=text,
+        image=ImageProcessor(**{**image, "mean": tuple(image["mean"]), "std": tuple(image["std"])}) if image else None,
+        augment_images=data.get("augment_images", True),
+    )
+
+
+def _safe_child(folder: Path, name: str) -> Path:
+    """``folder/name``, refusing a symlink or anything that resolves outside ``folder``."""
+    child = folder / name
+    if child.is_symlink() or not child.resolve().is_relative_to(folder.resolve()):
+        raise PredictorLoadError(f"{str(child)!r} is a link or points outside the predictor directory; refusing it.")
+    if not child.exists():
+        raise PredictorLoadError(f"{str(folder)!r} is not a complete predictor: {name} is missing.")
+    if child.is_dir():
+        for inner in child.iterdir():
+            if inner.is_symlink():
+                raise PredictorLoadError(f"{str(inner)!r} is a link; refusing to load it.")
+    return child
+
+
+def _read_json(folder: Path, name: str) -> dict[str, Any]:
+    if not folder.is_dir():
+        raise PredictorLoadError(f"No predictor at {str(folder)!r}: the directory does not exist.")
+    try:
+        data = json.loads(_safe_child(folder, name).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise PredictorLoadError(f"{name} in {str(folder)!r} is not valid JSON ({err}).") from err
+    if not isinstance(data, dict):
+        raise PredictorLoadError(f"{name} in {str(folder)!r} must hold a JSON object.")
+    return data
+
+
+def _write_json(file: Path, data: dict[str, Any]) -> None:
+    file.write_text(json.dumps(data, indent=2, sort_keys=True, default=str), encoding="utf-8")
+
+
+def _fsync_tree(folder: Path) -> None:
+    for file in folder.rglob("*"):
+        if file.is_file():
+            with open(file, "rb") as handle:
+                os.fsync(handle.fileno())
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for package in VERSIONED_PACKAGES:
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return found

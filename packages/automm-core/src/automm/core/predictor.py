@@ -1,0 +1,238 @@
+"""MultiModalPredictor: three lines from a table to a fine-tuned, saved, reloadable model."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import presets as preset_registry
+from .building import build_state
+from .config import Config
+from .data.column_types import describe_column_types, detect_column_types
+from .data.ingest import read_table, require_columns
+from .data.splitting import default_holdout_fraction, holdout_split
+from .errors import ConfigError, InputError, NotFittedError, PredictorLoadError
+from .inference import run_network
+from .persistence import load_state, save_state
+from .state import PredictorState
+from .tasks import infer_problem_type, task_class
+
+logger = logging.getLogger("automm")
+TRAINING_DIR = "training"
+SKELETON_DIR = "predictor"
+CHECKPOINT_DIR = "checkpoints"
+
+
+class MultiModalPredictor:
+    """Fine-tune foundation models on a table of image, text, numeric and categorical columns.
+
+    Example:
+        >>> predictor = MultiModalPredictor(label="label")
+        >>> predictor.fit("train.csv", time_limit=600)
+        >>> predictor.evaluate("test.csv")
+        >>> predictor.predict(new_rows)
+    """
+
+    def __init__(self, label: str | Sequence[str] | None = None, problem_type: str | None = None,
+                 path: str | Path | None = None, presets: str | None = None,
+                 hyperparameters: Mapping[str, Any] | None = None, eval_metric: str | None = None):
+        if label is None:
+            raise ConfigError("label is required: the name of the column (or list of columns) to predict.")
+        self.label_columns = [str(label)] if isinstance(label, str) else [str(c) for c in label]
+        if not self.label_columns:
+            raise ConfigError("label must name at least one column.")
+        self.problem_type = problem_type
+        self.path = Path(path) if path is not None else Path("automm_models") / time.strftime("%Y%m%d_%H%M%S")
+        self.presets, self.hyperparameters, self.eval_metric = presets, dict(hyperparameters or {}), eval_metric
+        self._state: PredictorState | None = None
+        self._resume_checkpoint: Path | None = None
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, train_data: pd.DataFrame | str | Path, tuning_data: pd.DataFrame | str | Path | None = None,
+            time_limit: float | None = None, presets: str | None = None,
+            hyperparameters: Mapping[str, Any] | None = None, column_types: Mapping[str, str] | None = None,
+            holdout_frac: float | None = None, seed: int = 0) -> MultiModalPredictor:
+        """Fit on ``train_data``; a second call continues training the current model on the new data."""
+        import lightning.pytorch as pl
+
+        from .training.engine import train
+        from .training.peft_setup import apply_peft, merge_peft
+
+        if time_limit is not None and time_limit <= 0:
+            raise ConfigError(f"time_limit must be a positive number of seconds, got {time_limit!r}.")
+        pl.seed_everything(seed, workers=True, verbose=False)
+        data = self._labelled(read_table(train_data, "train_data"), "train_data")
+        if self._state is None:
+            self._state = self._new_state(data, presets, hyperparameters, column_types)
+        elif presets or hyperparameters or column_types:
+            raise ConfigError("presets, hyperparameters and column_types are fixed after the first fit.")
+        state = self._state
+        train_rows, val_rows = self._split(data, tuning_data, holdout_frac, seed)
+        workdir = self.path / TRAINING_DIR
+        if self._resume_checkpoint is None:
+            save_state(state, workdir / SKELETON_DIR)
+        apply_peft(state.net, state.config.optim.peft, state.config.optim.lora_rank)
+        result = train(state.net, state.task, state.processors, self._encoded(state, train_rows),
+                       self._encoded(state, val_rows), state.config, workdir / CHECKPOINT_DIR, time_limit,
+                       resume_from=self._resume_checkpoint)
+        merge_peft(state.net)
+        state.net.eval()
+        self._resume_checkpoint = None
+        state.fit_info = {**asdict(result), "train_rows": len(train_rows), "validation_rows": len(val_rows),
+                          "seed": seed}
+        logger.info("fit done: %s", state.fit_info)
+        self.save(self.path)
+        return self
+
+    def _new_state(self, data: pd.DataFrame, presets: str | None, hyperparameters: Mapping[str, Any] | None,
+                   column_types: Mapping[str, str] | None) -> PredictorState:
+        labels = data[self.label_columns]
+        problem_type = self.problem_type or infer_problem_type(labels)
+        task = task_class(problem_type).fit(labels, problem_type)
+        config = preset_registry.resolve(problem_type, presets or self.presets)
+        config = config.override({**self.hyperparameters, **(hyperparameters or {})})
+        columns = detect_column_types(data, self.label_columns, column_types)
+        used = [c for c, d in columns.items() if d.type.is_used]
+        if not used:
+            raise InputError(
+                "No usable feature column: every column besides the label is empty, constant or an id.\n"
+                + describe_column_types(columns) + "\nSet column_types={...} to force a column's type."
+            )
+        logger.info("column types:\n%s", describe_column_types(columns))
+        self.problem_type = problem_type
+        return build_state(data[used], labels, columns, task, config, problem_type)
+
+    def _labelled(self, data: pd.DataFrame, role: str) -> pd.DataFrame:
+        """Rows with a label; a label column that is missing or empty is an error."""
+        require_columns(data, self.label_columns, role, "the label given to MultiModalPredictor")
+        present = data[self.label_columns].notna().all(axis=1)
+        if not present.any():
+            raise InputError(f"{role}: label column(s) {self.label_columns} have no values (all missing).")
+        if not present.all():
+            logger.warning("%s: dropping %d row(s) with a missing label.", role, int((~present).sum()))
+        return data.loc[present].reset_index(drop=True)
+
+    def _split(self, data: pd.DataFrame, tuning_data: Any, holdout_frac: float | None,
+               seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        if tuning_data is not None:
+            return data, self._labelled(read_table(tuning_data, "tuning_data"), "tuning_data")
+        if len(data) < 2:
+            raise InputError(f"train_data has {len(data)} labelled row(s); at least 2 are needed to train.")
+        fraction = holdout_frac if holdout_frac is not None else default_holdout_fraction(len(data))
+        if not 0 < fraction < 1:
+            raise ConfigError(f"holdout_frac must be between 0 and 1, got {fraction!r}.")
+        groups = self.state.task.stratify_key(data[self.label_columns])
+        train_rows, val_rows = holdout_split(len(data), fraction, groups, seed)
+        return data.iloc[train_rows], data.iloc[val_rows]
+
+    def _encoded(self, state: PredictorState, data: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        return self._features(data, "train_data"), state.task.encode(data[self.label_columns])
+
+    # ------------------------------------------------------------------ inference
+    def predict(self, data: pd.DataFrame | str | Path) -> pd.Series | pd.DataFrame:
+        """Predictions in the label's own values, indexed like ``data``."""
+        frame = read_table(data)
+        return self.state.task.predict(self._logits(frame), frame.index)
+
+    def predict_proba(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
+        """Class probabilities, one column per class."""
+        frame = read_table(data)
+        return self.state.task.predict_proba(self._logits(frame), frame.index)
+
+    def extract_embedding(self, data: pd.DataFrame | str | Path) -> np.ndarray:
+        """The fused representation of each row, ``[rows, embedding_size]``."""
+        return self._run(read_table(data), "embeddings")
+
+    def evaluate(self, data: pd.DataFrame | str | Path, metrics: Sequence[str] | None = None) -> dict[str, float]:
+        """Metrics on labelled ``data`` (the task's defaults unless ``metrics`` names some)."""
+        frame = self._labelled(read_table(data, "evaluation data"), "evaluation data")
+        targets = self.state.task.encode(frame[self.label_columns])
+        return self.state.task.score(self._logits(frame), targets, list(metrics) if metrics else None)
+
+    def _logits(self, frame: pd.DataFrame) -> np.ndarray:
+        return self._run(frame, "logits")
+
+    def _run(self, frame: pd.DataFrame, output: str) -> np.ndarray:
+        state = self.state
+        env = state.config.env
+        return run_network(state.net, state.processors, self._features(frame, "data"), env.eval_batch_size,
+                           output, env.num_workers, env.realtime_max_rows)
+
+    def _features(self, frame: pd.DataFrame, role: str) -> pd.DataFrame:
+        columns = self.state.feature_columns
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise InputError(
+                f"{role} lacks column(s) {missing} that the predictor was trained on. Add them "
+                "(with empty values if unknown: they are then treated as missing)."
+            )
+        return frame[columns]
+
+    # ------------------------------------------------------------------ state, save, load
+    @property
+    def state(self) -> PredictorState:
+        if self._state is None:
+            raise NotFittedError("This predictor is not fitted yet: call fit(...) or MultiModalPredictor.load(path).")
+        return self._state
+
+    @property
+    def column_types(self) -> dict[str, str]:
+        return {c: d.type.value for c, d in self.state.columns.items()}
+
+    def describe_columns(self) -> str:
+        """What type each column was given, and why."""
+        return describe_column_types(self.state.columns)
+
+    @property
+    def class_labels(self) -> list[Any] | None:
+        return getattr(self.state.task, "classes", None)
+
+    @property
+    def fit_summary(self) -> dict[str, Any]:
+        return dict(self.state.fit_info)
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Write the predictor (JSON + safetensors + tokenizer) to ``path`` atomically."""
+        target = Path(path) if path is not None else self.path
+        save_state(self.state, target)
+        return target
+
+    @classmethod
+    def load(cls, path: str | Path, resume: bool = False) -> MultiModalPredictor:
+        """Load a saved predictor offline; ``resume=True`` continues a fit that was killed."""
+        path = Path(path)
+        if resume:
+            return cls._load_for_resume(path)
+        if not (path / "predictor.json").exists() and (path / TRAINING_DIR).exists():
+            raise PredictorLoadError(
+                f"The fit saving to {str(path)!r} did not finish. Continue it with "
+                f"MultiModalPredictor.load({str(path)!r}, resume=True).fit(train_data)."
+            )
+        return cls._from_state(load_state(path), path)
+
+    @classmethod
+    def _from_state(cls, state: PredictorState, path: Path) -> MultiModalPredictor:
+        predictor = cls(label=state.label_columns, problem_type=state.problem_type, path=path)
+        predictor._state = state
+        return predictor
+
+    @classmethod
+    def _load_for_resume(cls, path: Path) -> MultiModalPredictor:
+        from .training.checkpoint_io import latest_readable_checkpoint
+
+        predictor = cls._from_state(load_state(path / TRAINING_DIR / SKELETON_DIR), path)
+        predictor._resume_checkpoint = latest_readable_checkpoint(path / TRAINING_DIR / CHECKPOINT_DIR)
+        if predictor._resume_checkpoint is None:
+            logger.warning("No usable checkpoint under %s: fit will start again from the saved start.", path)
+        return predictor
+
+    def __repr__(self) -> str:
+        fitted = "fitted" if self._state is not None else "not fitted"
+        return f"MultiModalPredictor(label={self.label_columns}, problem_type={self.problem_type!r}, {fitted})"

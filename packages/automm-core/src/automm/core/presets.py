@@ -1,0 +1,21 @@
+"""Presets: named, typed configurations that task packages provide per problem type."""
+
+from __future__ import annotations
+
+from .config import Config
+from .errors import ConfigError
+from .suggest import did_you_mean
+from .tasks import plugin_for
+
+DEFAULT_PRESET = "medium_quality"
+
+
+def resolve(problem_type: str, name: str | None) -> Config:
+    """The Config of preset ``name`` (default ``medium_quality``) for ``problem_type``."""
+    name = name or DEFAULT_PRESET
+    presets = plugin_for(problem_type).presets
+    if not presets and name == DEFAULT_PRESET:
+        return Config()
+    if name not in presets:
+        raise ConfigError(f"Unknown preset {name!r}.{did_you_mean(name, presets)} Available: {sorted(presets)}")
+    return presets[name]

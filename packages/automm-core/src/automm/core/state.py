@@ -1,0 +1,34 @@
+"""Everything a fitted predictor consists of, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import Config
+from .data.batch import Processors
+from .data.column_types import ColumnDecision
+from .models.fusion import MultiModalNet
+from .models.network import NetworkSpec
+from .tasks import Task
+
+
+@dataclass
+class PredictorState:
+    """The fitted parts of a predictor; saved as JSON + safetensors + tokenizer files."""
+
+    label_columns: list[str]
+    problem_type: str
+    config: Config
+    columns: dict[str, ColumnDecision]
+    task: Task
+    processors: Processors
+    network_spec: NetworkSpec
+    net: MultiModalNet
+    text_folder: Path | None = None  # tokenizer + backbone config (+ weights at fit time)
+    fit_info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def feature_columns(self) -> list[str]:
+        return [c for c, d in self.columns.items() if d.type.is_used]

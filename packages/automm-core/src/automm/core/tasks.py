@@ -1,0 +1,150 @@
+"""The task plug-in contract: task packages register problem types through the ``automm.tasks`` entry points."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import entry_points
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import AutoMMError, ConfigError, TaskNotInstalledError
+from .suggest import did_you_mean
+
+ENTRY_POINT_GROUP = "automm.tasks"
+
+# Which distribution provides each problem type, so a missing one can be named in the error.
+KNOWN_PROBLEM_TYPES: dict[str, str] = {
+    "binary": "automm-classify",
+    "multiclass": "automm-classify",
+    "regression": "automm-classify",
+    "multilabel": "automm-classify",
+    "multi_output_regression": "automm-classify",
+    "text_similarity": "automm-match",
+    "image_similarity": "automm-match",
+    "image_text_similarity": "automm-match",
+    "object_detection": "automm-detect",
+    "semantic_segmentation": "automm-segment",
+}
+
+
+class Task(abc.ABC):
+    """One fitted problem type: encodes labels, owns the loss, decodes and scores model outputs.
+
+    A task is fitted on the label columns of the training data and must be describable in JSON
+    (``to_json`` / ``from_json``) so a saved predictor can rebuild it without pickle.
+    """
+
+    problem_type: str
+
+    @classmethod
+    @abc.abstractmethod
+    def fit(cls, labels: pd.DataFrame, problem_type: str) -> Task:
+        """Learn the label encoding from the training labels (one column per label)."""
+
+    @classmethod
+    @abc.abstractmethod
+    def from_json(cls, state: Mapping[str, Any]) -> Task: ...
+
+    @abc.abstractmethod
+    def to_json(self) -> dict[str, Any]: ...
+
+    @property
+    @abc.abstractmethod
+    def output_size(self) -> int:
+        """Width of the network's final layer."""
+
+    @abc.abstractmethod
+    def encode(self, labels: pd.DataFrame) -> np.ndarray:
+        """Labels -> training targets (float32 or int64 array, one row per row)."""
+
+    @abc.abstractmethod
+    def loss(self, optim: Any) -> Callable[..., Any]:
+        """The loss module ``loss(logits, targets)``; ``optim`` is the OptimConfig."""
+
+    @abc.abstractmethod
+    def predict(self, logits: np.ndarray, index: pd.Index) -> pd.Series | pd.DataFrame:
+        """Decoded predictions in the user's label space."""
+
+    @abc.abstractmethod
+    def predict_proba(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
+        """Class probabilities (classification tasks only)."""
+
+    @abc.abstractmethod
+    def score(self, logits: np.ndarray, targets: np.ndarray, metrics: list[str] | None = None) -> dict[str, float]:
+        """Metrics of encoded ``targets``; the first key is the validation metric unless ``metrics`` is given."""
+
+    @property
+    @abc.abstractmethod
+    def validation_metric(self) -> tuple[str, bool]:
+        """(metric name, greater is better) used for early stopping and checkpoint selection."""
+
+    def stratify_key(self, labels: pd.DataFrame) -> np.ndarray | None:
+        """Group per row for a stratified holdout split, or None."""
+        return None
+
+
+@dataclass(frozen=True)
+class TaskPlugin:
+    """What a task package registers under the ``automm.tasks`` entry point group."""
+
+    package: str
+    version: str
+    tasks: Mapping[str, type[Task]]
+    infer_problem_type: Callable[[pd.DataFrame], str | None] | None = None
+    presets: Mapping[str, Any] = field(default_factory=dict)  # name -> core Config
+
+
+@cache
+def installed_plugins() -> tuple[TaskPlugin, ...]:
+    """Discover task plug-ins once; a broken plug-in is reported, not silently skipped."""
+    plugins = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            plugin = ep.load()
+        except Exception as err:  # a broken third-party plug-in must not hide which one it is
+            raise AutoMMError(f"Task plug-in {ep.name!r} ({ep.value}) failed to load: {err}") from err
+        if not isinstance(plugin, TaskPlugin):
+            raise AutoMMError(f"Entry point {ep.name!r} in group {ENTRY_POINT_GROUP!r} is not a TaskPlugin.")
+        plugins.append(plugin)
+    return tuple(plugins)
+
+
+def plugin_for(problem_type: str) -> TaskPlugin:
+    """The installed plug-in for ``problem_type``; names the package to install when it is missing."""
+    for plugin in installed_plugins():
+        if problem_type in plugin.tasks:
+            return plugin
+    if problem_type in KNOWN_PROBLEM_TYPES:
+        package = KNOWN_PROBLEM_TYPES[problem_type]
+        raise TaskNotInstalledError(
+            f"Problem type {problem_type!r} needs the package {package!r}, which is not installed. "
+            f"Install it with: pip install {package}"
+        )
+    known = sorted(set(KNOWN_PROBLEM_TYPES) | {t for p in installed_plugins() for t in p.tasks})
+    raise ConfigError(f"Unknown problem_type {problem_type!r}.{did_you_mean(problem_type, known)} Known: {known}")
+
+
+def task_class(problem_type: str) -> type[Task]:
+    return plugin_for(problem_type).tasks[problem_type]
+
+
+def infer_problem_type(labels: pd.DataFrame) -> str:
+    """Ask each installed plug-in to recognise the labels; the first answer wins."""
+    for plugin in installed_plugins():
+        if plugin.infer_problem_type is not None:
+            found = plugin.infer_problem_type(labels)
+            if found is not None:
+                return found
+    if not installed_plugins():
+        raise TaskNotInstalledError(
+            "No task package is installed, so the problem type cannot be inferred. "
+            "For classification or regression: pip install automm-classify"
+        )
+    raise ConfigError(
+        f"Could not infer the problem type of label column(s) {list(labels.columns)}; pass problem_type=..."
+    )

@@ -1,0 +1,44 @@
+"""Tiny models built from configs, so tests run in seconds with no download."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Any
+
+WORDS = ("the a an is was good bad great terrible ok product food taste love hate not very cat dog red blue "
+         "green big small one two three and or of to in it this that").split()
+
+
+def make_tiny_text_model(folder: Path) -> Path:
+    """A 2-layer, 32-wide BERT with a small WordPiece vocabulary, saved like a hub model folder."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    letters = list(string.ascii_lowercase + string.digits + string.punctuation)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, *letters, *("##" + c for c in letters)]
+    (folder / "vocab.txt").write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8")
+    BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True).save_pretrained(str(folder))
+    config = BertConfig(vocab_size=len(dict.fromkeys(vocab)), hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    BertModel(config).save_pretrained(str(folder))
+    return folder
+
+
+def tiny_hyperparameters(text_folder: Path, **extra: Any) -> dict[str, Any]:
+    """Overrides that swap in the tiny text model and timm's tiny ``test_efficientnet``."""
+    return {
+        "model.text.checkpoint": str(text_folder),
+        "model.text.max_length": 32,
+        "model.image.checkpoint": "test_efficientnet",
+        "model.image.pretrained": False,
+        "model.image.image_size": 32,
+        "model.tabular.hidden_size": 32,
+        "model.fusion.hidden_size": 32,
+        "optim.max_epochs": 2,
+        "optim.batch_size": 16,
+        "optim.lr": 1e-3,
+        "optim.top_k": 2,
+        "env.eval_batch_size": 32,
+        **extra,
+    }

@@ -1,0 +1,35 @@
+"""Read Lightning checkpoints with torch's restricted unpickler only (never arbitrary code)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ..errors import PredictorLoadError
+
+NET_PREFIX = "net."
+
+
+def read_lightning_weights(path: Path) -> dict[str, torch.Tensor]:
+    """The network's state dict from a Lightning ``.ckpt``, loaded with ``weights_only=True``."""
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises UnpicklingError, RuntimeError, EOFError for bad files
+        raise PredictorLoadError(f"Training checkpoint {str(path)!r} is damaged or unsafe: {err}") from err
+    return {k[len(NET_PREFIX):]: v for k, v in checkpoint["state_dict"].items() if k.startswith(NET_PREFIX)}
+
+
+def latest_readable_checkpoint(folder: Path) -> Path | None:
+    """The newest checkpoint in ``folder`` that loads safely (a kill can leave a half-written one)."""
+    if not folder.is_dir():
+        return None
+    candidates = sorted((p for p in folder.glob("*.ckpt") if p.is_file() and not p.is_symlink()),
+                        key=lambda p: p.stat().st_mtime, reverse=True)
+    for candidate in candidates:
+        try:
+            torch.load(candidate, map_location="cpu", weights_only=True, mmap=True)
+        except Exception:  # damaged or unsafe: try the next one
+            continue
+        return candidate
+    return None

@@ -1,0 +1,105 @@
+"""Run a Lightning fit: callbacks, time limit, resume, and the greedy soup of the top-k checkpoints."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import lightning.pytorch as pl
+import numpy as np
+import pandas as pd
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+
+from ..config import Config
+from ..data.batch import Processors
+from ..data.datamodule import MultiModalDataModule
+from ..inference import run_network
+from ..models.fusion import MultiModalNet
+from ..tasks import Task
+from .module import VAL_SCORE, MultiModalLitModule
+from .soup import greedy_soup
+
+LAST_CHECKPOINT = "last.ckpt"
+
+
+@dataclass(frozen=True)
+class FitResult:
+    best_val_score: float
+    soup_size: int
+    epochs: int
+    steps: int
+    seconds: float
+    stopped_by: str
+
+
+def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tuple[pd.DataFrame, np.ndarray],
+          val_data: tuple[pd.DataFrame, np.ndarray], config: Config, workdir: Path,
+          time_limit: float | None, resume_from: Path | None = None) -> FitResult:
+    """Fit ``net`` in place; on return it holds the souped (or best) weights."""
+    start = time.monotonic()
+    optim, env = config.optim, config.env
+    metric, greater_is_better = task.validation_metric
+    mode = "max" if greater_is_better else "min"
+    steps_per_epoch = max(1, len(train_data[0]) // optim.batch_size)
+    lit = MultiModalLitModule(net, task.loss(optim), lambda logits, y: task.score(logits, y, [metric])[metric],
+                              optim, total_steps=steps_per_epoch * optim.max_epochs)
+    top_k = ModelCheckpoint(dirpath=workdir, filename="top-{epoch}-{step}", monitor=VAL_SCORE, mode=mode,
+                            save_top_k=max(1, optim.top_k))
+    periodic = ModelCheckpoint(dirpath=workdir, every_n_train_steps=optim.checkpoint_every_n_steps,
+                               save_top_k=0, save_last=True, enable_version_counter=False)
+    stopper = EarlyStopping(VAL_SCORE, patience=optim.patience, mode=mode)
+    trainer = pl.Trainer(
+        accelerator=env.accelerator,
+        devices=1,
+        precision=_precision(optim.precision),
+        max_epochs=optim.max_epochs,
+        max_time=timedelta(seconds=time_limit) if time_limit else None,
+        gradient_clip_val=optim.gradient_clip or None,
+        val_check_interval=1.0 / max(1, optim.val_checks_per_epoch),
+        callbacks=[top_k, periodic, stopper],
+        default_root_dir=workdir,
+        logger=False,
+        num_sanity_val_steps=0,
+        enable_model_summary=False,
+    )
+    data = MultiModalDataModule(processors, train_data, val_data, optim.batch_size, env.eval_batch_size,
+                                env.num_workers)
+    trainer.fit(lit, datamodule=data, ckpt_path=resume_from, weights_only=True)
+    ranked = sorted(top_k.best_k_models.items(), key=lambda kv: float(kv[1]), reverse=greater_is_better)
+    soup_size = _finish_with_soup(net, task, processors, val_data, config, [Path(p) for p, _ in ranked])
+    net.cpu()
+    best = float(ranked[0][1]) if ranked else float("nan")
+    return FitResult(best, soup_size, trainer.current_epoch, trainer.global_step, time.monotonic() - start,
+                     "early_stopping" if stopper.stopped_epoch else ("time_limit" if _timed_out(trainer) else "max_epochs"))
+
+
+def _finish_with_soup(net: MultiModalNet, task: Task, processors: Processors,
+                      val_data: tuple[pd.DataFrame, np.ndarray], config: Config, ranked: list[Path]) -> int:
+    if not ranked:
+        return 0
+    metric, greater_is_better = task.validation_metric
+    features, targets = val_data
+
+    def evaluate(weights: dict[str, torch.Tensor]) -> float:
+        net.load_state_dict(weights)
+        logits = run_network(net, processors, features, config.env.eval_batch_size, progress=False)
+        return task.score(logits, targets, [metric])[metric]
+
+    weights, used = greedy_soup(ranked, evaluate, greater_is_better)
+    net.load_state_dict(weights)
+    return used
+
+
+def _precision(setting: str) -> str:
+    if setting != "auto":
+        return setting
+    return "16-mixed" if torch.cuda.is_available() else "32-true"
+
+
+def _timed_out(trainer: pl.Trainer) -> bool:
+    timer = next((c for c in trainer.callbacks if type(c).__name__ == "Timer"), None)
+    return bool(timer and timer.time_remaining() is not None and timer.time_remaining() <= 0)
+

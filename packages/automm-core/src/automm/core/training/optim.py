@@ -1,0 +1,55 @@
+"""AdamW with layerwise learning-rate decay for the backbones, and warmup + cosine schedule."""
+
+from __future__ import annotations
+
+import re
+
+import torch
+from torch import nn
+from transformers import get_cosine_schedule_with_warmup
+
+from ..config import OptimConfig
+
+_LAYER = re.compile(r"\.(?:layer|layers|blocks|stages|h)\.(\d+)\.")
+_STEM = re.compile(r"(embeddings|conv_stem|patch_embed|stem|bn1\.|pos_embed|cls_token)")
+_NO_DECAY = ("bias", "norm", "LayerNorm", "bn", "missing", "embeddings")
+
+
+def parameter_groups(net: nn.Module, optim: OptimConfig) -> list[dict]:
+    """Backbone layer ``i`` of ``n`` gets ``lr * decay**(n - i)``; new layers get ``lr * head_lr_multiplier``."""
+    groups: dict[tuple[float, float], list[nn.Parameter]] = {}
+    backbones = {name: _depth(module) for name, module in _backbones(net)}
+    for name, param in net.named_parameters():
+        if not param.requires_grad:
+            continue
+        lr = optim.lr * optim.head_lr_multiplier
+        for prefix, depth in backbones.items():
+            if name.startswith(prefix + "."):
+                lr = optim.lr * optim.layerwise_lr_decay ** (depth + 1 - _layer_of(name[len(prefix):], depth))
+                break
+        decay = 0.0 if param.ndim <= 1 or any(k in name for k in _NO_DECAY) else optim.weight_decay
+        groups.setdefault((lr, decay), []).append(param)
+    return [{"params": p, "lr": lr, "weight_decay": wd} for (lr, wd), p in groups.items()]
+
+
+def _backbones(net: nn.Module) -> list[tuple[str, nn.Module]]:
+    return [(name, module) for name, module in net.named_modules() if name.endswith(".backbone")]
+
+
+def _depth(backbone: nn.Module) -> int:
+    indices = [int(m.group(1)) for name, _ in backbone.named_parameters() if (m := _LAYER.search("." + name))]
+    return max(indices, default=0) + 1
+
+
+def _layer_of(relative_name: str, depth: int) -> int:
+    """0 for the stem/embeddings, i+1 for layer i, depth+1 for anything after the last layer."""
+    if match := _LAYER.search(relative_name):
+        return int(match.group(1)) + 1
+    return 0 if _STEM.search(relative_name) else depth + 1
+
+
+def build_optimizer(net: nn.Module, optim: OptimConfig, total_steps: int):
+    optimizer = torch.optim.AdamW(parameter_groups(net, optim), lr=optim.lr)
+    warmup = int(total_steps * optim.warmup_ratio)
+    scheduler = get_cosine_schedule_with_warmup(optimizer, warmup, max(total_steps, 1))
+    return optimizer, scheduler
