@@ -14,7 +14,6 @@ import pandas as pd
 
 from . import presets as preset_registry
 from .building import build_state
-from .config import Config
 from .data.column_types import describe_column_types, detect_column_types
 from .data.ingest import read_table, require_columns
 from .data.splitting import default_holdout_fraction, holdout_split

@@ -10,13 +10,14 @@ from ..errors import InputError
 from ..suggest import did_you_mean
 
 
-
 def read_table(data: pd.DataFrame | str | Path, role: str = "data") -> pd.DataFrame:
     """Return a DataFrame with string column names; CSV, TSV, parquet and JSON-lines paths are read."""
     if isinstance(data, (str, Path)):
         data = _read_path(Path(data), role)
     elif not isinstance(data, pd.DataFrame):
-        raise InputError(f"{role} must be a pandas DataFrame or a path to a CSV/parquet file, got {type(data).__name__}.")
+        raise InputError(
+            f"{role} must be a pandas DataFrame or a path to a CSV/parquet file, got {type(data).__name__}."
+        )
     duplicated = data.columns[data.columns.astype(str).duplicated()].astype(str).tolist()
     if duplicated:
         raise InputError(f"{role} has duplicate column names {duplicated}; rename them so each column is unique.")

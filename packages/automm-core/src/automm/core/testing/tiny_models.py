@@ -6,8 +6,43 @@ import string
 from pathlib import Path
 from typing import Any
 
-WORDS = ("the a an is was good bad great terrible ok product food taste love hate not very cat dog red blue "
-         "green big small one two three and or of to in it this that").split()
+WORDS = [
+    "the",
+    "a",
+    "an",
+    "is",
+    "was",
+    "good",
+    "bad",
+    "great",
+    "terrible",
+    "ok",
+    "product",
+    "food",
+    "taste",
+    "love",
+    "hate",
+    "not",
+    "very",
+    "cat",
+    "dog",
+    "red",
+    "blue",
+    "green",
+    "big",
+    "small",
+    "one",
+    "two",
+    "three",
+    "and",
+    "or",
+    "of",
+    "to",
+    "in",
+    "it",
+    "this",
+    "that",
+]
 
 
 def make_tiny_text_model(folder: Path) -> Path:
@@ -19,8 +54,14 @@ def make_tiny_text_model(folder: Path) -> Path:
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, *letters, *("##" + c for c in letters)]
     (folder / "vocab.txt").write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8")
     BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True).save_pretrained(str(folder))
-    config = BertConfig(vocab_size=len(dict.fromkeys(vocab)), hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    config = BertConfig(
+        vocab_size=len(dict.fromkeys(vocab)),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
     BertModel(config).save_pretrained(str(folder))
     return folder
 

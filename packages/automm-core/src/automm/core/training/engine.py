@@ -67,13 +67,14 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     )
     data = MultiModalDataModule(processors, train_data, val_data, optim.batch_size, env.eval_batch_size,
                                 env.num_workers)
+    net.train()  # pretrained backbones load in eval mode; dropout must be on while training
     trainer.fit(lit, datamodule=data, ckpt_path=resume_from, weights_only=True)
     ranked = sorted(top_k.best_k_models.items(), key=lambda kv: float(kv[1]), reverse=greater_is_better)
     soup_size = _finish_with_soup(net, task, processors, val_data, config, [Path(p) for p, _ in ranked])
     net.cpu()
     best = float(ranked[0][1]) if ranked else float("nan")
-    return FitResult(best, soup_size, trainer.current_epoch, trainer.global_step, time.monotonic() - start,
-                     "early_stopping" if stopper.stopped_epoch else ("time_limit" if _timed_out(trainer) else "max_epochs"))
+    stopped_by = "early_stopping" if stopper.stopped_epoch else ("time_limit" if _timed_out(trainer) else "max_epochs")
+    return FitResult(best, soup_size, trainer.current_epoch, trainer.global_step, time.monotonic() - start, stopped_by)
 
 
 def _finish_with_soup(net: MultiModalNet, task: Task, processors: Processors,

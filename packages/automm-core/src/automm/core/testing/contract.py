@@ -1,0 +1,95 @@
+"""The predictor contract every task package passes: fit -> predict -> save -> load -> same predictions.
+
+A task package subclasses :class:`PredictorContract` in its tests and provides a small table::
+
+    class TestClassifyContract(PredictorContract):
+        problem_type = "multiclass"
+
+        @pytest.fixture(scope="class")
+        def table(self): return my_small_table()
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from .tiny_models import make_tiny_text_model, tiny_hyperparameters
+
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".bin", ".joblib")
+
+
+class PredictorContract:
+    """Subclass and provide ``problem_type``, ``label`` and a ``table`` fixture (a DataFrame)."""
+
+    problem_type: str
+    label: str | list[str] = "label"
+    extra_hyperparameters: dict = {}
+
+    @pytest.fixture(scope="class")
+    def table(self) -> pd.DataFrame:
+        raise NotImplementedError("provide a small DataFrame with features and the label column(s)")
+
+    @pytest.fixture(scope="class")
+    def fitted(self, table: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory):
+        from automm.core import MultiModalPredictor
+
+        root = tmp_path_factory.mktemp("contract")
+        text_model = make_tiny_text_model(root / "tiny_text")
+        predictor = MultiModalPredictor(label=self.label, problem_type=self.problem_type, path=root / "predictor",
+                                        hyperparameters=tiny_hyperparameters(text_model, **self.extra_hyperparameters))
+        predictor.fit(table, seed=0)
+        return predictor
+
+    def test_problem_type(self, fitted) -> None:
+        assert fitted.problem_type == self.problem_type
+
+    def test_predict_shape_and_index(self, fitted, table: pd.DataFrame) -> None:
+        rows = table.sample(7, random_state=1)
+        predictions = fitted.predict(rows)
+        assert len(predictions) == 7
+        assert list(predictions.index) == list(rows.index)
+
+    def test_evaluate_returns_finite_scores(self, fitted, table: pd.DataFrame) -> None:
+        scores = fitted.evaluate(table)
+        assert scores and all(isinstance(v, float) for v in scores.values())
+        assert any(np.isfinite(v) for v in scores.values())
+
+    def test_embeddings(self, fitted, table: pd.DataFrame) -> None:
+        embeddings = fitted.extract_embedding(table.head(5))
+        assert embeddings.shape[0] == 5 and embeddings.ndim == 2 and np.isfinite(embeddings).all()
+
+    def test_zero_rows(self, fitted, table: pd.DataFrame) -> None:
+        assert len(fitted.predict(table.head(0))) == 0
+
+    def test_save_has_no_pickle(self, fitted) -> None:
+        files = [p for p in Path(fitted.path).rglob("*") if p.is_file()]
+        assert any(p.name == "model.safetensors" for p in files)
+        assert not [p for p in files if p.suffix in PICKLE_SUFFIXES]
+        for file in files:  # no pickle stream hidden under another name either
+            assert not file.read_bytes()[:2] == b"\x80\x04", file
+
+    def test_reload_in_new_process_gives_identical_predictions(self, fitted, table: pd.DataFrame,
+                                                                tmp_path: Path) -> None:
+        table.to_pickle(tmp_path / "rows.pkl")  # test data only, not part of the predictor
+        expected = fitted.extract_embedding(table)
+        script = (
+            "import sys, numpy as np, pandas as pd\n"
+            "from automm.core import MultiModalPredictor\n"
+            "p = MultiModalPredictor.load(sys.argv[1])\n"
+            "np.save(sys.argv[3], p.extract_embedding(pd.read_pickle(sys.argv[2])))\n"
+        )
+        env = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PATH": "", "HOME": str(tmp_path)}
+        subprocess.run([sys.executable, "-c", script, str(fitted.path), str(tmp_path / "rows.pkl"),
+                        str(tmp_path / "out.npy")], check=True, env=env, timeout=300)
+        np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), expected)
+        if self.problem_type not in ("regression", "multi_output_regression"):
+            from automm.core import MultiModalPredictor
+
+            reloaded = MultiModalPredictor.load(fitted.path)
+            pd.testing.assert_frame_equal(reloaded.predict_proba(table), fitted.predict_proba(table))
