@@ -31,15 +31,16 @@ def _install(session: nox.Session, *packages: str) -> None:
 def tests(session: nox.Session, package: str) -> None:
     """One package's tests, with only that package and what it depends on installed."""
     _install(session, *PACKAGES[package])
-    session.run("pytest", f"packages/automm-{package}/tests", "-m", "not slow and not gpu", *session.posargs,
-                env=OFFLINE)
+    session.run("pytest", f"packages/automm-{package}/tests", "-m", "not slow and not gpu",
+                f"--junitxml=test-results/tests-{package}.xml", *session.posargs, env=OFFLINE)
 
 
 @nox.session(python=PYTHON)
 def integration(session: nox.Session) -> None:
     """Cross-package tests in tests/, with every package installed."""
     _install(session, *{p for pkgs in PACKAGES.values() for p in pkgs})
-    session.run("pytest", "tests", "-m", "not slow and not gpu", *session.posargs, env=OFFLINE)
+    session.run("pytest", "tests", "-m", "not slow and not gpu", "--junitxml=test-results/integration.xml",
+                *session.posargs, env=OFFLINE)
 
 
 @nox.session(python=PYTHON)

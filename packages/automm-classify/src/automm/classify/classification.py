@@ -13,6 +13,7 @@ from automm.core.errors import InputError
 from automm.core.tasks import Task
 
 from . import metrics
+from .inference import check_single_values
 from .losses import classification_loss
 
 
@@ -26,6 +27,7 @@ class ClassificationTask(Task):
     def fit(cls, labels: pd.DataFrame, problem_type: str) -> ClassificationTask:
         if labels.shape[1] != 1:
             raise InputError(f"{problem_type} takes one label column, got {list(labels.columns)}.")
+        check_single_values(labels)
         column = labels.columns[0]
         classes = sorted(labels[column].dropna().unique().tolist(), key=lambda v: (str(type(v)), v))
         classes = [c.item() if isinstance(c, np.generic) else c for c in classes]
@@ -48,13 +50,14 @@ class ClassificationTask(Task):
         return len(self.classes)
 
     def encode(self, labels: pd.DataFrame) -> np.ndarray:
+        check_single_values(labels[[self.column]])
         index = {_key(c): i for i, c in enumerate(self.classes)}
         values = labels[self.column].tolist()
         codes = np.array([index.get(_key(v), -1) for v in values], dtype=np.int64)
         if (codes < 0).any():
             unseen = sorted({str(v) for v, c in zip(values, codes) if c < 0})[:5]
-            row = int(np.argmax(codes < 0))
-            raise InputError(f"Label column {self.column!r} has value(s) {unseen} (first at row {row}) that were "
+            row = labels.index[int(np.argmax(codes < 0))]
+            raise InputError(f"Label column {self.column!r} has value(s) {unseen} (first at row {row!r}) that were "
                              f"not classes in training ({self.classes[:10]}). Remove those rows or refit.")
         return codes
 

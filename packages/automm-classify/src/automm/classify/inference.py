@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import pandas as pd
 
 from automm.core.errors import InputError
@@ -11,6 +13,7 @@ REGRESSION_MIN_DISTINCT = 20  # integer labels with more distinct values than th
 
 def infer_problem_type(labels: pd.DataFrame) -> str | None:
     """binary / multiclass / regression for one column; multilabel / multi_output_regression for several."""
+    check_single_values(labels)
     if labels.shape[1] == 1:
         return _single(labels.iloc[:, 0])
     kinds = {column: _single(labels[column]) for column in labels.columns}
@@ -22,6 +25,22 @@ def infer_problem_type(labels: pd.DataFrame) -> str | None:
         f"Label columns {list(labels.columns)} mix kinds {kinds}: several label columns must all be binary "
         "(multilabel) or all numeric (multi_output_regression). Pass problem_type=... to choose."
     )
+
+
+def check_single_values(labels: pd.DataFrame) -> None:
+    """Fail naming the first label cell that is a list, dict or array instead of one value."""
+    for column in labels.columns:
+        if labels[column].dtype != object:
+            continue
+        bad = ~labels[column].map(lambda v: isinstance(v, Hashable)).astype(bool)
+        if bad.any():
+            row = bad.idxmax()
+            value = labels[column][row]
+            raise InputError(
+                f"Label column {column!r} holds a {type(value).__name__} at row {row!r} ({str(value)[:50]}); each "
+                "label must be one value such as a string or a number. For several labels per row, use one 0/1 "
+                "column per label and problem_type='multilabel'."
+            )
 
 
 def _single(column: pd.Series) -> str:

@@ -14,6 +14,7 @@ from automm.core.tasks import Task
 
 from . import metrics
 from .classification import _key
+from .inference import check_single_values
 from .losses import MultilabelLoss
 
 
@@ -27,6 +28,7 @@ class MultilabelTask(Task):
 
     @classmethod
     def fit(cls, labels: pd.DataFrame, problem_type: str) -> MultilabelTask:
+        check_single_values(labels)
         values = []
         for column in labels.columns:
             distinct = sorted(labels[column].dropna().unique().tolist(), key=lambda v: (str(type(v)), v))
@@ -52,10 +54,11 @@ class MultilabelTask(Task):
         out = np.zeros((len(labels), len(self.columns)), dtype=np.float32)
         for i, (column, (negative, positive)) in enumerate(zip(self.columns, self.values)):
             keys = [_key(v) for v in labels[column].tolist()]
-            bad = [k for k in keys if k not in (_key(negative), _key(positive))]
+            bad = [i for i, k in enumerate(keys) if k not in (_key(negative), _key(positive))]
             if bad:
-                raise InputError(f"Multilabel column {column!r} has value {bad[0]!r}; expected {negative!r} or "
-                                 f"{positive!r}.")
+                raise InputError(f"Multilabel column {column!r} has value {keys[bad[0]]!r} at row "
+                                 f"{labels.index[bad[0]]!r}; expected {negative!r} or {positive!r}. Fix or drop "
+                                 "those rows.")
             out[:, i] = [k == _key(positive) for k in keys]
         return out
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,6 +115,9 @@ class Config:
         return apply_overrides(cls(), flatten(data))
 
     def override(self, overrides: Mapping[str, Any] | None) -> Config:
+        if overrides is not None and not isinstance(overrides, Mapping):
+            raise ConfigError(f'hyperparameters must be a dict such as {{"optim.lr": 1e-4}}, '
+                              f"got {type(overrides).__name__}.")
         return apply_overrides(self, flatten(overrides or {}))
 
 
@@ -142,14 +146,93 @@ def valid_keys(config: Any = None, prefix: str = "") -> list[str]:
     return keys
 
 
+# Names users reach for that mean one of ours; used only to suggest the right key.
+SYNONYMS = {"learning_rate": "lr", "lr_rate": "lr", "epochs": "max_epochs", "num_epochs": "max_epochs",
+            "lr_decay": "layerwise_lr_decay", "clip": "gradient_clip", "early_stopping_patience": "patience"}
+
+
 def apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
     """Return a copy of ``config`` with dotted-key ``overrides``; unknown keys suggest the closest."""
     keys = valid_keys(config)
     for key, value in overrides.items():
         if key not in keys:
-            raise ConfigError(f"Unknown hyperparameter {key!r}.{did_you_mean(key, keys)} Valid keys: {keys}")
+            section, _, leaf = key.rpartition(".")
+            synonym = f"{section}.{SYNONYMS[leaf]}" if leaf in SYNONYMS else ""
+            hint = f' Did you mean "{synonym}"?' if synonym in keys else did_you_mean(key, keys)
+            raise ConfigError(f"Unknown hyperparameter {key!r}.{hint} Valid keys: {keys}")
         config = _replace_path(config, key.split("."), value, key)
+    check_ranges(config)
     return config
+
+
+# Allowed values of fields whose type alone does not stop values that fail deep in torch or Lightning.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "model.text.pooling": ("cls", "mean"),
+    "optim.precision": ("auto", "32", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true"),
+    "optim.peft": ("none", "lora", "ia3", "bitfit"),
+    "env.accelerator": ("auto", "cpu", "gpu", "cuda", "mps", "tpu"),
+}
+
+Rule = tuple[Callable[[Any], bool], str]  # (test, what is allowed)
+
+
+def _at_least(low: int) -> Rule:
+    return (lambda v: v >= low), f">= {low}"
+
+
+_POSITIVE: Rule = ((lambda v: v > 0), "> 0")
+_NON_NEGATIVE: Rule = ((lambda v: v >= 0), ">= 0")
+_FRACTION: Rule = ((lambda v: 0 <= v < 1), "in [0, 1)")
+
+LIMITS: dict[str, Rule] = {
+    "model.text.max_length": _at_least(8),
+    "model.image.image_size": _at_least(1),
+    "model.image.max_images_per_row": _at_least(1),
+    "model.tabular.hidden_size": _at_least(1),
+    "model.tabular.num_layers": _NON_NEGATIVE,
+    "model.tabular.dropout": _FRACTION,
+    "model.fusion.hidden_size": _at_least(1),
+    "model.fusion.dropout": _FRACTION,
+    "model.fusion.modality_dropout": _FRACTION,
+    "optim.lr": _POSITIVE,
+    "optim.head_lr_multiplier": _POSITIVE,
+    "optim.layerwise_lr_decay": ((lambda v: 0 < v <= 1), "in (0, 1]"),
+    "optim.weight_decay": _NON_NEGATIVE,
+    "optim.warmup_ratio": ((lambda v: 0 <= v <= 1), "in [0, 1]"),
+    "optim.max_epochs": _at_least(1),
+    "optim.batch_size": _at_least(1),
+    "optim.gradient_clip": _NON_NEGATIVE,
+    "optim.patience": _NON_NEGATIVE,
+    "optim.top_k": _at_least(1),
+    "optim.val_checks_per_epoch": _at_least(1),
+    "optim.label_smoothing": _FRACTION,
+    "optim.focal_gamma": _NON_NEGATIVE,
+    "optim.lora_rank": _at_least(1),
+    "optim.checkpoint_every_n_steps": _at_least(1),
+    "env.eval_batch_size": _at_least(1),
+    "env.num_workers": _NON_NEGATIVE,
+    "env.realtime_max_rows": _NON_NEGATIVE,
+}
+
+
+def check_ranges(config: Config) -> None:
+    """Fail naming the first field whose value is outside its allowed choices or range."""
+    for key, choices in CHOICES.items():
+        value = _get(config, key)
+        if value not in choices:
+            raise ConfigError(f"Hyperparameter {key!r} must be one of {choices}, got {value!r}."
+                              f"{did_you_mean(value, choices)}")
+    for key, (allowed, description) in LIMITS.items():
+        value = _get(config, key)
+        if not allowed(value):
+            raise ConfigError(f"Hyperparameter {key!r} must be {description}, got {value!r}.")
+
+
+def _get(config: Config, key: str) -> Any:
+    value: Any = config
+    for name in key.split("."):
+        value = getattr(value, name)
+    return value
 
 
 def _replace_path(obj: Any, path: list[str], value: Any, key: str) -> Any:
@@ -182,7 +265,7 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
                 raise ValueError(value)
             return int(value)
         if target is float:
-            if isinstance(value, bool):
+            if isinstance(value, bool) or not math.isfinite(float(value)):
                 raise ValueError(value)
             return float(value)
         if target is str:

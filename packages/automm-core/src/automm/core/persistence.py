@@ -10,10 +10,13 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .config import Config
@@ -22,7 +25,7 @@ from .data.column_types import ColumnDecision, ColumnType
 from .data.images import ImageProcessor
 from .data.tabular import CategoricalProcessor, NumericalProcessor
 from .data.text import TextProcessor
-from .errors import PredictorLoadError
+from .errors import ConfigError, PredictorLoadError
 from .models.network import NetworkSpec, build_network
 from .state import PredictorState
 from .tasks import task_class
@@ -33,14 +36,14 @@ PROCESSORS_FILE = "processors.json"
 NETWORK_FILE = "network.json"
 WEIGHTS_FILE = "model.safetensors"
 TEXT_FOLDER = "text_backbone"
+TRAINING_DIR = "training"  # a fit's work folder inside the predictor directory
 VERSIONED_PACKAGES = ("automm-core", "automm-classify", "torch", "transformers", "timm")
 
 
 def save_state(state: PredictorState, path: Path) -> None:
     """Write ``state`` to ``path`` atomically, replacing any predictor already there."""
     path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise PredictorLoadError(f"Cannot save to {str(path)!r}: it is a file. Choose a directory path.")
+    check_save_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.parent / f".{path.name}.saving-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
@@ -49,6 +52,23 @@ def save_state(state: PredictorState, path: Path) -> None:
         _swap_into_place(staging, path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def check_save_target(path: Path) -> None:
+    """Refuse a path that is (or lies under) a file, or a directory of other files that saving would delete."""
+    path = Path(path)
+    for folder in (path, *path.parents):
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError(f"Cannot save the predictor to {str(path)!r}: {str(folder)!r} is a file. "
+                              "Choose a directory path.")
+        if folder.exists():
+            break
+    if path.is_dir():
+        entries = sorted(p.name for p in path.iterdir())
+        if entries and PREDICTOR_FILE not in entries and entries != [TRAINING_DIR]:
+            raise ConfigError(f"Cannot save the predictor to {str(path)!r}: it is a directory holding other files "
+                              f"({entries[:5]}), and saving replaces the whole directory. Choose a new or empty "
+                              "directory.")
 
 
 def _write(state: PredictorState, folder: Path) -> None:
@@ -95,29 +115,47 @@ def load_state(path: Path) -> PredictorState:
         os.replace(_backup_path(path), path)
     meta = _read_json(path, PREDICTOR_FILE)
     found = meta.get("format_version")
-    if not isinstance(found, int) or found > FORMAT_VERSION:
+    if not isinstance(found, int) or isinstance(found, bool):
+        raise PredictorLoadError(f"{PREDICTOR_FILE} in {str(path)!r} has no valid format_version (found {found!r}); "
+                                 "the file is damaged or was edited. Restore the directory from a copy or fit again.")
+    if found > FORMAT_VERSION:
         raise PredictorLoadError(
             f"{str(path)!r} was saved in format version {found!r}; this automm-core reads up to {FORMAT_VERSION}. "
             "Upgrade automm-core (pip install -U automm-core) to load it."
         )
-    try:
+    with _damaged(path, PREDICTOR_FILE):
+        label_columns = [str(c) for c in meta["label_columns"]]
+        problem_type = str(meta["problem_type"])
         config = Config.from_dict(meta["config"])
-        task = task_class(meta["problem_type"]).from_json(meta["task"])
+        task = task_class(problem_type).from_json(meta["task"])
         columns = {c: ColumnDecision(c, ColumnType(d["type"]), d["reason"]) for c, d in meta["columns"].items()}
-        text_folder = _safe_child(path, TEXT_FOLDER) if (path / TEXT_FOLDER).exists() else None
+    text_folder = _safe_child(path, TEXT_FOLDER) if (path / TEXT_FOLDER).exists() else None
+    with _damaged(path, PROCESSORS_FILE):
         processors = _processors_from_json(_read_json(path, PROCESSORS_FILE), text_folder)
+    with _damaged(path, NETWORK_FILE):
         spec = NetworkSpec(**_read_json(path, NETWORK_FILE))
-    except (KeyError, TypeError, ValueError) as err:
-        raise PredictorLoadError(f"{str(path)!r} has damaged or edited JSON ({err!r}); re-save the predictor.") from err
-    net = build_network(spec, text_folder, pretrained=False)
-    weights = load_file(str(_safe_child(path, WEIGHTS_FILE)))
+        net = build_network(spec, text_folder, pretrained=False)
+    with _damaged(path, WEIGHTS_FILE):
+        weights = load_file(str(_safe_child(path, WEIGHTS_FILE)))
     try:
         net.load_state_dict(weights)
     except RuntimeError as err:
         raise PredictorLoadError(f"{WEIGHTS_FILE} in {str(path)!r} does not match network.json: {err}") from err
     net.eval()
-    return PredictorState(meta["label_columns"], meta["problem_type"], config, columns, task, processors, spec, net,
-                          text_folder, meta.get("fit_info", {}))
+    return PredictorState(label_columns, problem_type, config, columns, task, processors, spec, net, text_folder,
+                          meta.get("fit_info", {}))
+
+
+@contextmanager
+def _damaged(path: Path, name: str) -> Iterator[None]:
+    """Report unreadable contents of file ``name`` as a PredictorLoadError that names it."""
+    try:
+        yield
+    except PredictorLoadError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, OSError, SafetensorError) as err:
+        raise PredictorLoadError(f"{name} in {str(path)!r} is damaged or was edited ({err!r}). Restore the "
+                                 "directory from a copy or fit again.") from err
 
 
 def _processors_to_json(processors: Processors) -> dict[str, Any]:
@@ -138,7 +176,11 @@ def _processors_from_json(data: dict[str, Any], text_folder: Path | None) -> Pro
 
         if text_folder is None:
             raise PredictorLoadError(f"processors.json uses text columns but {TEXT_FOLDER}/ is missing.")
-        tokenizer = AutoTokenizer.from_pretrained(str(text_folder), local_files_only=True)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(text_folder), local_files_only=True)
+        except (OSError, ValueError) as err:
+            raise PredictorLoadError(f"The tokenizer in {str(text_folder)!r} cannot be loaded ({err}). Restore the "
+                                     "directory from a copy or fit again.") from err
         text = TextProcessor(data["text"]["columns"], data["text"]["max_length"], tokenizer)
     image = data.get("image")
     return Processors(
@@ -156,7 +198,8 @@ def _safe_child(folder: Path, name: str) -> Path:
     if child.is_symlink() or not child.resolve().is_relative_to(folder.resolve()):
         raise PredictorLoadError(f"{str(child)!r} is a link or points outside the predictor directory; refusing it.")
     if not child.exists():
-        raise PredictorLoadError(f"{str(folder)!r} is not a complete predictor: {name} is missing.")
+        raise PredictorLoadError(f"{str(folder)!r} is not a complete predictor: {name} is missing. Pass the "
+                                 "directory that fit() or save() wrote.")
     if child.is_dir():
         for inner in child.iterdir():
             if inner.is_symlink():
@@ -165,6 +208,8 @@ def _safe_child(folder: Path, name: str) -> Path:
 
 
 def _read_json(folder: Path, name: str) -> dict[str, Any]:
+    if folder.exists() and not folder.is_dir():
+        raise PredictorLoadError(f"No predictor at {str(folder)!r}: it is a file; pass the predictor's directory.")
     if not folder.is_dir():
         raise PredictorLoadError(f"No predictor at {str(folder)!r}: the directory does not exist.")
     try:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +17,15 @@ import pandas as pd
 from . import presets as preset_registry
 from .building import build_state
 from .data.column_types import describe_column_types, detect_column_types
-from .data.ingest import read_table, require_columns
+from .data.ingest import read_table, require_columns, require_features
 from .data.splitting import default_holdout_fraction, holdout_split
 from .errors import ConfigError, InputError, NotFittedError, PredictorLoadError
 from .inference import run_network
-from .persistence import load_state, save_state
+from .persistence import TRAINING_DIR, check_save_target, load_state, save_state
 from .state import PredictorState
 from .tasks import infer_problem_type, task_class
 
 logger = logging.getLogger("automm")
-TRAINING_DIR = "training"
 SKELETON_DIR = "predictor"
 CHECKPOINT_DIR = "checkpoints"
 
@@ -44,9 +45,15 @@ class MultiModalPredictor:
                  hyperparameters: Mapping[str, Any] | None = None, eval_metric: str | None = None):
         if label is None:
             raise ConfigError("label is required: the name of the column (or list of columns) to predict.")
-        self.label_columns = [str(label)] if isinstance(label, str) else [str(c) for c in label]
+        single = isinstance(label, str) or not isinstance(label, Sequence)
+        self.label_columns = [str(label)] if single else [str(c) for c in label]
         if not self.label_columns:
             raise ConfigError("label must name at least one column.")
+        if len(set(self.label_columns)) < len(self.label_columns):
+            raise ConfigError(f"label names a column more than once: {self.label_columns}.")
+        if hyperparameters is not None and not isinstance(hyperparameters, Mapping):
+            raise ConfigError(f'hyperparameters must be a dict such as {{"optim.lr": 1e-4}}, '
+                              f"got {type(hyperparameters).__name__}.")
         self.problem_type = problem_type
         self.path = Path(path) if path is not None else Path("automm_models") / time.strftime("%Y%m%d_%H%M%S")
         self.presets, self.hyperparameters, self.eval_metric = presets, dict(hyperparameters or {}), eval_metric
@@ -64,26 +71,34 @@ class MultiModalPredictor:
         from .training.engine import train
         from .training.peft_setup import apply_peft, merge_peft
 
-        if time_limit is not None and time_limit <= 0:
-            raise ConfigError(f"time_limit must be a positive number of seconds, got {time_limit!r}.")
+        if time_limit is not None and not (isinstance(time_limit, Real) and not isinstance(time_limit, bool)
+                                           and math.isfinite(time_limit) and time_limit > 0):
+            raise ConfigError(f"time_limit must be a positive number of seconds (or None for no limit), "
+                              f"got {time_limit!r}.")
+        check_save_target(self.path)
         pl.seed_everything(seed, workers=True, verbose=False)
         data = self._labelled(read_table(train_data, "train_data"), "train_data")
         if self._state is None:
-            self._state = self._new_state(data, presets, hyperparameters, column_types)
+            state = self._new_state(data, presets, hyperparameters, column_types)
         elif presets or hyperparameters or column_types:
             raise ConfigError("presets, hyperparameters and column_types are fixed after the first fit.")
-        state = self._state
-        train_rows, val_rows = self._split(data, tuning_data, holdout_frac, seed)
+        else:
+            state = self._state
+        # All input checks happen before anything is written, so bad data leaves no half-made predictor behind.
+        train_rows, val_rows = self._split(state, data, tuning_data, holdout_frac, seed)
+        train_set = self._encoded(state, train_rows, "train_data")
+        val_set = self._encoded(state, val_rows, "tuning_data" if tuning_data is not None else "train_data")
         workdir = self.path / TRAINING_DIR
         if self._resume_checkpoint is None:
             save_state(state, workdir / SKELETON_DIR)
         apply_peft(state.net, state.config.optim.peft, state.config.optim.lora_rank)
-        result = train(state.net, state.task, state.processors, self._encoded(state, train_rows),
-                       self._encoded(state, val_rows), state.config, workdir / CHECKPOINT_DIR, time_limit,
-                       resume_from=self._resume_checkpoint)
-        merge_peft(state.net)
+        try:
+            result = train(state.net, state.task, state.processors, train_set, val_set, state.config,
+                           workdir / CHECKPOINT_DIR, time_limit, resume_from=self._resume_checkpoint)
+        finally:  # a failed fit must not leave adapters that save() would write as unloadable weights
+            merge_peft(state.net)
         state.net.eval()
-        self._resume_checkpoint = None
+        self._state, self.problem_type, self._resume_checkpoint = state, state.problem_type, None
         state.fit_info = {**asdict(result), "train_rows": len(train_rows), "validation_rows": len(val_rows),
                           "seed": seed}
         logger.info("fit done: %s", state.fit_info)
@@ -105,20 +120,21 @@ class MultiModalPredictor:
                 + describe_column_types(columns) + "\nSet column_types={...} to force a column's type."
             )
         logger.info("column types:\n%s", describe_column_types(columns))
-        self.problem_type = problem_type
         return build_state(data[used], labels, columns, task, config, problem_type)
 
     def _labelled(self, data: pd.DataFrame, role: str) -> pd.DataFrame:
-        """Rows with a label; a label column that is missing or empty is an error."""
+        """Rows with a label, keeping the caller's index; a label column that is missing or empty is an error."""
         require_columns(data, self.label_columns, role, "the label given to MultiModalPredictor")
-        present = data[self.label_columns].notna().all(axis=1)
+        if len(data) == 0:
+            raise InputError(f"{role} has no rows.")
+        present = data[self.label_columns].notna().all(axis=1).to_numpy()
         if not present.any():
             raise InputError(f"{role}: label column(s) {self.label_columns} have no values (all missing).")
         if not present.all():
             logger.warning("%s: dropping %d row(s) with a missing label.", role, int((~present).sum()))
-        return data.loc[present].reset_index(drop=True)
+        return data[present]
 
-    def _split(self, data: pd.DataFrame, tuning_data: Any, holdout_frac: float | None,
+    def _split(self, state: PredictorState, data: pd.DataFrame, tuning_data: Any, holdout_frac: float | None,
                seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         if tuning_data is not None:
             return data, self._labelled(read_table(tuning_data, "tuning_data"), "tuning_data")
@@ -127,12 +143,13 @@ class MultiModalPredictor:
         fraction = holdout_frac if holdout_frac is not None else default_holdout_fraction(len(data))
         if not 0 < fraction < 1:
             raise ConfigError(f"holdout_frac must be between 0 and 1, got {fraction!r}.")
-        groups = self.state.task.stratify_key(data[self.label_columns])
+        groups = state.task.stratify_key(data[self.label_columns])
         train_rows, val_rows = holdout_split(len(data), fraction, groups, seed)
         return data.iloc[train_rows], data.iloc[val_rows]
 
-    def _encoded(self, state: PredictorState, data: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-        return self._features(data, "train_data"), state.task.encode(data[self.label_columns])
+    def _encoded(self, state: PredictorState, data: pd.DataFrame, role: str) -> tuple[pd.DataFrame, np.ndarray]:
+        require_features(data, state.feature_columns, role)
+        return data[state.feature_columns], state.task.encode(data[self.label_columns])
 
     # ------------------------------------------------------------------ inference
     def predict(self, data: pd.DataFrame | str | Path) -> pd.Series | pd.DataFrame:
@@ -165,14 +182,8 @@ class MultiModalPredictor:
                            output, env.num_workers, env.realtime_max_rows)
 
     def _features(self, frame: pd.DataFrame, role: str) -> pd.DataFrame:
-        columns = self.state.feature_columns
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            raise InputError(
-                f"{role} lacks column(s) {missing} that the predictor was trained on. Add them "
-                "(with empty values if unknown: they are then treated as missing)."
-            )
-        return frame[columns]
+        require_features(frame, self.state.feature_columns, role)
+        return frame[self.state.feature_columns]
 
     # ------------------------------------------------------------------ state, save, load
     @property

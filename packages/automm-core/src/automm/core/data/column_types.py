@@ -51,9 +51,13 @@ def detect_column_types(
     data: pd.DataFrame, exclude: list[str], overrides: Mapping[str, str] | None = None
 ) -> dict[str, ColumnDecision]:
     """Decide the modality of every feature column; ``overrides`` (column -> type name) win."""
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise InputError(f"column_types must map column names to types, got {type(overrides).__name__}.")
     overrides = dict(overrides or {})
     features = [c for c in data.columns if c not in exclude]
     for column in overrides:
+        if column in exclude:
+            raise InputError(f"column_types names {column!r}, which is a label column; give types to features only.")
         if column not in features:
             raise InputError(
                 f"column_types names column {column!r}, which is not a feature column.{did_you_mean(column, features)}"
@@ -79,15 +83,17 @@ def _parse_type(name: str, column: str) -> ColumnType:
 
 def _detect(series: pd.Series, column: str) -> ColumnDecision:
     values = series.dropna()
+    if not pd.api.types.is_numeric_dtype(values):
+        values = values[~values.map(_is_blank).astype(bool)]
     if len(values) == 0:
-        return ColumnDecision(column, ColumnType.NULL, "all values are missing")
+        return ColumnDecision(column, ColumnType.NULL, "all values are missing or empty strings")
     sample = values.sample(min(SAMPLE_SIZE, len(values)), random_state=0)
     if isinstance(sample.iloc[0], (bytes, bytearray)):
         if all(isinstance(v, (bytes, bytearray)) and bytes(v[:4]).startswith(IMAGE_MAGIC) for v in sample):
             return ColumnDecision(column, ColumnType.IMAGE_BYTES, "raw bytes with image headers")
         return ColumnDecision(column, ColumnType.NULL, "bytes that are not images: ignored")
     if _nunique(values) <= 1:
-        return ColumnDecision(column, ColumnType.NULL, "one constant value")
+        return ColumnDecision(column, ColumnType.NULL, f"one constant value ({str(values.iloc[0])[:30]!r})")
     if pd.api.types.is_bool_dtype(series):
         return ColumnDecision(column, ColumnType.CATEGORICAL, "boolean")
     if pd.api.types.is_numeric_dtype(series):
@@ -101,6 +107,11 @@ def _detect(series: pd.Series, column: str) -> ColumnDecision:
     if numeric.notna().mean() >= 0.9 and _nunique(numeric.dropna()) > 1:
         return ColumnDecision(column, ColumnType.NUMERICAL, "text that parses as numbers")
     return _detect_text_or_category(values.astype(str), column)
+
+
+def _is_blank(value: object) -> bool:
+    """An empty or whitespace-only string counts as missing."""
+    return isinstance(value, str) and not value.strip()
 
 
 def _nunique(values: pd.Series) -> int:
@@ -154,7 +165,7 @@ def _looks_like_base64_image(cell: str) -> bool:
 
 def describe_column_types(decisions: Mapping[str, ColumnDecision]) -> str:
     """A readable table of what was detected and why."""
-    width = max((len(str(c)) for c in decisions), default=6)
+    width = max([len("column"), *(len(str(c)) for c in decisions)])
     lines = [f"{'column':<{width}}  {'type':<13} reason"]
     for d in decisions.values():
         used = "" if d.type.is_used else " (not used)"

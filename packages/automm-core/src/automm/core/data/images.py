@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from PIL import Image, UnidentifiedImageError
 from torchvision.transforms import v2
@@ -23,7 +24,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 def read_image(cell: Any, kind: ColumnType) -> list[Image.Image | None]:
     """Every image in one cell as RGB; an unreadable one becomes None (masked out by the model)."""
-    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+    if cell is None or cell is pd.NA or (isinstance(cell, float) and np.isnan(cell)):
         return []
     if kind is ColumnType.IMAGE_PATH:
         return [_open(path) for path in split_paths(cell)]

@@ -18,6 +18,11 @@ def read_table(data: pd.DataFrame | str | Path, role: str = "data") -> pd.DataFr
         raise InputError(
             f"{role} must be a pandas DataFrame or a path to a CSV/parquet file, got {type(data).__name__}."
         )
+    if isinstance(data.columns, pd.MultiIndex):
+        raise InputError(
+            f"{role} has multi-level column names ({list(data.columns)[:3]}...); flatten them first, e.g. "
+            "data.columns = ['_'.join(map(str, c)) for c in data.columns]."
+        )
     duplicated = data.columns[data.columns.astype(str).duplicated()].astype(str).tolist()
     if duplicated:
         raise InputError(f"{role} has duplicate column names {duplicated}; rename them so each column is unique.")
@@ -50,3 +55,14 @@ def require_columns(data: pd.DataFrame, columns: list[str], role: str, why: str)
                 f"{role} has no column {column!r} ({why}).{did_you_mean(column, data.columns)} "
                 f"Columns present: {list(data.columns)[:30]}"
             )
+
+
+def require_features(data: pd.DataFrame, columns: list[str], role: str) -> None:
+    """Fail naming every missing feature column, with the closest existing name for the first."""
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        unused = [c for c in data.columns if c not in columns]
+        raise InputError(
+            f"{role} lacks column(s) {missing} that the predictor was trained on.{did_you_mean(missing[0], unused)} "
+            "Add them (with empty values if unknown: they are then treated as missing)."
+        )

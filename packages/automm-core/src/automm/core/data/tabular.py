@@ -35,11 +35,13 @@ class NumericalProcessor:
         for column in columns:
             values = to_numeric(data[column])
             finite = values[~np.isnan(values)]
-            median = float(np.median(finite)) if len(finite) else 0.0
-            filled = np.where(np.isnan(values), median, values)
-            std = float(filled.std())
+            # Statistics of values divided by the largest magnitude, so values near 1e308 cannot overflow.
+            scale = float(np.abs(finite).max(initial=0.0)) or 1.0
+            median = float(np.median(finite / scale)) * scale if len(finite) else 0.0
+            filled = np.where(np.isnan(values), median, values) / scale
+            std = float(filled.std()) * scale
             medians.append(median)
-            means.append(float(filled.mean()))
+            means.append(float(filled.mean()) * scale)
             stds.append(std if std > 1e-12 and np.isfinite(std) else 1.0)
         return cls(list(columns), medians, means, stds)
 
@@ -48,7 +50,8 @@ class NumericalProcessor:
         for i, column in enumerate(self.columns):
             values = to_numeric(pd.Series(data[column]))
             values = np.where(np.isnan(values), self.medians[i], values)
-            out[:, i] = np.clip((values - self.means[i]) / self.stds[i], -CLIP, CLIP)
+            with np.errstate(over="ignore"):  # a huge value saturates at +-CLIP
+                out[:, i] = np.clip((values - self.means[i]) / self.stds[i], -CLIP, CLIP)
         return out
 
     def to_json(self) -> dict[str, Any]:

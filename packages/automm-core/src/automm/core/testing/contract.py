@@ -72,7 +72,7 @@ class PredictorContract:
         assert any(p.name == "model.safetensors" for p in files)
         assert not [p for p in files if p.suffix in PICKLE_SUFFIXES]
         for file in files:  # no pickle stream hidden under another name either
-            assert not file.read_bytes()[:2] == b"\x80\x04", file
+            assert file.read_bytes()[:2] != b"\x80\x04", file
 
     def test_reload_in_new_process_gives_identical_predictions(self, fitted, table: pd.DataFrame,
                                                                 tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ def make_tiny_text_model(folder: Path) -> Path:
     letters = list(string.ascii_lowercase + string.digits + string.punctuation)
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, *letters, *("##" + c for c in letters)]
     (folder / "vocab.txt").write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8")
-    BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True).save_pretrained(str(folder))
+    BertTokenizerFast(vocab=str(folder / "vocab.txt"), do_lower_case=True).save_pretrained(str(folder))
     config = BertConfig(
         vocab_size=len(dict.fromkeys(vocab)),
         hidden_size=32,

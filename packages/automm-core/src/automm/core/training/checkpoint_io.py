@@ -33,3 +33,8 @@ def latest_readable_checkpoint(folder: Path) -> Path | None:
             continue
         return candidate
     return None
+
+
+def checkpoint_step(path: Path) -> int:
+    """The optimizer step a Lightning checkpoint was written at."""
+    return int(torch.load(path, map_location="cpu", weights_only=True, mmap=True).get("global_step", 0))

@@ -19,6 +19,7 @@ from ..data.datamodule import MultiModalDataModule
 from ..inference import run_network
 from ..models.fusion import MultiModalNet
 from ..tasks import Task
+from .checkpoint_io import checkpoint_step
 from .module import VAL_SCORE, MultiModalLitModule
 from .soup import greedy_soup
 
@@ -33,6 +34,7 @@ class FitResult:
     steps: int
     seconds: float
     stopped_by: str
+    resumed_from_step: int = 0
 
 
 def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tuple[pd.DataFrame, np.ndarray],
@@ -74,7 +76,8 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     net.cpu()
     best = float(ranked[0][1]) if ranked else float("nan")
     stopped_by = "early_stopping" if stopper.stopped_epoch else ("time_limit" if _timed_out(trainer) else "max_epochs")
-    return FitResult(best, soup_size, trainer.current_epoch, trainer.global_step, time.monotonic() - start, stopped_by)
+    return FitResult(best, soup_size, trainer.current_epoch, trainer.global_step, time.monotonic() - start, stopped_by,
+                     checkpoint_step(resume_from) if resume_from else 0)
 
 
 def _finish_with_soup(net: MultiModalNet, task: Task, processors: Processors,

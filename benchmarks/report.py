@@ -1,0 +1,149 @@
+"""Render benchmark results (the dict ``run.py`` collects) as the Markdown of BENCHMARKS.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+AIM_SINGLE_ROW_RATIO = 1.3  # from the issue: single-row predict <= 1.3x the bare forward
+
+# Quoted from the issue; NOT measured by this script.
+REFERENCE = """\
+### Reference: AutoGluon-MM 1.6.3 (quoted from the issue, not measured in this run)
+
+Numbers the issue reports for the incumbent, measured by its author on this machine type. They are
+context only: the tables and settings are not identical to the cases above.
+
+| Workload (as described in the issue) | Import | Single-row predict | Batch predict | Peak memory |
+|---|---|---|---|---|
+| 21-column tabular table | 15 s | 64 ms | 2.3 s (1,119 rows) | 1.15 GB |
+| 4,000 short product reviews, same MiniLM-L6 encoder | – | 563 ms | 240 s (1,000 rows) | 13.5 GB |
+"""
+
+
+def seconds(value: float) -> str:
+    if value < 1:
+        return f"{value * 1000:.3g} ms"
+    return f"{value:.3g} s" if value < 100 else f"{value:,.0f} s"
+
+
+def gigabytes(value: float) -> str:
+    return f"{value / 1e9:.2f} GB"
+
+
+def ratio(numerator: float, denominator: float) -> str:
+    return f"{numerator / denominator:.2f}x" if denominator > 0 else "n/a"
+
+
+def _scores(scores: dict[str, float]) -> str:
+    return " · ".join(f"{name} {value:.4f}" for name, value in scores.items())
+
+
+def case_table(name: str, case: dict[str, Any]) -> str:
+    """One dataset's Markdown section."""
+    lines = [f"### {name}", "", case["description"], ""]
+    if "error" in case:
+        return "\n".join([*lines, f"**Failed:** `{case['error']}`", ""])
+    fit, cold = case["fit"], case.get("cold")
+    lat, info = fit["latency"], fit["fit_info"]
+    single, batch = lat["single"], lat["batch"]
+    types = ", ".join(f"{c}={t}" for c, t in fit["column_types"].items())
+    rows = [
+        ("Data", f"{fit['rows']['train']:,} train / {fit['rows']['test']:,} test rows; columns: {types}"),
+        ("Hyperparameters", f"`{fit['hyperparameters']}`" if fit["hyperparameters"] else "preset defaults"),
+        ("Test score (`evaluate`)", _scores(fit["scores"])),
+        ("Fit wall time", f"{seconds(fit['fit_s'])} (time_limit {fit['time_limit_s']:.0f} s; {info.get('epochs')} "
+                          f"epochs, {info.get('steps')} steps, stopped by {info.get('stopped_by')}; "
+                          f"soup of {info.get('soup_size')})"),
+        (f"Evaluate, {fit['rows']['test']:,} rows", seconds(fit["evaluate_s"])),
+        ("Peak RSS, process that fits, evaluates, predicts",
+         f"{gigabytes(fit['peak_rss']['end'])} (before fit: {gigabytes(fit['peak_rss']['before_fit'])})"),
+    ]
+    if cold:
+        rows += [
+            ("Peak RSS, fresh process: load + predict 1 row", gigabytes(cold["peak_rss"])),
+            ("First use, fresh process: import + load + first predict",
+             f"{seconds(cold['import_to_first_prediction_s'])} = {seconds(cold['import_s'])} + "
+             f"{seconds(cold['load_s'])} + {seconds(cold['first_predict_s'])} "
+             f"(second predict {seconds(cold['second_predict_s'])})"),
+        ]
+    rows += [
+        (f"Single-row predict, median of {lat['single_calls']}",
+         f"**{seconds(single['predict'])}** (p90 {seconds(lat['single_p90_predict'])})"),
+        ("Bare forward of the same row: model only / with collation",
+         f"{seconds(single['bare'])} / {seconds(single['collate_bare'])}"),
+        ("Single-row predict ÷ bare: model only / with collation",
+         f"**{ratio(single['predict'], single['bare'])}** / {ratio(single['predict'], single['collate_bare'])}"),
+        (f"Batch predict, {lat['batch_rows']:,} rows, median of {lat['batch_repeats']}",
+         f"**{seconds(batch['predict'])}**"),
+        (f"Bare forward, same rows in chunks of {lat['batch_chunk']}: model only / with collation",
+         f"{seconds(batch['bare'])} / {seconds(batch['collate_bare'])}"),
+        ("Batch predict ÷ bare: model only / with collation",
+         f"**{ratio(batch['predict'], batch['bare'])}** / {ratio(batch['predict'], batch['collate_bare'])}"),
+        ("Bare forward's labels equal predict's", f"{lat['bare_predict_agreement']:.1%} of rows"),
+        ("Contention probe before / after the latency runs (1-row GELU; ~30 us when the cores are free)",
+         " / ".join(seconds(v) for v in lat["contention_probe_s"])),
+        ("Case wall time (all of the above)", seconds(case["wall_s"])),
+    ]
+    table = ["| Measure | Value |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
+    return "\n".join([*lines, *table, ""])
+
+
+def summary_table(cases: dict[str, dict[str, Any]]) -> str:
+    """One line per dataset: the headline numbers and whether the single-row aim is met."""
+    lines = ["| Dataset | Test score | Fit | Peak RSS | Single-row predict (÷ bare) | Batch predict (÷ bare) | "
+             f"Single-row ≤ {AIM_SINGLE_ROW_RATIO}x bare? |", "|---|---|---|---|---|---|---|"]
+    for name, case in cases.items():
+        if "error" in case:
+            lines.append(f"| {name} | failed | | | | | |")
+            continue
+        fit = case["fit"]
+        single, batch = fit["latency"]["single"], fit["latency"]["batch"]
+        first_metric, first_score = next(iter(fit["scores"].items()))
+        met = single["predict"] / single["bare"] <= AIM_SINGLE_ROW_RATIO
+        lines.append(
+            f"| {name} | {first_metric} {first_score:.4f} | {seconds(fit['fit_s'])} | "
+            f"{gigabytes(fit['peak_rss']['end'])} | {seconds(single['predict'])} "
+            f"({ratio(single['predict'], single['bare'])}) | {seconds(batch['predict'])} for "
+            f"{fit['latency']['batch_rows']:,} rows ({ratio(batch['predict'], batch['bare'])}) | "
+            f"{'yes' if met else '**no**'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def render(results: dict[str, Any]) -> str:
+    """The whole BENCHMARKS.md."""
+    machine, versions, imports = results["machine"], results["versions"], results["imports"]
+    header = [
+        "# Benchmarks",
+        "",
+        f"Generated by `{results['command']}` on {results['date']} "
+        f"(whole run: {seconds(results['total_wall_s'])}{'; **--quick smoke sizes**' if results['quick'] else ''}).",
+        "Every dataset runs in its own fresh process (peak RSS is that process's `ru_maxrss`); the first use of a "
+        "saved predictor is timed in another fresh process. *Bare forward* is `with torch.inference_mode(): "
+        "net(batch)` on Batches collated beforehand from the same rows (*with collation* also times "
+        "`processors.collate`); ratios above 1 are the predictor's own overhead.",
+        "",
+        f"**Machine:** {machine['cpu']}, {machine['cpus']} CPU cores, {gigabytes(machine['memory'])} RAM, "
+        f"{machine['gpu']}; {machine['os']}; torch threads {machine['torch_threads']}; load average "
+        f"{machine['load_start']} at start, {machine['load_end']} at end (the cores are shared, so timings are noisy).",
+        "",
+        "**Versions:** " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        "",
+        "## Import",
+        "",
+        "| Measure (fresh process each, median of "
+        f"{len(imports['runs'])}) | Value |",
+        "|---|---|",
+        f"| `import automm.core` | {seconds(imports['import_package_s'])} |",
+        f"| `from automm.core import MultiModalPredictor` (includes the line above) | "
+        f"**{seconds(imports['import_predictor_s'])}** |",
+        f"| Whole `python -c` process, interpreter start included | {seconds(imports['process_s'])} |",
+        "",
+        "## Summary",
+        "",
+        summary_table(results["cases"]),
+        "## Per dataset",
+        "",
+    ]
+    sections = [case_table(name, case) for name, case in results["cases"].items()]
+    return "\n".join(header + sections + [REFERENCE])

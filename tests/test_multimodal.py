@@ -1,0 +1,56 @@
+"""Image + text + numeric fusion on real digit images, every fusion/tabular/PEFT option."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automm.core import InputError, MultiModalPredictor
+from automm.core.testing.tiny_models import tiny_hyperparameters
+
+
+def _fit(table: pd.DataFrame, text_model: Path, path: Path, **hp) -> MultiModalPredictor:
+    predictor = MultiModalPredictor(label="label", path=path,
+                                    hyperparameters=tiny_hyperparameters(text_model, **{"optim.max_epochs": 3, **hp}))
+    return predictor.fit(table.iloc[:200], seed=0, column_types={"caption": "text"})  # 3 distinct captions
+
+
+def test_three_modalities_learn_and_reload(digits_table: pd.DataFrame, tiny_text_model: Path, tmp_path: Path) -> None:
+    predictor = _fit(digits_table, tiny_text_model, tmp_path / "p")
+    assert predictor.column_types == {"image": "image_path", "caption": "text", "ink": "numerical"}
+    assert set(predictor.state.net.encoders) == {"text", "image", "tabular"}
+    assert predictor.evaluate(digits_table.iloc[200:])["accuracy"] > 0.6
+    reloaded = MultiModalPredictor.load(tmp_path / "p")
+    np.testing.assert_array_equal(reloaded.extract_embedding(digits_table), predictor.extract_embedding(digits_table))
+
+
+@pytest.mark.parametrize("hp", [
+    {"model.fusion.model": "transformer", "model.tabular.model": "ft_transformer",
+     "model.fusion.modality_dropout": 0.3},
+    {"optim.peft": "lora"},
+    {"optim.peft": "ia3"},
+    {"optim.peft": "bitfit"},
+    {"optim.loss": "focal", "optim.label_smoothing": 0.1},
+], ids=["transformer-fusion", "lora", "ia3", "bitfit", "focal"])
+def test_options_train_and_save_plain_weights(hp: dict, digits_table: pd.DataFrame, tiny_text_model: Path,
+                                              tmp_path: Path) -> None:
+    predictor = _fit(digits_table, tiny_text_model, tmp_path / "p", **hp)
+    names = list(predictor.state.net.state_dict())
+    assert not [n for n in names if "lora_" in n or "ia3_" in n or "base_model" in n]  # adapters merged
+    reloaded = MultiModalPredictor.load(tmp_path / "p")
+    pd.testing.assert_frame_equal(reloaded.predict_proba(digits_table), predictor.predict_proba(digits_table))
+
+
+def test_continuous_training_keeps_the_model(digits_table: pd.DataFrame, tiny_text_model: Path,
+                                             tmp_path: Path) -> None:
+    predictor = _fit(digits_table, tiny_text_model, tmp_path / "p")
+    encoder_before = predictor.state.net.encoders["image"].backbone.conv_stem.weight.clone()
+    predictor.fit(digits_table.iloc[100:220])
+    assert predictor.state.net.encoders["image"].backbone.conv_stem.weight.shape == encoder_before.shape
+    assert predictor.class_labels == ["high", "low"]
+    unseen = digits_table.iloc[:20].assign(label="medium")
+    with pytest.raises(InputError, match="medium"):
+        predictor.fit(pd.concat([digits_table.iloc[:20], unseen]))

@@ -1,0 +1,40 @@
+"""Packaging promises: a PEP 420 namespace, a pinned public API, a light import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib.metadata import distribution
+
+import automm.classify
+import automm.core
+
+DISTRIBUTIONS = ("automm-core", "automm-classify")
+
+
+def test_no_distribution_ships_automm_init() -> None:
+    for name in DISTRIBUTIONS:
+        files = [str(f) for f in distribution(name).files or []]
+        assert not [f for f in files if f.replace("\\", "/").endswith("automm/__init__.py")], name
+
+
+def test_public_api_is_pinned() -> None:
+    assert sorted(automm.core.__all__) == [
+        "AutoMMError", "CheckpointNotFoundError", "Config", "ConfigError", "InputError", "MultiModalPredictor",
+        "NotFittedError", "PredictorLoadError", "Task", "TaskNotInstalledError", "TaskPlugin", "__version__",
+    ]
+    assert sorted(automm.classify.__all__) == ["MultiModalPredictor", "__version__", "plot_confusion_matrix",
+                                               "plot_residuals"]
+    assert automm.classify.MultiModalPredictor is automm.core.MultiModalPredictor
+
+
+def test_import_does_not_load_torch() -> None:
+    code = "import sys, automm.core, automm.classify; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_classify_declares_core_range() -> None:
+    requires = distribution("automm-classify").requires or []
+    core = [r for r in requires if r.startswith("automm-core")]
+    assert core and "<" in core[0] and ">=" in core[0]
