@@ -127,7 +127,8 @@ def render(results: dict[str, Any]) -> str:
         f"{machine['gpu']}; {machine['os']}; torch threads {machine['torch_threads']}; load average "
         f"{machine['load_start']} at start, {machine['load_end']} at end (the cores are shared, so timings are noisy).",
         "",
-        "**Versions:** " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        "**Versions:** " + ", ".join(f"{k} {v}" for k, v in versions.items())
+        + f"; sha256 of `packages/*/src/**/*.py`: `{results['source_digest']}`",
         "",
         "## Import",
         "",

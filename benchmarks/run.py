@@ -11,6 +11,7 @@ those processes go to ``benchmarks/.work/<dataset>.log``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -102,6 +103,14 @@ def versions() -> dict[str, str]:
     return found
 
 
+def source_digest() -> str:
+    """Short hash of the library's Python sources, to tell which code state the numbers belong to."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "packages").glob("*/src/**/*.py")):
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny sizes and time limits: a smoke check")
@@ -115,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.run", *(argv or sys.argv[1:])]),
                                "date": time.strftime("%Y-%m-%d %H:%M %Z"), "quick": args.quick,
-                               "machine": machine(), "versions": versions(), "cases": {}}
+                               "machine": machine(), "versions": versions(), "source_digest": source_digest(),
+                               "cases": {}}
     print("import timings ...", flush=True)
     results["imports"] = measure_imports()
     for name in args.only or CASES:
