@@ -17,7 +17,7 @@ PYTHON = "3.11"
 TORCH = ["torch==2.14.1", "torchvision==0.29.1"]
 CORE = "./packages/automm-core[offline]"
 PACKAGES = {"core": [CORE], "classify": [CORE, "./packages/automm-classify[plot]"]}
-TEST_TOOLS = ["pytest>=8", "hypothesis>=6"]
+TEST_TOOLS = ["pytest>=8", "hypothesis>=6", "scikit-image>=0.22"]  # skimage: the real-weights photo check
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 

@@ -96,6 +96,9 @@ class EnvConfig:
     eval_batch_size: int = 128
     num_workers: int = 0
     accelerator: str = "auto"
+    devices: int = 1  # processes per node; >1 trains with DDP
+    num_nodes: int = 1
+    strategy: str = "auto"  # "auto": ddp_fork for several processes on one node, ddp across nodes
     realtime_max_rows: int = 64  # predict() on fewer rows skips the DataLoader machinery
 
 

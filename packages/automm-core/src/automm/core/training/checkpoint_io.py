@@ -35,6 +35,7 @@ def latest_readable_checkpoint(folder: Path) -> Path | None:
     return None
 
 
-def checkpoint_step(path: Path) -> int:
-    """The optimizer step a Lightning checkpoint was written at."""
-    return int(torch.load(path, map_location="cpu", weights_only=True, mmap=True).get("global_step", 0))
+def checkpoint_progress(path: Path) -> tuple[int, int]:
+    """(epoch, optimizer step) at which a Lightning checkpoint was written."""
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    return int(checkpoint.get("epoch", 0)), int(checkpoint.get("global_step", 0))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,11 +21,11 @@ from ..data.datamodule import MultiModalDataModule
 from ..inference import run_network
 from ..models.fusion import MultiModalNet
 from ..tasks import Task
-from .checkpoint_io import checkpoint_step
+from .checkpoint_io import checkpoint_progress
 from .module import VAL_SCORE, MultiModalLitModule
 from .soup import greedy_soup
 
-LAST_CHECKPOINT = "last.ckpt"
+_SCORE = re.compile(r"val_score=(-?[0-9.]+(?:e-?[0-9]+)?|nan|inf)\.ckpt$")
 
 
 @dataclass(frozen=True)
@@ -48,14 +50,16 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     steps_per_epoch = max(1, len(train_data[0]) // optim.batch_size)
     lit = MultiModalLitModule(net, task.loss(optim), lambda logits, y: task.score(logits, y, [metric])[metric],
                               optim, total_steps=steps_per_epoch * optim.max_epochs)
-    top_k = ModelCheckpoint(dirpath=workdir, filename="top-{epoch}-{step}", monitor=VAL_SCORE, mode=mode,
-                            save_top_k=max(1, optim.top_k))
+    top_k = ModelCheckpoint(dirpath=workdir, filename="top-{epoch}-{step}-{val_score:.6f}", monitor=VAL_SCORE,
+                            mode=mode, save_top_k=max(1, optim.top_k))
     periodic = ModelCheckpoint(dirpath=workdir, every_n_train_steps=optim.checkpoint_every_n_steps,
                                save_top_k=0, save_last=True, enable_version_counter=False)
     stopper = EarlyStopping(VAL_SCORE, patience=optim.patience, mode=mode)
     trainer = pl.Trainer(
         accelerator=env.accelerator,
-        devices=1,
+        devices=env.devices,
+        num_nodes=env.num_nodes,
+        strategy=_strategy(env.strategy, env.devices, env.num_nodes),
         precision=_precision(optim.precision),
         max_epochs=optim.max_epochs,
         max_time=timedelta(seconds=time_limit) if time_limit else None,
@@ -71,13 +75,17 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
                                 env.num_workers)
     net.train()  # pretrained backbones load in eval mode; dropout must be on while training
     trainer.fit(lit, datamodule=data, ckpt_path=resume_from, weights_only=True)
-    ranked = sorted(top_k.best_k_models.items(), key=lambda kv: float(kv[1]), reverse=greater_is_better)
-    soup_size = _finish_with_soup(net, task, processors, val_data, config, [Path(p) for p, _ in ranked])
+    ranked = ranked_checkpoints(workdir, greater_is_better)
+    soup_size = _finish_with_soup(net, task, processors, val_data, config, [path for path, _ in ranked])
     net.cpu()
-    best = float(ranked[0][1]) if ranked else float("nan")
+    best = ranked[0][1] if ranked else float("nan")
     stopped_by = "early_stopping" if stopper.stopped_epoch else ("time_limit" if _timed_out(trainer) else "max_epochs")
-    return FitResult(best, soup_size, trainer.current_epoch, trainer.global_step, time.monotonic() - start, stopped_by,
-                     checkpoint_step(resume_from) if resume_from else 0)
+    epochs, steps = trainer.current_epoch, trainer.global_step
+    if steps == 0 and (workdir / "last.ckpt").exists():  # multi-process: progress lives in the workers
+        epochs, steps = checkpoint_progress(workdir / "last.ckpt")
+        epochs += 1
+    resumed_from = checkpoint_progress(resume_from)[1] if resume_from else 0
+    return FitResult(best, soup_size, epochs, steps, time.monotonic() - start, stopped_by, resumed_from)
 
 
 def _finish_with_soup(net: MultiModalNet, task: Task, processors: Processors,
@@ -95,6 +103,27 @@ def _finish_with_soup(net: MultiModalNet, task: Task, processors: Processors,
     weights, used = greedy_soup(ranked, evaluate, greater_is_better)
     net.load_state_dict(weights)
     return used
+
+
+def ranked_checkpoints(workdir: Path, greater_is_better: bool) -> list[tuple[Path, float]]:
+    """The top-k checkpoints on disk, best first, by the score in their file names.
+
+    Read from disk rather than from the callback, so it also works after multi-process training,
+    where the callback's state lives in the worker processes.
+    """
+    scored = []
+    for path in workdir.glob("top-*.ckpt"):
+        match = _SCORE.search(path.name)
+        if match and math.isfinite(float(match.group(1))):
+            scored.append((path, float(match.group(1))))
+    return sorted(scored, key=lambda item: item[1], reverse=greater_is_better)
+
+
+def _strategy(name: str, devices: int, num_nodes: int) -> str:
+    """Several CPU/GPU processes fork by default, so ``python -c`` and scripts without a main guard work."""
+    if name == "auto" and (devices > 1 or num_nodes > 1):
+        return "ddp" if num_nodes > 1 else "ddp_fork"
+    return name
 
 
 def _precision(setting: str) -> str:

@@ -1,0 +1,53 @@
+"""Two CPU processes (DDP over gloo) train a predictor, from ``python -c`` and from a plain script.
+
+Slow: run with ``nox -s slow``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from automm.core import MultiModalPredictor
+
+SCRIPT = """
+import sys
+from sklearn.datasets import load_iris
+from automm.core import MultiModalPredictor
+data = load_iris(as_frame=True).frame
+hp = {"env.devices": 2, "env.accelerator": "cpu", "optim.max_epochs": 6, "optim.lr": 1e-3}
+predictor = MultiModalPredictor(label="target", problem_type="multiclass", path=sys.argv[1], hyperparameters=hp)
+predictor.fit(data, seed=0)
+print("ACCURACY", predictor.evaluate(data)["accuracy"])
+"""
+
+
+def _check(result: subprocess.CompletedProcess, path: Path) -> None:
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Starting with 2 processes" in result.stderr + result.stdout
+    accuracy = float(result.stdout.split("ACCURACY")[1].split()[0])
+    assert accuracy > 0.8
+    row = pd.DataFrame({"sepal length (cm)": [5.0], "sepal width (cm)": [3.4], "petal length (cm)": [1.5],
+                        "petal width (cm)": [0.2]})
+    assert MultiModalPredictor.load(path).predict(row).tolist() == [0]
+
+
+@pytest.mark.slow
+def test_ddp_from_python_dash_c(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "p")], capture_output=True, text=True,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=900)
+    _check(result, tmp_path / "p")
+
+
+@pytest.mark.slow
+def test_ddp_from_script_without_main_guard(tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT)
+    result = subprocess.run([sys.executable, str(script), str(tmp_path / "p")], capture_output=True, text=True,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=900)
+    _check(result, tmp_path / "p")
