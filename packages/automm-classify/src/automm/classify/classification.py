@@ -13,7 +13,7 @@ from automm.core.errors import InputError
 from automm.core.tasks import Task
 
 from . import metrics
-from .inference import check_single_values
+from .inference import check_single_values, row_name
 from .losses import classification_loss
 
 
@@ -56,7 +56,7 @@ class ClassificationTask(Task):
         codes = np.array([index.get(_key(v), -1) for v in values], dtype=np.int64)
         if (codes < 0).any():
             unseen = sorted({str(v) for v, c in zip(values, codes) if c < 0})[:5]
-            row = labels.index[int(np.argmax(codes < 0))]
+            row = row_name(labels, int(np.argmax(codes < 0)))
             raise InputError(f"Label column {self.column!r} has value(s) {unseen} (first at row {row!r}) that were "
                              f"not classes in training ({self.classes[:10]}). Remove those rows or refit.")
         return codes

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from automm.core.errors import InputError
@@ -32,15 +34,21 @@ def check_single_values(labels: pd.DataFrame) -> None:
     for column in labels.columns:
         if labels[column].dtype != object:
             continue
-        bad = ~labels[column].map(lambda v: isinstance(v, Hashable)).astype(bool)
+        bad = ~labels[column].map(lambda v: isinstance(v, Hashable)).to_numpy(dtype=bool)
         if bad.any():
-            row = bad.idxmax()
-            value = labels[column][row]
+            position = int(bad.argmax())
+            row, value = row_name(labels, position), labels[column].iloc[position]
             raise InputError(
                 f"Label column {column!r} holds a {type(value).__name__} at row {row!r} ({str(value)[:50]}); each "
                 "label must be one value such as a string or a number. For several labels per row, use one 0/1 "
                 "column per label and problem_type='multilabel'."
             )
+
+
+def row_name(labels: pd.DataFrame, position: int) -> Any:
+    """The index label of the row at ``position``, as a plain Python value for messages."""
+    name = labels.index[position]
+    return name.item() if isinstance(name, np.generic) else name
 
 
 def _single(column: pd.Series) -> str:

@@ -14,7 +14,7 @@ from automm.core.tasks import Task
 
 from . import metrics
 from .classification import _key
-from .inference import check_single_values
+from .inference import check_single_values, row_name
 from .losses import MultilabelLoss
 
 
@@ -57,7 +57,7 @@ class MultilabelTask(Task):
             bad = [i for i, k in enumerate(keys) if k not in (_key(negative), _key(positive))]
             if bad:
                 raise InputError(f"Multilabel column {column!r} has value {keys[bad[0]]!r} at row "
-                                 f"{labels.index[bad[0]]!r}; expected {negative!r} or {positive!r}. Fix or drop "
+                                 f"{row_name(labels, bad[0])!r}; expected {negative!r} or {positive!r}. Fix or drop "
                                  "those rows.")
             out[:, i] = [k == _key(positive) for k in keys]
         return out

@@ -13,6 +13,7 @@ from automm.core.errors import InputError
 from automm.core.tasks import Task
 
 from . import metrics
+from .inference import row_name
 from .losses import RegressionLoss
 
 
@@ -31,7 +32,8 @@ class RegressionTask(Task):
             if bad.any():
                 row = int(np.argmax(bad))
                 raise InputError(f"Regression label column {column!r} has a non-numeric or infinite value "
-                                 f"{labels[column].iloc[row]!r} at row {labels.index[row]!r}; fix or drop those rows.")
+                                 f"{labels[column].iloc[row]!r} at row {row_name(labels, row)!r}; fix or drop "
+                                 "those rows.")
             if np.nanmin(values) == np.nanmax(values):
                 raise InputError(f"Regression label column {column!r} has the same value "
                                  f"{float(np.nanmin(values))!r} on every row; varying numbers are needed to learn.")
@@ -56,7 +58,8 @@ class RegressionTask(Task):
         if np.isnan(values).any():
             row, col = map(int, np.argwhere(np.isnan(values))[0])
             raise InputError(f"Label column {self.columns[col]!r} is missing or not numeric at row "
-                             f"{labels.index[row]!r}: {labels[self.columns[col]].iloc[row]!r}. Fix or drop those rows.")
+                             f"{row_name(labels, row)!r}: {labels[self.columns[col]].iloc[row]!r}. Fix or drop "
+                             "those rows.")
         return ((values - self.means) / self.stds).astype(np.float32)
 
     def _decode(self, outputs: np.ndarray) -> np.ndarray:

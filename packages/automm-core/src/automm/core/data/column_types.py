@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..suggest import did_you_mean
+from .tabular import parse_numbers
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b"RIFF", b"P5", b"P6")
@@ -103,7 +104,7 @@ def _detect(series: pd.Series, column: str) -> ColumnDecision:
         return ColumnDecision(column, ColumnType.IMAGE_PATH, "values are image file paths")
     if _share(strings, _looks_like_base64_image) >= 0.8:
         return ColumnDecision(column, ColumnType.IMAGE_BASE64, "values are base64-encoded images")
-    numeric = pd.to_numeric(values, errors="coerce")
+    numeric = parse_numbers(values)
     if numeric.notna().mean() >= 0.9 and _nunique(numeric.dropna()) > 1:
         return ColumnDecision(column, ColumnType.NUMERICAL, "text that parses as numbers")
     return _detect_text_or_category(values.astype(str), column)

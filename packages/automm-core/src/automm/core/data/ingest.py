@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
-from ..suggest import did_you_mean
+from ..suggest import closest, did_you_mean
 
 
 def read_table(data: pd.DataFrame | str | Path, role: str = "data") -> pd.DataFrame:
@@ -62,7 +62,9 @@ def require_features(data: pd.DataFrame, columns: list[str], role: str) -> None:
     missing = [c for c in columns if c not in data.columns]
     if missing:
         unused = [c for c in data.columns if c not in columns]
+        renamed = [f'"{match}" for {c!r}' for c in missing if (match := closest(c, unused)) is not None]
+        hint = f" Did you mean {', '.join(renamed)}?" if renamed else ""
         raise InputError(
-            f"{role} lacks column(s) {missing} that the predictor was trained on.{did_you_mean(missing[0], unused)} "
+            f"{role} lacks column(s) {missing} that the predictor was trained on.{hint} "
             "Add them (with empty values if unknown: they are then treated as missing)."
         )

@@ -13,9 +13,24 @@ CLIP = 10.0  # standardised values beyond this many standard deviations are clip
 MAX_CATEGORIES = 1000  # per column; rarer values share the unknown id 0
 
 
+def parse_numbers(series: pd.Series) -> pd.Series:
+    """``pd.to_numeric`` with NaN for anything unparseable, Python ints beyond float range included."""
+    try:
+        return pd.to_numeric(series, errors="coerce")
+    except (OverflowError, TypeError):
+        return pd.to_numeric(series.map(_float_or_nan), errors="coerce")
+
+
+def _float_or_nan(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return float("nan")
+
+
 def to_numeric(series: pd.Series) -> np.ndarray:
     """Float64 values with NaN for anything missing, unparseable or infinite."""
-    values = np.array(pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan))
+    values = np.array(parse_numbers(series).to_numpy(dtype=np.float64, na_value=np.nan))
     values[~np.isfinite(values)] = np.nan
     return values
 
