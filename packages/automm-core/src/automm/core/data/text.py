@@ -44,7 +44,7 @@ class TextProcessor:
         texts = ["" if _is_missing(v) else str(v) for v in values]
         # Cap characters before tokenising: a megabyte of text must not cost a megabyte of tokens.
         texts = [t[: self.max_length * 20] for t in texts]
-        return self.tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]
+        return self.tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
 
     def _special_ids(self) -> tuple[int, int]:
         tok = self.tokenizer
