@@ -1,5 +1,6 @@
 """Bad input at the core level (no task package needed): each case fails with automm's own error naming the
-column, row or file and the fix, or is handled correctly. Fit-level cases live in automm-classify's tests."""
+column, row or file and the fix, or is handled correctly. Fit-level cases (they need a task package) live in
+tests/robustness/test_bad_input_fit.py."""
 
 from __future__ import annotations
 
@@ -128,19 +129,19 @@ def test_nan_inf_and_huge_numbers_give_finite_features() -> None:
     processor = NumericalProcessor.fit(frame, ["huge", "normal"])
     assert np.isfinite(processor.means).all() and np.isfinite(processor.stds).all()
     assert np.isfinite(processor.medians).all()
-    out = processor.transform({c: frame[c].tolist() for c in frame.columns})
+    out = processor.transform(frame)
     assert np.isfinite(out).all() and np.abs(out).max() <= CLIP
     assert len(np.unique(out[:, 0])) > 2  # huge values still vary, not all clipped to one bound
     # At predict time: numbers as strings, garbage, None and a Python int beyond int64 are handled.
-    new = processor.transform({"huge": ["1e300", "abc", None, 10**400], "normal": ["4", [1], {}, "-inf"]})
+    new = processor.transform(pd.DataFrame({"huge": ["1e300", "abc", None, 10**400], "normal": ["4", [1], {}, "-inf"]}))
     assert np.isfinite(new).all()
-    assert new[0, 1] == pytest.approx(processor.transform({"huge": [1e300], "normal": [4.0]})[0, 1])
+    assert new[0, 1] == pytest.approx(processor.transform(pd.DataFrame({"huge": [1e300], "normal": [4.0]}))[0, 1])
 
 
 def test_unseen_and_missing_categories_share_the_unknown_id() -> None:
     frame = pd.DataFrame({"colour": ["red", "blue", "red", None], "size": [1, 2, 2, 1]})
     processor = CategoricalProcessor.fit(frame, ["colour", "size"])
-    out = processor.transform({"colour": ["green", None, np.nan, "red"], "size": [3, "1", 1.0, 2]})
+    out = processor.transform(pd.DataFrame({"colour": ["green", None, np.nan, "red"], "size": [3, "1", 1.0, 2]}))
     assert out[:, 0].tolist() == [0, 0, 0, processor.vocabularies[0].index("red") + 1]
     assert out[:3, 1].tolist() == [0, out[2, 1], out[2, 1]] and out[2, 1] != 0  # "1", 1.0 and 1 are one category
 

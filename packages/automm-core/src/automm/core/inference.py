@@ -10,7 +10,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .data.batch import Batch, Processors
-from .data.datamodule import iterate_batches, make_loader
+from .data.loaders import iterate_batches, make_loader
 from .models.fusion import MultiModalNet
 
 

@@ -51,12 +51,12 @@ class Processors:
 
     def collate(self, rows: pd.DataFrame, targets: np.ndarray | None = None, train: bool = False) -> Batch:
         """Rows of the feature table (any index) -> a Batch."""
-        data: dict[str, Any] = {c: rows[c].tolist() for c in rows.columns}
         batch = Batch()
         if self.numerical and self.numerical.columns:
-            batch.numerical = torch.from_numpy(self.numerical.transform(data))
+            batch.numerical = torch.from_numpy(self.numerical.transform(rows))
         if self.categorical and self.categorical.columns:
-            batch.categorical = torch.from_numpy(self.categorical.transform(data))
+            batch.categorical = torch.from_numpy(self.categorical.transform(rows))
+        data: dict[str, Any] = {c: rows[c].tolist() for c in self._list_columns()}
         if self.text is not None:
             text = self.text.transform(data)
             batch.text_ids = torch.from_numpy(text["input_ids"])
@@ -68,3 +68,7 @@ class Processors:
         if targets is not None:
             batch.target = torch.from_numpy(np.ascontiguousarray(targets))
         return batch
+
+    def _list_columns(self) -> list[str]:
+        """Columns the text and image processors read cell by cell."""
+        return (self.text.columns if self.text else []) + (self.image.columns if self.image else [])

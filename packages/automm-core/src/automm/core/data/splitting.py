@@ -6,10 +6,16 @@ import numpy as np
 
 
 def holdout_split(rows: int, fraction: float, groups: np.ndarray | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row positions (train, validation); every group with two or more rows keeps one in train."""
+    """Row positions (train, validation); every group with two or more rows keeps one in train.
+
+    When every group has a single row (e.g. each class appears once), stratifying would leave no validation row,
+    so the split falls back to an unstratified one: two rows always give a non-empty train and validation set.
+    """
     rng = np.random.default_rng(seed)
     if groups is None:
         groups = np.zeros(rows, dtype=np.int64)
+    elif rows >= 2 and len(np.unique(groups)) == rows:
+        return holdout_split(rows, fraction, None, seed)
     validation = []
     for group in np.unique(groups):
         members = rng.permutation(np.flatnonzero(groups == group))

@@ -17,11 +17,11 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
 from ..config import Config
 from ..data.batch import Processors
-from ..data.datamodule import MultiModalDataModule
 from ..inference import run_network
 from ..models.fusion import MultiModalNet
 from ..tasks import Task
 from .checkpoint_io import checkpoint_progress
+from .datamodule import MultiModalDataModule
 from .module import VAL_SCORE, MultiModalLitModule
 from .soup import greedy_soup
 
@@ -49,7 +49,7 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     mode = "max" if greater_is_better else "min"
     steps_per_epoch = max(1, len(train_data[0]) // optim.batch_size)
     lit = MultiModalLitModule(net, task.loss(optim), lambda logits, y: task.score(logits, y, [metric])[metric],
-                              optim, total_steps=steps_per_epoch * optim.max_epochs)
+                              optim, total_steps=steps_per_epoch * optim.max_epochs, time_limit=time_limit)
     top_k = ModelCheckpoint(dirpath=workdir, filename="top-{epoch}-{step}-{val_score:.6f}", monitor=VAL_SCORE,
                             mode=mode, save_top_k=max(1, optim.top_k))
     periodic = ModelCheckpoint(dirpath=workdir, every_n_train_steps=optim.checkpoint_every_n_steps,

@@ -20,10 +20,11 @@ class MultiModalLitModule(pl.LightningModule):
     """Trains ``net`` with ``loss``; logs ``val_score`` computed by the task's validation metric."""
 
     def __init__(self, net: nn.Module, loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-                 validation_score: Callable[[np.ndarray, np.ndarray], float], optim: OptimConfig, total_steps: int):
+                 validation_score: Callable[[np.ndarray, np.ndarray], float], optim: OptimConfig, total_steps: int,
+                 time_limit: float | None = None):
         super().__init__()
         self.net, self.loss, self.validation_score = net, loss, validation_score
-        self.optim, self.total_steps = optim, total_steps
+        self.optim, self.total_steps, self.time_limit = optim, total_steps, time_limit
         self._val_outputs: list[tuple[torch.Tensor, torch.Tensor]] = []
 
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
@@ -43,5 +44,5 @@ class MultiModalLitModule(pl.LightningModule):
         self.log(VAL_SCORE, float(self.validation_score(logits, targets)), prog_bar=True, sync_dist=True)
 
     def configure_optimizers(self):
-        optimizer, scheduler = build_optimizer(self.net, self.optim, self.total_steps)
+        optimizer, scheduler = build_optimizer(self.net, self.optim, self.total_steps, self.time_limit)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

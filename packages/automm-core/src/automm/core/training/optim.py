@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import time
 
 import torch
 from torch import nn
-from transformers import get_cosine_schedule_with_warmup
+from torch.optim.lr_scheduler import LambdaLR
 
 from ..config import OptimConfig
 
@@ -48,8 +51,32 @@ def _layer_of(relative_name: str, depth: int) -> int:
     return 0 if _STEM.search(relative_name) else depth + 1
 
 
-def build_optimizer(net: nn.Module, optim: OptimConfig, total_steps: int):
+def build_optimizer(net: nn.Module, optim: OptimConfig, total_steps: int, time_limit: float | None = None):
+    """AdamW and a warmup + cosine schedule over whichever budget runs out first: steps or seconds."""
     optimizer = torch.optim.AdamW(parameter_groups(net, optim), lr=optim.lr)
-    warmup = int(total_steps * optim.warmup_ratio)
-    scheduler = get_cosine_schedule_with_warmup(optimizer, warmup, max(total_steps, 1))
-    return optimizer, scheduler
+    return optimizer, LambdaLR(optimizer, BudgetSchedule(total_steps, optim.warmup_ratio, time_limit))
+
+
+class BudgetSchedule:
+    """LR factor from training progress = max(step / total_steps, elapsed / time_limit).
+
+    Without a time limit this is the usual step-based warmup + cosine; with one, a fit that the time
+    limit will stop early still warms up and anneals within the time it has.
+    """
+
+    def __init__(self, total_steps: int, warmup_ratio: float, time_limit: float | None):
+        self.total_steps, self.warmup_ratio, self.time_limit = max(total_steps, 1), warmup_ratio, time_limit
+        self.started: float | None = None
+        self.process = os.getpid()  # a resumed fit (new process, restored state) restarts the clock
+
+    def __call__(self, step: int) -> float:
+        progress = step / self.total_steps
+        if self.time_limit:
+            if self.started is None or self.process != os.getpid():
+                self.started, self.process = time.monotonic(), os.getpid()
+            progress = max(progress, (time.monotonic() - self.started) / self.time_limit)
+        progress = min(progress, 1.0)
+        if progress < self.warmup_ratio:
+            return max(progress / self.warmup_ratio, 1e-3)
+        remaining = (progress - self.warmup_ratio) / max(1.0 - self.warmup_ratio, 1e-9)
+        return 0.5 * (1.0 + math.cos(math.pi * remaining))

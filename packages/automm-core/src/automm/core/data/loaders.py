@@ -1,10 +1,9 @@
-"""Batches from a feature table, for training (LightningDataModule) and for streaming prediction."""
+"""DataLoaders over a feature table: rows become Batches batch by batch, never all at once."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-import lightning.pytorch as pl
 import numpy as np
 import pandas as pd
 from torch.utils.data import DataLoader
@@ -50,30 +49,3 @@ def iterate_batches(features: pd.DataFrame, processors: Processors, batch_size: 
     """Prediction batches in order, without DataLoader overhead (used for small inputs)."""
     for start in range(0, len(features), batch_size):
         yield processors.collate(features.iloc[start : start + batch_size])
-
-
-class MultiModalDataModule(pl.LightningDataModule):
-    """Train and validation loaders for the Lightning trainer."""
-
-    def __init__(
-        self,
-        processors: Processors,
-        train: tuple[pd.DataFrame, np.ndarray],
-        val: tuple[pd.DataFrame, np.ndarray],
-        batch_size: int,
-        eval_batch_size: int,
-        num_workers: int = 0,
-    ):
-        super().__init__()
-        self.processors = processors
-        self.train_data, self.val_data = train, val
-        self.batch_size, self.eval_batch_size, self.num_workers = batch_size, eval_batch_size, num_workers
-
-    def train_dataloader(self) -> DataLoader:
-        features, targets = self.train_data
-        return make_loader(features, self.processors, self.batch_size, targets, train=True,
-                           num_workers=self.num_workers)
-
-    def val_dataloader(self) -> DataLoader:
-        features, targets = self.val_data
-        return make_loader(features, self.processors, self.eval_batch_size, targets, num_workers=self.num_workers)
