@@ -61,3 +61,4 @@ def benchmarks(session: nox.Session) -> None:
     """Run benchmarks/ and rewrite BENCHMARKS.md."""
     _install(session, *{p for pkgs in PACKAGES.values() for p in pkgs}, "rdata>=0.11", "palmerpenguins>=0.1")
     session.run("python", "-m", "benchmarks.run", *session.posargs, env={**OFFLINE, **os.environ})
+    session.run("python", "-m", "benchmarks.memory", env={**OFFLINE, **os.environ})
