@@ -42,14 +42,15 @@ class Case:
         return {**self.hyperparameters, **({"optim.max_epochs": 2} if quick else {})}
 
 
-def _head(frames: tuple[pd.DataFrame, pd.DataFrame], n_train: int, n_test: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _sample(frames: tuple[pd.DataFrame, pd.DataFrame], n_train: int,
+            n_test: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Random rows (fixed seed) of each split."""
     train, test = frames
-    return train.sample(n=min(n_train, len(train)), random_state=0), test.sample(n=min(n_test, len(test)),
-                                                                                  random_state=0)
+    return train.sample(n=n_train, random_state=0), test.sample(n=n_test, random_state=0)
 
 
 def _fine_foods(quick: bool, work: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return _head(datasets.fine_foods(), 160, 60) if quick else datasets.fine_foods()
+    return _sample(datasets.fine_foods(), 160, 60) if quick else datasets.fine_foods()
 
 
 def _fashion(quick: bool, work: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -73,12 +74,12 @@ CASES: dict[str, Case] = {
         Case("fine_foods", "Amazon fine-food reviews (text: review, product); label score (great/other)", "score",
              _fine_foods, Sizes(time_limit=300, single_calls=30, batch_rows=1000, batch_repeats=1), QUICK),
         Case("fashion_mnist", "Fashion-MNIST sample (2,000 train / 500 test PNGs, 10 classes), images at 64 px",
-             "label", _fashion, Sizes(time_limit=240, single_calls=50, batch_rows=1000, batch_repeats=2), QUICK,
+             "label", _fashion, Sizes(time_limit=180, single_calls=50, batch_rows=1000, batch_repeats=2), QUICK,
              SMALL_IMAGES),
         Case("penguins", "Palmer penguins (numeric + categorical, some missing); label species", "species",
              _penguins, Sizes(time_limit=60, single_calls=100, batch_rows=1000, batch_repeats=5), QUICK),
-        Case("mixed_table", "Fashion-MNIST image + fine-food review + numeric column (1,000 train / 250 test); "
-             "label needs both", "label", _mixed,
-             Sizes(time_limit=240, single_calls=30, batch_rows=1000, batch_repeats=1), QUICK, SMALL_IMAGES),
+        Case("mixed_table", "Fashion-MNIST image (64 px) + fine-food review + numeric column (1,000 train / 250 "
+             "test); label needs both", "label", _mixed,
+             Sizes(time_limit=180, single_calls=30, batch_rows=500, batch_repeats=1), QUICK, SMALL_IMAGES),
     )
 }

@@ -117,6 +117,7 @@ def latency(predictor: Any, features: Any, calls: int, batch_rows: int, repeats:
     return {
         "single_calls": calls, "batch_rows": batch_rows, "batch_repeats": repeats, "batch_chunk": size,
         "single": {k: median(v) for k, v in single.items()},
+        "single_min": {k: min(v) for k, v in single.items()},
         "single_p90_predict": float(np.percentile(single["predict"], 90)),
         "batch": {k: median(v) for k, v in batch.items()},
         "bare_predict_agreement": agreement,

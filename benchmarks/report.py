@@ -34,6 +34,12 @@ def ratio(numerator: float, denominator: float) -> str:
     return f"{numerator / denominator:.2f}x" if denominator > 0 else "n/a"
 
 
+def digests(pair: list[str]) -> str:
+    """``abc`` or ``abc → def (changed while running)``."""
+    first, last = pair
+    return f"`{first}`" if first == last else f"`{first}` → `{last}` (**library changed while running**)"
+
+
 def _scores(scores: dict[str, float]) -> str:
     return " · ".join(f"{name} {value:.4f}" for name, value in scores.items())
 
@@ -45,7 +51,7 @@ def case_table(name: str, case: dict[str, Any]) -> str:
         return "\n".join([*lines, f"**Failed:** `{case['error']}`", ""])
     fit, cold = case["fit"], case.get("cold")
     lat, info = fit["latency"], fit["fit_info"]
-    single, batch = lat["single"], lat["batch"]
+    single, batch, fastest = lat["single"], lat["batch"], lat["single_min"]
     types = ", ".join(f"{c}={t}" for c, t in fit["column_types"].items())
     rows = [
         ("Data", f"{fit['rows']['train']:,} train / {fit['rows']['test']:,} test rows; columns: {types}"),
@@ -67,12 +73,16 @@ def case_table(name: str, case: dict[str, Any]) -> str:
              f"(second predict {seconds(cold['second_predict_s'])})"),
         ]
     rows += [
-        (f"Single-row predict, median of {lat['single_calls']}",
-         f"**{seconds(single['predict'])}** (p90 {seconds(lat['single_p90_predict'])})"),
-        ("Bare forward of the same row: model only / with collation",
-         f"{seconds(single['bare'])} / {seconds(single['collate_bare'])}"),
-        ("Single-row predict ÷ bare: model only / with collation",
-         f"**{ratio(single['predict'], single['bare'])}** / {ratio(single['predict'], single['collate_bare'])}"),
+        (f"Single-row predict, median of {lat['single_calls']} rows (min; p90)",
+         f"**{seconds(single['predict'])}** ({seconds(fastest['predict'])}; "
+         f"{seconds(lat['single_p90_predict'])})"),
+        ("Bare forward of the same rows: model only / with collation (min)",
+         f"{seconds(single['bare'])} / {seconds(single['collate_bare'])} "
+         f"({seconds(fastest['bare'])} / {seconds(fastest['collate_bare'])})"),
+        ("Single-row predict ÷ bare: model only / with collation (ratio of minima)",
+         f"**{ratio(single['predict'], single['bare'])}** / {ratio(single['predict'], single['collate_bare'])} "
+         f"({ratio(fastest['predict'], fastest['bare'])} / "
+         f"{ratio(fastest['predict'], fastest['collate_bare'])})"),
         (f"Batch predict, {lat['batch_rows']:,} rows, median of {lat['batch_repeats']}",
          f"**{seconds(batch['predict'])}**"),
         (f"Bare forward, same rows in chunks of {lat['batch_chunk']}: model only / with collation",
@@ -83,6 +93,7 @@ def case_table(name: str, case: dict[str, Any]) -> str:
         ("Contention probe before / after the latency runs (1-row GELU; ~30 us when the cores are free)",
          " / ".join(seconds(v) for v in lat["contention_probe_s"])),
         ("Case wall time (all of the above)", seconds(case["wall_s"])),
+        ("Library source digest, start → end of this case", digests(case["source_digest"])),
     ]
     table = ["| Measure | Value |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
     return "\n".join([*lines, *table, ""])
@@ -128,7 +139,7 @@ def render(results: dict[str, Any]) -> str:
         f"{machine['load_start']} at start, {machine['load_end']} at end (the cores are shared, so timings are noisy).",
         "",
         "**Versions:** " + ", ".join(f"{k} {v}" for k, v in versions.items())
-        + f"; sha256 of `packages/*/src/**/*.py`: `{results['source_digest']}`",
+        + f"; library source digest (sha256 of `packages/*/src/**/*.py`): {digests(results['source_digest'])}",
         "",
         "## Import",
         "",

@@ -37,7 +37,7 @@ ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELI
 
 def measure(args: list[str], log: Path, timeout: float) -> dict[str, Any]:
     """Run ``python -m benchmarks.measure ARGS OUT`` in a fresh process and return its JSON."""
-    out = log.with_suffix(".json")
+    out = log.with_name(f"{log.stem}-{args[0]}.json")
     out.unlink(missing_ok=True)
     with log.open("a") as stream:
         stream.write(f"\n$ benchmarks.measure {' '.join(args)}\n")
@@ -69,7 +69,7 @@ def run_case(name: str, quick: bool) -> dict[str, Any]:
     work.mkdir(parents=True)
     log.unlink(missing_ok=True)
     started = time.perf_counter()
-    result: dict[str, Any] = {"description": case.description}
+    result: dict[str, Any] = {"description": case.description, "source_digest": [source_digest()]}
     try:
         timeout = case.sizes(quick).time_limit * 3 + 1800
         result["fit"] = measure(["fit", name, str(work), *(["--quick"] if quick else [])], log, timeout)
@@ -77,6 +77,7 @@ def run_case(name: str, quick: bool) -> dict[str, Any]:
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         result["error"] = str(exc)
     result["wall_s"] = time.perf_counter() - started
+    result["source_digest"].append(source_digest())  # other engineers may edit the library meanwhile
     return result
 
 
@@ -138,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         results["machine"]["gpu"] = "CUDA GPU present"
     results["machine"]["load_end"] = " / ".join(f"{v:.1f}" for v in os.getloadavg())
     results["total_wall_s"] = time.perf_counter() - started
+    results["source_digest"] = [results["source_digest"], source_digest()]
     (WORK / "results.json").write_text(json.dumps(results, indent=2, default=str))
     markdown = render(results)
     print("\n" + markdown)

@@ -1,4 +1,4 @@
-"""The same seed on the same machine gives the same model (see README: Determinism)."""
+"""The same seed on the same machine gives the same model (see README: Reliability)."""
 
 from __future__ import annotations
 

@@ -37,8 +37,10 @@ class RegressionTask(Task):
             if np.nanmin(values) == np.nanmax(values):
                 raise InputError(f"Regression label column {column!r} has the same value "
                                  f"{float(np.nanmin(values))!r} on every row; varying numbers are needed to learn.")
-            std = float(np.nanstd(values))
-            means.append(float(np.nanmean(values)))
+            # Statistics of values divided by the largest magnitude, so labels near 1e308 cannot overflow to inf.
+            scale = float(np.nanmax(np.abs(values))) or 1.0
+            std = float(np.nanstd(values / scale)) * scale
+            means.append(float(np.nanmean(values / scale)) * scale)
             stds.append(std if std > 1e-12 else 1.0)
         return cls(problem_type, [str(c) for c in labels.columns], means, stds)
 

@@ -7,6 +7,7 @@ leaves only the previous version's backup, ``load`` restores it.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import uuid
@@ -130,10 +131,15 @@ def load_state(path: Path) -> PredictorState:
         task = task_class(problem_type).from_json(meta["task"])
         columns = {c: ColumnDecision(c, ColumnType(d["type"]), d["reason"]) for c, d in meta["columns"].items()}
     text_folder = _safe_child(path, TEXT_FOLDER) if (path / TEXT_FOLDER).exists() else None
+    if text_folder is not None:
+        _refuse_custom_code(text_folder)
     with _damaged(path, PROCESSORS_FILE):
         processors = _processors_from_json(_read_json(path, PROCESSORS_FILE), text_folder)
     with _damaged(path, NETWORK_FILE):
         spec = NetworkSpec(**_read_json(path, NETWORK_FILE))
+    with _damaged(path, PROCESSORS_FILE):
+        _check_agreement(processors, spec, [c for c, d in columns.items() if d.type.is_used])
+    with _damaged(path, NETWORK_FILE):
         net = build_network(spec, text_folder, pretrained=False)
     with _damaged(path, WEIGHTS_FILE):
         weights = load_file(str(_safe_child(path, WEIGHTS_FILE)))
@@ -170,6 +176,7 @@ def _processors_to_json(processors: Processors) -> dict[str, Any]:
 
 
 def _processors_from_json(data: dict[str, Any], text_folder: Path | None) -> Processors:
+    _check_processors_json(data)
     text = None
     if data.get("text"):
         from transformers import AutoTokenizer
@@ -177,7 +184,7 @@ def _processors_from_json(data: dict[str, Any], text_folder: Path | None) -> Pro
         if text_folder is None:
             raise PredictorLoadError(f"processors.json uses text columns but {TEXT_FOLDER}/ is missing.")
         try:
-            tokenizer = AutoTokenizer.from_pretrained(str(text_folder), local_files_only=True)
+            tokenizer = AutoTokenizer.from_pretrained(str(text_folder), local_files_only=True, trust_remote_code=False)
         except (OSError, ValueError) as err:
             raise PredictorLoadError(f"The tokenizer in {str(text_folder)!r} cannot be loaded ({err}). Restore the "
                                      "directory from a copy or fit again.") from err
@@ -190,6 +197,95 @@ def _processors_from_json(data: dict[str, Any], text_folder: Path | None) -> Pro
         image=ImageProcessor(**{**image, "mean": tuple(image["mean"]), "std": tuple(image["std"])}) if image else None,
         augment_images=data.get("augment_images", True),
     )
+
+
+def _check_processors_json(data: dict[str, Any]) -> None:
+    """Types and sizes of processors.json, so an edited file is refused here rather than failing in predict()."""
+    numerical, categorical, text, image = (data.get(k) for k in ("numerical", "categorical", "text", "image"))
+    if numerical:
+        columns = _strings(numerical.get("columns"), "numerical.columns")
+        for key in ("medians", "means", "stds"):
+            _numbers(numerical.get(key), f"numerical.{key}", len(columns))
+        _expect(all(v > 0 for v in numerical["stds"]), "numerical.stds must be positive")
+    if categorical:
+        columns = _strings(categorical.get("columns"), "categorical.columns")
+        vocabularies = categorical.get("vocabularies")
+        _expect(isinstance(vocabularies, list) and len(vocabularies) == len(columns),
+                f"categorical.vocabularies must be a list of {len(columns)} lists")
+        for vocabulary in vocabularies:
+            _strings(vocabulary, "each of categorical.vocabularies")
+    if text:
+        _expect(len(_strings(text.get("columns"), "text.columns")) > 0, "text.columns must name a column")
+        _integer(text.get("max_length"), "text.max_length", 8)
+    if image:
+        columns = _strings(image.get("columns"), "image.columns")
+        kinds = _strings(image.get("kinds"), "image.kinds")
+        _expect(len(columns) > 0 and len(kinds) == len(columns)
+                and all(k in {t.value for t in ColumnType if t.is_image} for k in kinds),
+                "image.kinds must give an image column type for each of image.columns")
+        _integer(image.get("size"), "image.size", 1)
+        _integer(image.get("max_images_per_row", 1), "image.max_images_per_row", 1)
+        _numbers(image.get("mean"), "image.mean", 3)
+        _expect(all(v > 0 for v in _numbers(image.get("std"), "image.std", 3)), "image.std must be positive")
+    _expect(isinstance(data.get("augment_images", True), bool), "augment_images must be true or false")
+
+
+def _check_agreement(processors: Processors, spec: NetworkSpec, features: list[str]) -> None:
+    """processors.json, network.json and the columns in predictor.json describe the same inputs."""
+    numerical = processors.numerical.columns if processors.numerical else []
+    cardinalities = processors.categorical.cardinalities if processors.categorical else []
+    tabular = spec.tabular if isinstance(spec.tabular, dict) else {}
+    _expect((spec.text is not None) == (processors.text is not None)
+            and (spec.image is not None) == (processors.image is not None)
+            and tabular.get("num_numerical", 0) == len(numerical)
+            and tabular.get("cardinalities", []) == cardinalities,
+            "processors.json does not describe the inputs of network.json")
+    used = [*numerical, *(processors.categorical.columns if processors.categorical else []),
+            *(processors.text.columns if processors.text else []),
+            *(processors.image.columns if processors.image else [])]
+    _expect(set(used) <= set(features), f"processors.json reads columns {sorted(set(used) - set(features))} that "
+                                        f"{PREDICTOR_FILE} does not list as features")
+
+
+def _expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+def _strings(value: Any, name: str) -> list[str]:
+    _expect(isinstance(value, list) and all(isinstance(v, str) for v in value), f"{name} must be a list of strings")
+    return value
+
+
+def _numbers(value: Any, name: str, length: int) -> list[float]:
+    _expect(isinstance(value, list) and len(value) == length
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value),
+            f"{name} must be a list of {length} finite numbers")
+    return value
+
+
+def _integer(value: Any, name: str, minimum: int) -> int:
+    _expect(isinstance(value, int) and not isinstance(value, bool) and value >= minimum,
+            f"{name} must be an integer >= {minimum}")
+    return value
+
+
+def _refuse_custom_code(text_folder: Path) -> None:
+    """Refuse a text backbone whose architecture transformers does not ship.
+
+    For an unknown ``model_type``, transformers would import the Python files that ``auto_map`` in config.json
+    names, after asking on the terminal ("Do you wish to run the custom code? [y/N]"), so a tampered directory
+    could run code on a single keystroke. A saved predictor only ever needs a built-in architecture.
+    """
+    from transformers.models.auto.modeling_auto import MODEL_MAPPING_NAMES
+
+    model_type = _read_json(text_folder, "config.json").get("model_type")
+    if not isinstance(model_type, str) or model_type not in MODEL_MAPPING_NAMES:
+        raise PredictorLoadError(
+            f"{TEXT_FOLDER}/config.json in {str(text_folder.parent)!r} names model_type {model_type!r}, which is not "
+            "an architecture built into transformers; loading it would run code from the directory, which automm "
+            "never does. Restore the directory from a copy or fit again."
+        )
 
 
 def _safe_child(folder: Path, name: str) -> Path:
