@@ -112,6 +112,14 @@ def source_digest() -> str:
     return digest.hexdigest()[:12]
 
 
+def keep_other_sections(old: str, new: str) -> str:
+    """``new`` plus every ``## `` section of ``old`` that ``new`` lacks (e.g. the one benchmarks.memory adds)."""
+    sections = ("\n" + old).split("\n## ")[1:]
+    headings = {line[3:] for line in new.splitlines() if line.startswith("## ")}
+    kept = ["## " + section.rstrip() for section in sections if section.splitlines()[0] not in headings]
+    return "\n\n".join([new.rstrip(), *kept]) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny sizes and time limits: a smoke check")
@@ -144,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     markdown = render(results)
     print("\n" + markdown)
     if output:
-        output.write_text(markdown)
+        output.write_text(keep_other_sections(output.read_text() if output.exists() else "", markdown))
         print(f"wrote {output}")
     return 1 if any("error" in c for c in results["cases"].values()) else 0
 

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import torch
 from PIL import Image, UnidentifiedImageError
-from torchvision.transforms import v2
 
 from .column_types import ColumnType, split_paths
 
@@ -89,7 +88,9 @@ class ImageProcessor:
                 mask[row, slot] = True
         return {"pixels": pixels, "mask": mask}
 
-    def _pipeline(self, train: bool) -> v2.Compose:
+    def _pipeline(self, train: bool):
+        from torchvision.transforms import v2  # imported on first use: it costs seconds at import time
+
         resize = (
             [v2.RandomResizedCrop(self.size, scale=(0.6, 1.0), antialias=True), v2.RandomHorizontalFlip()]
             if train

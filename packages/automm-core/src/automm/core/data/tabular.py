@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -91,6 +92,11 @@ class CategoricalProcessor:
             vocabularies.append(sorted(counts.index[:MAX_CATEGORIES].tolist()))
         return cls(list(columns), vocabularies)
 
+    @cached_property
+    def _lookups(self) -> list[dict[str, int]]:
+        """Value -> id per column, built once (frozen dataclasses still allow cached properties)."""
+        return [{value: index + 1 for index, value in enumerate(v)} for v in self.vocabularies]
+
     @property
     def cardinalities(self) -> list[int]:
         """Embedding table sizes, unknown bucket included."""
@@ -99,7 +105,7 @@ class CategoricalProcessor:
     def transform(self, data: pd.DataFrame) -> np.ndarray:
         out = np.zeros((len(data), len(self.columns)), dtype=np.int64)
         for i, column in enumerate(self.columns):
-            lookup = {value: index + 1 for index, value in enumerate(self.vocabularies[i])}
+            lookup = self._lookups[i]
             strings = _as_category_strings(data[column])
             out[:, i] = strings.map(lookup).fillna(0).to_numpy(dtype=np.int64)
         return out

@@ -26,13 +26,18 @@ def latest_readable_checkpoint(folder: Path) -> Path | None:
         return None
     candidates = sorted((p for p in folder.glob("*.ckpt") if p.is_file() and not p.is_symlink()),
                         key=lambda p: p.stat().st_mtime, reverse=True)
-    for candidate in candidates:
-        try:
-            torch.load(candidate, map_location="cpu", weights_only=True, mmap=True)
-        except Exception:  # damaged or unsafe: try the next one
-            continue
-        return candidate
-    return None
+    return next((candidate for candidate in candidates if is_readable(candidate)), None)
+
+
+def is_readable(path: Path) -> bool:
+    """Whether ``path`` is a regular checkpoint file that torch's restricted unpickler accepts."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # damaged (a kill mid-write) or unsafe (arbitrary objects)
+        return False
+    return True
 
 
 def checkpoint_progress(path: Path) -> tuple[int, int]:

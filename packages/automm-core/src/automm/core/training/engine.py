@@ -20,7 +20,7 @@ from ..data.batch import Processors
 from ..inference import run_network
 from ..models.fusion import MultiModalNet
 from ..tasks import Task
-from .checkpoint_io import checkpoint_progress
+from .checkpoint_io import checkpoint_progress, is_readable
 from .datamodule import MultiModalDataModule
 from .module import VAL_SCORE, MultiModalLitModule
 from .soup import greedy_soup
@@ -114,7 +114,7 @@ def ranked_checkpoints(workdir: Path, greater_is_better: bool) -> list[tuple[Pat
     scored = []
     for path in workdir.glob("top-*.ckpt"):
         match = _SCORE.search(path.name)
-        if match and math.isfinite(float(match.group(1))):
+        if match and math.isfinite(float(match.group(1))) and is_readable(path):
             scored.append((path, float(match.group(1))))
     return sorted(scored, key=lambda item: item[1], reverse=greater_is_better)
 
