@@ -24,7 +24,8 @@ class ClassificationTask(Task):
         self.problem_type, self.column, self.classes = problem_type, column, classes
 
     @classmethod
-    def fit(cls, labels: pd.DataFrame, problem_type: str) -> ClassificationTask:
+    def fit(cls, labels: pd.DataFrame, problem_type: str,
+            arguments: Mapping[str, Any] | None = None) -> ClassificationTask:
         if labels.shape[1] != 1:
             raise InputError(f"{problem_type} takes one label column, got {list(labels.columns)}.")
         check_single_values(labels)

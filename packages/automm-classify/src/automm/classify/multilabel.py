@@ -27,7 +27,8 @@ class MultilabelTask(Task):
         self.columns, self.values = columns, values
 
     @classmethod
-    def fit(cls, labels: pd.DataFrame, problem_type: str) -> MultilabelTask:
+    def fit(cls, labels: pd.DataFrame, problem_type: str,
+            arguments: Mapping[str, Any] | None = None) -> MultilabelTask:
         check_single_values(labels)
         values = []
         for column in labels.columns:

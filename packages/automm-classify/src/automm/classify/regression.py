@@ -24,7 +24,8 @@ class RegressionTask(Task):
         self.problem_type, self.columns, self.means, self.stds = problem_type, columns, means, stds
 
     @classmethod
-    def fit(cls, labels: pd.DataFrame, problem_type: str) -> RegressionTask:
+    def fit(cls, labels: pd.DataFrame, problem_type: str,
+            arguments: Mapping[str, Any] | None = None) -> RegressionTask:
         means, stds = [], []
         for column in labels.columns:
             values = to_numeric(labels[column])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+from torch import nn
 
 from .config import Config
 from .data.batch import Processors
@@ -80,15 +83,42 @@ def network_spec(processors: Processors, config: Config, output_size: int) -> Ne
     )
 
 
+@dataclass(frozen=True)
+class Built:
+    """What a task builds for a new predictor: processors, network (with its JSON spec), text backbone folder.
+
+    ``processors`` is a :class:`Processors` or :class:`~automm.core.data.sides.SidedProcessors`; ``spec`` is
+    any registered network kind (``to_json``/``from_json``/``build``). ``columns`` may refine the detected types.
+    """
+
+    processors: Any
+    spec: Any
+    net: nn.Module
+    text_folder: Path | None
+    columns: dict[str, ColumnDecision]
+
+
+def resolve_text_folder(columns: dict[str, ColumnDecision], config: Config) -> Path | None:
+    """The local folder of the text backbone when any column is text, else None."""
+    if not columns_of(columns, ColumnType.TEXT):
+        return None
+    from .models.checkpoints import resolve_text_checkpoint
+
+    return resolve_text_checkpoint(config.model.text.checkpoint)
+
+
+def build_multimodal(features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config,
+                     output_size: int) -> Built:
+    """One multimodal network over every used column, with a linear head of ``output_size``."""
+    text_folder = resolve_text_folder(columns, config)
+    processors = fit_processors(features, columns, config, text_folder)
+    spec = network_spec(processors, config, output_size)
+    return Built(processors, spec, build_network(spec, text_folder, pretrained=True), text_folder, columns)
+
+
 def build_state(features: pd.DataFrame, labels: pd.DataFrame, columns: dict[str, ColumnDecision], task: Task,
                 config: Config, problem_type: str) -> PredictorState:
-    """A new, untrained predictor state with pretrained backbones."""
-    text_folder = None
-    if columns_of(columns, ColumnType.TEXT):
-        from .models.checkpoints import resolve_text_checkpoint
-
-        text_folder = resolve_text_checkpoint(config.model.text.checkpoint)
-    processors = fit_processors(features, columns, config, text_folder)
-    spec = network_spec(processors, config, task.output_size)
-    net = build_network(spec, text_folder, pretrained=True)
-    return PredictorState(list(labels.columns), problem_type, config, columns, task, processors, spec, net, text_folder)
+    """A new, untrained predictor state with pretrained backbones, built by the task."""
+    built = task.build(features, columns, config)
+    return PredictorState(list(labels.columns), problem_type, config, built.columns, task, built.processors,
+                          built.spec, built.net, built.text_folder)

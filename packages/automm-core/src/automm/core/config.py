@@ -103,19 +103,30 @@ class EnvConfig:
 
 
 @dataclass(frozen=True)
+class NoTaskConfig:
+    """The ``task`` section of a problem type whose task package adds no settings of its own."""
+
+
+@dataclass(frozen=True)
 class Config:
-    """The whole configuration of a predictor. Build with presets, tweak with dotted overrides."""
+    """The whole configuration of a predictor. Build with presets, tweak with dotted overrides.
+
+    ``task`` holds the task package's own frozen dataclass (e.g. ``task.shared_towers`` for matching);
+    it validates itself in ``__post_init__``.
+    """
 
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     env: EnvConfig = field(default_factory=EnvConfig)
+    task: Any = field(default_factory=NoTaskConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Config:
-        return apply_overrides(cls(), flatten(data))
+    def from_dict(cls, data: Mapping[str, Any], task: Any = None) -> Config:
+        """Rebuild from ``to_dict()``; ``task`` is the task package's default ``task`` section."""
+        return apply_overrides(cls(task=task if task is not None else NoTaskConfig()), flatten(data))
 
     def override(self, overrides: Mapping[str, Any] | None) -> Config:
         if overrides is not None and not isinstance(overrides, Mapping):

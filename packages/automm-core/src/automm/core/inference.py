@@ -3,35 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
 from tqdm.auto import tqdm
 
-from .data.batch import Batch, Processors
 from .data.loaders import iterate_batches, make_loader
-from .models.fusion import MultiModalNet
 
 
 def run_network(
-    net: MultiModalNet,
-    processors: Processors,
+    net: nn.Module,
+    processors: Any,
     features: pd.DataFrame,
     batch_size: int,
-    output: str = "logits",
+    forward: Callable[[Any], torch.Tensor] | None = None,
+    row_shape: tuple[int, ...] | None = None,
     num_workers: int = 0,
     realtime_max_rows: int = 64,
     progress: bool | None = None,
 ) -> np.ndarray:
-    """Forward ``features`` through ``net`` in eval mode; ``output`` is "logits" or "embeddings".
+    """Forward ``features`` through ``net`` (or ``forward``, e.g. ``net.embed``) in eval mode.
 
+    ``processors`` turn rows into batches (``Processors`` or ``SidedProcessors``); ``row_shape`` is the
+    shape of one row's output, used when ``features`` has no rows (default: ``net.output_shape``).
     Small inputs (``<= realtime_max_rows``) go straight from the table to the network with no
     DataLoader; larger ones stream through a DataLoader with a progress bar.
     """
     net.eval()
     device = next(net.parameters()).device
-    forward: Callable[[Batch], torch.Tensor] = net if output == "logits" else net.embed
+    forward = forward or net
     if len(features) <= realtime_max_rows:
         batches = iterate_batches(features, processors, batch_size)
     else:
@@ -43,6 +46,5 @@ def run_network(
         for batch in batches:
             outputs.append(forward(batch.to(device)).float().cpu().numpy())
     if not outputs:
-        width = net.embedding_size if output == "embeddings" else net.head[-1].out_features
-        return np.zeros((0, width), dtype=np.float32)
+        return np.zeros((0, *(row_shape or net.output_shape)), dtype=np.float32)
     return np.concatenate(outputs)

@@ -19,15 +19,17 @@ from typing import Any
 
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+from torch import nn
 
 from .config import Config
 from .data.batch import Processors
+from .data.sides import SidedProcessors
 from .data.column_types import ColumnDecision, ColumnType
 from .data.images import ImageProcessor
 from .data.tabular import CategoricalProcessor, NumericalProcessor
 from .data.text import TextProcessor
 from .errors import ConfigError, PredictorLoadError
-from .models.network import NetworkSpec, build_network
+from .models.network import spec_from_json, spec_to_json
 from .state import PredictorState
 from .tasks import task_class
 
@@ -38,7 +40,8 @@ NETWORK_FILE = "network.json"
 WEIGHTS_FILE = "model.safetensors"
 TEXT_FOLDER = "text_backbone"
 TRAINING_DIR = "training"  # a fit's work folder inside the predictor directory
-VERSIONED_PACKAGES = ("automm-core", "automm-classify", "torch", "transformers", "timm")
+VERSIONED_PACKAGES = ("automm-core", "automm-classify", "automm-match", "torch", "transformers", "timm",
+                      "sentence-transformers")
 
 
 def save_state(state: PredictorState, path: Path) -> None:
@@ -85,13 +88,14 @@ def _write(state: PredictorState, folder: Path) -> None:
     }
     _write_json(folder / PREDICTOR_FILE, meta)
     _write_json(folder / PROCESSORS_FILE, _processors_to_json(state.processors))
-    _write_json(folder / NETWORK_FILE, state.network_spec.to_json())
+    _write_json(folder / NETWORK_FILE, spec_to_json(state.network_spec))
     weights = {k: v.detach().cpu().contiguous() for k, v in state.net.state_dict().items()}
     save_file(weights, str(folder / WEIGHTS_FILE), metadata={"format": "pt"})
-    if state.processors.text is not None:
+    text = _text_processor(state.processors)
+    if text is not None:
         text_folder = folder / TEXT_FOLDER
-        state.processors.text.tokenizer.save_pretrained(str(text_folder))
-        state.net.encoders["text"].backbone.config.to_json_file(str(text_folder / "config.json"))
+        text.tokenizer.save_pretrained(str(text_folder))
+        _text_backbone(state.net).config.to_json_file(str(text_folder / "config.json"))
     _fsync_tree(folder)
 
 
@@ -127,8 +131,9 @@ def load_state(path: Path) -> PredictorState:
     with _damaged(path, PREDICTOR_FILE):
         label_columns = [str(c) for c in meta["label_columns"]]
         problem_type = str(meta["problem_type"])
-        config = Config.from_dict(meta["config"])
-        task = task_class(problem_type).from_json(meta["task"])
+        task_type = task_class(problem_type)
+        config = Config.from_dict(meta["config"], task_type.config_type() if task_type.config_type else None)
+        task = task_type.from_json(meta["task"])
         columns = {c: ColumnDecision(c, ColumnType(d["type"]), d["reason"]) for c, d in meta["columns"].items()}
     text_folder = _safe_child(path, TEXT_FOLDER) if (path / TEXT_FOLDER).exists() else None
     if text_folder is not None:
@@ -136,11 +141,12 @@ def load_state(path: Path) -> PredictorState:
     with _damaged(path, PROCESSORS_FILE):
         processors = _processors_from_json(_read_json(path, PROCESSORS_FILE), text_folder)
     with _damaged(path, NETWORK_FILE):
-        spec = NetworkSpec(**_read_json(path, NETWORK_FILE))
+        spec = spec_from_json(_read_json(path, NETWORK_FILE))
     with _damaged(path, PROCESSORS_FILE):
-        _check_agreement(processors, spec, [c for c, d in columns.items() if d.type.is_used])
+        spec.check_inputs(processors)
+        _check_columns(processors, [c for c, d in columns.items() if d.type.is_used])
     with _damaged(path, NETWORK_FILE):
-        net = build_network(spec, text_folder, pretrained=False)
+        net = spec.build(text_folder, pretrained=False)
     with _damaged(path, WEIGHTS_FILE):
         weights = load_file(str(_safe_child(path, WEIGHTS_FILE)))
     try:
@@ -164,7 +170,9 @@ def _damaged(path: Path, name: str) -> Iterator[None]:
                                  "directory from a copy or fit again.") from err
 
 
-def _processors_to_json(processors: Processors) -> dict[str, Any]:
+def _processors_to_json(processors: Processors | SidedProcessors) -> dict[str, Any]:
+    if isinstance(processors, SidedProcessors):
+        return {"sides": {name: _processors_to_json(side) for name, side in processors.sides.items()}}
     text = processors.text
     return {
         "numerical": processors.numerical.to_json() if processors.numerical else None,
@@ -175,20 +183,31 @@ def _processors_to_json(processors: Processors) -> dict[str, Any]:
     }
 
 
-def _processors_from_json(data: dict[str, Any], text_folder: Path | None) -> Processors:
-    _check_processors_json(data)
-    text = None
-    if data.get("text"):
-        from transformers import AutoTokenizer
+def _processors_from_json(data: dict[str, Any], text_folder: Path | None) -> Processors | SidedProcessors:
+    if "sides" in data:
+        sides = data["sides"]
+        _expect(isinstance(sides, dict) and len(sides) > 0 and all(isinstance(v, dict) for v in sides.values()),
+                "sides must map each side's name to its processors")
+        tokenizer = _load_tokenizer(text_folder) if any(side.get("text") for side in sides.values()) else None
+        return SidedProcessors({str(name): _single_processors(side, tokenizer) for name, side in sides.items()})
+    return _single_processors(data, _load_tokenizer(text_folder) if data.get("text") else None)
 
-        if text_folder is None:
-            raise PredictorLoadError(f"processors.json uses text columns but {TEXT_FOLDER}/ is missing.")
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(str(text_folder), local_files_only=True, trust_remote_code=False)
-        except (OSError, ValueError) as err:
-            raise PredictorLoadError(f"The tokenizer in {str(text_folder)!r} cannot be loaded ({err}). Restore the "
-                                     "directory from a copy or fit again.") from err
-        text = TextProcessor(data["text"]["columns"], data["text"]["max_length"], tokenizer)
+
+def _load_tokenizer(text_folder: Path | None) -> Any:
+    from transformers import AutoTokenizer
+
+    if text_folder is None:
+        raise PredictorLoadError(f"processors.json uses text columns but {TEXT_FOLDER}/ is missing.")
+    try:
+        return AutoTokenizer.from_pretrained(str(text_folder), local_files_only=True, trust_remote_code=False)
+    except (OSError, ValueError) as err:
+        raise PredictorLoadError(f"The tokenizer in {str(text_folder)!r} cannot be loaded ({err}). Restore the "
+                                 "directory from a copy or fit again.") from err
+
+
+def _single_processors(data: dict[str, Any], tokenizer: Any) -> Processors:
+    _check_processors_json(data)
+    text = TextProcessor(data["text"]["columns"], data["text"]["max_length"], tokenizer) if data.get("text") else None
     image = data.get("image")
     return Processors(
         numerical=NumericalProcessor(**data["numerical"]) if data.get("numerical") else None,
@@ -197,6 +216,17 @@ def _processors_from_json(data: dict[str, Any], text_folder: Path | None) -> Pro
         image=ImageProcessor(**{**image, "mean": tuple(image["mean"]), "std": tuple(image["std"])}) if image else None,
         augment_images=data.get("augment_images", True),
     )
+
+
+def _text_processor(processors: Processors | SidedProcessors) -> TextProcessor | None:
+    """The text processor (all sides share one tokenizer), or None without text columns."""
+    sides = processors.sides.values() if isinstance(processors, SidedProcessors) else [processors]
+    return next((side.text for side in sides if side.text is not None), None)
+
+
+def _text_backbone(net: nn.Module) -> nn.Module:
+    """The transformers model holding the text backbone's config (the first module with a config)."""
+    return next(m for m in net.modules() if hasattr(getattr(m, "config", None), "to_json_file"))
 
 
 def _check_processors_json(data: dict[str, Any]) -> None:
@@ -230,21 +260,10 @@ def _check_processors_json(data: dict[str, Any]) -> None:
     _expect(isinstance(data.get("augment_images", True), bool), "augment_images must be true or false")
 
 
-def _check_agreement(processors: Processors, spec: NetworkSpec, features: list[str]) -> None:
-    """processors.json, network.json and the columns in predictor.json describe the same inputs."""
-    numerical = processors.numerical.columns if processors.numerical else []
-    cardinalities = processors.categorical.cardinalities if processors.categorical else []
-    tabular = spec.tabular if isinstance(spec.tabular, dict) else {}
-    _expect((spec.text is not None) == (processors.text is not None)
-            and (spec.image is not None) == (processors.image is not None)
-            and tabular.get("num_numerical", 0) == len(numerical)
-            and tabular.get("cardinalities", []) == cardinalities,
-            "processors.json does not describe the inputs of network.json")
-    used = [*numerical, *(processors.categorical.columns if processors.categorical else []),
-            *(processors.text.columns if processors.text else []),
-            *(processors.image.columns if processors.image else [])]
-    _expect(set(used) <= set(features), f"processors.json reads columns {sorted(set(used) - set(features))} that "
-                                        f"{PREDICTOR_FILE} does not list as features")
+def _check_columns(processors: Processors | SidedProcessors, features: list[str]) -> None:
+    """processors.json reads only columns that predictor.json lists as features."""
+    extra = sorted(set(processors.columns) - set(features))
+    _expect(not extra, f"processors.json reads columns {extra} that {PREDICTOR_FILE} does not list as features")
 
 
 def _expect(condition: bool, message: str) -> None:

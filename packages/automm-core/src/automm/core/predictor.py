@@ -19,10 +19,12 @@ from .building import build_state
 from .data.column_types import describe_column_types, detect_column_types
 from .data.ingest import read_table, require_columns, require_features
 from .data.splitting import default_holdout_fraction, holdout_split
+from .embedding import embed_side, search
 from .errors import ConfigError, InputError, NotFittedError, PredictorLoadError
 from .inference import run_network
 from .persistence import TRAINING_DIR, check_save_target, load_state, save_state
 from .state import PredictorState
+from .suggest import did_you_mean
 from .tasks import infer_problem_type, task_class
 
 logger = logging.getLogger("automm")
@@ -42,18 +44,23 @@ class MultiModalPredictor:
 
     def __init__(self, label: str | Sequence[str] | None = None, problem_type: str | None = None,
                  path: str | Path | None = None, presets: str | None = None,
-                 hyperparameters: Mapping[str, Any] | None = None, eval_metric: str | None = None):
-        if label is None:
-            raise ConfigError("label is required: the name of the column (or list of columns) to predict.")
-        single = isinstance(label, str) or not isinstance(label, Sequence)
-        self.label_columns = [str(label)] if single else [str(c) for c in label]
-        if not self.label_columns:
-            raise ConfigError("label must name at least one column.")
-        if len(set(self.label_columns)) < len(self.label_columns):
-            raise ConfigError(f"label names a column more than once: {self.label_columns}.")
+                 hyperparameters: Mapping[str, Any] | None = None, eval_metric: str | None = None,
+                 **task_arguments: Any):
         if hyperparameters is not None and not isinstance(hyperparameters, Mapping):
             raise ConfigError(f'hyperparameters must be a dict such as {{"optim.lr": 1e-4}}, '
                               f"got {type(hyperparameters).__name__}.")
+        self.task_arguments = _check_task_arguments(problem_type, task_arguments)
+        if label is None:
+            if problem_type is None or not task_class(problem_type).labels_optional:
+                raise ConfigError("label is required: the name of the column (or list of columns) to predict.")
+            self.label_columns: list[str] = []
+        else:
+            single = isinstance(label, str) or not isinstance(label, Sequence)
+            self.label_columns = [str(label)] if single else [str(c) for c in label]
+            if not self.label_columns:
+                raise ConfigError("label must name at least one column.")
+            if len(set(self.label_columns)) < len(self.label_columns):
+                raise ConfigError(f"label names a column more than once: {self.label_columns}.")
         self.problem_type = problem_type
         self.path = Path(path) if path is not None else Path("automm_models") / time.strftime("%Y%m%d_%H%M%S")
         self.presets, self.hyperparameters, self.eval_metric = presets, dict(hyperparameters or {}), eval_metric
@@ -78,7 +85,7 @@ class MultiModalPredictor:
         check_save_target(self.path)
         pl.seed_everything(seed, workers=True, verbose=False)
         data = self._labelled(read_table(train_data, "train_data"), "train_data")
-        if self._state is None:
+        if self._state is None or self._state.fit_info.get("zero_shot"):
             state = self._new_state(data, presets, hyperparameters, column_types)
         elif presets or hyperparameters or column_types:
             raise ConfigError("presets, hyperparameters and column_types are fixed after the first fit.")
@@ -98,6 +105,7 @@ class MultiModalPredictor:
         finally:  # a failed fit must not leave adapters that save() would write as unloadable weights
             merge_peft(state.net)
         state.net.eval()
+        state.task.calibrate(self._outputs(state, val_set[0]), val_set[1])
         self._state, self.problem_type, self._resume_checkpoint = state, state.problem_type, None
         state.fit_info = {**asdict(result), "train_rows": len(train_rows), "validation_rows": len(val_rows),
                           "seed": seed}
@@ -106,21 +114,30 @@ class MultiModalPredictor:
         return self
 
     def _new_state(self, data: pd.DataFrame, presets: str | None, hyperparameters: Mapping[str, Any] | None,
-                   column_types: Mapping[str, str] | None) -> PredictorState:
+                   column_types: Mapping[str, str] | None, zero_shot: bool = False) -> PredictorState:
         labels = data[self.label_columns]
         problem_type = self.problem_type or infer_problem_type(labels)
-        task = task_class(problem_type).fit(labels, problem_type)
+        task = task_class(problem_type).fit(labels, problem_type, self.task_arguments)
         config = preset_registry.resolve(problem_type, presets or self.presets)
         config = config.override({**self.hyperparameters, **(hyperparameters or {})})
+        inputs = task.input_columns
+        if inputs is not None:
+            present = [c for c in inputs if c in data.columns]
+            if not zero_shot:
+                require_columns(data, inputs, "train_data", f"named in MultiModalPredictor({self.task_arguments})")
+            data = data[self.label_columns + present]
         columns = detect_column_types(data, self.label_columns, column_types)
         used = [c for c, d in columns.items() if d.type.is_used]
-        if not used:
+        if not used and inputs is None:
             raise InputError(
                 "No usable feature column: every column besides the label is empty, constant or an id.\n"
                 + describe_column_types(columns) + "\nSet column_types={...} to force a column's type."
             )
         logger.info("column types:\n%s", describe_column_types(columns))
-        return build_state(data[used], labels, columns, task, config, problem_type)
+        state = build_state(data[used], labels, columns, task, config, problem_type)
+        if zero_shot:
+            state.fit_info = {"zero_shot": True}
+        return state
 
     def _labelled(self, data: pd.DataFrame, role: str) -> pd.DataFrame:
         """Rows with a label, keeping the caller's index; a label column that is missing or empty is an error."""
@@ -148,42 +165,75 @@ class MultiModalPredictor:
         return data.iloc[train_rows], data.iloc[val_rows]
 
     def _encoded(self, state: PredictorState, data: pd.DataFrame, role: str) -> tuple[pd.DataFrame, np.ndarray]:
-        require_features(data, state.feature_columns, role)
-        return data[state.feature_columns], state.task.encode(data[self.label_columns])
+        features = self._features(data, role, state)
+        return features, self._targets(state, data)
+
+    def _targets(self, state: PredictorState, data: pd.DataFrame) -> np.ndarray:
+        """The task's encoding of the labels (a task may also read its input columns, e.g. to group pairs)."""
+        wanted = state.task.target_columns if state.task.target_columns is not None else self.label_columns
+        return state.task.encode(data[wanted])
 
     # ------------------------------------------------------------------ inference
     def predict(self, data: pd.DataFrame | str | Path) -> pd.Series | pd.DataFrame:
         """Predictions in the label's own values, indexed like ``data``."""
         frame = read_table(data)
-        return self.state.task.predict(self._logits(frame), frame.index)
+        state = self._ready(frame)
+        return state.task.predict(self._outputs(state, self._features(frame, "data", state)), frame.index)
 
     def predict_proba(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
         """Class probabilities, one column per class."""
         frame = read_table(data)
-        return self.state.task.predict_proba(self._logits(frame), frame.index)
+        state = self._ready(frame)
+        return state.task.predict_proba(self._outputs(state, self._features(frame, "data", state)), frame.index)
 
-    def extract_embedding(self, data: pd.DataFrame | str | Path) -> np.ndarray:
-        """The fused representation of each row, ``[rows, embedding_size]``."""
-        return self._run(read_table(data), "embeddings")
+    def extract_embedding(self, data: pd.DataFrame | str | Path, signature: str | None = None) -> np.ndarray:
+        """The fused representation of each row, ``[rows, embedding_size]``.
+
+        A matching predictor embeds one side at a time: ``signature="query"`` or ``"response"``.
+        """
+        frame = read_table(data)
+        return embed_side(self._ready(frame), frame, signature)
+
+    def search(self, queries: pd.DataFrame | np.ndarray | str | Path, corpus: pd.DataFrame | np.ndarray | str | Path,
+               top_k: int = 10, corpus_chunk_size: int = 8192) -> pd.DataFrame:
+        """The ``top_k`` corpus rows most similar to each query, for a matching predictor.
+
+        ``queries`` / ``corpus`` are tables with the query / response columns, or embeddings from
+        ``extract_embedding``. The corpus is embedded and scored chunk by chunk, so memory stays bounded.
+        Returns one row per hit: ``query`` and ``corpus`` (index labels of the inputs), ``rank``, ``score``.
+
+        Example:
+            >>> hits = predictor.search(questions, answers, top_k=5)
+        """
+        frame = queries if isinstance(queries, np.ndarray) else read_table(queries, "queries")
+        state = self._ready(frame if isinstance(frame, pd.DataFrame) else None)
+        return search(state, frame, corpus, top_k, corpus_chunk_size)
 
     def evaluate(self, data: pd.DataFrame | str | Path, metrics: Sequence[str] | None = None) -> dict[str, float]:
         """Metrics on labelled ``data`` (the task's defaults unless ``metrics`` names some)."""
         frame = self._labelled(read_table(data, "evaluation data"), "evaluation data")
-        targets = self.state.task.encode(frame[self.label_columns])
-        return self.state.task.score(self._logits(frame), targets, list(metrics) if metrics else None)
+        state = self._ready(frame)
+        outputs = self._outputs(state, self._features(frame, "evaluation data", state))
+        return state.task.score(outputs, self._targets(state, frame), list(metrics) if metrics else None)
 
-    def _logits(self, frame: pd.DataFrame) -> np.ndarray:
-        return self._run(frame, "logits")
-
-    def _run(self, frame: pd.DataFrame, output: str) -> np.ndarray:
-        state = self.state
+    def _outputs(self, state: PredictorState, features: pd.DataFrame) -> np.ndarray:
         env = state.config.env
-        return run_network(state.net, state.processors, self._features(frame, "data"), env.eval_batch_size,
-                           output, env.num_workers, env.realtime_max_rows)
+        return run_network(state.net, state.processors, features, env.eval_batch_size, num_workers=env.num_workers,
+                           realtime_max_rows=env.realtime_max_rows)
 
-    def _features(self, frame: pd.DataFrame, role: str) -> pd.DataFrame:
-        require_features(frame, self.state.feature_columns, role)
-        return frame[self.state.feature_columns]
+    def _features(self, frame: pd.DataFrame, role: str, state: PredictorState | None = None) -> pd.DataFrame:
+        state = state or self.state
+        require_features(frame, state.feature_columns, role)
+        features = frame[state.feature_columns]
+        state.task.check_inputs(features, role)
+        return features
+
+    def _ready(self, frame: pd.DataFrame | None) -> PredictorState:
+        """The fitted state; a task that works zero-shot builds its pretrained model from ``frame``'s columns."""
+        if self._state is None and self.problem_type and task_class(self.problem_type).zero_shot:
+            self._state = self._new_state(frame if frame is not None else pd.DataFrame(), None, None, None,
+                                          zero_shot=True)
+        return self.state
 
     # ------------------------------------------------------------------ state, save, load
     @property
@@ -229,7 +279,7 @@ class MultiModalPredictor:
 
     @classmethod
     def _from_state(cls, state: PredictorState, path: Path) -> MultiModalPredictor:
-        predictor = cls(label=state.label_columns, problem_type=state.problem_type, path=path)
+        predictor = cls(label=state.label_columns or None, problem_type=state.problem_type, path=path)
         predictor._state = state
         return predictor
 
@@ -246,3 +296,16 @@ class MultiModalPredictor:
     def __repr__(self) -> str:
         fitted = "fitted" if self._state is not None else "not fitted"
         return f"MultiModalPredictor(label={self.label_columns}, problem_type={self.problem_type!r}, {fitted})"
+
+
+def _check_task_arguments(problem_type: str | None, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments a task reads (``query=``, ``response=``...), checked against the task's list."""
+    accepted = task_class(problem_type).arguments if problem_type is not None else ()
+    unknown = [name for name in arguments if name not in accepted]
+    if unknown and problem_type is None:
+        raise ConfigError(f"MultiModalPredictor got argument(s) {unknown} that belong to a task: pass problem_type "
+                          "as well, e.g. problem_type='text_similarity' with query= and response=.")
+    if unknown:
+        raise ConfigError(f"MultiModalPredictor got unexpected argument(s) {unknown} for problem_type "
+                          f"{problem_type!r}.{did_you_mean(unknown[0], accepted)} It accepts: {list(accepted)}.")
+    return dict(arguments)

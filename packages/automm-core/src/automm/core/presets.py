@@ -5,7 +5,7 @@ from __future__ import annotations
 from .config import Config
 from .errors import ConfigError
 from .suggest import did_you_mean
-from .tasks import plugin_for
+from .tasks import plugin_for, task_class
 
 DEFAULT_PRESET = "medium_quality"
 
@@ -15,7 +15,8 @@ def resolve(problem_type: str, name: str | None) -> Config:
     name = name or DEFAULT_PRESET
     presets = plugin_for(problem_type).presets
     if not presets and name == DEFAULT_PRESET:
-        return Config()
+        task_config = task_class(problem_type).config_type
+        return Config(task=task_config()) if task_config is not None else Config()
     if name not in presets:
         raise ConfigError(f"Unknown preset {name!r}.{did_you_mean(name, presets)} Available: {sorted(presets)}")
     return presets[name]

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from torch import nn
+
 from .config import Config
 from .data.batch import Processors
 from .data.column_types import ColumnDecision
-from .models.fusion import MultiModalNet
-from .models.network import NetworkSpec
+from .data.sides import SidedProcessors
 from .tasks import Task
 
 
@@ -23,9 +24,9 @@ class PredictorState:
     config: Config
     columns: dict[str, ColumnDecision]
     task: Task
-    processors: Processors
-    network_spec: NetworkSpec
-    net: MultiModalNet
+    processors: Processors | SidedProcessors
+    network_spec: Any  # a registered network kind: NetworkSpec or a task package's spec
+    net: nn.Module
     text_folder: Path | None = None  # tokenizer + backbone config (+ weights at fit time)
     fit_info: dict[str, Any] = field(default_factory=dict)
 

@@ -7,13 +7,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from .errors import AutoMMError, ConfigError, TaskNotInstalledError
 from .suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from .building import Built
+    from .config import Config
+    from .data.column_types import ColumnDecision
 
 ENTRY_POINT_GROUP = "automm.tasks"
 
@@ -40,11 +45,21 @@ class Task(abc.ABC):
     """
 
     problem_type: str
+    # Keyword arguments of MultiModalPredictor(...) this task reads, e.g. ("query", "response", "match_label").
+    arguments: ClassVar[tuple[str, ...]] = ()
+    labels_optional: ClassVar[bool] = False  # True: fit() also works on rows without a label column
+    zero_shot: ClassVar[bool] = False  # True: predict() works before fit() with the pretrained model
+    signatures: ClassVar[tuple[str, ...]] = ()  # named sides that extract_embedding(signature=...) encodes
+    config_type: ClassVar[type | None] = None  # the dataclass of Config.task for this task
 
     @classmethod
     @abc.abstractmethod
-    def fit(cls, labels: pd.DataFrame, problem_type: str) -> Task:
-        """Learn the label encoding from the training labels (one column per label)."""
+    def fit(cls, labels: pd.DataFrame, problem_type: str,
+            arguments: Mapping[str, Any] | None = None) -> Task:
+        """Learn the label encoding from the training labels (one column per label).
+
+        ``arguments`` are the task's keyword arguments given to MultiModalPredictor (see ``arguments``).
+        """
 
     @classmethod
     @abc.abstractmethod
@@ -86,6 +101,28 @@ class Task(abc.ABC):
     def stratify_key(self, labels: pd.DataFrame) -> np.ndarray | None:
         """Group per row for a stratified holdout split, or None."""
         return None
+
+    @property
+    def target_columns(self) -> list[str] | None:
+        """Columns ``encode`` reads, or None for the label columns only."""
+        return None
+
+    @property
+    def input_columns(self) -> list[str] | None:
+        """The feature columns this task reads, or None for every column besides the labels."""
+        return None
+
+    def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
+        """Processors and network for this task; the default is one multimodal network with a linear head."""
+        from .building import build_multimodal
+
+        return build_multimodal(features, columns, config, self.output_size)
+
+    def check_inputs(self, features: pd.DataFrame, role: str) -> None:
+        """Refuse feature rows this task cannot use, naming the column and row (default: accept all)."""
+
+    def calibrate(self, outputs: np.ndarray, targets: np.ndarray) -> None:
+        """Adjust decision settings on validation outputs after training (default: nothing to adjust)."""
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,12 @@ class Processors:
             batch.target = torch.from_numpy(np.ascontiguousarray(targets))
         return batch
 
+    @property
+    def columns(self) -> list[str]:
+        """Every column these processors read."""
+        return [*(self.numerical.columns if self.numerical else []),
+                *(self.categorical.columns if self.categorical else []), *self._list_columns()]
+
     def _list_columns(self) -> list[str]:
         """Columns the text and image processors read cell by cell."""
         return (self.text.columns if self.text else []) + (self.image.columns if self.image else [])

@@ -9,13 +9,13 @@ from ..data.batch import Batch
 
 
 class MultiModalNet(nn.Module):
-    """Encoders -> (fusion when more than one modality) -> head.
+    """Encoders -> (fusion when more than one modality) -> head (none when ``output_size`` is None).
 
     A row that lacks a modality (no readable image, no text) uses that modality's learnable
     "missing" embedding; during training whole modalities are dropped at ``modality_dropout``.
     """
 
-    def __init__(self, encoders: dict[str, nn.Module], fusion: nn.Module | None, output_size: int,
+    def __init__(self, encoders: dict[str, nn.Module], fusion: nn.Module | None, output_size: int | None,
                  modality_dropout: float = 0.0, head_dropout: float = 0.1):
         super().__init__()
         self.encoders = nn.ModuleDict(encoders)
@@ -25,8 +25,11 @@ class MultiModalNet(nn.Module):
         self.fusion = fusion
         self.modality_dropout = modality_dropout
         width = fusion.out_features if fusion is not None else next(iter(encoders.values())).out_features
-        self.head = nn.Sequential(nn.Dropout(head_dropout), nn.Linear(width, output_size))
+        # output_size None: no head; the network outputs its embedding (a tower of a bi-encoder, for example).
+        self.head = (nn.Sequential(nn.Dropout(head_dropout), nn.Linear(width, output_size))
+                     if output_size is not None else nn.Identity())
         self.embedding_size = width
+        self.output_shape = (output_size if output_size is not None else width,)  # of one row
 
     def embed(self, batch: Batch) -> torch.Tensor:
         """The fused representation of each row (what ``extract_embedding`` returns)."""

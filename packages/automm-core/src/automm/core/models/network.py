@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from torch import nn
 
+from ..data.batch import Processors
 from ..registry import Registry
 from .encoders import FTTransformerTabularEncoder, ImageEncoder, MLPTabularEncoder, TextEncoder
 from .fusion import MLPFusion, MultiModalNet, TransformerFusion
@@ -25,7 +26,8 @@ FUSIONS.register("transformer")(TransformerFusion)
 class NetworkSpec:
     """Everything needed to rebuild the network's architecture, stored as JSON."""
 
-    output_size: int
+    kind: ClassVar[str] = "multimodal"
+    output_size: int | None  # None: no head, the network outputs its embedding
     text: dict[str, Any] | None = None  # {"pooling": "mean"}; the backbone config lives in text_backbone/
     image: dict[str, Any] | None = None  # {"checkpoint": timm name, "weights_path": ""}
     tabular: dict[str, Any] | None = None  # {"model", "num_numerical", "cardinalities", "hidden_size", ...}
@@ -33,6 +35,39 @@ class NetworkSpec:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NetworkSpec:
+        return cls(**data)
+
+    def build(self, text_folder: Path | None, pretrained: bool) -> MultiModalNet:
+        return build_network(self, text_folder, pretrained)
+
+    def check_inputs(self, processors: Processors) -> None:
+        """Raise ValueError unless ``processors`` feed exactly the inputs this network expects."""
+        numerical = processors.numerical.columns if processors.numerical else []
+        cardinalities = processors.categorical.cardinalities if processors.categorical else []
+        tabular = self.tabular if isinstance(self.tabular, dict) else {}
+        if not ((self.text is not None) == (processors.text is not None)
+                and (self.image is not None) == (processors.image is not None)
+                and tabular.get("num_numerical", 0) == len(numerical)
+                and tabular.get("cardinalities", []) == cardinalities):
+            raise ValueError("processors.json does not describe the inputs of network.json")
+
+
+# Network kinds by the "kind" stored in network.json; task packages register theirs (e.g. "bi_encoder").
+NETWORK_KINDS: Registry[Any] = Registry("network kind")
+NETWORK_KINDS.register(NetworkSpec.kind)(NetworkSpec)
+
+
+def spec_to_json(spec: Any) -> dict[str, Any]:
+    return {"kind": spec.kind, **spec.to_json()}
+
+
+def spec_from_json(data: dict[str, Any]) -> Any:
+    """The registered spec class named by ``data["kind"]`` (files from before kinds: "multimodal")."""
+    data = dict(data)
+    return NETWORK_KINDS.get(str(data.pop("kind", NetworkSpec.kind))).from_json(data)
 
 
 def build_network(spec: NetworkSpec, text_folder: Path | None, pretrained: bool) -> MultiModalNet:

@@ -25,11 +25,17 @@ PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".bin", ".joblib")
 
 
 class PredictorContract:
-    """Subclass and provide ``problem_type``, ``label`` and a ``table`` fixture (a DataFrame)."""
+    """Subclass and provide ``problem_type``, ``label`` and a ``table`` fixture (a DataFrame).
+
+    Matching tasks also set ``task_arguments`` (``{"query": ..., "response": ...}``) and the
+    ``signature`` whose embeddings the tests compare.
+    """
 
     problem_type: str
-    label: str | list[str] = "label"
+    label: str | list[str] | None = "label"
     extra_hyperparameters: dict = {}
+    task_arguments: dict = {}
+    signature: str | None = None
 
     @pytest.fixture(scope="class")
     def table(self) -> pd.DataFrame:
@@ -42,7 +48,8 @@ class PredictorContract:
         root = tmp_path_factory.mktemp("contract")
         text_model = make_tiny_text_model(root / "tiny_text")
         predictor = MultiModalPredictor(label=self.label, problem_type=self.problem_type, path=root / "predictor",
-                                        hyperparameters=tiny_hyperparameters(text_model, **self.extra_hyperparameters))
+                                        hyperparameters=tiny_hyperparameters(text_model, **self.extra_hyperparameters),
+                                        **self.task_arguments)
         predictor.fit(table, seed=0)
         return predictor
 
@@ -61,7 +68,7 @@ class PredictorContract:
         assert any(np.isfinite(v) for v in scores.values())
 
     def test_embeddings(self, fitted, table: pd.DataFrame) -> None:
-        embeddings = fitted.extract_embedding(table.head(5))
+        embeddings = fitted.extract_embedding(table.head(5), signature=self.signature)
         assert embeddings.shape[0] == 5 and embeddings.ndim == 2 and np.isfinite(embeddings).all()
 
     def test_zero_rows(self, fitted, table: pd.DataFrame) -> None:
@@ -77,12 +84,12 @@ class PredictorContract:
     def test_reload_in_new_process_gives_identical_predictions(self, fitted, table: pd.DataFrame,
                                                                 tmp_path: Path) -> None:
         table.to_pickle(tmp_path / "rows.pkl")  # test data only, not part of the predictor
-        expected = fitted.extract_embedding(table)
+        expected = fitted.extract_embedding(table, signature=self.signature)
         script = (
             "import sys, numpy as np, pandas as pd\n"
             "from automm.core import MultiModalPredictor\n"
             "p = MultiModalPredictor.load(sys.argv[1])\n"
-            "np.save(sys.argv[3], p.extract_embedding(pd.read_pickle(sys.argv[2])))\n"
+            f"np.save(sys.argv[3], p.extract_embedding(pd.read_pickle(sys.argv[2]), signature={self.signature!r}))\n"
         )
         env = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PATH": "", "HOME": str(tmp_path)}
         subprocess.run([sys.executable, "-c", script, str(fitted.path), str(tmp_path / "rows.pkl"),
