@@ -62,7 +62,7 @@ class ClassificationTask(Task):
                              f"not classes in training ({self.classes[:10]}). Remove those rows or refit.")
         return codes
 
-    def loss(self, optim: Any):
+    def loss(self, optim: Any, task_config: Any = None):
         return classification_loss(optim.loss, optim.label_smoothing, optim.focal_gamma)
 
     def predict(self, logits: np.ndarray, index: pd.Index) -> pd.Series:

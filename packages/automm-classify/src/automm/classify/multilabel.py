@@ -63,7 +63,7 @@ class MultilabelTask(Task):
             out[:, i] = [k == _key(positive) for k in keys]
         return out
 
-    def loss(self, optim: Any):
+    def loss(self, optim: Any, task_config: Any = None):
         return MultilabelLoss(optim.label_smoothing)
 
     def predict(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:

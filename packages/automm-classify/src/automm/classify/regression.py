@@ -68,7 +68,7 @@ class RegressionTask(Task):
     def _decode(self, outputs: np.ndarray) -> np.ndarray:
         return outputs * np.asarray(self.stds) + np.asarray(self.means)
 
-    def loss(self, optim: Any):
+    def loss(self, optim: Any, task_config: Any = None):
         return RegressionLoss(optim.loss)
 
     def predict(self, logits: np.ndarray, index: pd.Index) -> pd.Series | pd.DataFrame:

@@ -134,7 +134,7 @@ class MultiModalPredictor:
                 + describe_column_types(columns) + "\nSet column_types={...} to force a column's type."
             )
         logger.info("column types:\n%s", describe_column_types(columns))
-        state = build_state(data[used], labels, columns, task, config, problem_type)
+        state = build_state(data[list(columns)], labels, columns, task, config, problem_type)
         if zero_shot:
             state.fit_info = {"zero_shot": True}
         return state

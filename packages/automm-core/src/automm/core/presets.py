@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .config import Config
 from .errors import ConfigError
 from .suggest import did_you_mean
@@ -19,4 +21,5 @@ def resolve(problem_type: str, name: str | None) -> Config:
         return Config(task=task_config()) if task_config is not None else Config()
     if name not in presets:
         raise ConfigError(f"Unknown preset {name!r}.{did_you_mean(name, presets)} Available: {sorted(presets)}")
-    return presets[name]
+    preset = presets[name]
+    return preset[problem_type] if isinstance(preset, Mapping) else preset

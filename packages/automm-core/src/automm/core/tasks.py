@@ -78,8 +78,8 @@ class Task(abc.ABC):
         """Labels -> training targets (float32 or int64 array, one row per row)."""
 
     @abc.abstractmethod
-    def loss(self, optim: Any) -> Callable[..., Any]:
-        """The loss module ``loss(logits, targets)``; ``optim`` is the OptimConfig."""
+    def loss(self, optim: Any, task_config: Any = None) -> Callable[..., Any]:
+        """The loss module ``loss(logits, targets)``; ``optim`` is the OptimConfig, ``task_config`` Config.task."""
 
     @abc.abstractmethod
     def predict(self, logits: np.ndarray, index: pd.Index) -> pd.Series | pd.DataFrame:
@@ -133,7 +133,7 @@ class TaskPlugin:
     version: str
     tasks: Mapping[str, type[Task]]
     infer_problem_type: Callable[[pd.DataFrame], str | None] | None = None
-    presets: Mapping[str, Any] = field(default_factory=dict)  # name -> core Config
+    presets: Mapping[str, Any] = field(default_factory=dict)  # name -> Config, or name -> {problem_type: Config}
 
 
 @cache

@@ -1,0 +1,28 @@
+"""The ``task`` section of a matching predictor's Config (``hyperparameters={"task.scale": 30}``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from automm.core.errors import ConfigError
+
+LOSSES = ("auto", "multiple_negatives_ranking", "contrastive", "online_contrastive", "cosent", "cosine_similarity")
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """Bi-encoder settings; the loss itself is ``optim.loss`` (one of ``LOSSES``, "auto" picks from the labels)."""
+
+    shared_towers: bool = True  # one tower for both sides when they hold the same modalities
+    projection_dim: int = 0  # 0: none, unless the two towers' widths differ (then 256)
+    scale: float = 20.0  # similarity scale (1 / temperature) of the ranking and CoSENT losses
+    symmetric: bool = False  # positives-only: rank responses for queries and queries for responses
+    margin: float = 0.5  # (online) contrastive loss: cosine distance negatives are pushed beyond
+
+    def __post_init__(self) -> None:
+        if self.projection_dim < 0:
+            raise ConfigError(f"task.projection_dim must be >= 0, got {self.projection_dim}.")
+        if not self.scale > 0:
+            raise ConfigError(f"task.scale must be > 0, got {self.scale}.")
+        if not 0 < self.margin <= 2:
+            raise ConfigError(f"task.margin must be in (0, 2], got {self.margin}.")

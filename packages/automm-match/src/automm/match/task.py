@@ -1,0 +1,242 @@
+"""The matching task: pairs of (query, response) rows scored by the cosine of their embeddings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from automm.core.config import Config
+from automm.core.data.column_types import ColumnDecision, ColumnType
+from automm.core.errors import ConfigError, InputError
+from automm.core.tasks import Task
+
+from . import metrics
+from .building import Built, as_side_column, build_bi_encoder, side_modality
+from .calibration import fit_platt
+from .config import MatchConfig
+from .inputs import check_side_inputs
+from .losses import build_loss
+
+SIDES = ("query", "response")
+# Modalities each problem type expects on its two sides (any order for image_text_similarity).
+MODALITIES = {"text_similarity": {"text"}, "image_similarity": {"image"}, "image_text_similarity": {"text", "image"}}
+DEFAULT_PLATT = (10.0, -5.0)  # before calibration: probability 0.5 at cosine 0.5
+
+
+class MatchTask(Task):
+    """Query/response pairs, labelled (binary or graded) or positives only; bi-encoder embeddings."""
+
+    arguments: ClassVar[tuple[str, ...]] = ("query", "response", "match_label")
+    labels_optional: ClassVar[bool] = True
+    zero_shot: ClassVar[bool] = True
+    signatures: ClassVar[tuple[str, ...]] = SIDES
+    config_type: ClassVar[type] = MatchConfig
+
+    def __init__(self, problem_type: str, sides: dict[str, list[str]], label: str | None, kind: str,
+                 match_label: Any = 1, other_label: Any = 0, label_range: tuple[float, float] = (0.0, 1.0),
+                 platt: tuple[float, float] = DEFAULT_PLATT, column_types: dict[str, str] | None = None):
+        self.problem_type, self.sides, self.label, self.kind = problem_type, sides, label, kind
+        self.match_label, self.other_label, self.label_range = match_label, other_label, tuple(label_range)
+        self.platt, self.column_types = tuple(platt), dict(column_types or {})
+
+    # ------------------------------------------------------------------ fitting the label encoding
+    @classmethod
+    def fit(cls, labels: pd.DataFrame, problem_type: str, arguments: Mapping[str, Any] | None = None) -> MatchTask:
+        arguments = dict(arguments or {})
+        sides = {side: _column_list(arguments.get(side), side, problem_type) for side in SIDES}
+        shared = set(sides["query"]) & set(sides["response"])
+        if shared:
+            raise ConfigError(f"query and response must name different columns; both name {sorted(shared)}.")
+        if labels.shape[1] > 1:
+            raise ConfigError(f"A matching predictor takes one label column, got {list(labels.columns)}.")
+        if labels.shape[1] == 0:
+            if arguments.get("match_label") is not None:
+                raise ConfigError("match_label was given but no label column: pass label=... too, or leave both out "
+                                  "to train on matching pairs only.")
+            return cls(problem_type, sides, None, "positive")
+        column = str(labels.columns[0])
+        kind, match_label, other_label, label_range = _label_kind(labels[column], arguments.get("match_label"))
+        if kind == "binary" and labels[column].nunique() < 2:  # every pair matches: learn by ranking
+            kind = "positive"
+        return cls(problem_type, sides, column, kind, match_label, other_label, label_range)
+
+    @property
+    def input_columns(self) -> list[str]:
+        return [*self.sides["query"], *self.sides["response"]]
+
+    @property
+    def target_columns(self) -> list[str]:
+        return ([self.label] if self.label else []) + self.input_columns
+
+    @property
+    def output_size(self) -> int:
+        return 0  # no head: the network outputs one embedding per side
+
+    def encode(self, frame: pd.DataFrame) -> np.ndarray:
+        """``[rows, 3]`` float32: label (1/0 or graded in [0, 1]), query group, response group."""
+        targets = np.empty((len(frame), 3), dtype=np.float32)
+        targets[:, 0] = self._encode_labels(frame[self.label]) if self.label and self.kind != "positive" else 1.0
+        for i, side in enumerate(SIDES, start=1):
+            keys = frame[self.sides[side]].astype(str).agg("\x1f".join, axis=1)
+            targets[:, i] = pd.factorize(keys)[0]
+        return targets
+
+    def _encode_labels(self, values: pd.Series) -> np.ndarray:
+        if self.kind == "binary":
+            is_match, is_other = values == self.match_label, values == self.other_label
+            bad = ~(is_match | is_other)
+            if bad.any():
+                raise InputError(f"Label column {self.label!r} has value {values[bad].iloc[0]!r} at row "
+                                 f"{values.index[bad][0]!r}; this predictor knows only {self.match_label!r} (match) "
+                                 f"and {self.other_label!r}.")
+            return is_match.to_numpy(np.float32)
+        numbers = pd.to_numeric(values, errors="coerce")
+        if numbers.isna().any():
+            row = numbers.index[numbers.isna()][0]
+            raise InputError(f"Label column {self.label!r} holds graded scores, but row {row!r} has {values[row]!r}.")
+        low, high = self.label_range
+        return ((numbers.to_numpy(np.float64) - low) / (high - low)).clip(0, 1).astype(np.float32)
+
+    # ------------------------------------------------------------------ network and training
+    def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
+        columns = self._side_columns(columns)
+        self.column_types = {c: columns[c].type.value for c in self.input_columns}
+        return build_bi_encoder(self.sides, features, columns, config)
+
+    def loss(self, optim: Any, task_config: Any = None):
+        return build_loss(optim.loss, self.kind, task_config if isinstance(task_config, MatchConfig)
+                          else MatchConfig())
+
+    def check_inputs(self, features: pd.DataFrame, role: str) -> None:
+        check_side_inputs(features, self.sides, self.column_types, role)
+
+    def calibrate(self, outputs: np.ndarray, targets: np.ndarray) -> None:
+        """Binary labels: fit probability = sigmoid(a * cosine + b) on the validation pairs."""
+        if self.kind == "binary" and len(np.unique(targets[:, 0])) == 2:
+            self.platt = fit_platt(metrics.pair_similarity(outputs), targets[:, 0])
+
+    # ------------------------------------------------------------------ outputs
+    def probability(self, outputs: np.ndarray) -> np.ndarray:
+        a, b = self.platt
+        return 1.0 / (1.0 + np.exp(-(a * metrics.pair_similarity(outputs) + b)))
+
+    def predict(self, logits: np.ndarray, index: pd.Index) -> pd.Series:
+        name = self.label or "match"
+        if self.kind == "graded":
+            low, high = self.label_range
+            values = low + np.clip(metrics.pair_similarity(logits), 0, 1) * (high - low)
+            return pd.Series(values, index=index, name=name)
+        match = self.probability(logits) >= 0.5
+        values = np.where(match, self.match_label, self.other_label) if len(match) else []
+        return pd.Series(values, index=index, name=name)
+
+    def predict_proba(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
+        if self.kind == "graded":
+            raise ConfigError("This matcher learned graded scores, which have no class probabilities; use predict().")
+        probability = self.probability(logits)
+        return pd.DataFrame({self.other_label: 1.0 - probability, self.match_label: probability}, index=index)
+
+    def score(self, logits: np.ndarray, targets: np.ndarray, metrics_wanted: list[str] | None = None,
+              ) -> dict[str, float]:
+        labels, similarity = targets[:, 0], metrics.pair_similarity(logits)
+        if self.kind == "graded":
+            found = metrics.graded_scores(similarity, labels)
+        else:
+            positive = labels > 0.5
+            retrieval = metrics.retrieval_scores(logits[positive], targets[positive, 1], targets[positive, 2])
+            found = retrieval if self.kind == "positive" else {
+                **metrics.binary_scores(similarity, self.probability(logits), labels.astype(int)), **retrieval}
+        if not metrics_wanted:
+            return found
+        unknown = [m for m in metrics_wanted if m not in found]
+        if unknown:
+            raise ConfigError(f"Unknown metric(s) {unknown} for this matcher; available: {list(found)}.")
+        return {m: found[m] for m in metrics_wanted}
+
+    @property
+    def validation_metric(self) -> tuple[str, bool]:
+        return {"positive": "mrr@10", "binary": "roc_auc", "graded": "spearman"}[self.kind], True
+
+    # ------------------------------------------------------------------ columns
+    def _side_columns(self, columns: dict[str, ColumnDecision]) -> dict[str, ColumnDecision]:
+        """Every side column as text or image; sides absent from zero-shot data get the problem type's default."""
+        expected = MODALITIES[self.problem_type]
+        result = {c: as_side_column(d, ColumnType.TEXT) for c, d in columns.items() if c in self.input_columns}
+        for side, names in self.sides.items():
+            missing = [c for c in names if c not in result]
+            if not missing:
+                continue
+            other = [result[c] for s, ns in self.sides.items() if s != side for c in ns if c in result]
+            modality = (expected - {side_modality(other)}) if other and len(expected) > 1 else expected
+            default = ColumnType.TEXT if modality == {"text"} or side == "query" and len(modality) > 1 \
+                else ColumnType.IMAGE_PATH
+            for column in missing:
+                result[column] = ColumnDecision(column, default, "not in the data yet: the problem type's default")
+        found = {side: side_modality([result[c] for c in names]) for side, names in self.sides.items()}
+        if set(found.values()) != expected and not (len(expected) == 1 and set(found.values()) <= expected):
+            detail = ", ".join(f"{side} {self.sides[side]} holds {m}" for side, m in found.items())
+            raise InputError(f"problem_type {self.problem_type!r} needs {' and '.join(sorted(expected))} sides, but "
+                             f"{detail}. Check the column names, or set column_types={{column: 'image_path'}} "
+                             "(or 'text') in fit().")
+        return result
+
+    # ------------------------------------------------------------------ JSON
+    def to_json(self) -> dict[str, Any]:
+        return {"problem_type": self.problem_type, "sides": self.sides, "label": self.label, "kind": self.kind,
+                "match_label": _plain(self.match_label), "other_label": _plain(self.other_label),
+                "label_range": list(self.label_range), "platt": list(self.platt), "column_types": self.column_types}
+
+    @classmethod
+    def from_json(cls, state: Mapping[str, Any]) -> MatchTask:
+        if state["kind"] not in ("positive", "binary", "graded"):
+            raise ValueError(f"unknown label kind {state['kind']!r}")
+        sides = {side: [str(c) for c in state["sides"][side]] for side in SIDES}
+        return cls(str(state["problem_type"]), sides, state["label"], state["kind"], state["match_label"],
+                   state["other_label"], tuple(float(v) for v in state["label_range"]),
+                   tuple(float(v) for v in state["platt"]), state.get("column_types"))
+
+
+def _column_list(value: Any, side: str, problem_type: str) -> list[str]:
+    if value is None:
+        raise ConfigError(f"problem_type {problem_type!r} needs query= and response=: the column(s) holding each "
+                          f"side of a pair, e.g. MultiModalPredictor(problem_type={problem_type!r}, query='question', "
+                          f"response='answer'). {side}= is missing.")
+    names = [value] if isinstance(value, str) else list(value)
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise ConfigError(f"{side}= must name a column or a list of columns, got {value!r}.")
+    return names
+
+
+def _label_kind(values: pd.Series, match_label: Any) -> tuple[str, Any, Any, tuple[float, float]]:
+    """("binary", match, other, range) or ("graded", 1, 0, (low, high)) from the label values."""
+    distinct = list(pd.unique(values.dropna()))
+    if match_label is not None:
+        if match_label not in distinct:
+            raise InputError(f"match_label={match_label!r} does not occur in the label column; values are "
+                             f"{distinct[:10]}.")
+        others = [v for v in distinct if v != match_label]
+        if len(others) > 1:
+            raise InputError(f"With match_label={match_label!r} the label column may hold one other value, "
+                             f"found {others[:10]}.")
+        return "binary", _plain(match_label), _plain(others[0]) if others else _other_of(match_label), (0.0, 1.0)
+    numbers = pd.to_numeric(values, errors="coerce")
+    if set(distinct) <= {0, 1, True, False}:
+        return "binary", 1, 0, (0.0, 1.0)
+    if numbers.notna().all():
+        low, high = float(numbers.min()), float(numbers.max())
+        if high > low:
+            return "graded", 1, 0, (min(low, 0.0), high)
+    raise InputError(f"Cannot tell which label value means 'match' among {distinct[:10]}; pass match_label=<that "
+                     "value> to MultiModalPredictor.")
+
+
+def _other_of(match_label: Any) -> Any:
+    return 0 if match_label in (1, True) else f"not {match_label}"
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars -> Python values, so labels survive JSON."""
+    return value.item() if hasattr(value, "item") else value
