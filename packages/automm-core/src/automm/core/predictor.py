@@ -100,8 +100,11 @@ class MultiModalPredictor:
             save_state(state, workdir / SKELETON_DIR)
         apply_peft(state.net, state.config.optim.peft, state.config.optim.lora_rank)
         try:
-            result = train(state.net, state.task, state.processors, train_set, val_set, state.config,
-                           workdir / CHECKPOINT_DIR, time_limit, resume_from=self._resume_checkpoint)
+            train_processors, *train_set = state.task.training_data(state.net, state.processors, *train_set,
+                                                                    state.config)
+            result = train(state.net, state.task, state.processors, tuple(train_set), val_set, state.config,
+                           workdir / CHECKPOINT_DIR, time_limit, resume_from=self._resume_checkpoint,
+                           train_processors=train_processors)
         finally:  # a failed fit must not leave adapters that save() would write as unloadable weights
             merge_peft(state.net)
         state.net.eval()

@@ -121,6 +121,11 @@ class Task(abc.ABC):
     def check_inputs(self, features: pd.DataFrame, role: str) -> None:
         """Refuse feature rows this task cannot use, naming the column and row (default: accept all)."""
 
+    def training_data(self, net: Any, processors: Any, features: pd.DataFrame, targets: np.ndarray, config: Config,
+                      ) -> tuple[Any, pd.DataFrame, np.ndarray]:
+        """(processors, features, targets) to train on; a task may add inputs, e.g. mined hard negatives."""
+        return processors, features, targets
+
     def calibrate(self, outputs: np.ndarray, targets: np.ndarray) -> None:
         """Adjust decision settings on validation outputs after training (default: nothing to adjust)."""
 

@@ -18,6 +18,7 @@ class MatchConfig:
     scale: float = 20.0  # similarity scale (1 / temperature) of the ranking and CoSENT losses
     symmetric: bool = False  # positives-only: rank responses for queries and queries for responses
     margin: float = 0.5  # (online) contrastive loss: cosine distance negatives are pushed beyond
+    hard_negatives: bool = False  # ranking loss: mine one hard negative response per pair before training
 
     def __post_init__(self) -> None:
         if self.projection_dim < 0:

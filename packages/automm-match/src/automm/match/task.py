@@ -17,6 +17,7 @@ from . import metrics
 from .building import Built, as_side_column, build_bi_encoder, side_modality
 from .calibration import fit_platt
 from .config import MatchConfig
+from .hard_negatives import add_hard_negatives
 from .inputs import check_side_inputs
 from .losses import build_loss
 
@@ -89,7 +90,7 @@ class MatchTask(Task):
             is_match, is_other = values == self.match_label, values == self.other_label
             bad = ~(is_match | is_other)
             if bad.any():
-                raise InputError(f"Label column {self.label!r} has value {values[bad].iloc[0]!r} at row "
+                raise InputError(f"Label column {self.label!r} has value {_plain(values[bad].iloc[0])!r} at row "
                                  f"{values.index[bad][0]!r}; this predictor knows only {self.match_label!r} (match) "
                                  f"and {self.other_label!r}.")
             return is_match.to_numpy(np.float32)
@@ -109,6 +110,18 @@ class MatchTask(Task):
     def loss(self, optim: Any, task_config: Any = None):
         return build_loss(optim.loss, self.kind, task_config if isinstance(task_config, MatchConfig)
                           else MatchConfig())
+
+    def training_data(self, net: Any, processors: Any, features: pd.DataFrame, targets: np.ndarray, config: Config,
+                      ) -> tuple[Any, pd.DataFrame, np.ndarray]:
+        """With ``task.hard_negatives``, each pair gets a mined negative response as a third side."""
+        if not config.task.hard_negatives:
+            return processors, features, targets
+        loss = build_loss(config.optim.loss, self.kind, config.task)
+        if loss.name != "multiple_negatives_ranking":
+            raise ConfigError(f"task.hard_negatives needs the ranking loss (multiple_negatives_ranking), which learns "
+                              f"from matching pairs; this fit uses {loss.name!r}. Set optim.loss="
+                              "'multiple_negatives_ranking' or turn hard_negatives off.")
+        return add_hard_negatives(net, processors, features, targets, config.env.eval_batch_size)
 
     def check_inputs(self, features: pd.DataFrame, role: str) -> None:
         check_side_inputs(features, self.sides, self.column_types, role)
@@ -212,7 +225,7 @@ def _column_list(value: Any, side: str, problem_type: str) -> list[str]:
 
 def _label_kind(values: pd.Series, match_label: Any) -> tuple[str, Any, Any, tuple[float, float]]:
     """("binary", match, other, range) or ("graded", 1, 0, (low, high)) from the label values."""
-    distinct = list(pd.unique(values.dropna()))
+    distinct = [_plain(v) for v in pd.unique(values.dropna())]
     if match_label is not None:
         if match_label not in distinct:
             raise InputError(f"match_label={match_label!r} does not occur in the label column; values are "

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError
 from ..suggest import closest, did_you_mean
 
 
-def read_table(data: pd.DataFrame | str | Path, role: str = "data") -> pd.DataFrame:
-    """Return a DataFrame with string column names; CSV, TSV, parquet and JSON-lines paths are read."""
+def read_table(data: pd.DataFrame | Mapping[str, Sequence[Any]] | str | Path, role: str = "data") -> pd.DataFrame:
+    """Return a DataFrame with string column names.
+
+    CSV, TSV, parquet and JSON-lines paths are read; a dict of equally long lists (column -> values) is
+    accepted too, e.g. ``{"query": [...], "response": [...]}``.
+    """
     if isinstance(data, (str, Path)):
         data = _read_path(Path(data), role)
+    elif isinstance(data, Mapping):
+        data = _from_columns(data, role)
     elif not isinstance(data, pd.DataFrame):
         raise InputError(
-            f"{role} must be a pandas DataFrame or a path to a CSV/parquet file, got {type(data).__name__}."
+            f"{role} must be a pandas DataFrame, a dict of columns or a path to a CSV/parquet file, "
+            f"got {type(data).__name__}."
         )
     if isinstance(data.columns, pd.MultiIndex):
         raise InputError(
@@ -29,6 +39,17 @@ def read_table(data: pd.DataFrame | str | Path, role: str = "data") -> pd.DataFr
     if not all(isinstance(c, str) for c in data.columns):
         data = data.rename(columns=str)
     return data
+
+
+def _from_columns(columns: Mapping[str, Sequence[Any]], role: str) -> pd.DataFrame:
+    values = {str(k): [v] if isinstance(v, (str, bytes)) or not isinstance(v, Sequence | np.ndarray | pd.Series)
+              else v for k, v in columns.items()}
+    lengths = {name: len(v) for name, v in values.items()}
+    if len(set(lengths.values())) > 1:
+        detail = ", ".join(f"{name!r} has {n}" for name, n in lengths.items())
+        raise InputError(f"{role}: the columns have different numbers of values ({detail}); each position is one row "
+                         "(one pair for a matcher), so give every column the same number of values.")
+    return pd.DataFrame(values)
 
 
 def _read_path(path: Path, role: str) -> pd.DataFrame:

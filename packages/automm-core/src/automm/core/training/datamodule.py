@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import lightning.pytorch as pl
 import numpy as np
 import pandas as pd
@@ -22,15 +24,17 @@ class MultiModalDataModule(pl.LightningDataModule):
         batch_size: int,
         eval_batch_size: int,
         num_workers: int = 0,
+        train_processors: Any = None,
     ):
         super().__init__()
         self.processors = processors
+        self.train_processors = train_processors if train_processors is not None else processors
         self.train_data, self.val_data = train, val
         self.batch_size, self.eval_batch_size, self.num_workers = batch_size, eval_batch_size, num_workers
 
     def train_dataloader(self) -> DataLoader:
         features, targets = self.train_data
-        return make_loader(features, self.processors, self.batch_size, targets, train=True,
+        return make_loader(features, self.train_processors, self.batch_size, targets, train=True,
                            num_workers=self.num_workers)
 
     def val_dataloader(self) -> DataLoader:

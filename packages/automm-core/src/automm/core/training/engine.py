@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
@@ -41,8 +42,12 @@ class FitResult:
 
 def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tuple[pd.DataFrame, np.ndarray],
           val_data: tuple[pd.DataFrame, np.ndarray], config: Config, workdir: Path,
-          time_limit: float | None, resume_from: Path | None = None) -> FitResult:
-    """Fit ``net`` in place; on return it holds the souped (or best) weights."""
+          time_limit: float | None, resume_from: Path | None = None, train_processors: Any = None) -> FitResult:
+    """Fit ``net`` in place; on return it holds the souped (or best) weights.
+
+    ``train_processors`` (default ``processors``) collate the training rows, when a task trains on more
+    inputs than it predicts from (mined hard negatives, for example).
+    """
     start = time.monotonic()
     optim, env = config.optim, config.env
     metric, greater_is_better = task.validation_metric
@@ -72,7 +77,7 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
         enable_model_summary=False,
     )
     data = MultiModalDataModule(processors, train_data, val_data, optim.batch_size, env.eval_batch_size,
-                                env.num_workers)
+                                env.num_workers, train_processors=train_processors)
     net.train()  # pretrained backbones load in eval mode; dropout must be on while training
     trainer.fit(lit, datamodule=data, ckpt_path=resume_from, weights_only=True)
     ranked = ranked_checkpoints(workdir, greater_is_better)

@@ -1,0 +1,83 @@
+"""Fixtures: tiny text and CLIP models built from configs, and small pair tables (text and images)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from automm.core.testing.tiny_models import make_tiny_text_model
+
+KEYS = ["cat", "dog", "red", "blue", "green", "big", "small", "one", "two", "three", "food", "product"]
+FILLERS = ["the", "a", "is", "was", "very", "and", "this", "that", "it", "of"]
+COLOURS = {"red": (200, 30, 30), "green": (30, 180, 40), "blue": (30, 40, 200), "yellow": (220, 210, 30)}
+
+
+@pytest.fixture(scope="session")
+def tiny_text_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_text_model(tmp_path_factory.mktemp("tiny_text"))
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_model(tmp_path_factory: pytest.TempPathFactory, tiny_text_model: Path) -> Path:
+    """A 2-layer CLIP (text + ViT) with the tiny BERT tokenizer, saved like a hub CLIP folder."""
+    from transformers import CLIPConfig, CLIPModel
+
+    folder = tmp_path_factory.mktemp("tiny_clip")
+    vocab_size = len((tiny_text_model / "vocab.txt").read_text().split())
+    tower = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2}
+    config = CLIPConfig(text_config={**tower, "vocab_size": vocab_size, "max_position_embeddings": 77},
+                        vision_config={**tower, "image_size": 32, "patch_size": 8}, projection_dim=16)
+    CLIPModel(config).save_pretrained(str(folder))
+    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        if (tiny_text_model / name).exists():
+            shutil.copy(tiny_text_model / name, folder / name)
+    return folder
+
+
+def _sentence(rng: np.random.Generator, key: str) -> str:
+    words = [*rng.choice(FILLERS, 3), key]
+    return " ".join(rng.permutation(words))
+
+
+@pytest.fixture(scope="session")
+def text_pairs() -> pd.DataFrame:
+    """Labelled pairs: a pair matches when both sentences name the same key word."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(96):
+        key = KEYS[i % len(KEYS)]
+        other = KEYS[(i + 1 + rng.integers(len(KEYS) - 1)) % len(KEYS)]
+        query = _sentence(rng, key)
+        rows.append({"question": query, "answer": _sentence(rng, key), "label": 1})
+        rows.append({"question": query, "answer": _sentence(rng, other), "label": 0})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def colour_images(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """Noisy solid-colour PNGs on disk: path and colour name, 8 per colour."""
+    folder = tmp_path_factory.mktemp("colours")
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, rgb in COLOURS.items():
+        for i in range(8):
+            pixels = np.clip(np.array(rgb) + rng.normal(0, 25, (40, 40, 3)), 0, 255).astype(np.uint8)
+            path = folder / f"{name}_{i}.png"
+            Image.fromarray(pixels).save(path)
+            rows.append({"image": str(path), "colour": name})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def image_pairs(colour_images: pd.DataFrame) -> pd.DataFrame:
+    """Positive pairs of two different images of the same colour."""
+    rows = []
+    for _, group in colour_images.groupby("colour"):
+        paths = group["image"].tolist()
+        rows += [{"left": a, "right": b} for a, b in zip(paths, paths[1:] + paths[:1])]
+    return pd.DataFrame(rows)
