@@ -16,7 +16,11 @@ nox.options.default_venv_backend = "venv"
 PYTHON = "3.11"
 TORCH = ["torch==2.14.1", "torchvision==0.29.1"]
 CORE = "./packages/automm-core[offline]"
-PACKAGES = {"core": [CORE], "classify": [CORE, "./packages/automm-classify[plot]"]}
+PACKAGES = {
+    "core": [CORE],
+    "classify": [CORE, "./packages/automm-classify[plot]"],
+    "match": [CORE, "./packages/automm-match"],
+}
 TEST_TOOLS = ["pytest>=8", "hypothesis>=6", "scikit-image>=0.22"]  # skimage: the real-weights photo check
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 

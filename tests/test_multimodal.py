@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automm.core import InputError, MultiModalPredictor
+from automm.core import ConfigError, InputError, MultiModalPredictor
 from automm.core.testing.tiny_models import tiny_hyperparameters
 
 
@@ -54,3 +54,15 @@ def test_continuous_training_keeps_the_model(digits_table: pd.DataFrame, tiny_te
     unseen = digits_table.iloc[:20].assign(label="medium")
     with pytest.raises(InputError, match="medium"):
         predictor.fit(pd.concat([digits_table.iloc[:20], unseen]))
+
+
+def test_search_and_signatures_need_a_matching_predictor(tmp_path: Path, digits_table: pd.DataFrame,
+                                                         tiny_text_model: Path) -> None:
+    predictor = MultiModalPredictor(label="label", path=tmp_path / "p",
+                                    hyperparameters=tiny_hyperparameters(tiny_text_model, **{"optim.max_epochs": 1}))
+    predictor.fit(digits_table.head(60))
+    with pytest.raises(ConfigError, match="search\\(\\) needs a matching predictor"):
+        predictor.search(digits_table.head(2), digits_table)
+    with pytest.raises(ConfigError, match="not a side of this predictor"):
+        predictor.extract_embedding(digits_table.head(2), signature="query")
+    assert predictor.extract_embedding(digits_table.head(2)).shape[0] == 2

@@ -6,10 +6,13 @@ import subprocess
 import sys
 from importlib.metadata import distribution
 
+import pytest
+
 import automm.classify
 import automm.core
+import automm.match
 
-DISTRIBUTIONS = ("automm-core", "automm-classify")
+DISTRIBUTIONS = ("automm-core", "automm-classify", "automm-match")
 
 
 def test_no_distribution_ships_automm_init() -> None:
@@ -26,15 +29,24 @@ def test_public_api_is_pinned() -> None:
     assert sorted(automm.classify.__all__) == ["MultiModalPredictor", "__version__", "plot_confusion_matrix",
                                                "plot_residuals"]
     assert automm.classify.MultiModalPredictor is automm.core.MultiModalPredictor
+    assert sorted(automm.match.__all__) == ["MultiModalPredictor", "__version__", "export_sentence_transformer",
+                                            "zero_shot_classify"]
+    assert automm.match.MultiModalPredictor is automm.core.MultiModalPredictor
 
 
 def test_import_does_not_load_torch() -> None:
-    code = "import sys, automm.core, automm.classify; print('torch' in sys.modules)"
+    code = "import sys, automm.core, automm.classify, automm.match; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
 
-def test_classify_declares_core_range() -> None:
-    requires = distribution("automm-classify").requires or []
+@pytest.mark.parametrize("package", ["automm-classify", "automm-match"])
+def test_task_packages_declare_a_core_range(package: str) -> None:
+    requires = distribution(package).requires or []
     core = [r for r in requires if r.startswith("automm-core")]
     assert core and "<" in core[0] and ">=" in core[0]
+
+
+def test_match_does_not_need_classify() -> None:
+    requires = " ".join(distribution("automm-match").requires or [])
+    assert "automm-classify" not in requires and "scikit-learn" not in requires

@@ -211,9 +211,9 @@ def test_list_labels_at_fit(table: pd.DataFrame, quick: dict, tmp_path: Path) ->
 ], ids=["preset", "problem-type", "hyperparameter", "batch-size", "time-limit"])
 def test_bad_arguments(table: pd.DataFrame, quick: dict, tmp_path: Path, kwargs: dict, fit_kwargs: dict,
                        message: str) -> None:
-    predictor = MultiModalPredictor(label="label", path=tmp_path / "p", hyperparameters=quick, **kwargs)
-    with pytest.raises(ConfigError, match=message):
-        predictor.fit(table, **fit_kwargs)
+    with pytest.raises(ConfigError, match=message):  # an unknown problem_type is refused by the constructor
+        MultiModalPredictor(label="label", path=tmp_path / "p", hyperparameters=quick, **kwargs).fit(table,
+                                                                                                   **fit_kwargs)
     assert not (tmp_path / "p").exists()
 
 

@@ -48,3 +48,14 @@ def test_layerwise_decay_and_head_multiplier() -> None:
     assert lrs["encoder.backbone.layer.0.weight"] == 0.25
     assert lrs["encoder.backbone.embeddings.weight"] == 0.125
     assert lrs["head.weight"] == 10.0
+
+
+def test_a_top_level_backbone_gets_layerwise_decay_too() -> None:
+    net = nn.Module()
+    net.backbone = nn.Module()
+    net.backbone.layer = nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2)])
+    net.projection = nn.Linear(2, 2)
+    optim = OptimConfig(lr=1.0, layerwise_lr_decay=0.5, head_lr_multiplier=10.0)
+    lrs = {id(p): group["lr"] for group in parameter_groups(net, optim) for p in group["params"]}
+    assert lrs[id(net.backbone.layer[1].weight)] == 0.5
+    assert lrs[id(net.projection.weight)] == 10.0

@@ -184,3 +184,17 @@ def test_dual_encoder_learns_image_text_pairs(tmp_path: Path, tiny_text_model: P
     truth = colour_images["colour"] + " one"
     assert (after.idxmax(axis=1) == truth).mean() > (before.idxmax(axis=1) == truth).mean()
     assert matcher.state.net.embedding_size == 256  # projections map 32-d text and image features to one space
+
+
+def test_command_line_fits_and_evaluates_a_matcher(tmp_path: Path, tiny_text_model: Path, text_pairs: pd.DataFrame,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from automm.core.cli import main
+
+    text_pairs.to_csv(tmp_path / "pairs.csv", index=False)
+    hp = [f"--hp=model.text.checkpoint={tiny_text_model}", "--hp=optim.max_epochs=1", "--hp=model.text.max_length=32"]
+    assert main(["fit", str(tmp_path / "pairs.csv"), "--problem-type", "text_similarity", "--label", "label",
+                 "--task-arg", "query=question", "--task-arg", "response=answer", "--task-arg", "match_label=1",
+                 "--path", str(tmp_path / "cli"), *hp]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "cli"), str(tmp_path / "pairs.csv")]) == 0
+    assert "roc_auc" in capsys.readouterr().out

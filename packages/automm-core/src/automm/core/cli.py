@@ -16,7 +16,7 @@ def _parser() -> argparse.ArgumentParser:
 
     fit = commands.add_parser("fit", help="fit a predictor on a CSV/parquet table and save it")
     fit.add_argument("train", help="training table (CSV, TSV, parquet or JSON lines)")
-    fit.add_argument("--label", required=True, action="append", help="label column (repeat for several)")
+    fit.add_argument("--label", action="append", help="label column (repeat for several); optional for matching")
     fit.add_argument("--path", required=True, help="directory to save the predictor in")
     fit.add_argument("--tuning", help="validation table (default: a holdout of the training table)")
     fit.add_argument("--problem-type", help="binary, multiclass, regression, multilabel, ... (default: inferred)")
@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
                      help='hyperparameter override, e.g. --hp optim.lr=1e-4 (repeatable)')
     fit.add_argument("--column-type", action="append", default=[], metavar="COLUMN=TYPE",
                      help="force a column's type, e.g. --column-type photo=image_path")
+    fit.add_argument("--task-arg", action="append", default=[], metavar="NAME=VALUE",
+                     help="a task's argument, e.g. --task-arg query=question --task-arg response=answer")
 
     predict = commands.add_parser("predict", help="predict with a saved predictor")
     predict.add_argument("predictor", help="saved predictor directory")
@@ -56,9 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if args.command == "fit":
-            label = args.label[0] if len(args.label) == 1 else args.label
+            label = args.label[0] if args.label and len(args.label) == 1 else args.label
             predictor = MultiModalPredictor(label=label, problem_type=args.problem_type, path=args.path,
-                                            presets=args.presets, hyperparameters=_pairs(args.hp, "--hp"))
+                                            presets=args.presets, hyperparameters=_pairs(args.hp, "--hp"),
+                                            **_pairs(args.task_arg, "--task-arg"))
             predictor.fit(args.train, tuning_data=args.tuning, time_limit=args.time_limit, seed=args.seed,
                           column_types=_pairs(args.column_type, "--column-type"))
             print(f"saved to {predictor.path}")

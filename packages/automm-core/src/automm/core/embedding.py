@@ -31,8 +31,9 @@ def embed_side(state: PredictorState, frame: pd.DataFrame, signature: str | None
         columns = state.feature_columns
     else:
         if signature not in sides:
-            raise ConfigError(f"signature={signature!r} is not a side of this predictor.{did_you_mean(signature, sides)}"
-                              f" Sides: {list(sides) or 'none (call extract_embedding without signature)'}.")
+            hint = did_you_mean(signature, sides)
+            raise ConfigError(f"signature={signature!r} is not a side of this predictor.{hint} "
+                              f"Sides: {list(sides) or 'none (call extract_embedding without signature)'}.")
         if not isinstance(state.processors, SidedProcessors):
             raise ConfigError(f"This predictor's network has no separate {signature!r} side.")
         processors, forward = state.processors.sides[signature], partial(net.encode, signature)

@@ -23,9 +23,9 @@ from torch import nn
 
 from .config import Config
 from .data.batch import Processors
-from .data.sides import SidedProcessors
 from .data.column_types import ColumnDecision, ColumnType
 from .data.images import ImageProcessor
+from .data.sides import SidedProcessors
 from .data.tabular import CategoricalProcessor, NumericalProcessor
 from .data.text import TextProcessor
 from .errors import ConfigError, PredictorLoadError

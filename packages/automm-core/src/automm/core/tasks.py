@@ -118,7 +118,7 @@ class Task(abc.ABC):
 
         return build_multimodal(features, columns, config, self.output_size)
 
-    def check_inputs(self, features: pd.DataFrame, role: str) -> None:
+    def check_inputs(self, features: pd.DataFrame, role: str) -> None:  # noqa: B027 (optional hook)
         """Refuse feature rows this task cannot use, naming the column and row (default: accept all)."""
 
     def training_data(self, net: Any, processors: Any, features: pd.DataFrame, targets: np.ndarray, config: Config,
@@ -126,7 +126,7 @@ class Task(abc.ABC):
         """(processors, features, targets) to train on; a task may add inputs, e.g. mined hard negatives."""
         return processors, features, targets
 
-    def calibrate(self, outputs: np.ndarray, targets: np.ndarray) -> None:
+    def calibrate(self, outputs: np.ndarray, targets: np.ndarray) -> None:  # noqa: B027 (optional hook)
         """Adjust decision settings on validation outputs after training (default: nothing to adjust)."""
 
 

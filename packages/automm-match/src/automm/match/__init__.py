@@ -1,12 +1,33 @@
 """automm.match: text-text, image-image and image-text matching with bi-encoders.
 
-Use it through ``automm.core.MultiModalPredictor(problem_type="text_similarity", query=..., response=...)``;
+Use it through ``MultiModalPredictor(problem_type="text_similarity", query=..., response=...)``;
 this package adds zero-shot image classification and export to sentence-transformers.
 """
 
 from __future__ import annotations
 
-from .export import export_sentence_transformer
-from .zero_shot import zero_shot_classify
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-__all__ = ["export_sentence_transformer", "zero_shot_classify"]
+try:
+    __version__ = version("automm-match")
+except PackageNotFoundError:
+    __version__ = "0.0.0"
+
+__all__ = ["MultiModalPredictor", "__version__", "export_sentence_transformer", "zero_shot_classify"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MultiModalPredictor":
+        from automm.core.predictor import MultiModalPredictor
+
+        return MultiModalPredictor
+    if name == "export_sentence_transformer":
+        from .export import export_sentence_transformer
+
+        return export_sentence_transformer
+    if name == "zero_shot_classify":
+        from .zero_shot import zero_shot_classify
+
+        return zero_shot_classify
+    raise AttributeError(f"module 'automm.match' has no attribute {name!r}")

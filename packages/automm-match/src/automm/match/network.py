@@ -58,7 +58,8 @@ class BiEncoderSpec:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BiEncoderSpec:
         towers, side_towers = data["towers"], data["side_towers"]
-        if not (isinstance(towers, dict) and isinstance(side_towers, dict) and set(side_towers.values()) <= set(towers)):
+        if not (isinstance(towers, dict) and isinstance(side_towers, dict)
+                and set(side_towers.values()) <= set(towers)):
             raise ValueError("side_towers must name towers listed under towers")
         return cls({str(k): NetworkSpec.from_json(v) for k, v in towers.items()}, dict(side_towers))
 

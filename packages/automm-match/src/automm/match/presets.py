@@ -22,7 +22,10 @@ IMAGE_OPTIM = OptimConfig(lr=1e-4, max_epochs=10, batch_size=32)
 DUAL_OPTIM = OptimConfig(lr=5e-5, head_lr_multiplier=20.0, max_epochs=10, batch_size=32)
 
 
-def _preset(text: str, image: str, optim: OptimConfig, task: MatchConfig = MatchConfig(), **image_options) -> Config:
+DEFAULT_TASK = MatchConfig()
+
+
+def _preset(text: str, image: str, optim: OptimConfig, task: MatchConfig = DEFAULT_TASK, **image_options) -> Config:
     return Config(model=ModelConfig(text=TextConfig(checkpoint=text, pooling="mean", max_length=128),
                                     image=ImageConfig(checkpoint=image, **image_options)), optim=optim, task=task)
 

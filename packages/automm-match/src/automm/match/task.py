@@ -227,6 +227,8 @@ def _label_kind(values: pd.Series, match_label: Any) -> tuple[str, Any, Any, tup
     """("binary", match, other, range) or ("graded", 1, 0, (low, high)) from the label values."""
     distinct = [_plain(v) for v in pd.unique(values.dropna())]
     if match_label is not None:
+        # From the command line every value is a string: "1" names the label 1.
+        match_label = next((v for v in distinct if v == match_label or str(v) == str(match_label)), match_label)
         if match_label not in distinct:
             raise InputError(f"match_label={match_label!r} does not occur in the label column; values are "
                              f"{distinct[:10]}.")
@@ -236,7 +238,7 @@ def _label_kind(values: pd.Series, match_label: Any) -> tuple[str, Any, Any, tup
                              f"found {others[:10]}.")
         return "binary", _plain(match_label), _plain(others[0]) if others else _other_of(match_label), (0.0, 1.0)
     numbers = pd.to_numeric(values, errors="coerce")
-    if set(distinct) <= {0, 1, True, False}:
+    if set(distinct) <= {0, 1}:
         return "binary", 1, 0, (0.0, 1.0)
     if numbers.notna().all():
         low, high = float(numbers.min()), float(numbers.max())

@@ -29,7 +29,8 @@ def zero_shot_classify(predictor: Any, images: pd.DataFrame, class_names: Sequen
     if "{}" not in template:
         raise ConfigError(f"template must contain '{{}}' where the class name goes, got {template!r}.")
     if predictor.problem_type != "image_text_similarity":
-        raise ConfigError(f"zero_shot_classify needs an image_text_similarity predictor, got {predictor.problem_type!r}.")
+        raise ConfigError(f"zero_shot_classify needs an image_text_similarity predictor, got "
+                          f"{predictor.problem_type!r}.")
     image_side, text_side = _sides(predictor, images)
     prompts = pd.DataFrame({_task_sides(predictor)[text_side][0]: [template.format(n) for n in names]})
     text = predictor.extract_embedding(prompts, signature=text_side)

@@ -53,7 +53,8 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     metric, greater_is_better = task.validation_metric
     mode = "max" if greater_is_better else "min"
     steps_per_epoch = max(1, len(train_data[0]) // optim.batch_size)
-    lit = MultiModalLitModule(net, task.loss(optim, config.task), lambda logits, y: task.score(logits, y, [metric])[metric],
+    loss = task.loss(optim, config.task)
+    lit = MultiModalLitModule(net, loss, lambda logits, y: task.score(logits, y, [metric])[metric],
                               optim, total_steps=steps_per_epoch * optim.max_epochs, time_limit=time_limit)
     top_k = ModelCheckpoint(dirpath=workdir, filename="top-{epoch}-{step}-{val_score:.6f}", monitor=VAL_SCORE,
                             mode=mode, save_top_k=max(1, optim.top_k))

@@ -36,7 +36,7 @@ def parameter_groups(net: nn.Module, optim: OptimConfig) -> list[dict]:
 
 
 def _backbones(net: nn.Module) -> list[tuple[str, nn.Module]]:
-    return [(name, module) for name, module in net.named_modules() if name.endswith(".backbone")]
+    return [(name, module) for name, module in net.named_modules() if name == "backbone" or name.endswith(".backbone")]
 
 
 def _depth(backbone: nn.Module) -> int:
