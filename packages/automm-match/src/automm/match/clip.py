@@ -11,8 +11,10 @@ import torch
 from torch import nn
 
 from automm.core.data.batch import Batch
-from automm.core.data.sides import SidedBatch, SidedProcessors
+from automm.core.data.sides import SidedProcessors
 from automm.core.models.network import NETWORK_KINDS
+
+from .network import PairEncoder
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -36,13 +38,13 @@ def clip_image_normalization(folder: Path) -> tuple[tuple[float, ...], tuple[flo
     return CLIP_MEAN, CLIP_STD, size
 
 
-class ClipDualEncoder(nn.Module):
+class ClipDualEncoder(PairEncoder):
     """One CLIPModel; text sides use its text tower, image sides its vision tower (first image of a row)."""
 
     def __init__(self, backbone: nn.Module, side_modalities: dict[str, str]):
         super().__init__()
         self.backbone = backbone  # named "backbone" so layerwise LR decay and PEFT treat it as one
-        self.side_modalities = dict(side_modalities)
+        self.side_modalities = self.sides = dict(side_modalities)
         self.embedding_size = int(backbone.config.projection_dim)
         self.output_shape = (len(side_modalities), self.embedding_size)
 
@@ -53,10 +55,6 @@ class ClipDualEncoder(nn.Module):
             out = self.backbone.get_image_features(pixel_values=batch.image_pixels[:, 0])
         features = out.pooler_output if hasattr(out, "pooler_output") else out
         return nn.functional.normalize(features, dim=-1)
-
-    def forward(self, batch: SidedBatch) -> torch.Tensor:
-        return torch.stack([self.encode(side if side in self.side_modalities else "response", part)
-                            for side, part in batch.sides.items()], dim=1)
 
 
 @NETWORK_KINDS.register("clip")

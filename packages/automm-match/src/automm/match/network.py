@@ -14,7 +14,24 @@ from automm.core.data.sides import SidedBatch, SidedProcessors
 from automm.core.models.network import NETWORK_KINDS, NetworkSpec
 
 
-class BiEncoder(nn.Module):
+class PairEncoder(nn.Module):
+    """Base of the matching networks: ``encode(side, batch)`` per side, ``forward`` stacks every side.
+
+    A training batch may carry a "negative" side (mined hard negatives): it is encoded like the response.
+    """
+
+    sides: dict[str, str]
+
+    def encode(self, side: str, batch: Batch) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, batch: SidedBatch) -> torch.Tensor:
+        """``[rows, sides, dim]`` unit vectors, sides in the batch's order."""
+        return torch.stack([self.encode(side if side in self.sides else "response", part)
+                            for side, part in batch.sides.items()], dim=1)
+
+
+class BiEncoder(PairEncoder):
     """Encodes each side of a pair with its tower; ``forward`` gives ``[rows, sides, dim]`` unit vectors.
 
     ``towers`` are core multimodal networks without a classification head (optionally with a linear
@@ -25,7 +42,7 @@ class BiEncoder(nn.Module):
     def __init__(self, towers: dict[str, nn.Module], side_towers: dict[str, str]):
         super().__init__()
         self.towers = nn.ModuleDict(towers)
-        self.side_towers = dict(side_towers)
+        self.side_towers = self.sides = dict(side_towers)
         widths = {tower.output_shape[0] for tower in towers.values()}
         if len(widths) != 1:
             raise ValueError(f"all towers must output the same width, got {sorted(widths)}")
@@ -35,11 +52,6 @@ class BiEncoder(nn.Module):
     def encode(self, side: str, batch: Batch) -> torch.Tensor:
         """Unit-length embeddings of one side's batch."""
         return nn.functional.normalize(self.towers[self.side_towers[side]](batch), dim=-1)
-
-    def forward(self, batch: SidedBatch) -> torch.Tensor:
-        # A training batch may carry a "negative" side: it is encoded by the response tower.
-        return torch.stack([self.encode(side if side in self.side_towers else "response", part)
-                            for side, part in batch.sides.items()], dim=1)
 
 
 @NETWORK_KINDS.register("bi_encoder")
