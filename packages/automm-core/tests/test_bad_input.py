@@ -69,7 +69,7 @@ def test_unreadable_csv_names_the_file(tmp_path: Path, content: bytes) -> None:
 
 
 def test_not_a_table() -> None:
-    with pytest.raises(InputError, match="must be a pandas DataFrame or a path.*got list"):
+    with pytest.raises(InputError, match="must be a pandas DataFrame, a dict of columns or a path.*got list"):
         read_table([[1, 2]], "data")
 
 
