@@ -36,7 +36,18 @@ def test_fine_tuning_beats_zero_shot(tmp_path: Path, tiny_text_model: Path, text
     after = matcher.evaluate(text_pairs)
     assert after["roc_auc"] > before["roc_auc"] + 0.1, (before, after)
     assert after["roc_auc"] > 0.8
-    assert "zero_shot" not in matcher.fit_summary
+    assert "zero_shot" not in matcher.fit_summary and not matcher.fit_summary["kept_pretrained"]
+
+
+def test_fit_keeps_the_pretrained_model_when_training_makes_validation_worse(tmp_path: Path, tiny_text_model: Path,
+                                                                            text_pairs: pd.DataFrame) -> None:
+    matcher = _matcher(tmp_path, tiny_text_model, label="label", match_label=1,
+                       hyperparameters={"optim.max_epochs": 4, "optim.lr": 3e-3})
+    zero_shot = matcher.extract_embedding(text_pairs, signature="response")
+    inverted = text_pairs.assign(label=1 - text_pairs["label"])  # teaches the opposite of the validation labels
+    matcher.fit(inverted, tuning_data=text_pairs)
+    assert matcher.fit_summary["kept_pretrained"] and matcher.fit_summary["soup_size"] == 0
+    np.testing.assert_allclose(matcher.extract_embedding(text_pairs, signature="response"), zero_shot, atol=1e-6)
 
 
 def test_zero_shot_predictor_embeds_and_searches_without_fit(tmp_path: Path, tiny_text_model: Path,

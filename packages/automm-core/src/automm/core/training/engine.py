@@ -38,6 +38,7 @@ class FitResult:
     seconds: float
     stopped_by: str
     resumed_from_step: int = 0
+    kept_pretrained: bool = False  # the pretrained (zero-shot) weights scored better on validation than training
 
 
 def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tuple[pd.DataFrame, np.ndarray],
@@ -79,10 +80,12 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     )
     data = MultiModalDataModule(processors, train_data, val_data, optim.batch_size, env.eval_batch_size,
                                 env.num_workers, train_processors=train_processors)
+    # A task that works zero-shot already has a usable model: fit must not end worse than it on validation.
+    pretrained = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()} if task.zero_shot else None
     net.train()  # pretrained backbones load in eval mode; dropout must be on while training
     trainer.fit(lit, datamodule=data, ckpt_path=resume_from, weights_only=True)
     ranked = ranked_checkpoints(workdir, greater_is_better)
-    soup_size = _finish_with_soup(net, task, processors, val_data, config, [path for path, _ in ranked])
+    soup_size = _finish_with_soup(net, task, processors, val_data, config, [path for path, _ in ranked], pretrained)
     net.cpu()
     best = ranked[0][1] if ranked else float("nan")
     stopped_by = "early_stopping" if stopper.stopped_epoch else ("time_limit" if _timed_out(trainer) else "max_epochs")
@@ -91,11 +94,14 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
         epochs, steps = checkpoint_progress(workdir / "last.ckpt")
         epochs += 1
     resumed_from = checkpoint_progress(resume_from)[1] if resume_from else 0
-    return FitResult(best, soup_size, epochs, steps, time.monotonic() - start, stopped_by, resumed_from)
+    return FitResult(best, soup_size, epochs, steps, time.monotonic() - start, stopped_by, resumed_from,
+                     kept_pretrained=bool(ranked) and soup_size == 0)
 
 
 def _finish_with_soup(net: MultiModalNet, task: Task, processors: Processors,
-                      val_data: tuple[pd.DataFrame, np.ndarray], config: Config, ranked: list[Path]) -> int:
+                      val_data: tuple[pd.DataFrame, np.ndarray], config: Config, ranked: list[Path],
+                      pretrained: dict[str, torch.Tensor] | None = None) -> int:
+    """Load the greedy soup of ``ranked`` into ``net``, or ``pretrained`` if that scores better (returns 0)."""
     if not ranked:
         return 0
     metric, greater_is_better = task.validation_metric
@@ -107,6 +113,11 @@ def _finish_with_soup(net: MultiModalNet, task: Task, processors: Processors,
         return task.score(logits, targets, [metric])[metric]
 
     weights, used = greedy_soup(ranked, evaluate, greater_is_better)
+    if pretrained is not None:
+        trained, before = evaluate(weights), evaluate(pretrained)
+        better = before > trained if greater_is_better else before < trained
+        if better or (math.isnan(trained) and not math.isnan(before)):
+            weights, used = pretrained, 0
     net.load_state_dict(weights)
     return used
 
