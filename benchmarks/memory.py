@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .report import replace_section
+
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Streaming batch predict: memory"
 
@@ -122,8 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     print(section)
     report = ROOT / "BENCHMARKS.md"
     text = report.read_text() if report.exists() else "# Benchmarks\n"
-    text = text.split(SECTION)[0].rstrip() + "\n\n" + section
-    report.write_text(text)
+    report.write_text(replace_section(text, section))
     return 0
 
 

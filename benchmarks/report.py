@@ -167,3 +167,17 @@ def render(results: dict[str, Any]) -> str:
     ]
     sections = [case_table(name, case) for name, case in results["cases"].items()]
     return "\n".join(header + sections + [REFERENCE])
+
+
+def replace_section(text: str, section: str) -> str:
+    """``text`` with the section titled by ``section``'s first line (up to the next ``## `` heading) replaced by
+    ``section``, or with ``section`` appended; other sections stay as they are."""
+    heading = section.split("\n", 1)[0]
+    start = text.find(heading + "\n")
+    if start < 0:
+        return text.rstrip() + "\n\n" + section
+    following = text.find("\n## ", start + len(heading))
+    rest = text[following + 1 :] if following >= 0 else ""
+    return text[:start] + section + ("\n" + rest if rest else "")
+
+

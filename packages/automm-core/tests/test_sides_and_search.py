@@ -84,3 +84,22 @@ def test_top_k_over_chunks_equals_top_k_over_the_whole_corpus(chunk: int) -> Non
 def test_top_k_over_an_empty_corpus_is_empty() -> None:
     scores, positions = top_k_cosine(np.ones((3, 4)), [], 5)
     assert scores.shape == (3, 0) and positions.shape == (3, 0)
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_frozen_batchnorm_keeps_its_running_statistics_while_training(freeze: bool) -> None:
+    import timm
+    import torch
+    from torch import nn
+
+    from automm.core.data.batch import Batch
+    from automm.core.models.encoders import ImageEncoder
+
+    encoder = ImageEncoder(timm.create_model("test_efficientnet", pretrained=False, num_classes=0), freeze)
+    encoder.train()
+    norms = [m for m in encoder.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    before = [m.running_mean.clone() for m in norms]
+    encoder(Batch(image_pixels=torch.randn(4, 1, 3, 32, 32) * 3 + 1, image_mask=torch.ones(4, 1, dtype=torch.bool)))
+    unchanged = all(torch.equal(a, m.running_mean) for a, m in zip(before, norms))
+    assert norms and unchanged == freeze
+    assert all(m.training != freeze for m in norms) and encoder.backbone.training

@@ -209,3 +209,19 @@ def test_command_line_fits_and_evaluates_a_matcher(tmp_path: Path, tiny_text_mod
     capsys.readouterr()
     assert main(["evaluate", str(tmp_path / "cli"), str(tmp_path / "pairs.csv")]) == 0
     assert "roc_auc" in capsys.readouterr().out
+
+
+def test_a_single_image_is_recognised_before_fit(tmp_path: Path, tiny_text_model: Path,
+                                                 colour_images: pd.DataFrame) -> None:
+    for problem_type, other in (("image_similarity", "right"), ("image_text_similarity", "caption")):
+        matcher = MultiModalPredictor(problem_type=problem_type, query="image", response=other,
+                                      hyperparameters=tiny_hyperparameters(tiny_text_model), path=tmp_path / other)
+        one = colour_images[["image"]].head(1)  # one value: detected as constant, yet it is an image path
+        assert matcher.extract_embedding(one, signature="query").shape[0] == 1
+        assert matcher.column_types["image"] == "image_path"
+
+
+def test_matching_presets_freeze_batchnorm_statistics() -> None:
+    from automm.match.presets import PRESETS
+
+    assert all(config.model.image.freeze_batchnorm for by_type in PRESETS.values() for config in by_type.values())

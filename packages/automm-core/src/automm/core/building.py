@@ -76,7 +76,8 @@ def network_spec(processors: Processors, config: Config, output_size: int) -> Ne
         output_size=output_size,
         text={"pooling": model.text.pooling} if processors.text else None,
         image={"checkpoint": model.image.checkpoint, "pretrained": model.image.pretrained,
-               "weights_path": model.image.weights_path} if processors.image else None,
+               "weights_path": model.image.weights_path, "freeze_batchnorm": model.image.freeze_batchnorm}
+        if processors.image else None,
         tabular=tabular,
         fusion={"model": model.fusion.model, "hidden_size": model.fusion.hidden_size,
                 "dropout": model.fusion.dropout, "modality_dropout": model.fusion.modality_dropout},

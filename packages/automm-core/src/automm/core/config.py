@@ -37,6 +37,9 @@ class ImageConfig:
     image_size: int = 224
     max_images_per_row: int = 2
     augment: bool = True
+    # Keep BatchNorm running statistics from pretraining while fine-tuning (small batches, or images unlike
+    # the pretraining data, otherwise shift them and can undo what the features were worth).
+    freeze_batchnorm: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pandas as pd
 from automm.core.building import Built, fit_processors, network_spec, resolve_text_folder
 from automm.core.config import Config
 from automm.core.data.batch import Processors
-from automm.core.data.column_types import ColumnDecision, ColumnType
+from automm.core.data.column_types import IMAGE_EXTENSIONS, ColumnDecision, ColumnType
 from automm.core.data.images import ImageProcessor
 from automm.core.data.sides import SidedProcessors
 from automm.core.data.text import TextProcessor
@@ -85,9 +85,21 @@ def _clip_processors(sides: dict[str, list[str]], columns: dict[str, ColumnDecis
     return SidedProcessors(result)
 
 
-def as_side_column(decision: ColumnDecision, default: ColumnType) -> ColumnDecision:
-    """Matching compares text or images: a column detected as anything else becomes ``default`` (text)."""
+def as_side_column(decision: ColumnDecision, values: pd.Series, modalities: set[str]) -> ColumnDecision:
+    """Matching compares text or images: a column detected as anything else (constant, id, category...)
+    becomes an image column if its values are image paths or bytes (or images are all the problem type
+    takes), else text."""
     if decision.type.is_image or decision.type is ColumnType.TEXT:
         return decision
-    return dataclasses.replace(decision, type=default, reason=f"matching side ({decision.type.value} as detected: "
-                                                                f"{decision.reason})")
+    present = values.dropna()
+    first = present.iloc[0] if len(present) else None
+    if isinstance(first, (bytes, bytearray)):
+        kind = ColumnType.IMAGE_BYTES
+    elif "text" not in modalities:
+        kind = ColumnType.IMAGE_PATH
+    elif "image" in modalities and isinstance(first, str) and first.strip().lower().endswith(IMAGE_EXTENSIONS):
+        kind = ColumnType.IMAGE_PATH
+    else:
+        kind = ColumnType.TEXT
+    return dataclasses.replace(decision, type=kind, reason=f"matching side ({decision.type.value} as detected: "
+                                                           f"{decision.reason})")

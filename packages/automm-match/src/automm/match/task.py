@@ -103,7 +103,7 @@ class MatchTask(Task):
 
     # ------------------------------------------------------------------ network and training
     def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
-        columns = self._side_columns(columns)
+        columns = self._side_columns(columns, features)
         self.column_types = {c: columns[c].type.value for c in self.input_columns}
         return build_bi_encoder(self.sides, features, columns, config)
 
@@ -174,10 +174,10 @@ class MatchTask(Task):
         return {"positive": "mrr@10", "binary": "roc_auc", "graded": "spearman"}[self.kind], True
 
     # ------------------------------------------------------------------ columns
-    def _side_columns(self, columns: dict[str, ColumnDecision]) -> dict[str, ColumnDecision]:
+    def _side_columns(self, columns: dict[str, ColumnDecision], features: pd.DataFrame) -> dict[str, ColumnDecision]:
         """Every side column as text or image; sides absent from zero-shot data get the problem type's default."""
         expected = MODALITIES[self.problem_type]
-        result = {c: as_side_column(d, ColumnType.TEXT) for c, d in columns.items() if c in self.input_columns}
+        result = {c: as_side_column(d, features[c], expected) for c, d in columns.items() if c in self.input_columns}
         for side, names in self.sides.items():
             missing = [c for c in names if c not in result]
             if not missing:

@@ -29,12 +29,25 @@ class TextEncoder(nn.Module):
 
 
 class ImageEncoder(nn.Module):
-    """A timm backbone (``num_classes=0``) averaged over the images present in each row."""
+    """A timm backbone (``num_classes=0``) averaged over the images present in each row.
 
-    def __init__(self, backbone: nn.Module):
+    With ``freeze_batchnorm`` the backbone's BatchNorm layers stay in eval mode while training, so their
+    running statistics keep the pretrained values (their affine weights still train).
+    """
+
+    def __init__(self, backbone: nn.Module, freeze_batchnorm: bool = False):
         super().__init__()
         self.backbone = backbone
+        self.freeze_batchnorm = freeze_batchnorm
         self.out_features = int(backbone.num_features)
+
+    def train(self, mode: bool = True) -> ImageEncoder:
+        super().train(mode)
+        if mode and self.freeze_batchnorm:
+            for module in self.backbone.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
+        return self
 
     def forward(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         pixels, mask = batch.image_pixels, batch.image_mask

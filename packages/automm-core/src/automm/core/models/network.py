@@ -80,7 +80,7 @@ def build_network(spec: NetworkSpec, text_folder: Path | None, pretrained: bool)
 
         backbone = create_image_backbone(spec.image["checkpoint"], pretrained=pretrained and spec.image["pretrained"],
                                          weights_path=spec.image.get("weights_path", ""))
-        encoders["image"] = ImageEncoder(backbone)
+        encoders["image"] = ImageEncoder(backbone, freeze_batchnorm=bool(spec.image.get("freeze_batchnorm", False)))
     if spec.tabular is not None:
         options = dict(spec.tabular)
         encoders["tabular"] = TABULAR_ENCODERS.get(options.pop("model"))(**options)
