@@ -95,11 +95,13 @@ def as_side_column(decision: ColumnDecision, values: pd.Series, modalities: set[
     first = present.iloc[0] if len(present) else None
     if isinstance(first, (bytes, bytearray)):
         kind = ColumnType.IMAGE_BYTES
-    elif "text" not in modalities:
-        kind = ColumnType.IMAGE_PATH
-    elif "image" in modalities and isinstance(first, str) and first.strip().lower().endswith(IMAGE_EXTENSIONS):
+    elif "text" not in modalities or ("image" in modalities and _looks_like_image_path(first)):
         kind = ColumnType.IMAGE_PATH
     else:
         kind = ColumnType.TEXT
     return dataclasses.replace(decision, type=kind, reason=f"matching side ({decision.type.value} as detected: "
                                                            f"{decision.reason})")
+
+
+def _looks_like_image_path(value: object) -> bool:
+    return isinstance(value, str) and value.strip().lower().endswith(IMAGE_EXTENSIONS)
