@@ -19,7 +19,7 @@ CORE = "./packages/automm-core[offline]"
 PACKAGES = {
     "core": [CORE],
     "classify": [CORE, "./packages/automm-classify[plot]"],
-    "match": [CORE, "./packages/automm-match"],
+    "match": [CORE, "./packages/automm-match[plot]"],
 }
 TEST_TOOLS = ["pytest>=8", "hypothesis>=6", "scikit-image>=0.22"]  # skimage: the real-weights photo check
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}

@@ -30,7 +30,7 @@ def test_public_api_is_pinned() -> None:
                                                "plot_residuals"]
     assert automm.classify.MultiModalPredictor is automm.core.MultiModalPredictor
     assert sorted(automm.match.__all__) == ["MultiModalPredictor", "__version__", "export_sentence_transformer",
-                                            "zero_shot_classify"]
+                                            "plot_similarity", "zero_shot_classify"]
     assert automm.match.MultiModalPredictor is automm.core.MultiModalPredictor
 
 

@@ -12,7 +12,7 @@ from automm.core import MultiModalPredictor
 from automm.core.embedding import top_k_cosine
 from automm.core.errors import ConfigError
 from automm.core.testing.tiny_models import tiny_hyperparameters
-from automm.match import export_sentence_transformer, zero_shot_classify
+from automm.match import export_sentence_transformer, plot_similarity, zero_shot_classify
 from automm.match.calibration import fit_platt
 from automm.match.config import MatchConfig
 from automm.match.hard_negatives import add_hard_negatives
@@ -37,6 +37,10 @@ def test_fine_tuning_beats_zero_shot(tmp_path: Path, tiny_text_model: Path, text
     assert after["roc_auc"] > before["roc_auc"] + 0.1, (before, after)
     assert after["roc_auc"] > 0.8
     assert "zero_shot" not in matcher.fit_summary and not matcher.fit_summary["kept_pretrained"]
+    figure = plot_similarity(matcher, text_pairs, tmp_path / "similarity.png")
+    assert (tmp_path / "similarity.png").stat().st_size > 0
+    matches, others = (patch_group for patch_group in figure.axes[0].containers)
+    assert sum(p.get_height() for p in matches) == (text_pairs["label"] == 1).sum()
 
 
 def test_fit_keeps_the_pretrained_model_when_training_makes_validation_worse(tmp_path: Path, tiny_text_model: Path,

@@ -14,7 +14,8 @@ try:
 except PackageNotFoundError:
     __version__ = "0.0.0"
 
-__all__ = ["MultiModalPredictor", "__version__", "export_sentence_transformer", "zero_shot_classify"]
+__all__ = ["MultiModalPredictor", "__version__", "export_sentence_transformer", "plot_similarity",
+           "zero_shot_classify"]
 
 
 def __getattr__(name: str) -> Any:
@@ -26,6 +27,10 @@ def __getattr__(name: str) -> Any:
         from .export import export_sentence_transformer
 
         return export_sentence_transformer
+    if name == "plot_similarity":
+        from .plots import plot_similarity
+
+        return plot_similarity
     if name == "zero_shot_classify":
         from .zero_shot import zero_shot_classify
 
