@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-from automm.core.tasks import TaskPlugin
+from automm.core.tasks import TaskPlugin, distribution_version
 
 from .classification import ClassificationTask
 from .inference import infer_problem_type
@@ -12,14 +10,9 @@ from .multilabel import MultilabelTask
 from .presets import PRESETS
 from .regression import RegressionTask
 
-try:
-    _VERSION = version("automm-classify")
-except PackageNotFoundError:
-    _VERSION = "0.0.0"
-
 PLUGIN = TaskPlugin(
     package="automm-classify",
-    version=_VERSION,
+    version=distribution_version("automm-classify"),
     tasks={
         "binary": ClassificationTask,
         "multiclass": ClassificationTask,

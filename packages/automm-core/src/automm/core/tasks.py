@@ -6,7 +6,7 @@ import abc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.metadata import entry_points
+from importlib.metadata import PackageNotFoundError, entry_points, version
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -139,6 +139,14 @@ class TaskPlugin:
     tasks: Mapping[str, type[Task]]
     infer_problem_type: Callable[[pd.DataFrame], str | None] | None = None
     presets: Mapping[str, Any] = field(default_factory=dict)  # name -> Config, or name -> {problem_type: Config}
+
+
+def distribution_version(name: str) -> str:
+    """The installed version of distribution ``name`` ("0.0.0" when running from a source tree)."""
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "0.0.0"
 
 
 @cache
