@@ -22,6 +22,9 @@ PACKAGES = {
     "match": [CORE, "./packages/automm-match[plot]"],
 }
 TEST_TOOLS = ["pytest>=8", "hypothesis>=6", "scikit-image>=0.22"]  # skimage: the real-weights photo check
+# Every package, core first: pip resolves the task packages' automm-core requirement against the local
+# core only when core comes first on the command line (a set's order changes from run to run).
+ALL_PACKAGES = list(dict.fromkeys(p for pkgs in PACKAGES.values() for p in pkgs))
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
@@ -42,7 +45,7 @@ def tests(session: nox.Session, package: str) -> None:
 @nox.session(python=PYTHON)
 def integration(session: nox.Session) -> None:
     """Cross-package tests in tests/, with every package installed."""
-    _install(session, *{p for pkgs in PACKAGES.values() for p in pkgs})
+    _install(session, *ALL_PACKAGES)
     session.run("pytest", "tests", "-m", "not slow and not gpu", "--junitxml=test-results/integration.xml",
                 *session.posargs, env=OFFLINE)
 
@@ -50,7 +53,7 @@ def integration(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def slow(session: nox.Session) -> None:
     """Tests marked slow (real pretrained weights, multi-process training)."""
-    _install(session, *{p for pkgs in PACKAGES.values() for p in pkgs})
+    _install(session, *ALL_PACKAGES)
     session.run("pytest", "packages", "tests", "-m", "slow", *session.posargs, env=OFFLINE)
 
 
@@ -62,9 +65,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def benchmarks(session: nox.Session) -> None:
-    """Run benchmarks/ and rewrite BENCHMARKS.md (matching adds its section last; memory.py drops what follows its)."""
-    _install(session, *{p for pkgs in PACKAGES.values() for p in pkgs}, "./packages/automm-match", "rdata>=0.11",
-             "palmerpenguins>=0.1")
+    """Run benchmarks/ and rewrite BENCHMARKS.md (run.py rewrites it; memory and matching replace their sections)."""
+    _install(session, *ALL_PACKAGES, "rdata>=0.11", "palmerpenguins>=0.1")
     session.run("python", "-m", "benchmarks.run", *session.posargs, env={**OFFLINE, **os.environ})
     session.run("python", "-m", "benchmarks.memory", env={**OFFLINE, **os.environ})
     session.run("python", "-m", "benchmarks.matching", env={**OFFLINE, **os.environ})
