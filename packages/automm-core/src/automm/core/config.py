@@ -85,6 +85,7 @@ class OptimConfig:
     patience: int = 3
     top_k: int = 3
     val_checks_per_epoch: int = 1
+    val_every_n_epochs: int = 1  # validate (early stopping, top-k checkpoints) every N epochs
     precision: str = "auto"  # "auto", "32", "16-mixed", "bf16-mixed"
     loss: str = "auto"
     label_smoothing: float = 0.0
@@ -222,6 +223,7 @@ LIMITS: dict[str, Rule] = {
     "optim.patience": _NON_NEGATIVE,
     "optim.top_k": _at_least(1),
     "optim.val_checks_per_epoch": _at_least(1),
+    "optim.val_every_n_epochs": _at_least(1),
     "optim.label_smoothing": _FRACTION,
     "optim.focal_gamma": _NON_NEGATIVE,
     "optim.lora_rank": _at_least(1),

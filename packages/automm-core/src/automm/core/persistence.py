@@ -25,13 +25,14 @@ from .config import Config
 from .data.batch import Processors
 from .data.column_types import ColumnDecision, ColumnType
 from .data.images import ImageProcessor
+from .data.processor_kinds import PROCESSOR_KINDS
 from .data.sides import SidedProcessors
 from .data.tabular import CategoricalProcessor, NumericalProcessor
 from .data.text import TextProcessor
 from .errors import ConfigError, PredictorLoadError
 from .models.network import spec_from_json, spec_to_json
 from .state import PredictorState
-from .tasks import task_class
+from .tasks import installed_plugins, task_class
 
 FORMAT_VERSION = 1
 PREDICTOR_FILE = "predictor.json"
@@ -40,8 +41,7 @@ NETWORK_FILE = "network.json"
 WEIGHTS_FILE = "model.safetensors"
 TEXT_FOLDER = "text_backbone"
 TRAINING_DIR = "training"  # a fit's work folder inside the predictor directory
-VERSIONED_PACKAGES = ("automm-core", "automm-classify", "automm-match", "torch", "transformers", "timm",
-                      "sentence-transformers")
+VERSIONED_PACKAGES = ("automm-core", "torch", "torchvision", "transformers", "timm")
 
 
 def save_state(state: PredictorState, path: Path) -> None:
@@ -170,7 +170,10 @@ def _damaged(path: Path, name: str) -> Iterator[None]:
                                  "directory from a copy or fit again.") from err
 
 
-def _processors_to_json(processors: Processors | SidedProcessors) -> dict[str, Any]:
+def _processors_to_json(processors: Any) -> dict[str, Any]:
+    kind = getattr(processors, "kind", None)
+    if kind is not None:  # a task package's own processors, registered by kind
+        return {"kind": kind, **processors.to_json()}
     if isinstance(processors, SidedProcessors):
         return {"sides": {name: _processors_to_json(side) for name, side in processors.sides.items()}}
     text = processors.text
@@ -183,7 +186,12 @@ def _processors_to_json(processors: Processors | SidedProcessors) -> dict[str, A
     }
 
 
-def _processors_from_json(data: dict[str, Any], text_folder: Path | None) -> Processors | SidedProcessors:
+def _processors_from_json(data: dict[str, Any], text_folder: Path | None) -> Any:
+    if "kind" in data:
+        kind = str(data.pop("kind"))
+        _expect(kind in PROCESSOR_KINDS, f"processors.json names processor kind {kind!r}, which no installed "
+                                         f"task package registers (registered: {list(PROCESSOR_KINDS)})")
+        return PROCESSOR_KINDS.get(kind).from_json(data, text_folder)
     if "sides" in data:
         sides = data["sides"]
         _expect(isinstance(sides, dict) and len(sides) > 0 and all(isinstance(v, dict) for v in sides.values()),
@@ -218,10 +226,10 @@ def _single_processors(data: dict[str, Any], tokenizer: Any) -> Processors:
     )
 
 
-def _text_processor(processors: Processors | SidedProcessors) -> TextProcessor | None:
+def _text_processor(processors: Any) -> TextProcessor | None:
     """The text processor (all sides share one tokenizer), or None without text columns."""
     sides = processors.sides.values() if isinstance(processors, SidedProcessors) else [processors]
-    return next((side.text for side in sides if side.text is not None), None)
+    return next((side.text for side in sides if getattr(side, "text", None) is not None), None)
 
 
 def _text_backbone(net: nn.Module) -> nn.Module:
@@ -260,7 +268,7 @@ def _check_processors_json(data: dict[str, Any]) -> None:
     _expect(isinstance(data.get("augment_images", True), bool), "augment_images must be true or false")
 
 
-def _check_columns(processors: Processors | SidedProcessors, features: list[str]) -> None:
+def _check_columns(processors: Any, features: list[str]) -> None:
     """processors.json reads only columns that predictor.json lists as features."""
     extra = sorted(set(processors.columns) - set(features))
     _expect(not extra, f"processors.json reads columns {extra} that {PREDICTOR_FILE} does not list as features")
@@ -348,8 +356,9 @@ def _fsync_tree(folder: Path) -> None:
 
 
 def _versions() -> dict[str, str]:
+    """Versions of core, the libraries every predictor uses, and each installed task package."""
     found = {}
-    for package in VERSIONED_PACKAGES:
+    for package in (*VERSIONED_PACKAGES, *(plugin.package for plugin in installed_plugins())):
         try:
             found[package] = version(package)
         except PackageNotFoundError:

@@ -25,7 +25,7 @@ from .inference import run_network
 from .persistence import TRAINING_DIR, check_save_target, load_state, save_state
 from .state import PredictorState
 from .suggest import did_you_mean
-from .tasks import infer_problem_type, task_class
+from .tasks import Task, infer_problem_type, task_class
 
 logger = logging.getLogger("automm")
 SKELETON_DIR = "predictor"
@@ -50,6 +50,8 @@ class MultiModalPredictor:
             raise ConfigError(f'hyperparameters must be a dict such as {{"optim.lr": 1e-4}}, '
                               f"got {type(hyperparameters).__name__}.")
         self.task_arguments = _check_task_arguments(problem_type, task_arguments)
+        if label is None and problem_type is not None:
+            label = task_class(problem_type).default_label
         if label is None:
             if problem_type is None or not task_class(problem_type).labels_optional:
                 raise ConfigError("label is required: the name of the column (or list of columns) to predict.")
@@ -84,7 +86,7 @@ class MultiModalPredictor:
                               f"got {time_limit!r}.")
         check_save_target(self.path)
         pl.seed_everything(seed, workers=True, verbose=False)
-        data = self._labelled(read_table(train_data, "train_data"), "train_data")
+        data = self._labelled(self._read(train_data, "train_data"), "train_data")
         if self._state is None or self._state.fit_info.get("zero_shot"):
             state = self._new_state(data, presets, hyperparameters, column_types)
         elif presets or hyperparameters or column_types:
@@ -108,7 +110,8 @@ class MultiModalPredictor:
         finally:  # a failed fit must not leave adapters that save() would write as unloadable weights
             merge_peft(state.net)
         state.net.eval()
-        state.task.calibrate(self._outputs(state, val_set[0]), val_set[1])
+        if type(state.task).calibrate is not Task.calibrate:  # a forward pass only for tasks that calibrate
+            state.task.calibrate(self._outputs(state, val_set[0]), val_set[1])
         self._state, self.problem_type, self._resume_checkpoint = state, state.problem_type, None
         state.fit_info = {**asdict(result), "train_rows": len(train_rows), "validation_rows": len(val_rows),
                           "seed": seed}
@@ -118,7 +121,8 @@ class MultiModalPredictor:
 
     def _new_state(self, data: pd.DataFrame, presets: str | None, hyperparameters: Mapping[str, Any] | None,
                    column_types: Mapping[str, str] | None, zero_shot: bool = False) -> PredictorState:
-        labels = data[self.label_columns]
+        # Zero-shot data may lack the label column(s): the task then sees them empty.
+        labels = data.reindex(columns=self.label_columns) if zero_shot else data[self.label_columns]
         problem_type = self.problem_type or infer_problem_type(labels)
         task = task_class(problem_type).fit(labels, problem_type, self.task_arguments)
         config = preset_registry.resolve(problem_type, presets or self.presets)
@@ -157,7 +161,7 @@ class MultiModalPredictor:
     def _split(self, state: PredictorState, data: pd.DataFrame, tuning_data: Any, holdout_frac: float | None,
                seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         if tuning_data is not None:
-            return data, self._labelled(read_table(tuning_data, "tuning_data"), "tuning_data")
+            return data, self._labelled(self._read(tuning_data, "tuning_data"), "tuning_data")
         if len(data) < 2:
             raise InputError(f"train_data has {len(data)} labelled row(s); at least 2 are needed to train.")
         fraction = holdout_frac if holdout_frac is not None else default_holdout_fraction(len(data))
@@ -177,16 +181,27 @@ class MultiModalPredictor:
         return state.task.encode(data[wanted])
 
     # ------------------------------------------------------------------ inference
-    def predict(self, data: pd.DataFrame | str | Path) -> pd.Series | pd.DataFrame:
-        """Predictions in the label's own values, indexed like ``data``."""
-        frame = read_table(data)
+    def predict(self, data: pd.DataFrame | str | Path, **options: Any) -> pd.Series | pd.DataFrame:
+        """Predictions in the label's own values, indexed like ``data``.
+
+        ``options`` are the task's own (e.g. ``as_coco=True`` for object detection; see its ``predict_options``).
+        """
+        frame = self._read(data)
         state = self._ready(frame)
-        return state.task.predict(self._outputs(state, self._features(frame, "data", state)), frame.index)
+        accepted = state.task.predict_options
+        unknown = [name for name in options if name not in accepted]
+        if unknown:
+            raise ConfigError(f"predict() got unexpected argument(s) {unknown} for a {state.problem_type} predictor."
+                              f"{did_you_mean(unknown[0], accepted)} It accepts: {list(accepted)}.")
+        return state.task.predict_rows(self._outputs(state, self._features(frame, "data", state)), frame, **options)
 
     def predict_proba(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
         """Class probabilities, one column per class."""
-        frame = read_table(data)
+        frame = self._read(data)
         state = self._ready(frame)
+        if not state.task.has_proba:
+            raise ConfigError(f"A {state.problem_type} predictor has no class probabilities; predict() gives "
+                              "its outputs with their scores.")
         return state.task.predict_proba(self._outputs(state, self._features(frame, "data", state)), frame.index)
 
     def extract_embedding(self, data: pd.DataFrame | str | Path, signature: str | None = None) -> np.ndarray:
@@ -194,8 +209,11 @@ class MultiModalPredictor:
 
         A matching predictor embeds one side at a time: ``signature="query"`` or ``"response"``.
         """
-        frame = read_table(data)
-        return embed_side(self._ready(frame), frame, signature)
+        frame = self._read(data)
+        state = self._ready(frame)
+        if not state.task.has_embeddings:
+            raise ConfigError(f"A {state.problem_type} predictor has no row embeddings.")
+        return embed_side(state, frame, signature)
 
     def search(self, queries: pd.DataFrame | np.ndarray | str | Path, corpus: pd.DataFrame | np.ndarray | str | Path,
                top_k: int = 10, corpus_chunk_size: int = 8192) -> pd.DataFrame:
@@ -208,16 +226,25 @@ class MultiModalPredictor:
         Example:
             >>> hits = predictor.search(questions, answers, top_k=5)
         """
-        frame = queries if isinstance(queries, np.ndarray) else read_table(queries, "queries")
+        frame = queries if isinstance(queries, np.ndarray) else self._read(queries, "queries")
         state = self._ready(frame if isinstance(frame, pd.DataFrame) else None)
         return search(state, frame, corpus, top_k, corpus_chunk_size)
 
-    def evaluate(self, data: pd.DataFrame | str | Path, metrics: Sequence[str] | None = None) -> dict[str, float]:
-        """Metrics on labelled ``data`` (the task's defaults unless ``metrics`` names some)."""
-        frame = self._labelled(read_table(data, "evaluation data"), "evaluation data")
+    def evaluate(self, data: pd.DataFrame | str | Path, metrics: Sequence[str] | None = None,
+                 return_pred: bool = False) -> dict[str, float] | tuple[dict[str, float], Any]:
+        """Metrics on labelled ``data`` (the task's defaults unless ``metrics`` names some).
+
+        With ``return_pred=True`` returns ``(scores, predictions)``, the predictions as ``predict`` gives them.
+        """
+        frame = self._labelled(self._read(data, "evaluation data"), "evaluation data")
         state = self._ready(frame)
         outputs = self._outputs(state, self._features(frame, "evaluation data", state))
-        return state.task.score(outputs, self._targets(state, frame), list(metrics) if metrics else None)
+        scores = state.task.score(outputs, self._targets(state, frame), list(metrics) if metrics else None)
+        return (scores, state.task.predict_rows(outputs, frame)) if return_pred else scores
+
+    def _read(self, data: Any, role: str = "data") -> pd.DataFrame:
+        """The user's data as a table, in the formats the problem type accepts (CSV/parquet/DataFrame at least)."""
+        return task_class(self.problem_type).read_data(data, role) if self.problem_type else read_table(data, role)
 
     def _outputs(self, state: PredictorState, features: pd.DataFrame) -> np.ndarray:
         env = state.config.env

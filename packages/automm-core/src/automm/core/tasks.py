@@ -51,6 +51,17 @@ class Task(abc.ABC):
     zero_shot: ClassVar[bool] = False  # True: predict() works before fit() with the pretrained model
     signatures: ClassVar[tuple[str, ...]] = ()  # named sides that extract_embedding(signature=...) encodes
     config_type: ClassVar[type | None] = None  # the dataclass of Config.task for this task
+    default_label: ClassVar[str | None] = None  # label column used when MultiModalPredictor(label=None)
+    has_proba: ClassVar[bool] = True  # predict_proba() gives class probabilities
+    has_embeddings: ClassVar[bool] = True  # extract_embedding() gives one vector per row
+    predict_options: ClassVar[tuple[str, ...]] = ()  # extra keyword arguments predict() accepts
+
+    @classmethod
+    def read_data(cls, data: Any, role: str) -> pd.DataFrame:
+        """The user's data as a table; a task may accept its own formats (e.g. a COCO JSON file)."""
+        from .data.ingest import read_table
+
+        return read_table(data, role)
 
     @classmethod
     @abc.abstractmethod
@@ -90,8 +101,23 @@ class Task(abc.ABC):
         """Class probabilities (classification tasks only)."""
 
     @abc.abstractmethod
-    def score(self, logits: np.ndarray, targets: np.ndarray, metrics: list[str] | None = None) -> dict[str, float]:
-        """Metrics of encoded ``targets``; the first key is the validation metric unless ``metrics`` is given."""
+    def score(self, logits: Any, targets: np.ndarray, metrics: list[str] | None = None) -> dict[str, float]:
+        """Metrics of encoded ``targets``; the first key is the validation metric unless ``metrics`` is given.
+
+        ``logits`` is what ``run_network`` returns: an array, or a list with one entry per row for networks
+        whose outputs differ in size from row to row (boxes, masks).
+        """
+
+    def metric(self, names: list[str]) -> Any:
+        """An accumulating ``torchmetrics.Metric``: ``update(outputs, targets)`` per batch, ``compute()`` once
+        (after gathering from every process) -> ``{name: value}``. Default: concatenate, then ``score``."""
+        from .metric import TaskMetric
+
+        return TaskMetric(lambda outputs, targets: self.score(outputs, targets, names))
+
+    def predict_rows(self, outputs: Any, rows: pd.DataFrame, **options: Any) -> Any:
+        """What ``predict(rows, **options)`` returns; a task may use the input rows and its ``predict_options``."""
+        return self.predict(outputs, rows.index)
 
     @property
     @abc.abstractmethod

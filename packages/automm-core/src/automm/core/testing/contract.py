@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ..errors import ConfigError
 from .tiny_models import make_tiny_text_model, tiny_hyperparameters
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".bin", ".joblib")
@@ -68,8 +69,18 @@ class PredictorContract:
         assert any(np.isfinite(v) for v in scores.values())
 
     def test_embeddings(self, fitted, table: pd.DataFrame) -> None:
+        if not fitted.state.task.has_embeddings:
+            with pytest.raises(ConfigError, match="no row embeddings"):
+                fitted.extract_embedding(table.head(5), signature=self.signature)
+            return
         embeddings = fitted.extract_embedding(table.head(5), signature=self.signature)
         assert embeddings.shape[0] == 5 and embeddings.ndim == 2 and np.isfinite(embeddings).all()
+
+    def test_predict_proba_or_clear_refusal(self, fitted, table: pd.DataFrame) -> None:
+        if fitted.state.task.has_proba:
+            return  # compared after reloading below
+        with pytest.raises(ConfigError, match="no class probabilities"):
+            fitted.predict_proba(table.head(3))
 
     def test_zero_rows(self, fitted, table: pd.DataFrame) -> None:
         assert len(fitted.predict(table.head(0))) == 0
@@ -84,18 +95,22 @@ class PredictorContract:
     def test_reload_in_new_process_gives_identical_predictions(self, fitted, table: pd.DataFrame,
                                                                 tmp_path: Path) -> None:
         table.to_pickle(tmp_path / "rows.pkl")  # test data only, not part of the predictor
-        expected = fitted.extract_embedding(table, signature=self.signature)
+        embeds = fitted.state.task.has_embeddings
+        call = f"extract_embedding(rows, signature={self.signature!r})" if embeds else "predict(rows).to_json()"
         script = (
             "import sys, numpy as np, pandas as pd\n"
             "from automm.core import MultiModalPredictor\n"
             "p = MultiModalPredictor.load(sys.argv[1])\n"
-            f"np.save(sys.argv[3], p.extract_embedding(pd.read_pickle(sys.argv[2]), signature={self.signature!r}))\n"
+            "rows = pd.read_pickle(sys.argv[2])\n"
+            f"np.save(sys.argv[3], np.asarray(p.{call}))\n"
         )
         env = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PATH": "", "HOME": str(tmp_path)}
         subprocess.run([sys.executable, "-c", script, str(fitted.path), str(tmp_path / "rows.pkl"),
                         str(tmp_path / "out.npy")], check=True, env=env, timeout=300)
+        expected = (fitted.extract_embedding(table, signature=self.signature) if embeds
+                    else np.asarray(fitted.predict(table).to_json()))
         np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), expected)
-        if self.problem_type not in ("regression", "multi_output_regression"):
+        if fitted.state.task.has_proba and self.problem_type not in ("regression", "multi_output_regression"):
             from automm.core import MultiModalPredictor
 
             reloaded = MultiModalPredictor.load(fitted.path)

@@ -55,8 +55,8 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     mode = "max" if greater_is_better else "min"
     steps_per_epoch = max(1, len(train_data[0]) // optim.batch_size)
     loss = task.loss(optim, config.task)
-    lit = MultiModalLitModule(net, loss, lambda logits, y: task.score(logits, y, [metric])[metric],
-                              optim, total_steps=steps_per_epoch * optim.max_epochs, time_limit=time_limit)
+    lit = MultiModalLitModule(net, loss, task.metric([metric]), metric, optim,
+                              total_steps=steps_per_epoch * optim.max_epochs, time_limit=time_limit)
     top_k = ModelCheckpoint(dirpath=workdir, filename="top-{epoch}-{step}-{val_score:.6f}", monitor=VAL_SCORE,
                             mode=mode, save_top_k=max(1, optim.top_k))
     periodic = ModelCheckpoint(dirpath=workdir, every_n_train_steps=optim.checkpoint_every_n_steps,
@@ -72,6 +72,7 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
         max_time=timedelta(seconds=time_limit) if time_limit else None,
         gradient_clip_val=optim.gradient_clip or None,
         val_check_interval=1.0 / max(1, optim.val_checks_per_epoch),
+        check_val_every_n_epoch=optim.val_every_n_epochs,
         callbacks=[top_k, periodic, stopper],
         default_root_dir=workdir,
         logger=False,
