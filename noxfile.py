@@ -20,8 +20,11 @@ PACKAGES = {
     "core": [CORE],
     "classify": [CORE, "./packages/automm-classify[plot]"],
     "match": [CORE, "./packages/automm-match[plot]"],
+    "detect": [CORE, "./packages/automm-detect[onnx]"],
 }
-TEST_TOOLS = ["pytest>=8", "hypothesis>=6", "scikit-image>=0.22"]  # skimage: the real-weights photo check
+# skimage: the real-weights photo check and the photos composited detection sets are built on;
+# scikit-learn: its bundled digit glyphs are the composited objects.
+TEST_TOOLS = ["pytest>=8", "hypothesis>=6", "scikit-image>=0.22", "scikit-learn>=1.3"]
 # Every package, core first: pip resolves the task packages' automm-core requirement against the local
 # core only when core comes first on the command line (a set's order changes from run to run).
 ALL_PACKAGES = list(dict.fromkeys(p for pkgs in PACKAGES.values() for p in pkgs))

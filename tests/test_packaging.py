@@ -10,9 +10,10 @@ import pytest
 
 import automm.classify
 import automm.core
+import automm.detect
 import automm.match
 
-DISTRIBUTIONS = ("automm-core", "automm-classify", "automm-match")
+DISTRIBUTIONS = ("automm-core", "automm-classify", "automm-match", "automm-detect")
 
 
 def test_no_distribution_ships_automm_init() -> None:
@@ -32,21 +33,25 @@ def test_public_api_is_pinned() -> None:
     assert sorted(automm.match.__all__) == ["MultiModalPredictor", "__version__", "export_sentence_transformer",
                                             "plot_similarity", "zero_shot_classify"]
     assert automm.match.MultiModalPredictor is automm.core.MultiModalPredictor
+    assert sorted(automm.detect.__all__) == ["MultiModalPredictor", "__version__", "export_onnx",
+                                             "read_detection_data", "visualize"]
+    assert automm.detect.MultiModalPredictor is automm.core.MultiModalPredictor
 
 
 def test_import_does_not_load_torch() -> None:
-    code = "import sys, automm.core, automm.classify, automm.match; print('torch' in sys.modules)"
+    code = "import sys, automm.core, automm.classify, automm.match, automm.detect; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
 
-@pytest.mark.parametrize("package", ["automm-classify", "automm-match"])
+@pytest.mark.parametrize("package", ["automm-classify", "automm-match", "automm-detect"])
 def test_task_packages_declare_a_core_range(package: str) -> None:
     requires = distribution(package).requires or []
     core = [r for r in requires if r.startswith("automm-core")]
     assert core and "<" in core[0] and ">=" in core[0]
 
 
-def test_match_does_not_need_classify() -> None:
-    requires = " ".join(distribution("automm-match").requires or [])
+@pytest.mark.parametrize("package", ["automm-match", "automm-detect"])
+def test_task_package_does_not_need_classify(package: str) -> None:
+    requires = " ".join(distribution(package).requires or [])
     assert "automm-classify" not in requires and "scikit-learn" not in requires

@@ -15,64 +15,9 @@ from safetensors.torch import load_file
 from automm.core.errors import CheckpointNotFoundError, ConfigError
 from automm.detect.backends import transformers_backend as tb
 from automm.detect.backends.base import BACKENDS, DetectorOptions
+from automm.detect.testing.tiny_detectors import COCO_NAMES, make_tiny_detr
 
 SIZE = 64
-COCO_NAMES = ["person", "bicycle", "car", "motorcycle", "airplane"]
-_SMALL = {  # shared by the three architectures: a 1-layer encoder, a 2-layer decoder (the minimum), 30 queries
-    "encoder_hidden_dim": 32,
-    "encoder_layers": 1,
-    "encoder_ffn_dim": 64,
-    "encoder_attention_heads": 2,
-    "d_model": 32,
-    "num_queries": 30,
-    "decoder_in_channels": [32, 32, 32],
-    "decoder_ffn_dim": 64,
-    "decoder_layers": 2,
-    "decoder_attention_heads": 2,
-    "num_denoising": 0,
-    "id2label": dict(enumerate(COCO_NAMES)),
-}
-
-
-def _resnet_backbone() -> transformers.RTDetrResNetConfig:
-    return transformers.RTDetrResNetConfig(
-        embeddings_size=8,
-        hidden_sizes=[8, 16, 24, 32],
-        depths=[1, 1, 1, 1],
-        out_features=["stage2", "stage3", "stage4"],
-    )
-
-
-def _tiny_config(model_type: str) -> transformers.PretrainedConfig:
-    if model_type == "rt_detr":
-        return transformers.RTDetrConfig(backbone_config=_resnet_backbone(), encoder_in_channels=[16, 24, 32], **_SMALL)
-    if model_type == "rt_detr_v2":
-        return transformers.RTDetrV2Config(
-            backbone_config=_resnet_backbone(), encoder_in_channels=[16, 24, 32], **_SMALL
-        )
-    backbone = transformers.HGNetV2Config(
-        stem_channels=[3, 8, 8],
-        stage_in_channels=[8, 16, 32, 64],
-        stage_mid_channels=[8, 16, 32, 64],
-        stage_out_channels=[16, 32, 64, 64],
-        stage_num_blocks=[1, 1, 1, 1],
-        stage_downsample=[False, True, True, True],
-        stage_light_block=[False, False, True, True],
-        stage_kernel_size=[3, 3, 5, 5],
-        stage_numb_of_layers=[1, 1, 1, 1],
-        hidden_sizes=[16, 32, 64, 64],
-        depths=[1, 1, 1, 1],
-        out_features=["stage2", "stage3", "stage4"],
-    )
-    return transformers.DFineConfig(
-        backbone_config=backbone, encoder_in_channels=[32, 64, 64], decoder_n_points=[3, 6, 3], reg_max=8, **_SMALL
-    )
-
-
-def _save_checkpoint(folder: Path, model_type: str) -> Path:
-    torch.manual_seed(0)
-    transformers.AutoModelForObjectDetection.from_config(_tiny_config(model_type)).save_pretrained(folder)
-    return folder
 
 
 def _options(folder: Path, num_classes: int = len(COCO_NAMES), **kw: object) -> DetectorOptions:
@@ -89,7 +34,7 @@ def _target() -> dict[str, torch.Tensor]:
 
 @pytest.fixture(scope="module")
 def rt_detr(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _save_checkpoint(tmp_path_factory.mktemp("rt_detr"), "rt_detr")
+    return make_tiny_detr(tmp_path_factory.mktemp("rt_detr"), "rt_detr")
 
 
 @pytest.fixture(autouse=True)
@@ -213,7 +158,7 @@ def test_reads_normalisation_from_preprocessor_config(rt_detr: Path, tmp_path: P
 def test_other_architectures(model_type: str, tmp_path: Path) -> None:
     if model_type not in tb.SUPPORTED_MODEL_TYPES:
         pytest.skip(f"transformers {transformers.__version__} has no {model_type} detector")
-    options = tb.prepare(_options(_save_checkpoint(tmp_path, model_type), num_classes=2, min_score=0.0))
+    options = tb.prepare(_options(make_tiny_detr(tmp_path, model_type), num_classes=2, min_score=0.0))
     model = tb.build(options)
     loss = model.train()(_images(1), [_target()])["loss"]
     loss.backward()

@@ -86,6 +86,7 @@ class OptimConfig:
     top_k: int = 3
     val_checks_per_epoch: int = 1
     val_every_n_epochs: int = 1  # validate (early stopping, top-k checkpoints) every N epochs
+    max_num_tuning_data: int = 0  # validate on at most this many rows (a seeded sample); 0: all of them
     precision: str = "auto"  # "auto", "32", "16-mixed", "bf16-mixed"
     loss: str = "auto"
     label_smoothing: float = 0.0
@@ -224,6 +225,7 @@ LIMITS: dict[str, Rule] = {
     "optim.top_k": _at_least(1),
     "optim.val_checks_per_epoch": _at_least(1),
     "optim.val_every_n_epochs": _at_least(1),
+    "optim.max_num_tuning_data": _NON_NEGATIVE,
     "optim.label_smoothing": _FRACTION,
     "optim.focal_gamma": _NON_NEGATIVE,
     "optim.lora_rank": _at_least(1),

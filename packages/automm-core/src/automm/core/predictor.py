@@ -95,6 +95,9 @@ class MultiModalPredictor:
             state = self._state
         # All input checks happen before anything is written, so bad data leaves no half-made predictor behind.
         train_rows, val_rows = self._split(state, data, tuning_data, holdout_frac, seed)
+        cap = state.config.optim.max_num_tuning_data
+        if cap and len(val_rows) > cap:  # validation cost bounded: mAP passes are slow on large sets
+            val_rows = val_rows.sample(cap, random_state=seed)
         train_set = self._encoded(state, train_rows, "train_data")
         val_set = self._encoded(state, val_rows, "tuning_data" if tuning_data is not None else "train_data")
         workdir = self.path / TRAINING_DIR
@@ -125,6 +128,7 @@ class MultiModalPredictor:
         labels = data.reindex(columns=self.label_columns) if zero_shot else data[self.label_columns]
         problem_type = self.problem_type or infer_problem_type(labels)
         task = task_class(problem_type).fit(labels, problem_type, self.task_arguments)
+        task = task.for_zero_shot() if zero_shot else task
         config = preset_registry.resolve(problem_type, presets or self.presets)
         config = config.override({**self.hyperparameters, **(hyperparameters or {})})
         inputs = task.input_columns

@@ -144,6 +144,14 @@ class Task(abc.ABC):
 
         return build_multimodal(features, columns, config, self.output_size)
 
+    def for_zero_shot(self) -> Task:
+        """The task to use before any fit, with the pretrained model (default: this one, unchanged).
+
+        A task whose pretrained model brings its own label space (a COCO detector, say) drops what ``fit``
+        learned from the data's labels here.
+        """
+        return self
+
     def check_inputs(self, features: pd.DataFrame, role: str) -> None:  # noqa: B027 (optional hook)
         """Refuse feature rows this task cannot use, naming the column and row (default: accept all)."""
 

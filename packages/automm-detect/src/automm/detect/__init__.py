@@ -1,7 +1,8 @@
 """automm.detect: object detection for core's MultiModalPredictor (COCO / VOC / DataFrame in, boxes out).
 
 Use it through ``MultiModalPredictor(problem_type="object_detection")``; this package adds
-``visualize`` (boxes drawn on an image) and ``read_detection_data`` (any supported source as a table).
+``visualize`` (boxes drawn on an image), ``export_onnx`` and ``read_detection_data`` (any supported source
+as a table).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ try:
 except PackageNotFoundError:
     __version__ = "0.0.0"
 
-__all__ = ["MultiModalPredictor", "__version__", "read_detection_data", "visualize"]
+__all__ = ["MultiModalPredictor", "__version__", "export_onnx", "read_detection_data", "visualize"]
 
 
 def __getattr__(name: str) -> Any:
@@ -26,6 +27,10 @@ def __getattr__(name: str) -> Any:
         from .visualize import visualize
 
         return visualize
+    if name == "export_onnx":
+        from .onnx_export import export_onnx
+
+        return export_onnx
     if name == "read_detection_data":
         from .ingest import read_detection_data
 

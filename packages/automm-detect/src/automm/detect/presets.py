@@ -12,10 +12,11 @@ from .config import DetectConfig
 # As AutoGluon-MM's detection presets: head LR multiplier, gradient clip 0.1, cosine decay after warmup,
 # validation mAP for early stopping and the top-k checkpoints of the greedy soup.
 CNN_OPTIM = OptimConfig(lr=1e-4, head_lr_multiplier=10.0, layerwise_lr_decay=1.0, weight_decay=1e-4, max_epochs=30,
-                        batch_size=8, gradient_clip=0.1, patience=5, top_k=3, warmup_ratio=0.05)
+                        batch_size=8, gradient_clip=0.1, patience=5, top_k=3, warmup_ratio=0.05,
+                        max_num_tuning_data=500)
 DETR_OPTIM = OptimConfig(lr=1e-5, head_lr_multiplier=10.0, layerwise_lr_decay=1.0, weight_decay=1e-4, max_epochs=30,
                          batch_size=8, gradient_clip=0.1, patience=5, top_k=3, warmup_ratio=0.05,
-                         val_every_n_epochs=2)
+                         val_every_n_epochs=2, max_num_tuning_data=500)
 
 RT_DETR_R50 = "PekingU/rtdetr_r50vd"
 D_FINE_X = "ustc-community/dfine-xlarge-coco"

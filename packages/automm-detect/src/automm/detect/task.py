@@ -57,6 +57,10 @@ class DetectionTask(Task):
         ids = [int(cid) for cid, _ in categories] if categories else None
         return cls(problem_type, names, ids)
 
+    def for_zero_shot(self) -> DetectionTask:
+        """Before fit the pretrained detector's own classes apply (set in ``build``), not the data's."""
+        return DetectionTask(self.problem_type, [])
+
     @property
     def input_columns(self) -> list[str]:
         return [IMAGE_COLUMN]

@@ -1,0 +1,141 @@
+"""Object detection end to end: COCO in, COCO mAP and boxes out, every output form, ONNX, zero-shot, the shell."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+import automm.detect
+from automm.core import MultiModalPredictor
+from automm.core.errors import ConfigError
+from automm.detect.metrics import MAP_METRICS, score_detections
+from automm.detect.testing.tiny_detectors import COCO_NAMES, make_tiny_detr
+
+from .conftest import TINY
+
+
+def test_evaluate_gives_the_coco_numbers_with_class_names(fitted, test_json: Path) -> None:
+    scores, predictions = fitted.evaluate(str(test_json), return_pred=True)
+    assert list(scores)[: len(MAP_METRICS)] == list(MAP_METRICS)
+    assert {f"map_{name}" for name in fitted.class_labels} <= set(scores)
+    assert all(-1.0 <= v <= 1.0 for v in scores.values())
+    assert list(predictions.columns) == ["image", "bboxes"] and len(predictions) == 8
+    assert list(fitted.evaluate(str(test_json), metrics=["map_50", "map"])) == ["map_50", "map"]
+    with pytest.raises(ConfigError, match='Did you mean "map_50"'):
+        fitted.evaluate(str(test_json), metrics=["map50"])
+
+
+def test_map_equals_pycocotools_on_the_saved_coco_results(fitted, test_json: Path, tmp_path: Path) -> None:
+    """The results file, read back by pycocotools' own COCOeval, scores what evaluate() reports."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    results = fitted.predict(str(test_json), as_coco=True, save_results=str(tmp_path / "results.json"))
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved == results and results and set(results[0]) == {"image_id", "category_id", "bbox", "score"}
+    truth = COCO(str(test_json))
+    evaluation = COCOeval(truth, truth.loadRes(str(tmp_path / "results.json")), "bbox")
+    evaluation.evaluate()
+    evaluation.accumulate()
+    evaluation.summarize()
+    assert fitted.evaluate(str(test_json))["map"] == pytest.approx(evaluation.stats[0], abs=2e-3)
+
+
+def test_metric_is_one_for_the_ground_truth_and_lower_for_shifted_boxes() -> None:
+    truth = np.empty(2, dtype=object)
+    truth[0] = np.array([[10, 10, 50, 60, 0], [60, 60, 90, 95, 1]], np.float32)
+    truth[1] = np.array([[5, 5, 30, 30, 1]], np.float32)
+    perfect = [{"boxes": t[:, :4], "scores": np.ones(len(t)), "labels": t[:, 4]} for t in truth]
+    assert score_detections(perfect, truth, ["a", "b"], ["map"])["map"] == pytest.approx(1.0)
+    shifted = [{**d, "boxes": d["boxes"] + 8} for d in perfect]
+    assert score_detections(shifted, truth, ["a", "b"], ["map"])["map"] < 0.5
+
+
+def test_predict_forms_agree(fitted, test_json: Path) -> None:
+    table = fitted.predict(str(test_json))
+    images = pd.DataFrame({"image": table["image"]})
+    assert fitted.predict(images).equals(table)
+    assert fitted.predict(list(images["image"])).equals(table)
+    xywh = fitted.predict(images, bbox_format="xywh")
+    for a, b in zip(table["bboxes"].iloc[0], xywh["bboxes"].iloc[0]):
+        x1, y1, x2, y2 = a["bbox"]
+        assert b["bbox"] == pytest.approx([x1, y1, x2 - x1, y2 - y1], abs=0.02) and a["class"] == b["class"]
+    sizes = [Image.open(p).size for p in table["image"]]
+    for boxes, (width, height) in zip(table["bboxes"], sizes):
+        assert all(0 <= b["bbox"][0] <= b["bbox"][2] <= width and 0 <= b["bbox"][1] <= b["bbox"][3] <= height
+                   for b in boxes)
+        assert [b["score"] for b in boxes] == sorted((b["score"] for b in boxes), reverse=True)
+        assert {b["class"] for b in boxes} <= set(fitted.class_labels)
+
+
+def test_refusals_name_the_fix(fitted, test_json: Path) -> None:
+    with pytest.raises(ConfigError, match="no class probabilities"):
+        fitted.predict_proba(str(test_json))
+    with pytest.raises(ConfigError, match='Did you mean "as_coco"'):
+        fitted.predict(str(test_json), as_cocco=True)
+    with pytest.raises(ConfigError, match="bbox_format"):
+        fitted.predict(str(test_json), bbox_format="cxcywh")
+    with pytest.raises(ConfigError, match=".json file"):
+        fitted.predict(str(test_json), save_results="out.csv")
+
+
+def test_visualize_draws_on_the_image(fitted, test_json: Path, tmp_path: Path) -> None:
+    image = fitted.predict(str(test_json))["image"].iloc[0]
+    picture = automm.detect.visualize(fitted, image, tmp_path / "boxes.png", min_score=0.0)
+    assert (tmp_path / "boxes.png").is_file() and picture.size == Image.open(image).size
+    assert not np.array_equal(np.asarray(picture), np.asarray(Image.open(image).convert("RGB")))
+
+
+def test_onnx_runtime_gives_the_same_boxes(fitted, test_json: Path, tmp_path: Path) -> None:
+    import onnxruntime
+    import torch
+
+    path = automm.detect.export_onnx(fitted, tmp_path / "detector.onnx")
+    session = onnxruntime.InferenceSession(str(path))
+    rows = fitted.predict(str(test_json))[["image"]].head(3)
+    batch = fitted.state.processors.collate(rows)
+    model = fitted.state.net.model.eval()
+    for image in batch.images:
+        boxes, scores, labels = session.run(None, {"images": image[None].numpy()})
+        with torch.inference_mode():
+            expected = model(image[None])[0]
+        np.testing.assert_allclose(boxes, expected["boxes"].numpy(), atol=1e-3)
+        np.testing.assert_allclose(scores, expected["scores"].numpy(), atol=1e-3)
+        np.testing.assert_array_equal(labels, expected["labels"].numpy())
+
+
+def test_medium_preset_cannot_predict_before_fit(test_json: Path) -> None:
+    predictor = MultiModalPredictor(problem_type="object_detection", hyperparameters=TINY)
+    with pytest.raises(ConfigError, match="cannot predict before fit"):
+        predictor.predict(str(test_json))
+
+
+def test_pretrained_detr_predicts_zero_shot_then_fits_new_classes(tmp_path: Path, train_json: Path,
+                                                                 test_json: Path) -> None:
+    checkpoint = make_tiny_detr(tmp_path / "tiny_rtdetr")
+    settings = {**TINY, "task.backend": "transformers", "task.architecture": str(checkpoint), "task.min_score": 0.0}
+    predictor = MultiModalPredictor(problem_type="object_detection", hyperparameters=settings,
+                                    path=tmp_path / "detr")
+    zero_shot = predictor.predict(str(test_json))
+    assert predictor.class_labels == COCO_NAMES
+    assert {b["class"] for boxes in zero_shot["bboxes"] for b in boxes} <= set(COCO_NAMES)
+    predictor.fit(str(train_json), hyperparameters=settings)
+    assert predictor.class_labels == ["zero", "one", "seven"]
+    reloaded = MultiModalPredictor.load(tmp_path / "detr")
+    assert reloaded.predict(str(test_json)).equals(predictor.predict(str(test_json)))
+
+
+def test_fit_from_the_shell(train_json: Path, tmp_path: Path) -> None:
+    overrides = [arg for key, value in TINY.items() for arg in ("--hp", f"{key}={value}")]
+    command = [sys.executable, "-m", "automm.core.cli", "fit", str(train_json), "--problem-type", "object_detection",
+               "--path", str(tmp_path / "out"), *overrides, "--hp", "optim.max_epochs=1"]
+    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    predicted = MultiModalPredictor.load(tmp_path / "out").predict(str(train_json))
+    assert len(predicted) == len(json.loads(train_json.read_text())["images"])
