@@ -139,3 +139,14 @@ def test_fit_from_the_shell(train_json: Path, tmp_path: Path) -> None:
     subprocess.run(command, check=True, capture_output=True, timeout=600)
     predicted = MultiModalPredictor.load(tmp_path / "out").predict(str(train_json))
     assert len(predicted) == len(json.loads(train_json.read_text())["images"])
+
+
+def test_autogluon_quick_start_with_only_the_import_changed(train_json: Path, test_json: Path,
+                                                             tmp_path: Path) -> None:
+    predictor = MultiModalPredictor(problem_type="object_detection", sample_data_path=str(train_json),
+                                    presets="medium_quality", path=str(tmp_path / "quick_start"))
+    predictor.fit(str(train_json), time_limit=300, hyperparameters={**TINY, "optim.max_num_tuning_data": 2})
+    assert predictor.fit_summary["validation_rows"] == 2
+    assert predictor.class_labels == ["zero", "one", "seven"]
+    assert "map" in predictor.evaluate(str(test_json))
+    assert len(predictor.predict(str(test_json))) == 8

@@ -30,6 +30,8 @@ logger = logging.getLogger("automm")
 class DetectionTask(Task):
     """Classes are names; boxes are ``[x1, y1, x2, y2, class_name]`` per image (``rois``)."""
 
+    # AutoGluon-MM's detection quick start passes sample_data_path= (a COCO file) to fix the class list.
+    arguments: ClassVar[tuple[str, ...]] = ("sample_data_path",)
     default_label: ClassVar[str] = ROIS_COLUMN
     zero_shot: ClassVar[bool] = True  # a COCO-pretrained detector (high_quality) predicts before fit
     has_proba: ClassVar[bool] = False
@@ -49,7 +51,9 @@ class DetectionTask(Task):
     def fit(cls, labels: pd.DataFrame, problem_type: str, arguments: Mapping[str, Any] | None = None,
             ) -> DetectionTask:
         rois = labels[labels.columns[0]]
-        categories = labels.attrs.get("categories") or []
+        sample = (arguments or {}).get("sample_data_path")
+        categories = (read_detection_data(sample, "sample_data_path").attrs if sample else labels.attrs).get(
+            "categories") or []
         names = [str(name) for _, name in categories] or sorted({str(b[4]) for boxes in rois.dropna() for b in boxes})
         if rois.notna().any() and not any(len(boxes) for boxes in rois.dropna()):
             raise InputError("train_data has no boxes: every image's annotation list is empty. Give at least one "

@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
@@ -212,29 +212,19 @@ def make_composited_detection(
     *,
     split_name: str = "train",
     image_format: str = "jpg",
-    image_size: tuple[int, int] = (160, 160),
-    object_size: tuple[int, int] = (20, 56),
-    min_objects: int = 1,
-    max_objects: int = 4,
-    empty_fraction: float = 0.0,
-    classes: Sequence[int] | None = None,
-    background: str | Sequence[str] = "textures",
-    fashion_dir: str | Path = FASHION_DIR,
-    seed: int = 0,
+    **options: Any,
 ) -> Path:
     """Write a composited detection split: ``folder/images/<split>_NNNNN.<fmt>`` and COCO ``folder/<split>.json``.
+
+    ``options`` are those of :func:`iter_composited` (image and object sizes, counts, classes, background, seed).
 
     Example:
         >>> json_path = make_composited_detection(tmp_path, 20, "fashion_mnist", split_name="val", seed=1)
     """
     folder = Path(folder)
     (folder / "images").mkdir(parents=True, exist_ok=True)
-    names = class_names(objects, classes)
-    samples = iter_composited(
-        num_images, objects, image_size=image_size, object_size=object_size, min_objects=min_objects,
-        max_objects=max_objects, empty_fraction=empty_fraction, classes=classes, background=background,
-        fashion_dir=fashion_dir, seed=seed,
-    )  # fmt: skip
+    names = class_names(objects, options.get("classes"))
+    samples = iter_composited(num_images, objects, **options)
     images, annotations = [], []
     for image_id, sample in enumerate(samples, start=1):
         file_name = f"images/{split_name}_{image_id:05d}.{image_format}"
