@@ -84,6 +84,8 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     # A task that works zero-shot already has a usable model: fit must not end worse than it on validation.
     pretrained = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()} if task.zero_shot else None
     net.train()  # pretrained backbones load in eval mode; dropout must be on while training
+    # Read before training: the periodic callback overwrites last.ckpt, which may be the file resumed from.
+    resumed_from = checkpoint_progress(resume_from)[1] if resume_from else 0
     trainer.fit(lit, datamodule=data, ckpt_path=resume_from, weights_only=True)
     ranked = ranked_checkpoints(workdir, greater_is_better)
     soup_size = _finish_with_soup(net, task, processors, val_data, config, [path for path, _ in ranked], pretrained)
@@ -94,7 +96,6 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     if steps == 0 and (workdir / "last.ckpt").exists():  # multi-process: progress lives in the workers
         epochs, steps = checkpoint_progress(workdir / "last.ckpt")
         epochs += 1
-    resumed_from = checkpoint_progress(resume_from)[1] if resume_from else 0
     return FitResult(best, soup_size, epochs, steps, time.monotonic() - start, stopped_by, resumed_from,
                      kept_pretrained=bool(ranked) and soup_size == 0)
 
