@@ -84,8 +84,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def benchmarks(session: nox.Session) -> None:
-    """Run benchmarks/ and rewrite BENCHMARKS.md (run.py rewrites it; memory and matching replace their sections)."""
+    """Run benchmarks/ and rewrite BENCHMARKS.md (run.py rewrites it; the others replace their own sections)."""
     _install(session, *ALL_PACKAGES, "rdata>=0.11", "palmerpenguins>=0.1")
     session.run("python", "-m", "benchmarks.run", *session.posargs, env={**OFFLINE, **os.environ})
     session.run("python", "-m", "benchmarks.memory", env={**OFFLINE, **os.environ})
     session.run("python", "-m", "benchmarks.matching", env={**OFFLINE, **os.environ})
+    session.run("python", "-m", "benchmarks.detection", env={**OFFLINE, **os.environ})

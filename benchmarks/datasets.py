@@ -106,6 +106,13 @@ def _read_idx(path: Path, offset: int) -> np.ndarray:
     )
 
 
+def fashion_mnist_dir() -> Path:
+    """The folder of the Fashion-MNIST IDX files: installed, or the Debian package unpacked in the cache."""
+    if FASHION_MNIST_DIR.is_dir():
+        return FASHION_MNIST_DIR
+    return _debian_package("dataset-fashion-mnist") / "usr/share/datasets/fashion-mnist"
+
+
 def fashion_mnist(
     n_train: int, n_test: int, image_dir: Path, seed: int = 0
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -113,12 +120,7 @@ def fashion_mnist(
 
     Columns: ``image`` (absolute PNG path) and ``label`` (class name, e.g. "Trouser").
     """
-    source = FASHION_MNIST_DIR
-    if not source.is_dir():
-        source = (
-            _debian_package("dataset-fashion-mnist")
-            / "usr/share/datasets/fashion-mnist"
-        )
+    source = fashion_mnist_dir()
     image_dir = Path(image_dir).resolve()
     image_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)

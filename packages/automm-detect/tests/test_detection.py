@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -96,19 +97,30 @@ def test_visualize_draws_on_the_image(fitted, test_json: Path, tmp_path: Path) -
 def test_onnx_runtime_gives_the_same_boxes(fitted, test_json: Path, tmp_path: Path) -> None:
     import onnxruntime
     import torch
+    from scipy.optimize import linear_sum_assignment
 
-    path = automm.detect.export_onnx(fitted, tmp_path / "detector.onnx")
+    # A barely trained head scores many boxes alike (padding and plain background give identical features), and
+    # a top-k cut or NMS may keep either of two tied boxes: give the copy's class logits random weights, so
+    # scores differ, and compare the detections one to one, allowing a few tied ones to differ.
+    predictor = copy.deepcopy(fitted)
+    torch.manual_seed(0)
+    torch.nn.init.normal_(predictor.state.net.model.model.head.classification_head.cls_logits.weight, std=0.05)
+    path = automm.detect.export_onnx(predictor, tmp_path / "detector.onnx")
     session = onnxruntime.InferenceSession(str(path))
     rows = fitted.predict(str(test_json))[["image"]].head(3)
-    batch = fitted.state.processors.collate(rows)
-    model = fitted.state.net.model.eval()
+    batch = predictor.state.processors.collate(rows)
+    model = predictor.state.net.model.eval()
     for image in batch.images:
         boxes, scores, labels = session.run(None, {"images": image[None].numpy()})
         with torch.inference_mode():
-            expected = model(image[None])[0]
-        np.testing.assert_allclose(boxes, expected["boxes"].numpy(), atol=1e-3)
-        np.testing.assert_allclose(scores, expected["scores"].numpy(), atol=1e-3)
-        np.testing.assert_array_equal(labels, expected["labels"].numpy())
+            expected = {k: v.numpy() for k, v in model(image[None])[0].items()}
+        assert len(boxes) == len(expected["boxes"]) > 0
+        np.testing.assert_allclose(boxes[:5], expected["boxes"][:5], atol=1e-3)  # the best ones, in order
+        cost = (np.abs(boxes[:, None] - expected["boxes"][None]).max(-1)
+                + np.abs(scores[:, None] - expected["scores"][None])
+                + 1e9 * (labels[:, None] != expected["labels"][None]))
+        rows, columns = linear_sum_assignment(cost)
+        assert (cost[rows, columns] < 1e-3).mean() >= 0.97
 
 
 def test_medium_preset_cannot_predict_before_fit(test_json: Path) -> None:
@@ -124,7 +136,7 @@ def test_pretrained_detr_predicts_zero_shot_then_fits_new_classes(tmp_path: Path
     predictor = MultiModalPredictor(problem_type="object_detection", hyperparameters=settings,
                                     path=tmp_path / "detr")
     zero_shot = predictor.predict(str(test_json))
-    assert predictor.class_labels == COCO_NAMES
+    assert predictor.class_labels == COCO_NAMES and predictor.state.task.zero_shot
     assert {b["class"] for boxes in zero_shot["bboxes"] for b in boxes} <= set(COCO_NAMES)
     predictor.fit(str(train_json), hyperparameters=settings)
     assert predictor.class_labels == ["zero", "one", "seven"]
@@ -147,6 +159,7 @@ def test_autogluon_quick_start_with_only_the_import_changed(train_json: Path, te
                                     presets="medium_quality", path=str(tmp_path / "quick_start"))
     predictor.fit(str(train_json), time_limit=300, hyperparameters={**TINY, "optim.max_num_tuning_data": 2})
     assert predictor.fit_summary["validation_rows"] == 2
+    assert not predictor.state.task.zero_shot  # a random head is never kept over the fit as "pretrained"
     assert predictor.class_labels == ["zero", "one", "seven"]
     assert "map" in predictor.evaluate(str(test_json))
     assert len(predictor.predict(str(test_json))) == 8

@@ -20,7 +20,9 @@ class DetectConfig:
     """
 
     backend: str = "torchvision"
-    architecture: str = "fcos"
+    # RetinaNet: the most mAP per training second on 2 CPU cores (BENCHMARKS.md); FCOS's ReLU box regression
+    # collapsed to zero-size boxes under AdamW there.
+    architecture: str = "retinanet"
     backbone: str = "tf_efficientnet_lite0"
     checkpoint: str = ""
     image_size: int = 416  # the letterboxed input is image_size x image_size

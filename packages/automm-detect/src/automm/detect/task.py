@@ -124,6 +124,9 @@ class DetectionTask(Task):
                                   "or use presets='high_quality' (a COCO-pretrained RT-DETR) for zero-shot boxes.")
             self.category_ids = list(range(1, len(self.classes) + 1))
         options = detector.prepare(dataclasses.replace(options, num_classes=len(self.classes)))
+        # Only a detector pretrained on these very classes is a model worth keeping over a fit (the fit keeps
+        # pretrained weights that score better); a new head starts random.
+        self.zero_shot = detector.pretrained_classes(options) == self.classes
         processor = DetectionProcessor(IMAGE_COLUMN, settings.image_size, image.augment,
                                        (settings.scale_jitter_min, settings.scale_jitter_max), settings.flip)
         spec = DetectorSpec(settings.backend, options)
