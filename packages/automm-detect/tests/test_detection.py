@@ -165,33 +165,15 @@ def test_autogluon_quick_start_with_only_the_import_changed(train_json: Path, te
     assert len(predictor.predict(str(test_json))) == 8
 
 
-FIT_SCRIPT = """
-import sys, json
-from automm.core import MultiModalPredictor
-MultiModalPredictor(problem_type="object_detection", path=sys.argv[2],
-                    hyperparameters=json.loads(sys.argv[3])).fit(sys.argv[1])
-"""
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_killed_fit_resumes_and_finishes(train_json: Path, test_json: Path, tmp_path: Path) -> None:
-    import os
-    import signal
-    import time
+    from automm.core.testing.killed_fit import kill_fit_after_first_checkpoint
 
     settings = {**TINY, "optim.max_epochs": 10, "optim.batch_size": 4, "optim.checkpoint_every_n_steps": 2,
                 "optim.patience": 100}
     path = tmp_path / "detector"
-    process = subprocess.Popen([sys.executable, "-c", FIT_SCRIPT, str(train_json), str(path), json.dumps(settings)],
-                               env={**os.environ, "HF_HUB_OFFLINE": "1"}, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    last = path / "training" / "checkpoints" / "last.ckpt"
-    deadline = time.monotonic() + 300
-    while not last.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert process.poll() is None, "the fit ended before it could be killed"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    kill_fit_after_first_checkpoint({"problem_type": "object_detection", "path": str(path),
+                                     "hyperparameters": settings}, train_json)
 
     resumed = MultiModalPredictor.load(path, resume=True)
     resumed.fit(str(train_json))
