@@ -141,8 +141,8 @@ def caution(results: dict[str, Any]) -> str:
     steps = [c["fit_summary"]["steps"] for c in results["compare"].values() if "fit_summary" in c]
     if not steps or min(steps) >= 100:
         return ""
-    return (f" **Caution: the fits reached only {min(steps)}–{max(steps)} optimizer steps** (CPU contention "
-            "from other work: see the load averages), far too few to rank the detectors on quality or speed; the "
+    return (f" **Caution: the fits reached only {min(steps)}–{max(steps)} optimizer steps** (a short budget or CPU "
+            "contention: see the load averages), far too few to rank the detectors on quality or speed; the "
             "collapse of FCOS's boxes (below) does not depend on the load.")
 
 
@@ -188,9 +188,9 @@ def render(results: dict[str, Any]) -> str:
         verdict(results) + caution(results) + collapsed(cases) + " *Train images/s* = steps × batch 8 ÷ the "
         "seconds `fit` reports (training, per-epoch validation, soup); *mAP per training minute* = test mAP ÷ those "
         "minutes. YOLOX-s is not comparable on quality: its config has no pretrained weights and no local COCO "
-        "checkpoint is given, so it trains from random init (in `/work/venv-mmdet`, mmdet 3.3, automm-detect from "
+        "checkpoint is given, so it trains from random init (run by `$AUTOMM_MMDET_PYTHON`, with automm-detect from "
         "source on `PYTHONPATH`).", "", INVESTIGATION, "",
-        f"### The {'preset default' if winner == 'fcos' else 'measured winner'} ({NAMES[winner]}) with a "
+        f"### The {'preset default' if winner == 'retinanet' else 'measured winner'} ({NAMES[winner]}) with a "
         f"{_budget(sizes['long_time_limit'])} budget", "",
         *long_table(long_case), "", *([collapsed([long_case]).strip(), ""] if collapsed([long_case]) else []),
         "### Predict throughput vs the bare forward (same fitted network)", "",
