@@ -1,6 +1,6 @@
 """Images and boxes to letterboxed batches: resize the longer side to ``S``, pad to ``S x S`` at the top-left.
 
-Training adds a horizontal flip and scale jitter applied to the boxes too (torchvision ``transforms.v2``).
+Training adds a horizontal flip and a random letterbox scale (``scale_jitter``), applied to the boxes too.
 The recipe is stored in processors.json, so a numpy-only runtime can redo it.
 """
 

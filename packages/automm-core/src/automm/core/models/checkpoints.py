@@ -59,7 +59,7 @@ def resolve_text_checkpoint(name: str) -> Path:
     if packaged is not None:
         return packaged
 
-    if _hub_offline():
+    if hub_offline():
         tried.append(_HUB_SKIPPED)
     else:
         try:
@@ -106,7 +106,7 @@ def create_image_backbone(name: str, pretrained: bool, weights_path: str = "") -
         _load_weights(model, name, path)
         return model
 
-    if _hub_offline():
+    if hub_offline():
         tried.append(_HUB_SKIPPED)
     else:
         try:
@@ -198,7 +198,7 @@ def _text_folder_problem(folder: Path) -> str | None:
     return None
 
 
-def _hub_offline() -> bool:
+def hub_offline() -> bool:
     """Whether hub access is off: ``HF_HUB_OFFLINE`` now, or as huggingface_hub read it at import."""
     from huggingface_hub import constants
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from transformers.image_transforms import center_to_corners_format, corners_to_c
 from transformers.models.auto.modeling_auto import MODEL_FOR_OBJECT_DETECTION_MAPPING_NAMES
 
 from automm.core.errors import CheckpointNotFoundError, ConfigError
+from automm.core.models.checkpoints import hub_offline
 
 from .base import BACKENDS, DetectorBackend, DetectorOptions
 
@@ -45,7 +45,7 @@ def resolve_checkpoint(name: str) -> Path:
         tried.append(f"local folder {local}: no config.json with *.safetensors or pytorch_model*.bin weights")
     else:
         tried.append(f"local folder: {local} is not a directory")
-    offline = _hub_offline()
+    offline = hub_offline()
     for local_only in (True,) if offline else (True, False):
         where = f"Hugging Face cache ({constants.HF_HUB_CACHE})" if local_only else "Hugging Face hub"
         try:
@@ -190,12 +190,6 @@ def _normalisation(path: Path) -> tuple[list[float], list[float]]:
     if not settings.get("do_normalize", False):  # RT-DETR and D-FINE processors only rescale by 1/255
         return [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]
     return list(settings["image_mean"]), list(settings["image_std"])
-
-
-def _hub_offline() -> bool:
-    """Whether hub access is off: ``HF_HUB_OFFLINE`` now, or as huggingface_hub read it at import."""
-    flag = os.environ.get("HF_HUB_OFFLINE", "").strip().upper()
-    return flag in {"1", "ON", "YES", "TRUE"} or bool(constants.HF_HUB_OFFLINE)
 
 
 def _is_checkpoint(folder: Path) -> bool:
