@@ -183,3 +183,10 @@ def test_copied_folder_keeps_relative_paths_working(coco_folder: Path, tmp_path:
     shutil.copytree(coco_folder, tmp_path / "moved")
     frame = read_detection_data(tmp_path / "moved" / "test.json", "data")
     assert all(str(tmp_path / "moved") in p for p in frame["image"])
+
+
+def test_table_without_the_image_column_names_it(train_table: pd.DataFrame) -> None:
+    from automm.core import MultiModalPredictor
+
+    with pytest.raises(InputError, match="no column 'image' \\(the object_detection task reads it\\)"):
+        MultiModalPredictor(problem_type="object_detection").fit(train_table.drop(columns="image"))

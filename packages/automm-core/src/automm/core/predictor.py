@@ -135,7 +135,9 @@ class MultiModalPredictor:
         if inputs is not None:
             present = [c for c in inputs if c in data.columns]
             if not zero_shot:
-                require_columns(data, inputs, "train_data", f"named in MultiModalPredictor({self.task_arguments})")
+                why = (f"named in MultiModalPredictor({self.task_arguments})" if self.task_arguments
+                       else f"the {problem_type} task reads it")
+                require_columns(data, inputs, "train_data", why)
             data = data[self.label_columns + present]
         columns = detect_column_types(data, self.label_columns, column_types)
         used = [c for c, d in columns.items() if d.type.is_used]
