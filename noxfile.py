@@ -1,11 +1,15 @@
 """Sessions: per-package tests, cross-package integration, slow tests, lint, benchmarks.
 
-Torch is installed first from the pinned CPU-capable build (see README), then the packages.
+Torch is installed first, pinned to the build README names, then the packages. Each session removes its
+environment when it ends (set AUTOMM_KEEP_VENVS=1 to keep them).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import nox
@@ -32,18 +36,30 @@ ALL_PACKAGES = list(dict.fromkeys(p for pkgs in PACKAGES.values() for p in pkgs)
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
-def _install(session: nox.Session, *packages: str) -> None:
-    session.install(*TORCH)
-    session.install(*packages, *TEST_TOOLS)
+# Each environment holds a CUDA build of torch (about 5.5 GB): by default a session removes its environment
+# when it ends, so a full run needs disk for one at a time. AUTOMM_KEEP_VENVS=1 keeps them for `nox -r`.
+KEEP_VENVS = os.environ.get("AUTOMM_KEEP_VENVS") == "1"
+
+
+@contextmanager
+def _torch_env(session: nox.Session, *packages: str) -> Iterator[None]:
+    """Install torch, then `packages` and the test tools; remove the environment afterwards (see KEEP_VENVS)."""
+    try:
+        session.install(*TORCH)
+        session.install(*packages, *TEST_TOOLS)
+        yield
+    finally:
+        if not KEEP_VENVS:
+            shutil.rmtree(session.virtualenv.location, ignore_errors=True)
 
 
 @nox.session(python=PYTHON)
 @nox.parametrize("package", list(PACKAGES))
 def tests(session: nox.Session, package: str) -> None:
     """One package's tests, with only that package and what it depends on installed."""
-    _install(session, *PACKAGES[package])
-    session.run("pytest", f"packages/automm-{package}/tests", "-m", "not slow and not gpu",
-                f"--junitxml=test-results/tests-{package}.xml", *session.posargs, env=OFFLINE)
+    with _torch_env(session, *PACKAGES[package]):
+        session.run("pytest", f"packages/automm-{package}/tests", "-m", "not slow and not gpu",
+                    f"--junitxml=test-results/tests-{package}.xml", *session.posargs, env=OFFLINE)
 
 
 # mmcv publishes no wheel for current torch; ../shared/wheels/ (beside the repository) may hold one built here
@@ -56,24 +72,24 @@ def detect_mmdet(session: nox.Session) -> None:
     """automm-detect's mmdet backend tests, with mmcv from a prebuilt wheel (skipped without one)."""
     if not MMCV_WHEEL.is_file():
         session.skip(f"no mmcv wheel at {MMCV_WHEEL}: build one as README.md describes to test the mmdet backend")
-    _install(session, CORE, "./packages/automm-detect[mmdet]", str(MMCV_WHEEL))
-    session.run("pytest", "packages/automm-detect/tests/test_mmdet_backend.py", "-m", "not gpu",
-                "--junitxml=test-results/detect-mmdet.xml", *session.posargs, env=OFFLINE)
+    with _torch_env(session, CORE, "./packages/automm-detect[mmdet]", str(MMCV_WHEEL)):
+        session.run("pytest", "packages/automm-detect/tests/test_mmdet_backend.py", "-m", "not gpu",
+                    "--junitxml=test-results/detect-mmdet.xml", *session.posargs, env=OFFLINE)
 
 
 @nox.session(python=PYTHON)
 def integration(session: nox.Session) -> None:
     """Cross-package tests in tests/, with every package installed."""
-    _install(session, *ALL_PACKAGES)
-    session.run("pytest", "tests", "-m", "not slow and not gpu", "--junitxml=test-results/integration.xml",
-                *session.posargs, env=OFFLINE)
+    with _torch_env(session, *ALL_PACKAGES):
+        session.run("pytest", "tests", "-m", "not slow and not gpu", "--junitxml=test-results/integration.xml",
+                    *session.posargs, env=OFFLINE)
 
 
 @nox.session(python=PYTHON)
 def slow(session: nox.Session) -> None:
     """Tests marked slow (real pretrained weights, multi-process training)."""
-    _install(session, *ALL_PACKAGES)
-    session.run("pytest", "packages", "tests", "-m", "slow", *session.posargs, env=OFFLINE)
+    with _torch_env(session, *ALL_PACKAGES):
+        session.run("pytest", "packages", "tests", "-m", "slow", *session.posargs, env=OFFLINE)
 
 
 @nox.session(python=PYTHON)
@@ -85,8 +101,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def benchmarks(session: nox.Session) -> None:
     """Run benchmarks/ and rewrite BENCHMARKS.md (run.py rewrites it; the others replace their own sections)."""
-    _install(session, *ALL_PACKAGES, "rdata>=0.11", "palmerpenguins>=0.1")
-    session.run("python", "-m", "benchmarks.run", *session.posargs, env={**OFFLINE, **os.environ})
-    session.run("python", "-m", "benchmarks.memory", env={**OFFLINE, **os.environ})
-    session.run("python", "-m", "benchmarks.matching", env={**OFFLINE, **os.environ})
-    session.run("python", "-m", "benchmarks.detection", env={**OFFLINE, **os.environ})
+    with _torch_env(session, *ALL_PACKAGES, "rdata>=0.11", "palmerpenguins>=0.1"):
+        for module in ("run", "memory", "matching", "detection"):
+            args = session.posargs if module == "run" else []
+            session.run("python", "-m", f"benchmarks.{module}", *args, env={**OFFLINE, **os.environ})
