@@ -26,6 +26,7 @@ PACKAGES = {
     "classify": [CORE, "./packages/automm-classify[plot]"],
     "match": [CORE, "./packages/automm-match[plot]"],
     "detect": [CORE, "./packages/automm-detect[onnx]"],
+    "segment": [CORE, "./packages/automm-segment[onnx]"],
 }
 # skimage: the real-weights photo check and the photos composited detection sets are built on;
 # scikit-learn: its bundled digit glyphs are the composited objects.
@@ -102,6 +103,6 @@ def lint(session: nox.Session) -> None:
 def benchmarks(session: nox.Session) -> None:
     """Run benchmarks/ and rewrite BENCHMARKS.md (run.py rewrites it; the others replace their own sections)."""
     with _torch_env(session, *ALL_PACKAGES, "rdata>=0.11", "palmerpenguins>=0.1"):
-        for module in ("run", "memory", "matching", "detection"):
+        for module in ("run", "memory", "matching", "detection", "segmentation"):
             args = session.posargs if module == "run" else []
             session.run("python", "-m", f"benchmarks.{module}", *args, env={**OFFLINE, **os.environ})

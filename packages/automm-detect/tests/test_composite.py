@@ -10,16 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from automm.detect.testing.composite import (
-    DIGIT_NAMES,
-    FASHION_DIR,
-    FASHION_NAMES,
-    class_names,
-    coco_to_dataframe,
-    coco_to_voc,
-    iter_composited,
-    make_composited_detection,
-)
+from automm.core.testing.composite import DIGIT_NAMES, FASHION_DIR, FASHION_NAMES, class_names, iter_composited
+from automm.detect.testing.composite import coco_to_dataframe, coco_to_voc, make_composited_detection
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from automm.core.data.letterbox import read_pixels
 from automm.core.errors import InputError
 from automm.detect.ingest import read_detection_data
-from automm.detect.processor import DetectionProcessor, read_pixels
+from automm.detect.processor import DetectionProcessor
 from automm.detect.task import DetectionTask
 from automm.detect.testing.composite import coco_to_voc
 

@@ -12,9 +12,10 @@ from torch import nn
 from .config import Config
 from .data.batch import Processors
 from .data.column_types import ColumnDecision, ColumnType
-from .data.images import IMAGENET_MEAN, IMAGENET_STD, ImageProcessor
+from .data.images import ImageProcessor
 from .data.tabular import CategoricalProcessor, NumericalProcessor
 from .data.text import TextProcessor
+from .models.checkpoints import image_normalization_or_imagenet
 from .models.network import NetworkSpec, build_network
 from .state import PredictorState
 from .tasks import Task
@@ -39,7 +40,7 @@ def fit_processors(features: pd.DataFrame, columns: dict[str, ColumnDecision], c
         text_processor = TextProcessor(text, config.model.text.max_length, tokenizer)
     image_processor = None
     if images:
-        mean, std = _image_normalization(config.model.image.checkpoint)
+        mean, std = image_normalization_or_imagenet(config.model.image.checkpoint)
         image_processor = ImageProcessor(images, [columns[c].type.value for c in images], config.model.image.image_size,
                                          mean, std, config.model.image.max_images_per_row)
     return Processors(
@@ -49,15 +50,6 @@ def fit_processors(features: pd.DataFrame, columns: dict[str, ColumnDecision], c
         image=image_processor,
         augment_images=config.model.image.augment,
     )
-
-
-def _image_normalization(name: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    from .models.checkpoints import image_normalization
-
-    try:
-        return image_normalization(name)
-    except (RuntimeError, ValueError):
-        return IMAGENET_MEAN, IMAGENET_STD
 
 
 def network_spec(processors: Processors, config: Config, output_size: int) -> NetworkSpec:

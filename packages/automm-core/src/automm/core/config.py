@@ -117,7 +117,8 @@ class Config:
     """The whole configuration of a predictor. Build with presets, tweak with dotted overrides.
 
     ``task`` holds the task package's own frozen dataclass (e.g. ``task.shared_towers`` for matching);
-    it validates itself in ``__post_init__``.
+    it validates itself in ``__post_init__``. Its optional class attribute ``aliases`` maps other dotted names
+    to its keys (e.g. AutoGluon's ``"model.sam.checkpoint_name"`` -> ``"task.checkpoint"``).
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -173,7 +174,9 @@ SYNONYMS = {"learning_rate": "lr", "lr_rate": "lr", "epochs": "max_epochs", "num
 def apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
     """Return a copy of ``config`` with dotted-key ``overrides``; unknown keys suggest the closest."""
     keys = valid_keys(config)
+    aliases: Mapping[str, str] = getattr(config.task, "aliases", {})  # the task section's other names for its keys
     for key, value in overrides.items():
+        key = aliases.get(key, key)
         if key not in keys:
             section, _, leaf = key.rpartition(".")
             synonym = f"{section}.{SYNONYMS[leaf]}" if leaf in SYNONYMS else ""

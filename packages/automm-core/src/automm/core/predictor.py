@@ -130,7 +130,8 @@ class MultiModalPredictor:
         task = task_class(problem_type).fit(labels, problem_type, self.task_arguments)
         task = task.for_zero_shot() if zero_shot else task
         config = preset_registry.resolve(problem_type, presets or self.presets)
-        config = config.override({**self.hyperparameters, **(hyperparameters or {})})
+        overrides = {**self.hyperparameters, **(hyperparameters or {})}
+        config = task.configure(config.override(overrides), overrides)
         inputs = task.input_columns
         if inputs is not None:
             present = [c for c in inputs if c in data.columns]

@@ -144,6 +144,14 @@ class Task(abc.ABC):
 
         return build_multimodal(features, columns, config, self.output_size)
 
+    def configure(self, config: Config, overrides: Mapping[str, Any]) -> Config:
+        """The final Config after presets and the user's ``overrides`` (default: unchanged).
+
+        A task may fill in defaults that depend on other settings, e.g. LoRA for a SAM checkpoint chosen by a
+        hyperparameter, but must keep whatever ``overrides`` set explicitly.
+        """
+        return config
+
     def for_zero_shot(self) -> Task:
         """The task to use before any fit, with the pretrained model (default: this one, unchanged).
 

@@ -13,11 +13,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
 
-from automm.core.data.images import to_rgb
+from automm.core.data.letterbox import LETTERBOX_RECIPE, read_pixels, resize_pixels, scaled_size
 from automm.core.data.processor_kinds import PROCESSOR_KINDS
-from automm.core.errors import InputError
 
 
 @dataclass
@@ -105,30 +103,13 @@ class DetectionProcessor:
 
 
 # How prediction-time inputs are made, for runtimes that redo it without torch.
-RECIPE = {"decode": "EXIF-rotated, RGB (alpha over white, 16-bit rescaled)", "resize": "longer side to image_size, "
-          "bilinear with antialias", "pad": "zeros at the bottom and right to image_size x image_size",
-          "scale": "pixels / 255, no mean/std (the network normalises)", "boxes": "output / scale, clipped to the "
-          "original image"}
-
-
-def read_pixels(path: Any, row: Any = None) -> torch.Tensor:
-    """``[3, H, W]`` float in ``[0, 1]``: EXIF rotation applied, any mode converted to RGB."""
-    try:
-        with Image.open(str(path)) as image:
-            rgb = to_rgb(ImageOps.exif_transpose(image))
-    except FileNotFoundError:
-        raise InputError(f"Image {str(path)!r} (row {row!r}) does not exist. Fix the path or remove the row.") from None
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
-        raise InputError(f"Image {str(path)!r} (row {row!r}) cannot be read ({err}). Replace the file or remove "
-                         "the row.") from None
-    return torch.from_numpy(np.asarray(rgb).copy()).permute(2, 0, 1).float().div_(255.0)
+RECIPE = {**LETTERBOX_RECIPE, "boxes": "output / scale, clipped to the original image"}
 
 
 def _resize(pixels: torch.Tensor, scale: float, boxes: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
     height, width = pixels.shape[-2:]
-    new = (max(1, round(height * scale)), max(1, round(width * scale)))
-    resized = torch.nn.functional.interpolate(pixels[None], size=new, mode="bilinear", antialias=True,
-                                              align_corners=False)[0]
+    new = scaled_size(height, width, scale)
+    resized = resize_pixels(pixels, new)
     boxes = boxes.astype(np.float32, copy=True)
     boxes[:, :4] *= np.array([new[1] / width, new[0] / height] * 2, dtype=np.float32)
     return resized, boxes

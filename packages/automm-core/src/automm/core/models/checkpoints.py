@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from ..data.images import IMAGENET_MEAN, IMAGENET_STD
 from ..errors import CheckpointNotFoundError, ConfigError
 from .weight_packages import (
     IMAGE_PACKAGES,
@@ -137,6 +138,14 @@ def image_normalization(name: str) -> tuple[tuple[float, ...], tuple[float, ...]
 
     cfg = get_pretrained_cfg(name, allow_unregistered=False)
     return tuple(cfg.mean), tuple(cfg.std)
+
+
+def image_normalization_or_imagenet(name: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """``image_normalization(name)``, or ImageNet's mean and std for a model timm has no pretrained config for."""
+    try:
+        return image_normalization(name)
+    except (RuntimeError, ValueError):
+        return IMAGENET_MEAN, IMAGENET_STD
 
 
 def _cached_timm_weights(hub_id: str | None, tried: list[str]) -> Path | None:

@@ -44,7 +44,8 @@ def _wrap(backbone: nn.Module, method: str, rank: int) -> nn.Module:
     linear = sorted({name.rsplit(".", 1)[-1] for name, m in backbone.named_modules() if isinstance(m, nn.Linear)})
     pointwise = sorted({name.rsplit(".", 1)[-1] for name, m in backbone.named_modules()
                         if isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1) and m.groups == 1})
-    targets = linear or pointwise
+    # A backbone may name its own targets (e.g. SAM's attention ``qkv`` only) in ``peft_target_modules``.
+    targets = list(getattr(backbone, "peft_target_modules", ())) or linear or pointwise
     if not targets:
         raise ConfigError(f"optim.peft={method!r}: the backbone has no Linear or 1x1 Conv2d layers to adapt.")
     if method == "lora":

@@ -17,7 +17,7 @@ from torchvision.ops import FeaturePyramidNetwork, MultiScaleRoIAlign
 from torchvision.ops.feature_pyramid_network import LastLevelMaxPool, LastLevelP6P7
 
 from automm.core.errors import ConfigError
-from automm.core.models.checkpoints import create_image_backbone, image_normalization
+from automm.core.models.checkpoints import create_image_backbone, image_normalization_or_imagenet
 
 from .base import BACKENDS, DetectorBackend, DetectorOptions
 
@@ -72,7 +72,7 @@ def build(options: DetectorOptions) -> TorchvisionDetector:
     if options.architecture not in ARCHITECTURES:
         raise ConfigError(f"torchvision detector {options.architecture!r} is not supported; choose one of "
                           f"{list(ARCHITECTURES)} (task.architecture).")
-    mean, std = _normalization(options.backbone)
+    mean, std = image_normalization_or_imagenet(options.backbone)
     common = {"min_size": options.image_size, "max_size": options.image_size, "image_mean": list(mean),
               "image_std": list(std), "box_detections_per_img" if options.architecture == "faster_rcnn"
               else "detections_per_img": options.max_detections}
@@ -87,13 +87,6 @@ def build(options: DetectorOptions) -> TorchvisionDetector:
     architecture = FCOS if options.architecture == "fcos" else RetinaNet
     model = architecture(backbone, num_classes=options.num_classes, score_thresh=options.min_score, **common)
     return TorchvisionDetector(model, 0, mean, std)
-
-
-def _normalization(backbone: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    try:
-        return image_normalization(backbone)
-    except (RuntimeError, ValueError):
-        return (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
 BACKENDS.register("torchvision")(DetectorBackend(build=build))

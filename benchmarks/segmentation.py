@@ -1,0 +1,277 @@
+"""Semantic segmentation (automm-segment) on composited images: decoder choice, the SAM path's cost, throughput.
+
+    python -m benchmarks.segmentation            # full run (~25 min on 2 quiet cores); writes BENCHMARKS.md
+    python -m benchmarks.segmentation --quick    # tiny data, 30 s fits; a smoke check; prints only
+
+No annotated segmentation set loads offline, so the data is **composited**: Fashion-MNIST items (upscaled,
+coloured, pasted with a hard mask) on random crops of scikit-image photos; the masks are exact 0/255 maps of
+every pasted item (``automm.segment.testing.composite``). Train, validation and test come from different seeds.
+
+Parts, each fit in a fresh process (so ``ru_maxrss`` is that fit's own peak):
+
+1. the ``medium_quality`` preset with an FPN and a U-Net decoder under the same ``time_limit``; the default
+   should be the one with more test IoU per training minute;
+2. the SAM path (``high_quality``'s recipe: LoRA on the encoder's attention, mask decoder trained) on a
+   **randomly initialised** ViT-B saved in the official format, at SAM's 1024 px: its cost per step and per
+   predicted image (its IoU says nothing about pretrained SAM);
+3. ``predict`` vs the bare forward of the FPN on batches collated beforehand, interleaved, median of 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+from .detection import load_average, peak_rss, source_digest, timed
+from .report import digests, replace_section
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "benchmarks" / ".work" / "segmentation"
+SECTION = "## Semantic segmentation (composited)"
+IMAGE_SIZE = 256
+OBJECT_SIZE = (48, 128)
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Everything that changes between a full run and ``--quick``."""
+
+    train: int
+    val: int
+    test: int
+    compare_time_limit: float
+    sam_time_limit: float
+    sam_images: int  # train / val / test images of the SAM case (each step is slow)
+    repeats: int
+    max_epochs: int | None = None
+
+
+FULL = Sizes(train=300, val=60, test=100, compare_time_limit=300, sam_time_limit=300, sam_images=16, repeats=3)
+QUICK = Sizes(train=24, val=8, test=16, compare_time_limit=30, sam_time_limit=30, sam_images=4, repeats=1,
+              max_epochs=2)
+
+
+def make_data(sizes: Sizes) -> dict[str, str]:
+    """Composited binary train / val / test splits (CSV paths), regenerated each run."""
+    from automm.segment.testing.composite import make_composited_segmentation
+
+    from .datasets import fashion_mnist_dir
+
+    folder = WORK / "data"
+    shutil.rmtree(folder, ignore_errors=True)
+    splits = {"train": (sizes.train, 0), "val": (sizes.val, 1), "test": (sizes.test, 2)}
+    return {name: str(make_composited_segmentation(
+        folder, count, "fashion_mnist", split_name=name, image_size=(IMAGE_SIZE, IMAGE_SIZE), object_size=OBJECT_SIZE,
+        min_objects=1, max_objects=3, background="photos", seed=seed, fashion_dir=fashion_mnist_dir()))
+        for name, (count, seed) in splits.items()}
+
+
+def sam_checkpoint() -> str:
+    """A randomly initialised SAM ViT-B state dict in the official file format (no SAM weights exist offline)."""
+    import segment_anything
+    import torch
+
+    path = WORK / "sam_vit_b_random.pth"
+    if not path.exists():
+        torch.manual_seed(0)
+        torch.save(segment_anything.build_sam_vit_b(checkpoint=None).state_dict(), path)
+    return str(path)
+
+
+# ---------------------------------------------------------------------------------------------- one fit (child)
+def throughput(predictor: Any, test_csv: str, repeats: int) -> dict[str, Any]:
+    """``predict(test_csv)`` vs the bare forward of batches collated once, and vs collate + forward."""
+    import torch
+
+    from automm.segment.ingest import read_segmentation_data
+
+    state = predictor.state
+    net, processors, size = state.net, state.processors, state.config.env.eval_batch_size
+    rows = read_segmentation_data(test_csv, "test")[state.feature_columns]
+    chunks = [rows.iloc[s : s + size] for s in range(0, len(rows), size)]
+
+    def bare(batches: list[Any]) -> int:
+        net.eval()
+        with torch.inference_mode():
+            return sum(len(net(b)) for b in batches)
+
+    batches = [processors.collate(c) for c in chunks]
+    predictor.predict(rows.head(2)), bare(batches[:1])  # warm-up
+    times: dict[str, list[float]] = {"predict": [], "bare": [], "collate_bare": []}
+    for _ in range(repeats):
+        times["predict"].append(timed(lambda: predictor.predict(test_csv))[0])
+        times["bare"].append(timed(lambda: bare(batches))[0])
+        times["collate_bare"].append(timed(lambda: bare([processors.collate(c) for c in chunks]))[0])
+    return {"images": len(rows), "median_s": {k: median(v) for k, v in times.items()}, "all_s": times}
+
+
+def case_in_this_process(spec: dict[str, Any], out: str) -> None:
+    """Fit, evaluate, predict (and, if asked, time predict vs bare); write the results as JSON to ``out``."""
+    import torch
+
+    from automm.core import MultiModalPredictor
+
+    started, load_start = time.perf_counter(), load_average()
+    data, path = spec["data"], WORK / "predictors" / spec["name"]
+    shutil.rmtree(path, ignore_errors=True)
+    predictor = MultiModalPredictor(problem_type="semantic_segmentation", label="label", presets=spec["presets"],
+                                    path=path, hyperparameters=spec["hyperparameters"])
+    fit_s, _ = timed(lambda: predictor.fit(data["train"], tuning_data=data["val"], time_limit=spec["time_limit"]))
+    result: dict[str, Any] = {**spec, "fit_s": fit_s, "fit_summary": predictor.fit_summary,
+                              "rss_after_fit": peak_rss(), "batch_size": predictor.state.config.optim.batch_size,
+                              "torch_threads": torch.get_num_threads()}
+    result["evaluate_s"], result["scores"] = timed(lambda: predictor.evaluate(data["test"]))
+    result["predict_s"], masks = timed(lambda: predictor.predict(data["test"]))
+    result["images_predicted"] = len(masks)
+    result["rss_after_predict"] = peak_rss()
+    if spec.get("throughput"):
+        result["throughput"] = throughput(predictor, data["test"], spec["repeats"])
+    result["load_start"], result["load_end"] = load_start, load_average()
+    result["wall_s"] = time.perf_counter() - started
+    Path(out).write_text(json.dumps(result, indent=1, default=str))
+
+
+# ---------------------------------------------------------------------------------------------- parent
+def run_case(spec: dict[str, Any]) -> dict[str, Any]:
+    """One fit in a fresh process; its log goes to ``WORK/<name>.log``. A failure gives ``{"error": last line}``."""
+    out, log = WORK / f"{spec['name']}.json", WORK / f"{spec['name']}.log"
+    out.unlink(missing_ok=True)
+    print(f"{spec['name']} ... (load average {load_average()})", flush=True)
+    code = ("import sys, json; from benchmarks.segmentation import case_in_this_process as f; "
+            "f(json.loads(sys.argv[1]), sys.argv[2])")
+    with log.open("w") as stream:
+        try:
+            process = subprocess.run([sys.executable, "-c", code, json.dumps(spec), str(out)], cwd=ROOT, stdout=stream,
+                                     stderr=subprocess.STDOUT, env={**os.environ, **OFFLINE},
+                                     timeout=3 * spec["time_limit"] + 900)
+            failed = process.returncode != 0
+        except subprocess.TimeoutExpired:
+            failed = True
+    if failed or not out.exists():
+        lines = [line for line in log.read_text().splitlines() if line.strip()]
+        error = next((line for line in reversed(lines) if "Error" in line), lines[-1] if lines else "no output")
+        print(f"  {spec['name']}: FAILED: {error} (log: {log})", flush=True)
+        return {**spec, "error": error.strip(), "log": str(log.relative_to(ROOT))}
+    result = json.loads(out.read_text())
+    print(f"  {spec['name']}: iou {result['scores']['iou']:.3f} in {result['wall_s']:.0f} s", flush=True)
+    return result
+
+
+def spec_for(name: str, sizes: Sizes, data: dict[str, str], presets: str, time_limit: float,
+             hyperparameters: dict[str, Any], throughput_part: bool = False) -> dict[str, Any]:
+    if sizes.max_epochs:
+        hyperparameters = {**hyperparameters, "optim.max_epochs": sizes.max_epochs}
+    return {"name": name, "presets": presets, "hyperparameters": hyperparameters, "time_limit": time_limit,
+            "data": data, "throughput": throughput_part, "repeats": sizes.repeats}
+
+
+def sam_data(data: dict[str, str], count: int) -> dict[str, str]:
+    """The first ``count`` rows of each split, as CSVs beside the originals (paths made absolute)."""
+    from automm.segment.ingest import read_segmentation_data
+
+    out = {}
+    for name, path in data.items():
+        small = Path(path).with_name(f"{name}_sam.csv")
+        read_segmentation_data(path, name).head(count).to_csv(small, index=False)
+        out[name] = str(small)
+    return out
+
+
+def iou_per_minute(case: dict[str, Any]) -> float:
+    return case["scores"]["iou"] / (case["fit_summary"]["seconds"] / 60)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny data and 30 s fits; prints only")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    WORK.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.segmentation", *(argv or sys.argv[1:])]),
+                               "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": load_average(),
+                               "sizes": asdict(sizes), "source_digest": [source_digest()]}
+    data = make_data(sizes)
+    size = {"task.image_size": IMAGE_SIZE}
+    results["compare"] = {
+        decoder: run_case(spec_for(decoder, sizes, data, "medium_quality", sizes.compare_time_limit,
+                                   {**size, "task.architecture": decoder}, throughput_part=decoder == "fpn"))
+        for decoder in ("fpn", "unet")}
+    results["sam"] = run_case(spec_for("sam_vit_b_random", sizes, sam_data(data, sizes.sam_images), "high_quality",
+                                       sizes.sam_time_limit, {"model.sam.checkpoint_name": sam_checkpoint(),
+                                                              "optim.batch_size": 2, "env.eval_batch_size": 2}))
+    results["load_end"] = load_average()
+    results["source_digest"].append(source_digest())
+    results["wall_s"] = time.perf_counter() - started
+    section = render(results)
+    print("\n" + section)
+    (WORK / ("results-quick.json" if args.quick else "results.json")).write_text(json.dumps(results, indent=1))
+    if not args.quick:
+        report = ROOT / "BENCHMARKS.md"
+        report.write_text(replace_section(report.read_text() if report.exists() else "# Benchmarks\n", section))
+        print(f"wrote the {SECTION!r} section of {report}")
+    cases = [*results["compare"].values(), results["sam"]]
+    return 1 if any("error" in c for c in cases) else 0
+
+
+# ---------------------------------------------------------------------------------------------- report
+def _row(name: str, case: dict[str, Any]) -> str:
+    if "error" in case:
+        return f"| {name} | failed: {case['error']} | | | | | | |"
+    summary, scores = case["fit_summary"], case["scores"]
+    steps, seconds = summary.get("steps", 0), summary["seconds"]
+    per_step = seconds / steps if steps else float("nan")
+    predict_rate = case["images_predicted"] / case["predict_s"]
+    return (f"| {name} | {scores['iou']:.3f} / {scores['ber']:.3f} / {scores['sm']:.3f} | {iou_per_minute(case):.4f} | "
+            f"{summary.get('epochs', '?')} ({steps}) | {seconds:.0f} ({case['time_limit']:.0f}) | {per_step:.2f} | "
+            f"{predict_rate:.2f} | {case['rss_after_fit'] / 1e9:.2f} GB / {case['rss_after_predict'] / 1e9:.2f} GB |")
+
+
+def render(results: dict[str, Any]) -> str:
+    sizes = results["sizes"]
+    lines = [SECTION, "",
+             f"`{results['command']}` on {results['date']} (whole run {results['wall_s'] / 60:.0f} min; load average "
+             f"{results['load_start']} at start, {results['load_end']} at end; 2 CPU cores, no GPU). Library source "
+             f"digest: {digests(results['source_digest'])}.", "",
+             f"**The data is composited**, not a real segmentation set: Fashion-MNIST items upscaled to "
+             f"{OBJECT_SIZE[0]}–{OBJECT_SIZE[1]} px, coloured and pasted with exact masks onto random crops of "
+             f"scikit-image photos, 1–3 per {IMAGE_SIZE}×{IMAGE_SIZE} image, binary 0/255 masks "
+             f"(`automm.segment.testing.composite`). Train {sizes['train']}, validation {sizes['val']}, test "
+             f"{sizes['test']} images (different seeds). Each case runs in a fresh process.", "",
+             "| Case | Test IoU / BER / S-measure | **IoU per training minute** | Epochs (steps) | Fit s (limit) | "
+             "s per step | Predict images/s | Peak RSS after fit / predict |", "|---|---|---|---|---|---|---|---|"]
+    compare = results["compare"]
+    for name, case in compare.items():
+        lines.append(_row(f"`medium_quality`, {name.upper()} decoder, {IMAGE_SIZE} px", case))
+    sam = results["sam"]
+    lines.append(_row(f"SAM ViT-B, **random init**, LoRA, 1024 px, {sizes['sam_images']} images per split", sam))
+    done = {n: c for n, c in compare.items() if "error" not in c}
+    if done:
+        best = max(done, key=lambda n: iou_per_minute(done[n]))
+        lines += ["", f"**{best.upper()} gives more test IoU per training minute** "
+                  + ", ".join(f"{n.upper()} {iou_per_minute(c):.4f}" for n, c in done.items())
+                  + "; `medium_quality` uses FPN. The SAM row measures cost only: its weights are random (no SAM "
+                  "checkpoint is reachable offline), so its IoU says nothing about pretrained SAM."]
+    fpn = compare.get("fpn", {})
+    if "throughput" in fpn:
+        t = fpn["throughput"]["median_s"]
+        lines += ["", f"**Predict vs the bare forward** (FPN, {fpn['throughput']['images']} test images, median of "
+                  f"{sizes['repeats']}): predict {t['predict']:.2f} s, bare forward on batches collated beforehand "
+                  f"{t['bare']:.2f} s (predict ÷ bare = **{t['predict'] / t['bare']:.2f}x**), collate + bare forward "
+                  f"{t['collate_bare']:.2f} s (predict ÷ that = {t['predict'] / t['collate_bare']:.2f}x). Predict "
+                  "adds the crop, resize to each image's size and sigmoid per row."]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

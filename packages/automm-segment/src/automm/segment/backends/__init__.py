@@ -1,0 +1,1 @@
+"""Segmenter backends: segmentation-models-pytorch decoders on timm encoders, and Segment Anything."""

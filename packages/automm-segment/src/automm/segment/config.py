@@ -1,0 +1,61 @@
+"""The ``task`` section of a segmentation predictor's Config (``hyperparameters={"task.image_size": 512}``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from automm.core.errors import ConfigError
+
+BACKEND_NAMES = ("auto", "smp", "sam")
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """Which segmenter, at what input size, and how training augments.
+
+    ``backend`` "auto" means SAM when ``checkpoint`` names a SAM checkpoint, else segmentation-models-pytorch.
+    ``architecture``: "fpn" / "unet" (smp decoders on the timm ``encoder``), or "vit_b" / "vit_l" / "vit_h"
+    (SAM; read from the checkpoint when it says otherwise). ``checkpoint``: a SAM hub id, a local Hugging Face
+    folder, or an official ``sam_vit_*.pth`` file (AutoGluon's ``model.sam.checkpoint_name`` sets it).
+    ``image_size``: the side of the square letterboxed input (0: 384 for smp, 1024 for SAM).
+    """
+
+    aliases: ClassVar[dict[str, str]] = {"model.sam.checkpoint_name": "task.checkpoint"}
+
+    backend: str = "auto"
+    # FPN: more validation IoU per CPU second than U-Net on the composited benchmark (BENCHMARKS.md).
+    architecture: str = "fpn"
+    encoder: str = "tf_efficientnet_lite0"
+    checkpoint: str = ""
+    image_size: int = 0
+    threshold: float = 0.5  # binary: foreground where its probability is >= threshold
+    flip: bool = True  # training: random horizontal flip of image and mask together
+    scale_jitter_min: float = 0.75  # training: random resize factor range (random crop when larger than the input)
+    scale_jitter_max: float = 1.25
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKEND_NAMES:
+            raise ConfigError(f"task.backend must be one of {BACKEND_NAMES}, got {self.backend!r}.")
+        if self.backend == "sam" and not self.checkpoint:
+            raise ConfigError("task.backend='sam' needs a SAM checkpoint: hyperparameters={'model.sam.checkpoint_name':"
+                              " 'facebook/sam-vit-base'} (a hub id, a local folder or a sam_vit_b_01ec64.pth file).")
+        if self.image_size and (self.image_size < 32 or self.image_size % 32):
+            raise ConfigError(f"task.image_size must be 0 (the backend's default) or a multiple of 32 >= 32, got "
+                              f"{self.image_size}.")
+        if not 0 < self.threshold < 1:
+            raise ConfigError(f"task.threshold must be in (0, 1), got {self.threshold}.")
+        if not 0 < self.scale_jitter_min <= self.scale_jitter_max:
+            raise ConfigError(f"task.scale_jitter_min must be > 0 and <= task.scale_jitter_max, got "
+                              f"{self.scale_jitter_min} and {self.scale_jitter_max}.")
+
+    @property
+    def resolved_backend(self) -> str:
+        """"sam" or "smp"."""
+        if self.backend != "auto":
+            return self.backend
+        return "sam" if self.checkpoint else "smp"
+
+    @property
+    def resolved_image_size(self) -> int:
+        return self.image_size or (1024 if self.resolved_backend == "sam" else 384)

@@ -1,0 +1,15 @@
+"""The ``automm.tasks`` entry point of automm-segment."""
+
+from __future__ import annotations
+
+from automm.core.tasks import TaskPlugin, distribution_version
+
+from .presets import PRESETS
+from .task import SegmentationTask
+
+PLUGIN = TaskPlugin(
+    package="automm-segment",
+    version=distribution_version("automm-segment"),
+    tasks={"semantic_segmentation": SegmentationTask},
+    presets=PRESETS,
+)

@@ -1,0 +1,171 @@
+"""The semantic-segmentation task: a mask image per row in, per-pixel class maps out, IoU as the metric."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from automm.core.building import Built
+from automm.core.config import Config, flatten
+from automm.core.data.column_types import ColumnDecision, ColumnType
+from automm.core.errors import InputError
+from automm.core.tasks import Task
+
+from .backends.base import SegmenterOptions
+from .config import SegmentConfig
+from .ingest import IMAGE_COLUMN, read_segmentation_data
+from .losses import segmentation_loss
+from .masks import MaskCodec, oriented_size
+from .metrics import BINARY_METRICS, MULTICLASS_METRICS, SegmentationMetric
+from .network import SegmenterSpec, backend
+from .outputs import mask_series, proba_frame, save_masks
+from .processor import SegmentationProcessor
+
+# SAM variants by task.architecture; other names (smp decoders) let the checkpoint decide.
+SAM_ARCHITECTURES = ("vit_b", "vit_l", "vit_h")
+
+
+class SegmentationTask(Task):
+    """Classes are the distinct pixel values (or colours) of the training masks, in sorted order."""
+
+    default_label: ClassVar[str] = "label"
+    config_type: ClassVar[type] = SegmentConfig
+    predict_options: ClassVar[tuple[str, ...]] = ("save_results",)
+
+    def __init__(self, problem_type: str, codec: MaskCodec, threshold: float = 0.5):
+        self.problem_type, self.codec, self.threshold = problem_type, codec, threshold
+
+    # ------------------------------------------------------------------ data and labels
+    @classmethod
+    def read_data(cls, data: Any, role: str) -> pd.DataFrame:
+        return read_segmentation_data(data, role)
+
+    @classmethod
+    def fit(cls, labels: pd.DataFrame, problem_type: str, arguments: Mapping[str, Any] | None = None,
+            ) -> SegmentationTask:
+        column = labels.columns[0]
+        _check_mask_paths(labels[column], column)
+        return cls(problem_type, MaskCodec.learn(labels[column].items()))
+
+    @property
+    def input_columns(self) -> list[str]:
+        return [IMAGE_COLUMN]
+
+    @property
+    def output_size(self) -> int:
+        return 1 if self.codec.binary else self.codec.num_classes
+
+    def encode(self, labels: pd.DataFrame) -> np.ndarray:
+        """Per row the mask's path (masks are decoded batch by batch, not held in memory)."""
+        column = labels.columns[0]
+        _check_mask_paths(labels[column], column)
+        encoded = np.empty(len(labels), dtype=object)
+        encoded[:] = [str(path) for path in labels[column]]
+        return encoded
+
+    def check_inputs(self, features: pd.DataFrame, role: str) -> None:
+        """Every image path is a string naming a file that exists."""
+        for row, path in features[IMAGE_COLUMN].items():
+            if not isinstance(path, (str, Path)) or not Path(path).is_file():
+                raise InputError(f"{role}: image {path!r} at row {row!r} does not exist. Fix the path (a CSV's "
+                                 "relative paths are read from its folder) or remove the row.")
+
+    def training_data(self, net: Any, processors: Any, features: pd.DataFrame, targets: np.ndarray, config: Config,
+                      ) -> tuple[Any, pd.DataFrame, np.ndarray]:
+        """Before training: every mask exists and has its image's size (read from the file headers)."""
+        for (row, image), mask in zip(features[IMAGE_COLUMN].items(), targets):
+            if not Path(mask).is_file():
+                raise InputError(f"Row {row!r}: mask {mask!r} does not exist. Fix the path in the label column or "
+                                 "remove the row.")
+            image_size, mask_size = oriented_size(image), oriented_size(mask)
+            if image_size != mask_size:
+                raise InputError(f"Row {row!r}: mask {mask!r} is {mask_size[1]}x{mask_size[0]} px but image "
+                                 f"{image!r} is {image_size[1]}x{image_size[0]} px. A mask must have its image's size.")
+        return processors, features, targets
+
+    # ------------------------------------------------------------------ network and training
+    def configure(self, config: Config, overrides: Mapping[str, Any]) -> Config:
+        """SAM trains LoRA adapters on its image encoder unless ``optim.peft`` was set explicitly."""
+        settings: SegmentConfig = config.task
+        explicit = "optim.peft" in flatten(overrides)
+        if settings.resolved_backend == "sam" and config.optim.peft == "none" and not explicit:
+            return dataclasses.replace(config, optim=dataclasses.replace(config.optim, peft="lora"))
+        return config
+
+    def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
+        settings: SegmentConfig = config.task
+        self.threshold = settings.threshold
+        name = settings.resolved_backend
+        architecture = settings.architecture
+        if name == "sam" and architecture not in SAM_ARCHITECTURES:
+            architecture = "auto"
+        image = config.model.image
+        extra = {"weights_path": image.weights_path} if image.weights_path and name == "smp" else {}
+        options = SegmenterOptions(architecture, self.output_size, settings.resolved_image_size, settings.encoder,
+                                   settings.checkpoint, image.pretrained, extra)
+        options = backend(name).prepare(options)
+        processor = SegmentationProcessor(IMAGE_COLUMN, options.image_size, self.codec, image.augment,
+                                          (settings.scale_jitter_min, settings.scale_jitter_max), settings.flip)
+        spec = SegmenterSpec(name, options)
+        column = ColumnDecision(IMAGE_COLUMN, ColumnType.IMAGE_PATH, "the segmentation task's image column")
+        return Built(processor, spec, spec.build(None, pretrained=True), None, {IMAGE_COLUMN: column})
+
+    def loss(self, optim: Any, task_config: Any = None):
+        return segmentation_loss(self.codec.binary)
+
+    def metric(self, names: list[str]) -> SegmentationMetric:
+        return SegmentationMetric(self.codec.num_classes, names, self.threshold)
+
+    @property
+    def validation_metric(self) -> tuple[str, bool]:
+        return "iou", True
+
+    # ------------------------------------------------------------------ outputs
+    def predict(self, logits: list[np.ndarray], index: pd.Index) -> pd.Series:
+        return mask_series(logits, index, self.threshold)
+
+    def predict_rows(self, outputs: list[np.ndarray], rows: pd.DataFrame, save_results: str | None = None,
+                     ) -> pd.Series:
+        """One ``[H, W]`` class-index mask per row; with ``save_results`` (a folder) the written PNG paths."""
+        masks = mask_series(outputs, rows.index, self.threshold)
+        if save_results is None:
+            return masks
+        return save_masks(masks, rows[IMAGE_COLUMN], self.codec, Path(save_results))
+
+    def predict_proba(self, logits: list[np.ndarray], index: pd.Index) -> pd.DataFrame:
+        """One column per class (named by its mask value, or ``#rrggbb`` colour), cells ``[H, W]`` maps."""
+        return proba_frame(logits, index, self.codec.class_names)
+
+    def score(self, logits: list[np.ndarray], targets: np.ndarray, metrics: list[str] | None = None,
+              ) -> dict[str, float]:
+        names = list(metrics) if metrics else list(BINARY_METRICS[:-1] if self.codec.binary else MULTICLASS_METRICS)
+        metric = self.metric(names)
+        for position, (output, path) in enumerate(zip(logits, targets)):
+            metric.update([output], [self.codec.decode(path, position)])
+        return metric.compute()
+
+    # ------------------------------------------------------------------ JSON
+    def to_json(self) -> dict[str, Any]:
+        return {"problem_type": self.problem_type, "codec": self.codec.to_json(), "threshold": self.threshold}
+
+    @classmethod
+    def from_json(cls, state: Mapping[str, Any]) -> SegmentationTask:
+        threshold = float(state.get("threshold", 0.5))
+        if not 0 < threshold < 1:
+            raise ValueError("threshold must be in (0, 1)")
+        return cls(str(state["problem_type"]), MaskCodec.from_json(dict(state["codec"])), threshold)
+
+
+def _check_mask_paths(masks: pd.Series, column: str) -> None:
+    """A label column of numbers (a classification label) is refused with the fix."""
+    for row, value in masks.items():
+        if not isinstance(value, (str, Path)):
+            raise InputError(f"Label column {column!r} row {row!r} holds {value!r}, not a mask image path. Semantic "
+                             "segmentation needs one mask file per row (class indices, 0/255 or colours as a PNG); "
+                             "for one class per image use problem_type='multiclass' (automm-classify).")
+

@@ -1,0 +1,1 @@
+"""Test helpers of automm-segment: composited segmentation data on disk."""
