@@ -24,26 +24,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from statistics import median
 from typing import Any
 
-from .detection_report import ARCHITECTURES, IMAGE_SIZE, OBJECT_SIZE, SECTION, render
-from .report import replace_section
+from . import fit_cases
+from .detection_report import ARCHITECTURES, IMAGE_SIZE, OBJECT_SIZE, render
+from .fit_cases import composited_splits, load_average, peak_rss, predict_vs_bare, publish, source_digest, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work" / "detection"
 # A Python whose environment has mmcv + mmdet (mmcv has no wheel for current torch; see README.md).
 MMDET_PYTHON = Path(os.environ.get("AUTOMM_MMDET_PYTHON", "venv-mmdet/bin/python"))
 YOLOX_S = "yolox_s_8xb8-300e_coco"
-OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
 @dataclass(frozen=True)
@@ -64,47 +61,14 @@ FULL = Sizes(train=400, val=80, test=100, compare_time_limit=240, long_time_limi
 QUICK = Sizes(train=24, val=8, test=16, compare_time_limit=30, long_time_limit=30, repeats=3, max_epochs=2)
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    """(seconds, result) of one call."""
-    started = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - started, result
-
-
-def load_average() -> str:
-    return " / ".join(f"{v:.1f}" for v in os.getloadavg())
-
-
-def source_digest() -> str:
-    """``benchmarks.run.source_digest`` (not imported: ``benchmarks.run`` needs ``rdata``, absent from the venvs)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for path in sorted((ROOT / "packages").glob("*/src/**/*.py")):
-        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-def peak_rss() -> int:
-    """The process's resident-memory high-water mark in bytes (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 # ---------------------------------------------------------------------------------------------- data
 def make_data(sizes: Sizes) -> dict[str, str]:
     """Composited train / val / test splits (COCO JSON paths), regenerated each run."""
     from automm.detect.testing.composite import make_composited_detection
 
-    from .datasets import fashion_mnist_dir
-
-    folder = WORK / "data"
-    shutil.rmtree(folder, ignore_errors=True)
-    splits = {"train": (sizes.train, 0), "val": (sizes.val, 1), "test": (sizes.test, 2)}
-    return {name: str(make_composited_detection(
-        folder, count, "fashion_mnist", split_name=name, image_size=(IMAGE_SIZE, IMAGE_SIZE), object_size=OBJECT_SIZE,
-        min_objects=1, max_objects=4, classes=list(sizes.classes), background="photos", seed=seed,
-        fashion_dir=fashion_mnist_dir()))
-        for name, (count, seed) in splits.items()}
+    counts = {"train": sizes.train, "val": sizes.val, "test": sizes.test}
+    return composited_splits(make_composited_detection, WORK / "data", counts, min_objects=1, max_objects=4,
+                             image_size=(IMAGE_SIZE, IMAGE_SIZE), object_size=OBJECT_SIZE, classes=list(sizes.classes))
 
 
 def data_summary(paths: dict[str, str]) -> dict[str, Any]:
@@ -119,36 +83,14 @@ def data_summary(paths: dict[str, str]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------------- one fit (child)
 def throughput(predictor: Any, test_json: str, repeats: int) -> dict[str, Any]:
-    """``predict(test_json)`` vs the bare forward of batches collated once beforehand, and vs collate + forward;
-    the same chunks of ``env.eval_batch_size`` rows, interleaved, ``repeats`` times each."""
-    import torch
-
+    """``predict(test_json)`` vs the bare forward (see ``fit_cases.predict_vs_bare``), with the boxes each returns."""
     from automm.detect.testing.composite import coco_to_dataframe
 
-    state = predictor.state
-    net, processors, size = state.net, state.processors, state.config.env.eval_batch_size
-    rows = coco_to_dataframe(test_json)[state.feature_columns]
-    chunks = [rows.iloc[s : s + size] for s in range(0, len(rows), size)]
-    net.eval()
-
-    def bare(batches: list[Any]) -> list[Any]:
-        with torch.inference_mode():
-            return [d for b in batches for d in net(b)]
-
-    batches = [processors.collate(c) for c in chunks]
-    predictor.predict(rows.head(2)), bare(batches[:1])  # warm-up
-    times: dict[str, list[float]] = {"predict": [], "bare": [], "collate_bare": []}
-    predicted: Any = None
-    for _ in range(repeats):
-        seconds, predicted = timed(lambda: predictor.predict(test_json))
-        times["predict"].append(seconds)
-        seconds, detections = timed(lambda: bare(batches))
-        times["bare"].append(seconds)
-        times["collate_bare"].append(timed(lambda: bare([processors.collate(c) for c in chunks]))[0])
-    boxes = {"predict": int(sum(len(b) for b in predicted["bboxes"])),
-             "bare": int(sum(len(d["boxes"]) for d in detections))}
-    return {"images": len(rows), "batch_size": size, "repeats": repeats, "median_s": {k: median(v) for k, v in
-            times.items()}, "all_s": times, "boxes": boxes}
+    rows = coco_to_dataframe(test_json)[predictor.state.feature_columns]
+    found = predict_vs_bare(predictor, test_json, rows, repeats)
+    found["boxes"] = {"predict": int(sum(len(b) for b in found.pop("predicted")["bboxes"])),
+                      "bare": int(sum(len(d["boxes"]) for d in found.pop("bare")))}
+    return found
 
 
 def case_in_this_process(spec: dict[str, Any], out: str) -> None:
@@ -182,31 +124,7 @@ def case_in_this_process(spec: dict[str, Any], out: str) -> None:
 
 # ---------------------------------------------------------------------------------------------- parent
 def run_case(spec: dict[str, Any], python: str = sys.executable, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """One fit in a fresh process; its log goes to ``WORK/<name>.log``. A failure gives ``{"error": last line}``."""
-    out, log = WORK / f"{spec['name']}.json", WORK / f"{spec['name']}.log"
-    out.unlink(missing_ok=True)
-    print(f"{spec['name']} ... (load average {load_average()})", flush=True)
-    code = "import sys, json; from benchmarks.detection import case_in_this_process as f; f(json.loads(sys.argv[1]), " \
-           "sys.argv[2])"
-    started = time.perf_counter()
-    with log.open("w") as stream:
-        try:
-            process = subprocess.run([python, "-c", code, json.dumps(spec), str(out)], cwd=ROOT, stdout=stream,
-                                     stderr=subprocess.STDOUT, env={**os.environ, **OFFLINE, **(env or {})},
-                                     timeout=2 * spec["time_limit"] + 600)
-            failed = process.returncode != 0
-        except subprocess.TimeoutExpired:
-            failed = True
-    if failed or not out.exists():
-        lines = [line for line in log.read_text().splitlines() if line.strip()]
-        error = next((line for line in reversed(lines) if "Error" in line or "error" in line), lines[-1] if lines else
-                     "no output")
-        print(f"  {spec['name']}: FAILED: {error} (log: {log})", flush=True)
-        return {**spec, "error": error.strip(), "log": str(log.relative_to(ROOT)), "wall_s": time.perf_counter() -
-                started}
-    result = json.loads(out.read_text())
-    print(f"  {spec['name']}: map {result['scores']['map']:.3f} in {result['wall_s']:.0f} s", flush=True)
-    return result
+    return fit_cases.run_case("detection", WORK, spec, "map", python, env)
 
 
 def spec_for(name: str, architecture: str, time_limit: float, sizes: Sizes, data: dict[str, str],
@@ -264,13 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     results["load_end"] = load_average()
     results["source_digest"].append(source_digest())  # the library may be edited while this runs
     results["wall_s"] = time.perf_counter() - started
-    section = render(results)
-    print("\n" + section)
-    (WORK / ("results-quick.json" if args.quick else "results.json")).write_text(json.dumps(results, indent=1))
-    if not args.quick:
-        report = ROOT / "BENCHMARKS.md"
-        report.write_text(replace_section(report.read_text() if report.exists() else "# Benchmarks\n", section))
-        print(f"wrote the {SECTION!r} section of {report}")
+    publish(results, render(results), WORK, args.quick)
     failed = [c for c in [*compare.values(), results["long"]] if "error" in c]
     return 1 if failed else 0
 

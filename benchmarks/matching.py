@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .fit_cases import source_digest
 from .matching_report import IMAGE_SIZE, RETRIEVAL, SECTION, TEXT_MAX_LENGTH, render
 from .report import replace_section
-from .run import source_digest
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work" / "matching"

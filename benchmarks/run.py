@@ -11,7 +11,6 @@ those processes go to ``benchmarks/.work/<dataset>.log``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -25,6 +24,7 @@ from statistics import median
 from typing import Any
 
 from .cases import CASES
+from .fit_cases import source_digest
 from .report import render
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,14 +102,6 @@ def versions() -> dict[str, str]:
         except PackageNotFoundError:
             found[package] = "not installed"
     return found
-
-
-def source_digest() -> str:
-    """Short hash of the library's Python sources, to tell which code state the numbers belong to."""
-    digest = hashlib.sha256()
-    for path in sorted((ROOT / "packages").glob("*/src/**/*.py")):
-        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:12]
 
 
 def keep_other_sections(old: str, new: str) -> str:

@@ -21,25 +21,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from statistics import median
 from typing import Any
 
-from .detection import load_average, peak_rss, source_digest, timed
-from .report import digests, replace_section
+from . import fit_cases
+from .fit_cases import composited_splits, load_average, peak_rss, predict_vs_bare, publish, source_digest, timed
+from .report import digests
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work" / "segmentation"
 SECTION = "## Semantic segmentation (composited)"
 IMAGE_SIZE = 256
 OBJECT_SIZE = (48, 128)
-OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
 @dataclass(frozen=True)
@@ -65,15 +62,9 @@ def make_data(sizes: Sizes) -> dict[str, str]:
     """Composited binary train / val / test splits (CSV paths), regenerated each run."""
     from automm.segment.testing.composite import make_composited_segmentation
 
-    from .datasets import fashion_mnist_dir
-
-    folder = WORK / "data"
-    shutil.rmtree(folder, ignore_errors=True)
-    splits = {"train": (sizes.train, 0), "val": (sizes.val, 1), "test": (sizes.test, 2)}
-    return {name: str(make_composited_segmentation(
-        folder, count, "fashion_mnist", split_name=name, image_size=(IMAGE_SIZE, IMAGE_SIZE), object_size=OBJECT_SIZE,
-        min_objects=1, max_objects=3, background="photos", seed=seed, fashion_dir=fashion_mnist_dir()))
-        for name, (count, seed) in splits.items()}
+    counts = {"train": sizes.train, "val": sizes.val, "test": sizes.test}
+    return composited_splits(make_composited_segmentation, WORK / "data", counts, min_objects=1, max_objects=3,
+                             image_size=(IMAGE_SIZE, IMAGE_SIZE), object_size=OBJECT_SIZE)
 
 
 def sam_checkpoint() -> str:
@@ -90,29 +81,13 @@ def sam_checkpoint() -> str:
 
 # ---------------------------------------------------------------------------------------------- one fit (child)
 def throughput(predictor: Any, test_csv: str, repeats: int) -> dict[str, Any]:
-    """``predict(test_csv)`` vs the bare forward of batches collated once, and vs collate + forward."""
-    import torch
-
+    """``predict(test_csv)`` vs the bare forward (see ``fit_cases.predict_vs_bare``)."""
     from automm.segment.ingest import read_segmentation_data
 
-    state = predictor.state
-    net, processors, size = state.net, state.processors, state.config.env.eval_batch_size
-    rows = read_segmentation_data(test_csv, "test")[state.feature_columns]
-    chunks = [rows.iloc[s : s + size] for s in range(0, len(rows), size)]
-
-    def bare(batches: list[Any]) -> int:
-        net.eval()
-        with torch.inference_mode():
-            return sum(len(net(b)) for b in batches)
-
-    batches = [processors.collate(c) for c in chunks]
-    predictor.predict(rows.head(2)), bare(batches[:1])  # warm-up
-    times: dict[str, list[float]] = {"predict": [], "bare": [], "collate_bare": []}
-    for _ in range(repeats):
-        times["predict"].append(timed(lambda: predictor.predict(test_csv))[0])
-        times["bare"].append(timed(lambda: bare(batches))[0])
-        times["collate_bare"].append(timed(lambda: bare([processors.collate(c) for c in chunks]))[0])
-    return {"images": len(rows), "median_s": {k: median(v) for k, v in times.items()}, "all_s": times}
+    rows = read_segmentation_data(test_csv, "test")[predictor.state.feature_columns]
+    found = predict_vs_bare(predictor, test_csv, rows, repeats)
+    found["masks"] = {"predict": len(found.pop("predicted")), "bare": len(found.pop("bare"))}
+    return found
 
 
 def case_in_this_process(spec: dict[str, Any], out: str) -> None:
@@ -143,28 +118,7 @@ def case_in_this_process(spec: dict[str, Any], out: str) -> None:
 
 # ---------------------------------------------------------------------------------------------- parent
 def run_case(spec: dict[str, Any]) -> dict[str, Any]:
-    """One fit in a fresh process; its log goes to ``WORK/<name>.log``. A failure gives ``{"error": last line}``."""
-    out, log = WORK / f"{spec['name']}.json", WORK / f"{spec['name']}.log"
-    out.unlink(missing_ok=True)
-    print(f"{spec['name']} ... (load average {load_average()})", flush=True)
-    code = ("import sys, json; from benchmarks.segmentation import case_in_this_process as f; "
-            "f(json.loads(sys.argv[1]), sys.argv[2])")
-    with log.open("w") as stream:
-        try:
-            process = subprocess.run([sys.executable, "-c", code, json.dumps(spec), str(out)], cwd=ROOT, stdout=stream,
-                                     stderr=subprocess.STDOUT, env={**os.environ, **OFFLINE},
-                                     timeout=3 * spec["time_limit"] + 900)
-            failed = process.returncode != 0
-        except subprocess.TimeoutExpired:
-            failed = True
-    if failed or not out.exists():
-        lines = [line for line in log.read_text().splitlines() if line.strip()]
-        error = next((line for line in reversed(lines) if "Error" in line), lines[-1] if lines else "no output")
-        print(f"  {spec['name']}: FAILED: {error} (log: {log})", flush=True)
-        return {**spec, "error": error.strip(), "log": str(log.relative_to(ROOT))}
-    result = json.loads(out.read_text())
-    print(f"  {spec['name']}: iou {result['scores']['iou']:.3f} in {result['wall_s']:.0f} s", flush=True)
-    return result
+    return fit_cases.run_case("segmentation", WORK, spec, "iou")
 
 
 def spec_for(name: str, sizes: Sizes, data: dict[str, str], presets: str, time_limit: float,
@@ -213,13 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     results["load_end"] = load_average()
     results["source_digest"].append(source_digest())
     results["wall_s"] = time.perf_counter() - started
-    section = render(results)
-    print("\n" + section)
-    (WORK / ("results-quick.json" if args.quick else "results.json")).write_text(json.dumps(results, indent=1))
-    if not args.quick:
-        report = ROOT / "BENCHMARKS.md"
-        report.write_text(replace_section(report.read_text() if report.exists() else "# Benchmarks\n", section))
-        print(f"wrote the {SECTION!r} section of {report}")
+    publish(results, render(results), WORK, args.quick)
     cases = [*results["compare"].values(), results["sam"]]
     return 1 if any("error" in c for c in cases) else 0
 

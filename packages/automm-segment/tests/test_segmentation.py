@@ -217,3 +217,44 @@ def test_killed_fit_resumes_and_finishes(binary_folder: Path, tmp_path: Path) ->
     assert 0 < resumed.fit_summary["resumed_from_step"] < resumed.fit_summary["steps"]
     for again, mask in zip(MultiModalPredictor.load(path).predict(test_csv), resumed.predict(test_csv)):
         np.testing.assert_array_equal(again, mask)
+
+
+def test_conv_lora_trains_adapters_only_and_survives_save_load_and_onnx(
+        train_table: pd.DataFrame, test_table: pd.DataFrame, tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    import onnxruntime
+
+    import automm.segment
+    from automm.segment.testing.tiny_sam import save_tiny_sam, tiny_sam
+
+    checkpoint = save_tiny_sam(tmp_path / "sam_vit_tiny.pth")
+    predictor = MultiModalPredictor(problem_type="semantic_segmentation", label="label", path=str(tmp_path / "conv"),
+                                    hyperparameters={"model.sam.checkpoint_name": str(checkpoint),
+                                                     "optim.peft": "conv_lora", "optim.lora_rank": 4,
+                                                     "task.image_size": 64, "optim.max_epochs": 1,
+                                                     "optim.lr": 1e-2, "optim.top_k": 1})
+    predictor.fit(train_table.head(16), tuning_data=train_table.tail(8))
+    weights = predictor.state.net.state_dict()
+    pretrained = tiny_sam(64).state_dict()
+    torch.testing.assert_close(weights["model.backbone.blocks.0.attn.qkv.base.weight"],
+                               pretrained["image_encoder.blocks.0.attn.qkv.weight"])  # frozen
+    torch.testing.assert_close(weights["model.backbone.blocks.1.mlp.lin1.weight"],
+                               pretrained["image_encoder.blocks.1.mlp.lin1.weight"])
+    assert weights["model.backbone.blocks.0.attn.qkv.conv_lora.up.weight"].abs().sum() > 0  # trained
+    reloaded = MultiModalPredictor.load(predictor.path)
+    masks = predictor.predict(test_table.head(3))
+    for again, mask in zip(reloaded.predict(test_table.head(3)), masks):
+        np.testing.assert_array_equal(again, mask)
+    path = automm.segment.export_onnx(predictor, tmp_path / "conv.onnx")
+    batch = predictor.state.processors.collate(test_table[["image"]].head(3))
+    logits = onnxruntime.InferenceSession(str(path)).run(None, {"images": batch.images.numpy()})[0]
+    with torch.inference_mode():
+        expected = predictor.state.net.model(batch.images).numpy()
+    np.testing.assert_allclose(logits, expected, atol=1e-4)
+
+
+def test_conv_lora_needs_sam(train_table: pd.DataFrame, tmp_path: Path) -> None:
+    predictor = MultiModalPredictor(problem_type="semantic_segmentation", label="label", path=str(tmp_path / "x"),
+                                    hyperparameters={**TINY, "optim.peft": "conv_lora"})
+    with pytest.raises(ConfigError, match="conv_lora.*SAM"):
+        predictor.fit(train_table.head(8))

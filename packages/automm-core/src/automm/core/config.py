@@ -91,7 +91,7 @@ class OptimConfig:
     loss: str = "auto"
     label_smoothing: float = 0.0
     focal_gamma: float = 2.0
-    peft: str = "none"  # "none", "lora", "ia3", "bitfit"
+    peft: str = "none"  # "none", "lora", "ia3", "bitfit", "conv_lora" (SAM segmentation only)
     lora_rank: int = 8
     checkpoint_every_n_steps: int = 50
 
@@ -191,7 +191,7 @@ def apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
 CHOICES: dict[str, tuple[str, ...]] = {
     "model.text.pooling": ("cls", "mean"),
     "optim.precision": ("auto", "32", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true"),
-    "optim.peft": ("none", "lora", "ia3", "bitfit"),
+    "optim.peft": ("none", "lora", "ia3", "bitfit", "conv_lora"),
     "env.accelerator": ("auto", "cpu", "gpu", "cuda", "mps", "tpu"),
 }
 

@@ -13,10 +13,11 @@ import pandas as pd
 from automm.core.building import Built
 from automm.core.config import Config, flatten
 from automm.core.data.column_types import ColumnDecision, ColumnType
-from automm.core.errors import InputError
+from automm.core.errors import ConfigError, InputError
 from automm.core.tasks import Task
 
 from .backends.base import SegmenterOptions
+from .backends.conv_lora import DEFAULT_EXPERTS
 from .config import SegmentConfig
 from .ingest import IMAGE_COLUMN, read_segmentation_data
 from .losses import segmentation_loss
@@ -105,7 +106,12 @@ class SegmentationTask(Task):
         if name == "sam" and architecture not in SAM_ARCHITECTURES:
             architecture = "auto"
         image = config.model.image
-        extra = {"weights_path": image.weights_path} if image.weights_path and name == "smp" else {}
+        extra: dict[str, Any] = {"weights_path": image.weights_path} if image.weights_path and name == "smp" else {}
+        if config.optim.peft == "conv_lora":
+            if name != "sam":
+                raise ConfigError("optim.peft='conv_lora' adapts SAM's image encoder; give a SAM checkpoint "
+                                  "(hyperparameters={'model.sam.checkpoint_name': ...}) or use optim.peft='lora'.")
+            extra["conv_lora"] = {"rank": config.optim.lora_rank, "experts": DEFAULT_EXPERTS}
         options = SegmenterOptions(architecture, self.output_size, settings.resolved_image_size, settings.encoder,
                                    settings.checkpoint, image.pretrained, extra)
         options = backend(name).prepare(options)

@@ -207,6 +207,39 @@ def _text_folder_problem(folder: Path) -> str | None:
     return None
 
 
+# A Hugging Face model folder's files worth fetching: configs and weights.
+HUB_MODEL_FILES = ["*.json", "*.safetensors", "pytorch_model*.bin"]
+
+
+def is_model_folder(folder: Path) -> bool:
+    """Whether ``folder`` has a config.json and weights (``*.safetensors`` or ``pytorch_model*.bin``)."""
+    weights = any(folder.glob("*.safetensors")) or any(folder.glob("pytorch_model*.bin"))
+    return (folder / "config.json").is_file() and weights
+
+
+def hub_model_folder(name: str, tried: list[str]) -> Path | None:
+    """The local snapshot of hub model ``name``: the Hugging Face cache, then the hub unless offline.
+
+    Returns None when neither has it; each place looked and why it failed is appended to ``tried``.
+    """
+    from huggingface_hub import constants, snapshot_download
+
+    offline = hub_offline()
+    for local_only in (True,) if offline else (True, False):
+        where = f"Hugging Face cache ({constants.HF_HUB_CACHE})" if local_only else "Hugging Face hub"
+        try:
+            folder = Path(snapshot_download(name, allow_patterns=HUB_MODEL_FILES, local_files_only=local_only))
+        except (OSError, ValueError) as err:  # not cached, not on the hub, no network, or not a repo id
+            tried.append(f"{where}: {type(err).__name__}: {_one_line(err)}")
+            continue
+        if is_model_folder(folder):
+            return folder
+        tried.append(f"{where} {folder}: no config.json with weights")
+    if offline:
+        tried.append(_HUB_SKIPPED)
+    return None
+
+
 def hub_offline() -> bool:
     """Whether hub access is off: ``HF_HUB_OFFLINE`` now, or as huggingface_hub read it at import."""
     from huggingface_hub import constants

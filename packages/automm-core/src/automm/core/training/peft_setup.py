@@ -1,4 +1,8 @@
-"""Parameter-efficient fine-tuning of the backbones: LoRA and IA3 through ``peft``, BitFit by freezing."""
+"""Parameter-efficient fine-tuning of the backbones: LoRA and IA3 through ``peft``, BitFit by freezing.
+
+``conv_lora`` adapters are built into the network by the task that supports them (segmentation's SAM): here
+every other backbone parameter is frozen.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ from torch import nn
 
 from ..errors import ConfigError
 
-PEFT_METHODS = ("none", "lora", "ia3", "bitfit")
+PEFT_METHODS = ("none", "lora", "ia3", "bitfit", "conv_lora")
+CONV_LORA_MARK = "conv_lora"  # in the names of the parameters of built-in Conv-LoRA adapters
 
 
 def apply_peft(net: nn.Module, method: str, rank: int) -> None:
@@ -16,9 +21,13 @@ def apply_peft(net: nn.Module, method: str, rank: int) -> None:
     if method == "none":
         return
     for encoder in _encoders_with_backbone(net):
-        if method == "bitfit":
-            for name, param in encoder.backbone.named_parameters():
-                param.requires_grad = name.endswith("bias")
+        if method in ("bitfit", "conv_lora"):
+            named = list(encoder.backbone.named_parameters())
+            if method == "conv_lora" and not any(CONV_LORA_MARK in name for name, _ in named):
+                raise ConfigError("optim.peft='conv_lora' needs a network with built-in Conv-LoRA adapters; only "
+                                  "semantic segmentation with a SAM checkpoint has them. Use 'lora' instead.")
+            for name, param in named:
+                param.requires_grad = name.endswith("bias") if method == "bitfit" else CONV_LORA_MARK in name
             continue
         encoder.backbone = _wrap(encoder.backbone, method, rank)
 

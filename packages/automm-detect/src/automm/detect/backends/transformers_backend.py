@@ -14,13 +14,12 @@ from typing import Any
 
 import torch
 import transformers
-from huggingface_hub import constants, snapshot_download
 from torch import nn
 from transformers.image_transforms import center_to_corners_format, corners_to_center_format
 from transformers.models.auto.modeling_auto import MODEL_FOR_OBJECT_DETECTION_MAPPING_NAMES
 
 from automm.core.errors import CheckpointNotFoundError, ConfigError
-from automm.core.models.checkpoints import hub_offline
+from automm.core.models.checkpoints import hub_model_folder, is_model_folder
 
 from .base import BACKENDS, DetectorBackend, DetectorOptions
 
@@ -28,7 +27,6 @@ from .base import BACKENDS, DetectorBackend, DetectorOptions
 SUPPORTED_MODEL_TYPES = tuple(
     t for t in ("rt_detr", "rt_detr_v2", "d_fine") if t in MODEL_FOR_OBJECT_DETECTION_MAPPING_NAMES
 )
-_HUB_FILES = ["*.json", "*.safetensors", "pytorch_model*.bin"]
 
 
 def resolve_checkpoint(name: str) -> Path:
@@ -40,24 +38,14 @@ def resolve_checkpoint(name: str) -> Path:
     tried: list[str] = []
     local = Path(name).expanduser()
     if local.is_dir():
-        if _is_checkpoint(local):
+        if is_model_folder(local):
             return local.resolve()
         tried.append(f"local folder {local}: no config.json with *.safetensors or pytorch_model*.bin weights")
     else:
         tried.append(f"local folder: {local} is not a directory")
-    offline = hub_offline()
-    for local_only in (True,) if offline else (True, False):
-        where = f"Hugging Face cache ({constants.HF_HUB_CACHE})" if local_only else "Hugging Face hub"
-        try:
-            folder = Path(snapshot_download(name, allow_patterns=_HUB_FILES, local_files_only=local_only))
-        except (OSError, ValueError) as err:  # not cached, not on the hub, no network, or not a repo id
-            tried.append(f"{where}: {type(err).__name__}: {(str(err).strip() or '-').splitlines()[0]}")
-            continue
-        if _is_checkpoint(folder):
-            return folder
-        tried.append(f"{where} {folder}: no config.json with weights")
-    if offline:
-        tried.append("Hugging Face hub: skipped, offline mode (HF_HUB_OFFLINE is set)")
+    folder = hub_model_folder(name, tried)
+    if folder is not None:
+        return folder
     places = "\n".join(f"  - {line}" for line in tried)
     hub_id = "PekingU/rtdetr_r50vd" if local.is_absolute() or name.startswith((".", "~")) else name
     raise CheckpointNotFoundError(
@@ -104,7 +92,7 @@ def build(options: DetectorOptions) -> TransformersDetector:
         model = transformers.AutoModelForObjectDetection.from_config(config, dtype=torch.float32)
         return TransformersDetector(model, options)
     folder = options.extra.get("checkpoint_folder")
-    if not folder or not _is_checkpoint(Path(folder)):  # moved since prepare: look for it again
+    if not folder or not is_model_folder(Path(folder)):  # moved since prepare: look for it again
         folder = resolve_checkpoint(options.architecture)
     model = transformers.AutoModelForObjectDetection.from_pretrained(
         folder, config=config, ignore_mismatched_sizes=True, dtype=torch.float32
@@ -190,12 +178,6 @@ def _normalisation(path: Path) -> tuple[list[float], list[float]]:
     if not settings.get("do_normalize", False):  # RT-DETR and D-FINE processors only rescale by 1/255
         return [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]
     return list(settings["image_mean"]), list(settings["image_std"])
-
-
-def _is_checkpoint(folder: Path) -> bool:
-    """Whether ``folder`` has a config.json and weights."""
-    weights = any(folder.glob("*.safetensors")) or any(folder.glob("pytorch_model*.bin"))
-    return (folder / "config.json").is_file() and weights
 
 
 BACKENDS.register("transformers")(DetectorBackend(build=build, prepare=prepare, pretrained_classes=pretrained_classes))

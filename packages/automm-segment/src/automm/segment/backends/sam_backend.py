@@ -31,14 +31,14 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from huggingface_hub import constants, snapshot_download
 from segment_anything.modeling import ImageEncoderViT, MaskDecoder, PromptEncoder, TwoWayTransformer
 from torch import nn
 
 from automm.core.errors import CheckpointNotFoundError, ConfigError
-from automm.core.models.checkpoints import hub_offline
+from automm.core.models.checkpoints import hub_model_folder, is_model_folder
 
 from .base import BACKENDS, SegmenterBackend, SegmenterOptions
+from .conv_lora import add_conv_lora
 
 # SAM's input normalisation, on the 0-255 scale.
 PIXEL_MEAN = (123.675, 116.28, 103.53)
@@ -47,7 +47,6 @@ HUB_IDS = {"vit_b": "facebook/sam-vit-base", "vit_l": "facebook/sam-vit-large", 
 OFFICIAL_FILES = {"vit_b": "sam_vit_b_01ec64.pth", "vit_l": "sam_vit_l_0b3195.pth", "vit_h": "sam_vit_h_4b8939.pth"}
 _VARIANTS = {(768, 12): "vit_b", (1024, 24): "vit_l", (1280, 32): "vit_h"}  # (embed_dim, depth) -> name
 _OFFICIAL_DECODER_HEADS = 8  # not recoverable from the weights; every official SAM uses 8
-_HUB_FILES = ["*.json", "*.safetensors", "pytorch_model*.bin"]
 _FORMATS_HINT = (
     "To fix: pass an official file such as sam_vit_b_01ec64.pth or a Hugging Face SAM folder / hub id such as "
     "facebook/sam-vit-base."
@@ -115,7 +114,7 @@ def resolve_checkpoint(name: str, architecture: str = "vit_b") -> tuple[str, Pat
     if local.is_file():
         return "official", local.resolve()
     if local.is_dir():
-        if _is_hf_folder(local):
+        if is_model_folder(local):
             return "hf", local.resolve()
         tried.append(f"local folder {local}: no config.json with *.safetensors or pytorch_model*.bin weights")
     else:
@@ -123,7 +122,7 @@ def resolve_checkpoint(name: str, architecture: str = "vit_b") -> tuple[str, Pat
     if _is_path(name):
         tried.append(f"Hugging Face cache and hub: skipped, {name!r} is a path, not a hub id")
     else:
-        folder = _from_hub(name, tried)
+        folder = hub_model_folder(name, tried)
         if folder is not None:
             return "hf", folder
     raise CheckpointNotFoundError(_not_found_message(name, architecture, tried))
@@ -161,6 +160,9 @@ def build(options: SegmenterOptions) -> SamSegmenter:
     model = SamSegmenter(options)
     if options.pretrained:
         model.load_pretrained(_pretrained_state(options))
+    conv_lora = options.extra.get("conv_lora")
+    if conv_lora:  # after the pretrained weights, whose keys name the plain qkv layers
+        add_conv_lora(model.backbone, int(conv_lora["rank"]), int(conv_lora["experts"]))
     return model
 
 
@@ -303,7 +305,7 @@ def _pretrained_state(options: SegmenterOptions) -> dict[str, torch.Tensor]:
     """The checkpoint's weights under official keys, found again if it moved since ``prepare``."""
     fmt, stored = options.extra.get("format"), options.extra.get("checkpoint_path")
     path = Path(stored) if stored else None
-    if path is None or not (path.is_file() if fmt == "official" else _is_hf_folder(path)):
+    if path is None or not (path.is_file() if fmt == "official" else is_model_folder(path)):
         fmt, path = resolve_checkpoint(options.checkpoint, options.architecture)
     if fmt == "official":
         return _read_official(path)
@@ -449,24 +451,6 @@ def _default_checkpoint(architecture: str) -> str:
     return HUB_IDS[architecture]
 
 
-def _from_hub(name: str, tried: list[str]) -> Path | None:
-    """Hugging Face SAM folder ``name`` from the cache, then the hub unless offline; failures go to ``tried``."""
-    offline = hub_offline()
-    for local_only in (True,) if offline else (True, False):
-        where = f"Hugging Face cache ({constants.HF_HUB_CACHE})" if local_only else "Hugging Face hub"
-        try:
-            folder = Path(snapshot_download(name, allow_patterns=_HUB_FILES, local_files_only=local_only))
-        except (OSError, ValueError) as err:  # not cached, not on the hub, no network, or not a repo id
-            tried.append(f"{where}: {type(err).__name__}: {(str(err).strip() or '-').splitlines()[0]}")
-            continue
-        if _is_hf_folder(folder):
-            return folder
-        tried.append(f"{where} {folder}: no config.json with weights")
-    if offline:
-        tried.append("Hugging Face hub: skipped, offline mode (HF_HUB_OFFLINE is set)")
-    return None
-
-
 def _not_found_message(name: str, architecture: str, tried: list[str]) -> str:
     """Every place looked, then how to get the checkpoint onto this machine."""
     variant = architecture if architecture in OFFICIAL_FILES else "vit_b"
@@ -484,12 +468,6 @@ def _is_path(name: str) -> bool:
     """Whether ``name`` is a file-system path rather than a hub id (``owner/name``)."""
     path = Path(name)
     return path.suffix in {".pth", ".pt"} or path.is_absolute() or name.startswith((".", "~")) or name.count("/") > 1
-
-
-def _is_hf_folder(folder: Path) -> bool:
-    """Whether ``folder`` has a config.json and weights."""
-    weights = any(folder.glob("*.safetensors")) or any(folder.glob("pytorch_model*.bin"))
-    return (folder / "config.json").is_file() and weights
 
 
 BACKENDS.register("sam")(SegmenterBackend(build=build, prepare=prepare))
