@@ -11,7 +11,7 @@ Parts, each fit in a fresh process (so ``ru_maxrss`` is that fit's own peak):
 
 1. the ``medium_quality`` preset with each torchvision detector (FCOS, RetinaNet, Faster R-CNN) under the same
    ``time_limit``; the winner is the one with the highest test mAP per training minute;
-2. the winner (the preset's RetinaNet unless part 1 says otherwise) at ``time_limit=900``;
+2. the winner (the preset's Faster R-CNN unless part 1 says otherwise) at ``time_limit=900``;
 3. ``predict`` on the test set vs the bare forward of the same network on batches collated beforehand
    (``processors.collate`` + ``net(batch)`` under ``torch.inference_mode()``), interleaved, median of 3;
 4. YOLOX-s through the mmdet backend, run by the Python in ``$AUTOMM_MMDET_PYTHON`` when it imports mmdet.
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     compare = {a: run_case(spec_for(a, a, sizes.compare_time_limit, sizes, data)) for a in ARCHITECTURES}
     results["compare"] = compare
     done = {a: c for a, c in compare.items() if "error" not in c}
-    winner = max(done, key=lambda a: map_per_minute(done[a])) if done else "fcos"
+    winner = max(done, key=lambda a: map_per_minute(done[a])) if done else "faster_rcnn"
     results["winner"] = winner if done else None
     results["mmdet"] = None if args.skip_mmdet else mmdet_case(sizes, data)
     results["long"] = run_case(spec_for(f"{winner}_long", winner, sizes.long_time_limit, sizes, data,

@@ -174,7 +174,7 @@ def render(results: dict[str, Any]) -> str:
     sizes, data, compare = results["sizes"], results["data"], results["compare"]
     long_case, mmdet = results["long"], results.get("mmdet")
     cases = [compare[a] for a in ARCHITECTURES] + ([mmdet] if mmdet else [])
-    winner = results["winner"] or "fcos"
+    winner = results["winner"] or "faster_rcnn"
     lines = [
         SECTION, "",
         f"`{results['command']}` on {results['date']} (whole run {results['wall_s'] / 60:.0f} min; load average "
@@ -198,7 +198,7 @@ def render(results: dict[str, Any]) -> str:
         "minutes. YOLOX-s is not comparable on quality: its config has no pretrained weights and no local COCO "
         "checkpoint is given, so it trains from random init (run by `$AUTOMM_MMDET_PYTHON`, with automm-detect from "
         "source on `PYTHONPATH`).", "", INVESTIGATION, "",
-        f"### The {'preset default' if winner == 'retinanet' else 'measured winner'} ({NAMES[winner]}) with a "
+        f"### The {'preset default' if winner == 'faster_rcnn' else 'measured winner'} ({NAMES[winner]}) with a "
         f"{_budget(sizes['long_time_limit'])} budget", "",
         *long_table(long_case), "", *([collapsed([long_case]).strip(), ""] if collapsed([long_case]) else []),
         "### Predict throughput vs the bare forward (same fitted network)", "",

@@ -10,7 +10,7 @@ every pasted item (``automm.segment.testing.composite``). Train, validation and 
 Parts, each fit in a fresh process (so ``ru_maxrss`` is that fit's own peak):
 
 1. the ``medium_quality`` preset with an FPN and a U-Net decoder under the same ``time_limit``; the default
-   should be the one with more test IoU per training minute;
+   (U-Net) should be the one with more test IoU per training minute;
 2. the SAM path (``high_quality``'s recipe: LoRA on the encoder's attention, mask decoder trained) on a
    **randomly initialised** ViT-B saved in the official format, at SAM's 1024 px: its cost per step and per
    predicted image (its IoU says nothing about pretrained SAM);
@@ -35,6 +35,7 @@ from .report import digests
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work" / "segmentation"
 SECTION = "## Semantic segmentation (composited)"
+DECODERS = {"fpn": "FPN", "unet": "U-Net"}
 IMAGE_SIZE = 256
 OBJECT_SIZE = (48, 128)
 
@@ -186,6 +187,8 @@ def _row(name: str, case: dict[str, Any]) -> str:
 
 
 def render(results: dict[str, Any]) -> str:
+    from automm.segment.config import SegmentConfig
+
     sizes = results["sizes"]
     lines = [SECTION, "",
              f"`{results['command']}` on {results['date']} (whole run {results['wall_s'] / 60:.0f} min; load average "
@@ -200,16 +203,17 @@ def render(results: dict[str, Any]) -> str:
              "s per step | Predict images/s | Peak RSS after fit / predict |", "|---|---|---|---|---|---|---|---|"]
     compare = results["compare"]
     for name, case in compare.items():
-        lines.append(_row(f"`medium_quality`, {name.upper()} decoder, {IMAGE_SIZE} px", case))
+        lines.append(_row(f"`medium_quality`, {DECODERS[name]} decoder, {IMAGE_SIZE} px", case))
     sam = results["sam"]
     lines.append(_row(f"SAM ViT-B, **random init**, LoRA, 1024 px, {sizes['sam_images']} images per split", sam))
     done = {n: c for n, c in compare.items() if "error" not in c}
     if done:
         best = max(done, key=lambda n: iou_per_minute(done[n]))
-        lines += ["", f"**{best.upper()} gives more test IoU per training minute** "
-                  + ", ".join(f"{n.upper()} {iou_per_minute(c):.4f}" for n, c in done.items())
-                  + "; `medium_quality` uses FPN. The SAM row measures cost only: its weights are random (no SAM "
-                  "checkpoint is reachable offline), so its IoU says nothing about pretrained SAM."]
+        lines += ["", f"**{DECODERS[best]} gives more test IoU per training minute** ("
+                  + ", ".join(f"{DECODERS[n]} {iou_per_minute(c):.4f}" for n, c in done.items())
+                  + f"); `medium_quality` uses {DECODERS[SegmentConfig().architecture]}. The SAM row measures cost "
+                  "only: its weights are random (no SAM checkpoint is reachable offline), so its IoU says nothing "
+                  "about pretrained SAM."]
     fpn = compare.get("fpn", {})
     if "throughput" in fpn:
         t = fpn["throughput"]["median_s"]

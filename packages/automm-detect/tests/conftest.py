@@ -46,7 +46,7 @@ def train_table(train_json: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def fitted(train_json: Path, tmp_path_factory: pytest.TempPathFactory):
-    """A tiny FCOS fitted on the COCO file (shared by the behaviour tests; they must not change it)."""
+    """A tiny default detector (Faster R-CNN) fitted on the COCO file (shared by the behaviour tests; read-only)."""
     from automm.core import MultiModalPredictor
 
     predictor = MultiModalPredictor(problem_type="object_detection", hyperparameters=TINY,

@@ -104,7 +104,10 @@ def test_onnx_runtime_gives_the_same_boxes(fitted, test_json: Path, tmp_path: Pa
     # scores differ, and compare the detections one to one, allowing a few tied ones to differ.
     predictor = copy.deepcopy(fitted)
     torch.manual_seed(0)
-    torch.nn.init.normal_(predictor.state.net.model.model.head.classification_head.cls_logits.weight, std=0.05)
+    detector = predictor.state.net.model.model  # Faster R-CNN (the default) or a one-stage detector
+    classes = (detector.roi_heads.box_predictor.cls_score if hasattr(detector, "roi_heads")
+               else detector.head.classification_head.cls_logits)
+    torch.nn.init.normal_(classes.weight, std=0.05)
     path = automm.detect.export_onnx(predictor, tmp_path / "detector.onnx")
     session = onnxruntime.InferenceSession(str(path))
     rows = fitted.predict(str(test_json))[["image"]].head(3)

@@ -1,4 +1,4 @@
-"""Detection presets: a CPU-trainable torchvision RetinaNet on the offline EfficientNet-Lite0 (``medium_quality``),
+"""Detection presets: a CPU-trainable torchvision Faster R-CNN on the offline EfficientNet-Lite0 (``medium_quality``),
 COCO-pretrained transformers detectors that also work zero-shot (``high_quality``: RT-DETR R50,
 ``best_quality``: D-FINE X), and the anchor's mmdet models (``*_mmdet``, needs ``automm-detect[mmdet]``).
 """

@@ -1,4 +1,4 @@
-"""Segmentation presets: a CPU-trainable smp FPN on the offline EfficientNet-Lite0 (``medium_quality``), and
+"""Segmentation presets: a CPU-trainable smp U-Net on the offline EfficientNet-Lite0 (``medium_quality``), and
 Segment Anything fine-tuned with LoRA on its image encoder (``high_quality``: ViT-B, ``best_quality``: ViT-H),
 as AutoGluon-MM does.
 """
