@@ -21,6 +21,7 @@ from automm.core.errors import CheckpointNotFoundError, ConfigError
 from automm.core.training import peft_setup
 from automm.segment.backends import sam_backend as sb
 from automm.segment.backends.base import BACKENDS, SegmenterOptions
+from automm.segment.backends.sam_checkpoints import official_key
 from automm.segment.testing.tiny_sam import tiny_sam
 
 SIZE = 64  # the tiny checkpoints' input size: a 4 x 4 grid of 16-pixel patches
@@ -152,13 +153,13 @@ def test_hf_weights_convert_to_the_official_modules(hf_sam: transformers.SamMode
 
 
 def test_official_key_renames() -> None:
-    assert sb.official_key("vision_encoder.layers.3.attn.qkv.weight") == "image_encoder.blocks.3.attn.qkv.weight"
-    assert sb.official_key("vision_encoder.neck.layer_norm2.bias") == "image_encoder.neck.3.bias"
-    assert (sb.official_key("prompt_encoder.shared_embedding.positional_embedding")
+    assert official_key("vision_encoder.layers.3.attn.qkv.weight") == "image_encoder.blocks.3.attn.qkv.weight"
+    assert official_key("vision_encoder.neck.layer_norm2.bias") == "image_encoder.neck.3.bias"
+    assert (official_key("prompt_encoder.shared_embedding.positional_embedding")
             == "prompt_encoder.pe_layer.positional_encoding_gaussian_matrix")
-    assert (sb.official_key("mask_decoder.output_hypernetworks_mlps.2.proj_out.weight")
+    assert (official_key("mask_decoder.output_hypernetworks_mlps.2.proj_out.weight")
             == "mask_decoder.output_hypernetworks_mlps.2.layers.2.weight")
-    assert (sb.official_key("mask_decoder.iou_prediction_head.layers.1.bias", iou_head_depth=4)
+    assert (official_key("mask_decoder.iou_prediction_head.layers.1.bias", iou_head_depth=4)
             == "mask_decoder.iou_prediction_head.layers.2.bias")
 
 
