@@ -151,6 +151,11 @@ def test_bad_training_data_is_refused_before_training(train_table: pd.DataFrame,
     missing.loc[4, "label"] = str(tmp_path / "gone.png")
     with pytest.raises(InputError, match=r"gone\.png.*does not exist"):
         MultiModalPredictor(**settings, path=tmp_path / "b").fit(missing)
+    (tmp_path / "notes.jpg").write_text("not an image")
+    text = train_table.copy()
+    text.loc[1, "image"] = str(tmp_path / "notes.jpg")
+    with pytest.raises(InputError, match=r"notes\.jpg' \(row 1\) cannot be read"):
+        MultiModalPredictor(**settings, path=tmp_path / "e").fit(text)
     numbers = train_table.assign(label=range(len(train_table)))
     with pytest.raises(InputError, match="not a mask image path.*multiclass"):
         MultiModalPredictor(**settings, path=tmp_path / "c").fit(numbers)

@@ -182,10 +182,14 @@ def _pack(rgb: np.ndarray) -> np.ndarray:
     return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
 
 
-def oriented_size(path: Any) -> tuple[int, int]:
+def oriented_size(path: Any, row: Any = None) -> tuple[int, int]:
     """(height, width) of an image file after EXIF rotation, reading only its header."""
-    with Image.open(str(path)) as image:
-        width, height = image.size
-        if image.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # rotated by 90 or 270 degrees
-            width, height = height, width
+    try:
+        with Image.open(str(path)) as image:
+            width, height = image.size
+            if image.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # rotated by 90 or 270 degrees
+                width, height = height, width
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
+        raise InputError(f"Image {str(path)!r} (row {row!r}) cannot be read ({err}). Replace the file or remove "
+                         "the row.") from None
     return height, width

@@ -83,7 +83,7 @@ class SegmentationTask(Task):
             if not Path(mask).is_file():
                 raise InputError(f"Row {row!r}: mask {mask!r} does not exist. Fix the path in the label column or "
                                  "remove the row.")
-            image_size, mask_size = oriented_size(image), oriented_size(mask)
+            image_size, mask_size = oriented_size(image, row), oriented_size(mask, row)
             if image_size != mask_size:
                 raise InputError(f"Row {row!r}: mask {mask!r} is {mask_size[1]}x{mask_size[0]} px but image "
                                  f"{image!r} is {image_size[1]}x{image_size[0]} px. A mask must have its image's size.")
