@@ -55,5 +55,7 @@ def test_overrides_win_and_are_validated() -> None:
     assert detect_column_types(frame, ["label"], {"code": "text"})["code"].type is ColumnType.TEXT
     with pytest.raises(InputError, match="not a column type"):
         detect_column_types(frame, ["label"], {"code": "txt"})
+    with pytest.raises(InputError, match="task.box_column"):  # only a task declares prompt coordinates
+        detect_column_types(frame, ["label"], {"code": "coordinates"})
     with pytest.raises(InputError, match="cod"):
         detect_column_types(frame, ["label"], {"cod": "text"})

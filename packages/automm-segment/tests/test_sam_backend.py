@@ -9,6 +9,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -22,6 +23,9 @@ from automm.core.training import peft_setup
 from automm.segment.backends import sam_backend as sb
 from automm.segment.backends.base import BACKENDS, SegmenterOptions
 from automm.segment.backends.sam_checkpoints import official_key
+from automm.segment.network import SegmentationNet
+from automm.segment.processor import SegmentationBatch
+from automm.segment.prompts import batch_prompts, row_prompts
 from automm.segment.testing.tiny_sam import tiny_sam
 
 SIZE = 64  # the tiny checkpoints' input size: a 4 x 4 grid of 16-pixel patches
@@ -105,19 +109,35 @@ def test_prepare_reads_the_architecture(fmt: str, official_file: Path, hf_folder
     assert json.loads(json.dumps(extra)) == extra
 
 
-@pytest.mark.parametrize("num_outputs", [1, 3])
+@pytest.mark.parametrize("num_outputs", [1, 3, 6])
 def test_official_file_loads_every_weight(official_file: Path, num_outputs: int) -> None:
     model = sb.build(sb.prepare(_options(official_file, num_outputs))).eval()
     state = torch.load(official_file, map_location="cpu", weights_only=True)
     own = model.state_dict()
+    fresh = []
     for key, value in own.items():
-        source = state[re.sub(r"^backbone\.", "image_encoder.", key)]
-        # Token-count tensors (mask tokens, IoU head output) keep the leading num_outputs pretrained rows.
+        name = re.sub(r"^backbone\.", "image_encoder.", key)
+        if name not in state:
+            fresh.append(key)
+            continue
+        source = state[name]
+        # Token-count tensors (mask tokens, IoU head output) keep the leading pretrained rows.
         assert torch.equal(value[: len(source)], source[: len(value)]), key
-    assert model.mask_decoder.mask_tokens.weight.shape[0] == num_outputs
+    # The checkpoint's 4 mask tokens all stay (SAM's single-mask output is token 0 among 4); more start fresh.
+    assert model.mask_decoder.mask_tokens.weight.shape[0] == max(num_outputs, 4)
+    assert {int(key.split(".")[2]) for key in fresh} == set(range(4, num_outputs))
+    assert all(key.startswith("mask_decoder.output_hypernetworks_mlps.") for key in fresh)
     with torch.no_grad():
         logits = model(_images())
     assert logits.shape == (2, num_outputs, SIZE, SIZE) and torch.isfinite(logits).all()
+
+
+def test_predictors_saved_before_mask_tokens_was_stored_rebuild_one_token_per_output(official_file: Path) -> None:
+    options = sb.prepare(_options(official_file, 2))
+    assert options.extra["mask_tokens"] == 4
+    old = dataclasses.replace(options, pretrained=False, extra={k: v for k, v in options.extra.items()
+                                                                if k != "mask_tokens"})
+    assert sb.build(old).mask_decoder.mask_tokens.weight.shape[0] == 2
 
 
 def test_matches_official_sam(official_sam: Sam, official_file: Path) -> None:
@@ -134,6 +154,46 @@ def test_matches_official_sam(official_sam: Sam, official_file: Path) -> None:
     expected = F.interpolate(masks, size=(SIZE, SIZE), mode="bilinear", align_corners=False)
     assert expected.std() > 0.01  # not a trivially flat output
     torch.testing.assert_close(ours, expected, atol=1e-5, rtol=1e-5)
+
+
+def _row(points: list[list[float]], box: list[float] | None) -> np.ndarray:
+    return row_prompts(np.asarray(points, np.float32).reshape(-1, 3), None if box is None else np.asarray(box))
+
+
+@pytest.mark.parametrize("kind", ["points", "box", "box_and_points"])
+def test_prompts_give_sams_own_single_mask(official_sam: Sam, official_file: Path, kind: str) -> None:
+    """Zero-shot: with SAM's 4 tokens kept, a binary model is SAM's single-mask output for the same prompts."""
+    model = sb.build(sb.prepare(_options(official_file, 1))).eval()
+    images = _images(1)
+    points, labels = torch.tensor([[[20.0, 30.0], [40.0, 12.0]]]), torch.tensor([[1, 0]])
+    box = torch.tensor([[8.0, 10.0, 50.0, 44.0]])
+    use_points, use_box = kind != "box", kind != "points"
+    rows = _row([[20, 30, 1], [40, 12, 0]] if use_points else [], box[0].tolist() if use_box else None)
+    with torch.no_grad():
+        ours = model(images, torch.from_numpy(rows)[None])
+        unprompted = model(images)
+        embedding = official_sam.image_encoder((images * 255 - official_sam.pixel_mean) / official_sam.pixel_std)
+        sparse, dense = official_sam.prompt_encoder(points=(points, labels) if use_points else None,
+                                                    boxes=box if use_box else None, masks=None)
+        masks, _ = official_sam.mask_decoder(embedding, official_sam.prompt_encoder.get_dense_pe(), sparse, dense,
+                                             multimask_output=False)
+    expected = F.interpolate(masks, size=(SIZE, SIZE), mode="bilinear", align_corners=False)
+    assert ours.shape == (1, 1, SIZE, SIZE)
+    torch.testing.assert_close(ours, expected, atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(ours, unprompted, atol=1e-3)  # the prompts matter
+
+
+def test_rows_with_different_prompt_counts_do_not_affect_each_other(official_file: Path) -> None:
+    net = SegmentationNet(sb.build(sb.prepare(_options(official_file, 1)))).eval()
+    images = _images(3)
+    rows = [_row([[20, 30, 1], [40, 12, 0]], None), _row([], [8, 10, 50, 44]), _row([], None)]
+    sizes = torch.full((3, 2), SIZE)
+    with torch.no_grad():
+        together = net(SegmentationBatch(images, sizes, sizes, prompts=batch_prompts(rows)))
+        alone = [net(SegmentationBatch(images[i : i + 1], sizes[:1], sizes[:1], prompts=batch_prompts([rows[i]])))[0]
+                 for i in range(3)]
+    for row_together, row_alone in zip(together, alone):
+        torch.testing.assert_close(row_together.float(), row_alone.float(), atol=1e-3, rtol=0)
 
 
 def test_hf_weights_convert_to_the_official_modules(hf_sam: transformers.SamModel, hf_folder: Path) -> None:

@@ -139,7 +139,7 @@ class MultiModalPredictor:
                 why = (f"named in MultiModalPredictor({self.task_arguments})" if self.task_arguments
                        else f"the {problem_type} task reads it")
                 require_columns(data, inputs, "train_data", why)
-            data = data[self.label_columns + present]
+            data = data.reindex(columns=self.label_columns + present)  # zero-shot data may lack the labels
         columns = detect_column_types(data, self.label_columns, column_types)
         used = [c for c, d in columns.items() if d.type.is_used]
         if not used and inputs is None:

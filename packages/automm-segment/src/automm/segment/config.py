@@ -19,6 +19,8 @@ class SegmentConfig:
     (SAM; read from the checkpoint when it says otherwise). ``checkpoint``: a SAM hub id, a local Hugging Face
     folder, or an official ``sam_vit_*.pth`` file (AutoGluon's ``model.sam.checkpoint_name`` sets it).
     ``image_size``: the side of the square letterboxed input (0: 384 for smp, 1024 for SAM).
+    ``point_column`` / ``box_column``: columns of SAM point / box prompts (``prompts.py``), empty for none; with
+    them a pretrained SAM predicts binary masks before any fit (zero-shot), and a fit trains with them.
     """
 
     aliases: ClassVar[dict[str, str]] = {"model.sam.checkpoint_name": "task.checkpoint"}
@@ -34,6 +36,8 @@ class SegmentConfig:
     flip: bool = True  # training: random horizontal flip of image and mask together
     scale_jitter_min: float = 0.75  # training: random resize factor range (random crop when larger than the input)
     scale_jitter_max: float = 1.25
+    point_column: str = ""
+    box_column: str = ""
 
     def __post_init__(self) -> None:
         if self.backend not in BACKEND_NAMES:
@@ -41,6 +45,8 @@ class SegmentConfig:
         if self.backend == "sam" and not self.checkpoint:
             raise ConfigError("task.backend='sam' needs a SAM checkpoint: hyperparameters={'model.sam.checkpoint_name':"
                               " 'facebook/sam-vit-base'} (a hub id, a local folder or a sam_vit_b_01ec64.pth file).")
+        if (self.point_column or self.box_column) and self.point_column == self.box_column:
+            raise ConfigError(f"task.point_column and task.box_column name the same column {self.point_column!r}.")
         if self.image_size and (self.image_size < 32 or self.image_size % 32):
             raise ConfigError(f"task.image_size must be 0 (the backend's default) or a multiple of 32 >= 32, got "
                               f"{self.image_size}.")

@@ -21,7 +21,7 @@ from automm.core.errors import InputError
 
 logger = logging.getLogger("automm")
 
-KINDS = ("values", "colours", "threshold")
+KINDS = ("values", "colours", "threshold", "nonzero")
 # More grey levels than this, with nearly every pixel at 0 or 255, means a 0/255 mask with anti-aliased edges.
 _THRESHOLD_MIN_LEVELS = 3
 _THRESHOLD_MIN_EXTREME_FRACTION = 0.95
@@ -34,7 +34,8 @@ class MaskCodec:
     Attributes:
         kind: "values" (grey levels or palette indices: class ``i`` is pixel value ``values[i]``), "colours"
             (RGB: class ``i`` is colour ``values[i]`` packed as ``r << 16 | g << 8 | b``) or "threshold"
-            (binary: class 1 where the grey level is >= 128).
+            (binary: class 1 where the grey level is >= 128) or "nonzero" (binary: class 1 wherever the pixel is
+            not 0 or black; a zero-shot predictor's encoding, which has seen no masks; written as 0/255).
         values: pixel values (or packed colours) of the classes, in class order.
         palette: the palette of palette-PNG training masks (768 ints), reused when writing predictions.
     """
@@ -90,11 +91,18 @@ class MaskCodec:
                              "two classes (e.g. background 0 and foreground 255). Check that the masks are not empty.")
         return cls("colours" if colour else "values", values, palette)
 
+    @classmethod
+    def any_binary(cls) -> MaskCodec:
+        """Binary masks in any encoding (0/1, 0/255, palette, colours): what a zero-shot predictor reads."""
+        return cls("nonzero", (0, 255))
+
     # ------------------------------------------------------------------ decoding
     def decode(self, path: Any, row: Any = None) -> np.ndarray:
         """Mask file -> ``[H, W]`` class indices (uint8, or uint16 beyond 256 classes)."""
         raw, _, _ = read_raw_mask(path, row)
         dtype = np.uint8 if self.num_classes <= 256 else np.uint16
+        if self.kind == "nonzero":
+            return ((_pack(raw) if raw.ndim == 3 else raw) > 0).astype(dtype)
         if self.kind == "threshold":
             if raw.ndim == 3:
                 raise InputError(f"Mask {str(path)!r} (row {row!r}) is RGB, but the training masks were greyscale.")
@@ -119,7 +127,7 @@ class MaskCodec:
     # ------------------------------------------------------------------ encoding predictions
     def to_image(self, indices: np.ndarray) -> Image.Image:
         """Class indices -> a mask image in the training masks' encoding (palette, grey levels or colours)."""
-        if self.kind == "threshold":
+        if self.kind in ("threshold", "nonzero"):
             return Image.fromarray((indices > 0).astype(np.uint8) * 255, mode="L")
         values = np.asarray(self.values, dtype=np.int64)[indices]
         if self.kind == "colours":

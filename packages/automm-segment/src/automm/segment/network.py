@@ -14,6 +14,7 @@ from automm.core.models.network import NETWORK_KINDS
 
 from .backends.base import BACKENDS, SegmenterBackend, SegmenterOptions
 from .processor import SegmentationBatch, SegmentationProcessor
+from .prompts import prompt_counts
 
 # Backend name -> module that registers it; imported on first use.
 BACKEND_MODULES = {"smp": "smp_backend", "sam": "sam_backend"}
@@ -41,13 +42,29 @@ class SegmentationNet(nn.Module):
         self.embedding_size = int(model.feature_size)
 
     def forward(self, batch: SegmentationBatch) -> Any:
-        logits = self.model(batch.images)
+        logits = self.model(batch.images) if batch.prompts is None else prompted(self.model, batch)
         if self.training:
             return logits
         return [probabilities(row, valid, size) for row, valid, size in zip(logits, batch.valid, batch.sizes)]
 
     def embed(self, batch: SegmentationBatch) -> torch.Tensor:
         return self.model.features(batch.images)
+
+
+def prompted(model: nn.Module, batch: SegmentationBatch) -> torch.Tensor:
+    """Logits of a batch with prompts, decoded in groups of rows with the same prompt count: SAM's decoder attends
+    over every prompt token, padding included, so a row's masks must not depend on the other rows' prompts."""
+    counts = prompt_counts(batch.prompts)
+    groups = counts.unique().tolist()
+    if len(groups) == 1:
+        return model(batch.images, batch.prompts[:, : groups[0]])
+    parts = {count: (counts == count).nonzero()[:, 0] for count in groups}
+    outputs = {count: model(batch.images[rows], batch.prompts[rows, :count]) for count, rows in parts.items()}
+    first = next(iter(outputs.values()))
+    logits = first.new_empty(len(batch), *first.shape[1:])
+    for count, rows in parts.items():
+        logits[rows] = outputs[count]
+    return logits
 
 
 def probabilities(logits: torch.Tensor, valid: torch.Tensor, size: torch.Tensor) -> torch.Tensor:

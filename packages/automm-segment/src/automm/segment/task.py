@@ -26,20 +26,28 @@ from .metrics import BINARY_METRICS, MULTICLASS_METRICS, SegmentationMetric
 from .network import SegmenterSpec, backend
 from .outputs import mask_series, proba_frame, save_masks
 from .processor import SegmentationProcessor
+from .prompts import parse_box, parse_points
 
 # SAM variants by task.architecture; other names (smp decoders) let the checkpoint decide.
 SAM_ARCHITECTURES = ("vit_b", "vit_l", "vit_h")
 
 
 class SegmentationTask(Task):
-    """Classes are the distinct pixel values (or colours) of the training masks, in sorted order."""
+    """Classes are the distinct pixel values (or colours) of the training masks, in sorted order.
+
+    Before any fit, a pretrained SAM with point / box prompt columns predicts binary masks (zero-shot).
+    """
 
     default_label: ClassVar[str] = "label"
+    zero_shot: ClassVar[bool] = True  # a pretrained SAM with prompt columns; build() refuses other segmenters
     config_type: ClassVar[type] = SegmentConfig
     predict_options: ClassVar[tuple[str, ...]] = ("save_results",)
 
-    def __init__(self, problem_type: str, codec: MaskCodec, threshold: float = 0.5):
+    def __init__(self, problem_type: str, codec: MaskCodec, threshold: float = 0.5, point_column: str = "",
+                 box_column: str = "", zero_shot: bool = False):
         self.problem_type, self.codec, self.threshold = problem_type, codec, threshold
+        self.point_column, self.box_column = point_column, box_column
+        self.zero_shot = zero_shot  # this model is a usable pretrained one: fit keeps it if training scores worse
 
     # ------------------------------------------------------------------ data and labels
     @classmethod
@@ -50,12 +58,27 @@ class SegmentationTask(Task):
     def fit(cls, labels: pd.DataFrame, problem_type: str, arguments: Mapping[str, Any] | None = None,
             ) -> SegmentationTask:
         column = labels.columns[0]
+        if labels[column].isna().all():  # zero-shot data without masks (see for_zero_shot)
+            return cls(problem_type, MaskCodec.any_binary())
         _check_mask_paths(labels[column], column)
         return cls(problem_type, MaskCodec.learn(labels[column].items()))
 
+    def for_zero_shot(self) -> SegmentationTask:
+        """Before fit: binary masks, read in any encoding when evaluating."""
+        return SegmentationTask(self.problem_type, MaskCodec.any_binary(), self.threshold)
+
+    @property
+    def before_fit(self) -> bool:
+        """Whether this task has seen no training masks (a zero-shot predictor)."""
+        return self.codec.kind == "nonzero"
+
+    @property
+    def prompt_columns(self) -> list[str]:
+        return [c for c in (self.point_column, self.box_column) if c]
+
     @property
     def input_columns(self) -> list[str]:
-        return [IMAGE_COLUMN]
+        return [IMAGE_COLUMN, *self.prompt_columns]
 
     @property
     def output_size(self) -> int:
@@ -70,11 +93,15 @@ class SegmentationTask(Task):
         return encoded
 
     def check_inputs(self, features: pd.DataFrame, role: str) -> None:
-        """Every image path is a string naming a file that exists."""
+        """Every image path is a string naming a file that exists; every prompt cell parses."""
         for row, path in features[IMAGE_COLUMN].items():
             if not isinstance(path, (str, Path)) or not Path(path).is_file():
                 raise InputError(f"{role}: image {path!r} at row {row!r} does not exist. Fix the path (a CSV's "
                                  "relative paths are read from its folder) or remove the row.")
+        for column, parse in ((self.point_column, parse_points), (self.box_column, parse_box)):
+            if column:
+                for row, cell in features[column].items():
+                    parse(cell, row, column)
 
     def training_data(self, net: Any, processors: Any, features: pd.DataFrame, targets: np.ndarray, config: Config,
                       ) -> tuple[Any, pd.DataFrame, np.ndarray]:
@@ -91,8 +118,10 @@ class SegmentationTask(Task):
 
     # ------------------------------------------------------------------ network and training
     def configure(self, config: Config, overrides: Mapping[str, Any]) -> Config:
-        """SAM trains LoRA adapters on its image encoder unless ``optim.peft`` was set explicitly."""
+        """SAM trains LoRA adapters on its image encoder unless ``optim.peft`` was set explicitly; the prompt
+        columns become inputs."""
         settings: SegmentConfig = config.task
+        self.point_column, self.box_column = settings.point_column, settings.box_column
         explicit = "optim.peft" in flatten(overrides)
         if settings.resolved_backend == "sam" and config.optim.peft == "none" and not explicit:
             return dataclasses.replace(config, optim=dataclasses.replace(config.optim, peft="lora"))
@@ -102,6 +131,7 @@ class SegmentationTask(Task):
         settings: SegmentConfig = config.task
         self.threshold = settings.threshold
         name = settings.resolved_backend
+        _check_prompt_support(name, self.prompt_columns, self.before_fit, config.model.image.pretrained)
         architecture = settings.architecture
         if name == "sam" and architecture not in SAM_ARCHITECTURES:
             architecture = "auto"
@@ -115,11 +145,18 @@ class SegmentationTask(Task):
         options = SegmenterOptions(architecture, self.output_size, settings.resolved_image_size, settings.encoder,
                                    settings.checkpoint, image.pretrained, extra)
         options = backend(name).prepare(options)
+        # A pretrained SAM given prompts already segments the prompted object: a binary fit must not end worse.
+        self.zero_shot = bool(self.prompt_columns) and self.output_size == 1 and image.pretrained
         processor = SegmentationProcessor(IMAGE_COLUMN, options.image_size, self.codec, image.augment,
-                                          (settings.scale_jitter_min, settings.scale_jitter_max), settings.flip)
+                                          (settings.scale_jitter_min, settings.scale_jitter_max), settings.flip,
+                                          self.point_column, self.box_column)
         spec = SegmenterSpec(name, options)
-        column = ColumnDecision(IMAGE_COLUMN, ColumnType.IMAGE_PATH, "the segmentation task's image column")
-        return Built(processor, spec, spec.build(None, pretrained=True), None, {IMAGE_COLUMN: column})
+        columns = {IMAGE_COLUMN: ColumnDecision(IMAGE_COLUMN, ColumnType.IMAGE_PATH, "the segmentation task's image")}
+        for column, what in ((self.point_column, "point"), (self.box_column, "box")):
+            if column:
+                columns[column] = ColumnDecision(column, ColumnType.COORDINATES, f"SAM {what} prompts "
+                                                 f"(task.{what}_column)")
+        return Built(processor, spec, spec.build(None, pretrained=True), None, columns)
 
     def loss(self, optim: Any, task_config: Any = None):
         return segmentation_loss(self.codec.binary)
@@ -157,14 +194,32 @@ class SegmentationTask(Task):
 
     # ------------------------------------------------------------------ JSON
     def to_json(self) -> dict[str, Any]:
-        return {"problem_type": self.problem_type, "codec": self.codec.to_json(), "threshold": self.threshold}
+        return {"problem_type": self.problem_type, "codec": self.codec.to_json(), "threshold": self.threshold,
+                "point_column": self.point_column, "box_column": self.box_column, "zero_shot": self.zero_shot}
 
     @classmethod
     def from_json(cls, state: Mapping[str, Any]) -> SegmentationTask:
         threshold = float(state.get("threshold", 0.5))
         if not 0 < threshold < 1:
             raise ValueError("threshold must be in (0, 1)")
-        return cls(str(state["problem_type"]), MaskCodec.from_json(dict(state["codec"])), threshold)
+        point_column, box_column = state.get("point_column", ""), state.get("box_column", "")
+        if not (isinstance(point_column, str) and isinstance(box_column, str)):
+            raise ValueError("point_column and box_column must be column names (or empty)")
+        return cls(str(state["problem_type"]), MaskCodec.from_json(dict(state["codec"])), threshold, point_column,
+                   box_column, bool(state.get("zero_shot", False)))
+
+
+def _check_prompt_support(backend_name: str, prompt_columns: list[str], before_fit: bool, pretrained: bool) -> None:
+    """Prompt columns need a backend that takes prompts; predicting before fit needs them and pretrained weights."""
+    if prompt_columns and not backend(backend_name).prompts:
+        raise ConfigError(f"Prompt columns {prompt_columns} (task.point_column / task.box_column) need Segment "
+                          f"Anything; the {backend_name} segmenter takes no prompts. Give a SAM checkpoint "
+                          "(hyperparameters={'model.sam.checkpoint_name': 'facebook/sam-vit-base'}) or drop them.")
+    if before_fit and not (prompt_columns and pretrained):
+        raise ConfigError("This segmenter cannot predict before fit(): call fit(train_data) with image and mask "
+                          "columns first. Zero-shot masks need a pretrained SAM and prompts: hyperparameters="
+                          "{'model.sam.checkpoint_name': 'facebook/sam-vit-base', 'task.box_column': 'box'} (or "
+                          "'task.point_column') with a box [x1, y1, x2, y2] or points [[x, y], ...] per row.")
 
 
 def _check_mask_paths(masks: pd.Series, column: str) -> None:

@@ -31,6 +31,7 @@ class ColumnType(str, Enum):
     IMAGE_BASE64 = "image_base64"
     NULL = "null"  # all missing or constant: ignored
     IDENTIFIER = "identifier"  # a row id: ignored
+    COORDINATES = "coordinates"  # per-row pixel coordinates a task reads itself (segmentation point/box prompts)
 
     @property
     def is_image(self) -> bool:
@@ -73,13 +74,14 @@ def detect_column_types(
 
 
 def _parse_type(name: str, column: str) -> ColumnType:
-    try:
-        return ColumnType(name)
-    except ValueError:
-        names = [t.value for t in ColumnType]
+    names = [t.value for t in ColumnType if t is not ColumnType.COORDINATES]
+    if name not in names:
         raise InputError(
             f"column_types[{column!r}] = {name!r} is not a column type.{did_you_mean(name, names)} Valid: {names}"
-        ) from None
+            + (" (prompt coordinates are named by the task's settings, e.g. task.box_column)"
+               if name == ColumnType.COORDINATES.value else "")
+        )
+    return ColumnType(name)
 
 
 def _detect(series: pd.Series, column: str) -> ColumnDecision:

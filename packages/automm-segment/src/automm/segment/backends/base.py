@@ -6,6 +6,8 @@ A backend model takes a batch of letterboxed images and returns per-pixel logits
   ``S`` and placed at the top-left corner, zero-padded to ``S x S``. The backend normalises itself.
 * ``forward(images)`` -> logits ``[B, K, S, S]``: ``K = 1`` for a binary task (foreground logit, sigmoid),
   ``K = num_classes`` otherwise (softmax over classes). The same in training and in eval mode.
+* ``forward(images, prompts)``: backends that take SAM's point / box prompts (``SegmenterBackend.prompts``)
+  also accept ``[B, N, 3]`` ``(x, y, label)`` prompts in the input's pixels (layout in ``prompts.py``).
 * ``features(images)`` -> ``[B, D]`` pooled image features (``extract_embedding``); ``feature_size`` is ``D``.
 * ``backbone``: the pretrained image encoder as an attribute named ``backbone``, so core's ``optim.peft``
   (LoRA / IA3 / BitFit through ``peft``) adapts it and leaves the decoder fully trainable.
@@ -53,10 +55,12 @@ class SegmenterBackend:
         build: ``build(options) -> nn.Module`` following the module docstring's contract.
         prepare: ``prepare(options) -> options`` at fit time, before ``build``: resolve the checkpoint and
             store in ``options.extra`` whatever rebuilding the architecture offline needs. Default: unchanged.
+        prompts: whether the model takes point / box prompts (and so can segment zero-shot when pretrained).
     """
 
     build: Callable[[SegmenterOptions], Any]
     prepare: Callable[[SegmenterOptions], SegmenterOptions] = lambda options: options
+    prompts: bool = False
 
 
 BACKENDS: Registry[SegmenterBackend] = Registry("segmenter backend")

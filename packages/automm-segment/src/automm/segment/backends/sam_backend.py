@@ -10,9 +10,12 @@ dict layout and one ONNX graph, whichever file the weights came from.
 (JSON values only); ``build(replace(options, pretrained=False))`` rebuilds it offline for a saved predictor.
 
 The model segments without prompts: the mask decoder gets no sparse prompt, the learned "no mask" dense embedding
-and ``K`` mask tokens, one per output channel. Pretrained tokens are copied, extra ones start fresh. At an input size
-other than the pretrained one, the absolute position embedding and the global blocks' relative position tables
-are resized when the weights are loaded.
+and one mask token per output channel (``K``). It keeps all the checkpoint's mask tokens (SAM's 4) when ``K`` is
+smaller and outputs the first ``K`` masks, so with ``K = 1`` it is SAM's single-mask output; extra tokens start
+fresh. Point and box prompts (``prompts.py``'s ``[B, N, 3]`` layout) are optional: they become the decoder's sparse
+prompt tokens exactly as SAM's prompt encoder embeds them, so a pretrained binary model predicts zero-shot. At an
+input size other than the pretrained one, the absolute position embedding and the global blocks' relative position
+tables are resized when the weights are loaded.
 
 Example:
     >>> options = prepare(SegmenterOptions("vit_b", num_outputs=1, image_size=512, checkpoint="sam_vit_b_01ec64.pth"))
@@ -33,6 +36,7 @@ from torch import nn
 
 from automm.core.errors import ConfigError
 
+from ..prompts import PAD
 from .base import BACKENDS, SegmenterBackend, SegmenterOptions
 from .conv_lora import add_conv_lora
 from .sam_checkpoints import (
@@ -47,7 +51,8 @@ from .sam_checkpoints import (
 # SAM's input normalisation, on the 0-255 scale.
 PIXEL_MEAN = (123.675, 116.28, 103.53)
 PIXEL_STD = (58.395, 57.12, 57.375)
-# Parts of SAM that prompt-free segmentation never runs: frozen so DDP does not wait for their gradients.
+# Parts of SAM that are never trained, so DDP waits for no gradient of theirs: the prompt embeddings stay as
+# pretrained (prompts are optional), the mask-input downscaler and the IoU head never run.
 _UNUSED = (
     "prompt_encoder.point_embeddings.",
     "prompt_encoder.not_a_point_embed.",
@@ -62,7 +67,8 @@ def prepare(options: SegmenterOptions) -> SegmenterOptions:
 
     ``extra`` gets ``format`` ("official" / "hf"), ``checkpoint_path``, ``variant`` (vit_b / vit_l / vit_h /
     custom, read from the weights, which win over ``options.architecture``), ``encoder``, ``prompt_embed_dim``,
-    ``mask_in_chans`` and ``decoder``.
+    ``mask_in_chans``, ``decoder`` and ``mask_tokens`` (how many mask tokens the model holds: the checkpoint's, or
+    ``num_outputs`` when larger).
 
     Raises:
         CheckpointNotFoundError: The checkpoint is nowhere to be found.
@@ -71,7 +77,8 @@ def prepare(options: SegmenterOptions) -> SegmenterOptions:
     name = options.checkpoint or default_checkpoint(options.architecture)
     fmt, path = resolve_checkpoint(name, options.architecture)
     architecture = official_architecture(read_official(path), path) if fmt == "official" else hf_architecture(path)
-    extra = {**options.extra, **architecture, "format": fmt, "checkpoint_path": str(path)}
+    tokens = max(options.num_outputs, architecture["decoder"]["num_mask_tokens"])
+    extra = {**options.extra, **architecture, "format": fmt, "checkpoint_path": str(path), "mask_tokens": tokens}
     return dataclasses.replace(options, checkpoint=name, extra=extra)
 
 
@@ -96,13 +103,16 @@ def build(options: SegmenterOptions) -> SamSegmenter:
 
 
 class SamSegmenter(nn.Module):
-    """SAM without prompts: ViT image encoder, then a mask decoder with one mask token per output channel."""
+    """SAM: ViT image encoder, then a mask decoder whose first ``num_outputs`` mask tokens are the output channels;
+    point / box prompts optional."""
 
     def __init__(self, options: SegmenterOptions) -> None:
         super().__init__()
         extra = options.extra
         self.image_size = options.image_size
         self.num_outputs = options.num_outputs
+        # Saved before mask_tokens was stored: as many tokens as outputs.
+        self.num_tokens = max(self.num_outputs, int(extra.get("mask_tokens", self.num_outputs)))
         self.backbone = _image_encoder(extra["encoder"], options.image_size)
         self.backbone.peft_target_modules = ("qkv",)  # LoRA on the attention only
         grid = options.image_size // extra["encoder"]["patch_size"]
@@ -112,17 +122,18 @@ class SamSegmenter(nn.Module):
             input_image_size=(options.image_size, options.image_size),
             mask_in_chans=extra["mask_in_chans"],
         )
-        self.mask_decoder = _mask_decoder(extra["decoder"], extra["prompt_embed_dim"], options.num_outputs)
+        self.mask_decoder = _mask_decoder(extra["decoder"], extra["prompt_embed_dim"], self.num_tokens)
         self.feature_size: int = extra["prompt_embed_dim"]
         self.register_buffer("mean", torch.tensor(PIXEL_MEAN).view(1, 3, 1, 1) / 255, persistent=False)
         self.register_buffer("std", torch.tensor(PIXEL_STD).view(1, 3, 1, 1) / 255, persistent=False)
         for name, param in self.named_parameters():
-            if name.startswith(_UNUSED):
+            if name.startswith(_UNUSED) or _token_at_least(name, self.num_outputs):  # unused masks' MLPs too
                 param.requires_grad = False
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """``[B, 3, S, S]`` in ``[0, 1]`` -> ``[B, K, S, S]`` logits."""
-        masks = self._decode(self.backbone((images - self.mean) / self.std))
+    def forward(self, images: torch.Tensor, prompts: torch.Tensor | None = None) -> torch.Tensor:
+        """``[B, 3, S, S]`` in ``[0, 1]`` (and ``[B, N, 3]`` prompts in its pixels) -> ``[B, K, S, S]`` logits."""
+        sparse = None if prompts is None else self._embed_prompts(prompts)
+        masks = self._decode(self.backbone((images - self.mean) / self.std), sparse)
         return F.interpolate(masks, size=images.shape[-2:], mode="bilinear", align_corners=False)
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
@@ -139,7 +150,7 @@ class SamSegmenter(nn.Module):
         target = self.state_dict()
         pretrained_tokens = source["mask_decoder.mask_tokens.weight"].shape[0]
         # Hypernetwork MLPs past K are dropped; those past the pretrained token count start fresh.
-        unknown = [key for key in source if key not in target and not _token_at_least(key, self.num_outputs)]
+        unknown = [key for key in source if key not in target and not _token_at_least(key, self.num_tokens)]
         missing = [key for key in target if key not in source and not _token_at_least(key, pretrained_tokens)]
         if unknown or missing:
             raise ConfigError(
@@ -149,17 +160,29 @@ class SamSegmenter(nn.Module):
         self.load_state_dict({key: _fit(key, source[key], value) if key in source else value
                               for key, value in target.items()})
 
-    def _decode(self, embeddings: torch.Tensor) -> torch.Tensor:
-        """``MaskDecoder.predict_masks`` batched over images (one token set each), all K masks, at S/4."""
+    def _embed_prompts(self, prompts: torch.Tensor) -> torch.Tensor:
+        """``[B, N, 3]`` ``(x, y, label)`` -> ``[B, N, D]`` sparse prompt tokens, as SAM's ``PromptEncoder``
+        embeds points (labels 0 / 1), box corners (2 / 3) and padding (-1), in one lookup."""
+        encoder = self.prompt_encoder
+        labels = prompts[..., 2].long()
+        encoding = encoder.pe_layer.forward_with_coords(prompts[..., :2] + 0.5, encoder.input_image_size)
+        table = torch.cat([encoder.not_a_point_embed.weight, *(e.weight for e in encoder.point_embeddings)])
+        encoding = torch.where((labels == PAD).unsqueeze(-1), torch.zeros_like(encoding), encoding)
+        return encoding + table[labels + 1]
+
+    def _decode(self, embeddings: torch.Tensor, sparse: torch.Tensor | None = None) -> torch.Tensor:
+        """``MaskDecoder.predict_masks`` batched over images (one token set each), the first K masks, at S/4."""
         decoder = self.mask_decoder
         batch, channels, height, width = embeddings.shape
         tokens = torch.cat([decoder.iou_token.weight, decoder.mask_tokens.weight], dim=0)
         tokens = tokens.unsqueeze(0).expand(batch, -1, -1)
+        if sparse is not None:
+            tokens = torch.cat([tokens, sparse], dim=1)
         dense = self.prompt_encoder.no_mask_embed.weight.reshape(1, -1, 1, 1)
         hidden, src = decoder.transformer(embeddings + dense, self.prompt_encoder.get_dense_pe(), tokens)
         upscaled = decoder.output_upscaling(src.transpose(1, 2).reshape(batch, channels, height, width))
         hyper = torch.stack(
-            [mlp(hidden[:, 1 + i, :]) for i, mlp in enumerate(decoder.output_hypernetworks_mlps)], dim=1
+            [decoder.output_hypernetworks_mlps[i](hidden[:, 1 + i, :]) for i in range(self.num_outputs)], dim=1
         )
         return (hyper @ upscaled.flatten(2)).view(batch, -1, *upscaled.shape[-2:])
 
@@ -229,4 +252,4 @@ def _token_at_least(key: str, count: int) -> bool:
     return match is not None and int(match.group(1)) >= count
 
 
-BACKENDS.register("sam")(SegmenterBackend(build=build, prepare=prepare))
+BACKENDS.register("sam")(SegmenterBackend(build=build, prepare=prepare, prompts=True))
