@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,22 @@ def test_three_modalities_learn_and_reload(digits_table: pd.DataFrame, tiny_text
     assert predictor.evaluate(digits_table.iloc[200:])["accuracy"] > 0.6
     reloaded = MultiModalPredictor.load(tmp_path / "p")
     np.testing.assert_array_equal(reloaded.extract_embedding(digits_table), predictor.extract_embedding(digits_table))
+    _as_format_version_1(tmp_path / "p")
+    old = MultiModalPredictor.load(tmp_path / "p")
+    np.testing.assert_array_equal(old.extract_embedding(digits_table), predictor.extract_embedding(digits_table))
+
+
+def _as_format_version_1(folder: Path) -> None:
+    """Rewrite a saved predictor as automm-core 0.2.x wrote it: no recipe entries in processors.json."""
+    meta = json.loads((folder / "predictor.json").read_text())
+    processors = json.loads((folder / "processors.json").read_text())
+    assert meta["format_version"] == 2 and processors["text"]["rules"] and processors["image"]["rules"]
+    meta["format_version"] = 1
+    processors["numerical"] = {k: processors["numerical"][k] for k in ("columns", "medians", "means", "stds")}
+    processors["text"] = {k: processors["text"][k] for k in ("columns", "max_length")}
+    processors["image"] = {k: v for k, v in processors["image"].items() if k not in ("rules", "draft_size")}
+    (folder / "predictor.json").write_text(json.dumps(meta))
+    (folder / "processors.json").write_text(json.dumps(processors))
 
 
 @pytest.mark.parametrize("hp", [

@@ -348,7 +348,7 @@ def test_load_corrupted_json(tmp_path: Path, content: str, message: str) -> None
 
 def test_load_a_newer_format_is_refused_with_upgrade_advice(tmp_path: Path) -> None:
     folder = _predictor_json(tmp_path / "p", json.dumps({"format_version": 999, "problem_type": "binary"}))
-    with pytest.raises(PredictorLoadError, match=r"format version 999; this automm-core reads up to 1\. Upgrade "
+    with pytest.raises(PredictorLoadError, match=r"format version 999; this automm-core reads up to 2\. Upgrade "
                                                  r"automm-core \(pip install -U automm-core\)"):
         MultiModalPredictor.load(folder)
 

@@ -34,7 +34,9 @@ from .models.network import spec_from_json, spec_to_json
 from .state import PredictorState
 from .tasks import installed_plugins, task_class
 
-FORMAT_VERSION = 1
+# 2: processors.json holds the preprocessing recipe (clip, unknown id, text and image rules, special ids);
+# version 1 files still load with the values that were then held in code.
+FORMAT_VERSION = 2
 PREDICTOR_FILE = "predictor.json"
 PROCESSORS_FILE = "processors.json"
 NETWORK_FILE = "network.json"
@@ -180,7 +182,7 @@ def _processors_to_json(processors: Any) -> dict[str, Any]:
     return {
         "numerical": processors.numerical.to_json() if processors.numerical else None,
         "categorical": processors.categorical.to_json() if processors.categorical else None,
-        "text": {"columns": text.columns, "max_length": text.max_length} if text else None,
+        "text": text.to_json() if text else None,
         "image": processors.image.to_json() if processors.image else None,
         "augment_images": processors.augment_images,
     }
@@ -215,13 +217,13 @@ def _load_tokenizer(text_folder: Path | None) -> Any:
 
 def _single_processors(data: dict[str, Any], tokenizer: Any) -> Processors:
     _check_processors_json(data)
-    text = TextProcessor(data["text"]["columns"], data["text"]["max_length"], tokenizer) if data.get("text") else None
+    text = TextProcessor.from_json(data["text"], tokenizer) if data.get("text") else None
     image = data.get("image")
     return Processors(
-        numerical=NumericalProcessor(**data["numerical"]) if data.get("numerical") else None,
-        categorical=CategoricalProcessor(**data["categorical"]) if data.get("categorical") else None,
+        numerical=NumericalProcessor.from_json(data["numerical"]) if data.get("numerical") else None,
+        categorical=CategoricalProcessor.from_json(data["categorical"]) if data.get("categorical") else None,
         text=text,
-        image=ImageProcessor(**{**image, "mean": tuple(image["mean"]), "std": tuple(image["std"])}) if image else None,
+        image=ImageProcessor.from_json(image) if image else None,
         augment_images=data.get("augment_images", True),
     )
 

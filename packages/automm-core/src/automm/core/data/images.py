@@ -19,30 +19,43 @@ from .column_types import ColumnType, split_paths
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+DRAFT_SIZE = 1024  # a large JPEG is decoded at reduced size (PIL's draft) when it is at least this big
+# The rules of the prediction-time transform by name, stored in processors.json for runtimes without torch.
+RULES = {
+    "cells": "image_path cells hold paths separated by ';', image_base64 one base64 image, image_bytes raw bytes; "
+             "an unreadable image is skipped",
+    "decode": "PIL open, draft('RGB', (draft_size, draft_size)); 16-bit and float images scaled to 8 bits "
+              "(by 65535 when the maximum exceeds 255, else by 255); alpha composited over white; then RGB",
+    "resize": "PIL bilinear resize of the shorter side to size, the longer to int(size * long / short)",
+    "crop": "centre crop to size x size, top = round((height - size) / 2), left = round((width - size) / 2)",
+    "pixels": "float32 / 255, minus mean, divided by std, channels first",
+    "slots": "the row's readable images in column order, at most max_images_per_row; mask true where a slot "
+             "holds an image, zeros elsewhere",
+}
 
 
-def read_image(cell: Any, kind: ColumnType) -> list[Image.Image | None]:
+def read_image(cell: Any, kind: ColumnType, draft_size: int = DRAFT_SIZE) -> list[Image.Image | None]:
     """Every image in one cell as RGB; an unreadable one becomes None (masked out by the model)."""
     if cell is None or cell is pd.NA or (isinstance(cell, float) and np.isnan(cell)):
         return []
     if kind is ColumnType.IMAGE_PATH:
-        return [_open(path) for path in split_paths(cell)]
+        return [_open(path, draft_size) for path in split_paths(cell)]
     if kind is ColumnType.IMAGE_BASE64:
         try:
-            return [_open(io.BytesIO(base64.b64decode(str(cell), validate=True)))]
+            return [_open(io.BytesIO(base64.b64decode(str(cell), validate=True)), draft_size)]
         except (binascii.Error, ValueError):
             return [None]
     if isinstance(cell, (bytes, bytearray)):
-        return [_open(io.BytesIO(bytes(cell)))]
+        return [_open(io.BytesIO(bytes(cell)), draft_size)]
     return [None]
 
 
-def _open(source: Any) -> Image.Image | None:
+def _open(source: Any, draft_size: int = DRAFT_SIZE) -> Image.Image | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(source) as image:
-                image.draft("RGB", (1024, 1024))  # JPEG: decode at reduced size when the file is large
+                image.draft("RGB", (draft_size, draft_size))  # JPEG: decode at reduced size when the file is large
                 return to_rgb(image)
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError,
             Image.DecompressionBombWarning, SyntaxError):
@@ -64,7 +77,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
 @dataclass(frozen=True)
 class ImageProcessor:
-    """Resize shorter side, centre crop, normalise; random crop and flip when training."""
+    """Resize shorter side, centre crop, normalise (``RULES``); random crop and flip when training."""
 
     columns: list[str]
     kinds: list[str]
@@ -72,6 +85,7 @@ class ImageProcessor:
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
     max_images_per_row: int = 2
+    draft_size: int = DRAFT_SIZE
 
     def transform(self, data: Mapping[str, Sequence[Any]], train: bool = False, augment: bool = True) -> dict[str, Any]:
         """Pixels ``[rows, max_images, 3, size, size]`` and a mask of which slots hold an image."""
@@ -81,7 +95,7 @@ class ImageProcessor:
         pipeline = self._pipeline(train and augment)
         for row in range(rows):
             images = [img for col, kind in zip(self.columns, self.kinds)
-                      for img in read_image(data[col][row], ColumnType(kind))]
+                      for img in read_image(data[col][row], ColumnType(kind), self.draft_size)]
             images = [img for img in images if img is not None][: self.max_images_per_row]
             for slot, image in enumerate(images):
                 pixels[row, slot] = pipeline(image)
@@ -91,13 +105,21 @@ class ImageProcessor:
     def _pipeline(self, train: bool):
         from torchvision.transforms import v2  # imported on first use: it costs seconds at import time
 
+        # Prediction resizes and crops the PIL image (PIL's bilinear filter), so Pillow alone reproduces it.
         resize = (
-            [v2.RandomResizedCrop(self.size, scale=(0.6, 1.0), antialias=True), v2.RandomHorizontalFlip()]
+            [v2.PILToTensor(), v2.RandomResizedCrop(self.size, scale=(0.6, 1.0), antialias=True),
+             v2.RandomHorizontalFlip()]
             if train
-            else [v2.Resize(self.size, antialias=True), v2.CenterCrop(self.size)]
+            else [v2.Resize(self.size, antialias=True), v2.CenterCrop(self.size), v2.PILToTensor()]
         )
-        return v2.Compose([v2.PILToTensor(), *resize, v2.ToDtype(torch.float32, scale=True),
-                           v2.Normalize(self.mean, self.std)])
+        return v2.Compose([*resize, v2.ToDtype(torch.float32, scale=True), v2.Normalize(self.mean, self.std)])
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "rules": RULES}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ImageProcessor:
+        if data.get("rules", RULES) != RULES:
+            raise ValueError("image.rules are not the rules this version implements")
+        return cls(list(data["columns"]), list(data["kinds"]), int(data["size"]), tuple(data["mean"]),
+                   tuple(data["std"]), int(data.get("max_images_per_row", 2)), int(data.get("draft_size", DRAFT_SIZE)))

@@ -11,6 +11,10 @@ import pandas as pd
 
 CLIP = 10.0  # standardised values beyond this many standard deviations are clipped
 MAX_CATEGORIES = 1000  # per column; rarer values share the unknown id 0
+UNKNOWN_ID = 0  # the categorical id of missing, rare and unseen values
+# How a cell becomes a category string (a name a numpy runtime implements): None / NaN / NA are missing, a float
+# with an integral value is written as an int (1.0 -> "1"), anything else is str(value).
+CATEGORY_STRINGS = "str-with-integral-floats-as-int"
 
 
 def parse_numbers(series: pd.Series) -> pd.Series:
@@ -37,12 +41,13 @@ def to_numeric(series: pd.Series) -> np.ndarray:
 
 @dataclass(frozen=True)
 class NumericalProcessor:
-    """Median imputation, standardisation and clipping; one output feature per column."""
+    """Median imputation, standardisation and clipping to ``[-clip, clip]``; one output feature per column."""
 
     columns: list[str]
     medians: list[float]
     means: list[float]
     stds: list[float]
+    clip: float = CLIP
 
     @classmethod
     def fit(cls, data: pd.DataFrame, columns: list[str]) -> NumericalProcessor:
@@ -71,15 +76,22 @@ class NumericalProcessor:
         values = np.where(np.isnan(values), np.asarray(self.medians), values)
         with np.errstate(over="ignore", invalid="ignore"):  # a huge value saturates at +-CLIP
             scaled = (values - np.asarray(self.means)) / np.asarray(self.stds)
-        return np.clip(scaled, -CLIP, CLIP).astype(np.float32)
+        return np.clip(scaled, -self.clip, self.clip).astype(np.float32)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "missing": "median"}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NumericalProcessor:
+        if data.get("missing", "median") != "median":
+            raise ValueError(f"numerical.missing {data['missing']!r} is not a rule this version implements")
+        return cls(data["columns"], data["medians"], data["means"], data["stds"], float(data.get("clip", CLIP)))
 
 
 @dataclass(frozen=True)
 class CategoricalProcessor:
-    """Per-column vocabularies; id 0 is the unknown bucket for missing, rare and unseen values."""
+    """Per-column vocabularies; id 0 (``UNKNOWN_ID``) is the bucket for missing, rare and unseen values, and
+    vocabulary entry ``i`` has id ``i + 1``."""
 
     columns: list[str]
     vocabularies: list[list[str]]
@@ -107,11 +119,18 @@ class CategoricalProcessor:
         for i, column in enumerate(self.columns):
             lookup = self._lookups[i]
             strings = _as_category_strings(data[column])
-            out[:, i] = strings.map(lookup).fillna(0).to_numpy(dtype=np.int64)
+            out[:, i] = strings.map(lookup).fillna(UNKNOWN_ID).to_numpy(dtype=np.int64)
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "unknown_id": UNKNOWN_ID, "strings": CATEGORY_STRINGS}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CategoricalProcessor:
+        rules = (data.get("unknown_id", UNKNOWN_ID), data.get("strings", CATEGORY_STRINGS))
+        if rules != (UNKNOWN_ID, CATEGORY_STRINGS):
+            raise ValueError("categorical.unknown_id / categorical.strings name rules this version does not implement")
+        return cls(data["columns"], data["vocabularies"])
 
 
 def _as_category_strings(series: pd.Series) -> pd.Series:

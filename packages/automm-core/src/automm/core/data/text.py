@@ -9,14 +9,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+CHARS_PER_TOKEN = 20  # a cell is cut to max_length * this many characters before tokenising
+# The rules of transform() by name, stored in processors.json for runtimes that redo it without transformers.
+RULES = {
+    "tokenizer": "tokenizer.json, without special tokens, truncation or padding, one call per column",
+    "missing": "None / NaN / NA cells are empty strings",
+    "join": "start_id, then each column's tokens followed by end_id (ids that are null are left out)",
+    "truncation": "longest_first: shorten the longest column's tokens until the joined sequence fits max_length",
+    "padding": "right, with pad_id, to the longest sequence of the batch (at least 2)",
+    "present": "a row has text when any column has at least one token",
+}
+
 
 @dataclass(frozen=True)
 class TextProcessor:
-    """``[CLS] col1 [SEP] col2 [SEP] ...`` token ids; the tokenizer is saved beside the model."""
+    """``[CLS] col1 [SEP] col2 [SEP] ...`` token ids; the tokenizer is saved beside the model.
+
+    ``char_cap``: characters of a cell kept before tokenising (0: ``max_length * CHARS_PER_TOKEN``).
+    """
 
     columns: list[str]
     max_length: int
     tokenizer: Any  # a transformers tokenizer (saved with save_pretrained, never pickled)
+    char_cap: int = 0
 
     def transform(self, data: Mapping[str, Any]) -> dict[str, np.ndarray]:
         """Token ids, attention mask and a per-row flag of whether any text was present."""
@@ -40,10 +55,26 @@ class TextProcessor:
     def pad_id(self) -> int:
         return int(self.tokenizer.pad_token_id or 0)
 
+    @property
+    def cell_chars(self) -> int:
+        return self.char_cap or self.max_length * CHARS_PER_TOKEN
+
+    def to_json(self) -> dict[str, Any]:
+        """The recipe: columns, lengths, special ids and the rules (the tokenizer is saved as files)."""
+        start, end = self._special_ids()
+        return {"columns": self.columns, "max_length": self.max_length, "char_cap": self.cell_chars,
+                "start_id": start, "end_id": end, "pad_id": self.pad_id, "rules": RULES}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], tokenizer: Any) -> TextProcessor:
+        if data.get("rules", RULES) != RULES:
+            raise ValueError("text.rules are not the rules this version implements")
+        return cls(list(data["columns"]), int(data["max_length"]), tokenizer, int(data.get("char_cap", 0)))
+
     def _tokenize(self, values: Sequence[Any]) -> list[list[int]]:
         texts = ["" if _is_missing(v) else str(v) for v in values]
         # Cap characters before tokenising: a megabyte of text must not cost a megabyte of tokens.
-        texts = [t[: self.max_length * 20] for t in texts]
+        texts = [t[: self.cell_chars] for t in texts]
         return self.tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
 
     def _special_ids(self) -> tuple[int, int]:
