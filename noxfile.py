@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["lint", "tests", "integration", "detect-mmdet"]
+nox.options.sessions = ["lint", "tests", "integration", "detect-mmdet", "deploy"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.default_venv_backend = "venv"
 
@@ -33,7 +33,7 @@ PACKAGES = {
 TEST_TOOLS = ["pytest>=8", "hypothesis>=6", "scikit-image>=0.22", "scikit-learn>=1.3"]
 # Every package, core first: pip resolves the task packages' automm-core requirement against the local
 # core only when core comes first on the command line (a set's order changes from run to run).
-ALL_PACKAGES = list(dict.fromkeys(p for pkgs in PACKAGES.values() for p in pkgs))
+ALL_PACKAGES = [*dict.fromkeys(p for pkgs in PACKAGES.values() for p in pkgs), "./packages/automm-deploy[export,serve]"]
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
@@ -84,6 +84,31 @@ def integration(session: nox.Session) -> None:
     with _torch_env(session, *ALL_PACKAGES):
         session.run("pytest", "tests", "-m", "not slow and not gpu", "--junitxml=test-results/integration.xml",
                     *session.posargs, env=OFFLINE)
+
+
+@nox.session(python=PYTHON)
+def deploy(session: nox.Session) -> None:
+    """automm-deploy: export tests with the training stack, then the runtime's tests in a second environment
+    holding automm-deploy alone (no torch), on the exports the first part made."""
+    scratch = Path(session.create_tmp())
+    exports, runtime = scratch / "deploy-exports", scratch / "deploy-runtime"
+    for folder in (exports, runtime):
+        shutil.rmtree(folder, ignore_errors=True)
+    exports.mkdir()
+    with _torch_env(session, CORE, "./packages/automm-classify", "./packages/automm-deploy[export,serve]"):
+        session.run("pytest", "packages/automm-deploy/tests/export", "-m", "not slow and not gpu",
+                    "--junitxml=test-results/deploy-export.xml", *session.posargs,
+                    env={**OFFLINE, "AUTOMM_DEPLOY_ARTEFACTS": str(exports)})
+    try:
+        session.run("python3", "-m", "venv", str(runtime), external=True)
+        session.run(str(runtime / "bin" / "pip"), "install", "-q", "./packages/automm-deploy", "pytest>=8",
+                    external=True)
+        session.run(str(runtime / "bin" / "pytest"), "packages/automm-deploy/tests/runtime", "-m", "not gpu",
+                    "--junitxml=test-results/deploy-runtime.xml", *session.posargs, external=True,
+                    env={"AUTOMM_DEPLOY_ARTEFACTS": str(exports), "AUTOMM_DEPLOY_RUNTIME_ONLY": "1"})
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
+        shutil.rmtree(exports, ignore_errors=True)
 
 
 @nox.session(python=PYTHON)

@@ -89,7 +89,7 @@ def _write(state: PredictorState, folder: Path) -> None:
         "fit_info": state.fit_info,
     }
     _write_json(folder / PREDICTOR_FILE, meta)
-    _write_json(folder / PROCESSORS_FILE, _processors_to_json(state.processors))
+    _write_json(folder / PROCESSORS_FILE, processors_to_json(state.processors))
     _write_json(folder / NETWORK_FILE, spec_to_json(state.network_spec))
     weights = {k: v.detach().cpu().contiguous() for k, v in state.net.state_dict().items()}
     save_file(weights, str(folder / WEIGHTS_FILE), metadata={"format": "pt"})
@@ -172,12 +172,13 @@ def _damaged(path: Path, name: str) -> Iterator[None]:
                                  "directory from a copy or fit again.") from err
 
 
-def _processors_to_json(processors: Any) -> dict[str, Any]:
+def processors_to_json(processors: Any) -> dict[str, Any]:
+    """processors.json's contents: the preprocessing recipe (automm-deploy redoes it without torch)."""
     kind = getattr(processors, "kind", None)
     if kind is not None:  # a task package's own processors, registered by kind
         return {"kind": kind, **processors.to_json()}
     if isinstance(processors, SidedProcessors):
-        return {"sides": {name: _processors_to_json(side) for name, side in processors.sides.items()}}
+        return {"sides": {name: processors_to_json(side) for name, side in processors.sides.items()}}
     text = processors.text
     return {
         "numerical": processors.numerical.to_json() if processors.numerical else None,

@@ -52,9 +52,12 @@ class ImageEncoder(nn.Module):
     def forward(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         pixels, mask = batch.image_pixels, batch.image_mask
         rows, slots = mask.shape
-        features = pixels.new_zeros(rows, slots, self.out_features)
-        if mask.any():
-            features[mask] = self.backbone(pixels[mask]).to(features.dtype)
+        if torch.onnx.is_in_onnx_export():  # no data-dependent shapes in a graph: every slot, empty ones weigh 0
+            features = self.backbone(pixels.flatten(0, 1)).view(rows, slots, self.out_features)
+        else:
+            features = pixels.new_zeros(rows, slots, self.out_features)
+            if mask.any():
+                features[mask] = self.backbone(pixels[mask]).to(features.dtype)
         weights = mask.unsqueeze(-1).to(features.dtype)
         pooled = (features * weights).sum(1) / weights.sum(1).clamp(min=1.0)
         return pooled, mask.any(dim=1)

@@ -1,0 +1,102 @@
+"""manifest.json: what an exported model folder holds and how to feed it, readable without torch.
+
+An export folder holds ``manifest.json``, one ``.onnx`` file per graph and, with text columns, the tokenizer's
+``tokenizer.json``. The manifest names the task (problem type, label encoding as the predictor saved it), the
+feature columns and their types, the preprocessing recipe (processors.json of the saved predictor, unchanged),
+and for each graph its file, input and output tensor names and opset.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import DeployError
+
+MANIFEST_FILE = "manifest.json"
+FORMAT_VERSION = 1
+TOKENIZER_FILE = "tokenizer.json"
+
+
+@dataclass(frozen=True)
+class Graph:
+    """One ONNX graph: its file in the folder, tensor names in order, and the opset it was exported with."""
+
+    file: str
+    inputs: list[str]
+    outputs: list[str]
+    opset: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The contents of manifest.json.
+
+    Attributes:
+        problem_type: the predictor's problem type ("binary", "multiclass", "regression", ...).
+        label_columns: the label column(s) predictions are named after.
+        columns: feature column -> column type ("numerical", "text", "image_path", ...).
+        network_kind: the saved network's kind ("multimodal"), which says how graph inputs are made.
+        task: the task's JSON as the predictor saved it (classes, label statistics, ...).
+        processors: the predictor's processors.json (the preprocessing recipe).
+        graphs: graph name -> Graph ("model" for a single network).
+        versions: package versions at export time, for the record.
+    """
+
+    problem_type: str
+    label_columns: list[str]
+    columns: dict[str, str]
+    network_kind: str
+    task: dict[str, Any]
+    processors: dict[str, Any]
+    graphs: dict[str, Graph]
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format_version": FORMAT_VERSION, **asdict(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Manifest:
+        found = data.get("format_version")
+        if not isinstance(found, int) or isinstance(found, bool):
+            raise DeployError(f"{MANIFEST_FILE} has no valid format_version (found {found!r}): export again.")
+        if found > FORMAT_VERSION:
+            raise DeployError(f"{MANIFEST_FILE} is format version {found}; this automm-deploy reads up to "
+                              f"{FORMAT_VERSION}. Upgrade it: pip install -U automm-deploy.")
+        try:
+            graphs = {str(name): Graph(str(g["file"]), [str(n) for n in g["inputs"]], [str(n) for n in g["outputs"]],
+                                       int(g["opset"])) for name, g in data["graphs"].items()}
+            return cls(str(data["problem_type"]), [str(c) for c in data["label_columns"]],
+                       {str(k): str(v) for k, v in data["columns"].items()}, str(data["network_kind"]),
+                       dict(data["task"]), dict(data["processors"]), graphs, dict(data.get("versions", {})))
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise DeployError(f"{MANIFEST_FILE} is damaged or was edited ({err!r}): export again.") from err
+
+    def write(self, folder: Path) -> None:
+        (folder / MANIFEST_FILE).write_text(json.dumps(self.to_json(), indent=2, sort_keys=True), encoding="utf-8")
+
+    @classmethod
+    def read(cls, folder: Path) -> Manifest:
+        """The manifest of export folder ``folder``.
+
+        Raises:
+            DeployError: no folder, no manifest, invalid JSON, or a newer format.
+        """
+        folder = Path(folder)
+        file = folder / MANIFEST_FILE
+        if not folder.is_dir():
+            raise DeployError(f"No exported model at {str(folder)!r}: it is not a directory. Pass the folder that "
+                              "`automm-deploy export` wrote.")
+        if not file.is_file():
+            hint = (" It is a saved predictor, not an export: run `automm-deploy export` on it first."
+                    if (folder / "predictor.json").is_file() else "")
+            raise DeployError(f"{str(folder)!r} has no {MANIFEST_FILE}.{hint}")
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise DeployError(f"{MANIFEST_FILE} in {str(folder)!r} is not valid JSON ({err}): export again.") from err
+        if not isinstance(data, dict):
+            raise DeployError(f"{MANIFEST_FILE} in {str(folder)!r} must hold a JSON object: export again.")
+        return cls.from_json(data)

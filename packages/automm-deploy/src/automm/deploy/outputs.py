@@ -1,0 +1,60 @@
+"""Graph outputs -> the torch predictor's answers (labels, probabilities, values), with numpy only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import DeployError, InputError
+
+CLASSIFICATION = ("binary", "multiclass")
+REGRESSION = ("regression", "multi_output_regression")
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exponentials = np.exp(shifted)
+    return exponentials / exponentials.sum(axis=1, keepdims=True)
+
+
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-logits))
+
+
+class Decoder:
+    """Labels and probabilities of a problem type from its task JSON (as ``automm-classify`` saves it)."""
+
+    def __init__(self, problem_type: str, task: dict[str, Any]):
+        if problem_type not in (*CLASSIFICATION, *REGRESSION, "multilabel"):
+            raise DeployError(f"automm-deploy {problem_type!r} predictors are not supported yet; supported: "
+                              f"{[*CLASSIFICATION, *REGRESSION, 'multilabel']}.")
+        self.problem_type, self.task = problem_type, task
+
+    @property
+    def has_proba(self) -> bool:
+        return self.problem_type not in REGRESSION
+
+    def predict(self, logits: np.ndarray, index: pd.Index) -> pd.Series | pd.DataFrame:
+        task = self.task
+        if self.problem_type in CLASSIFICATION:
+            classes = np.asarray(task["classes"], dtype=object)
+            return pd.Series(classes[logits.argmax(axis=1)] if len(logits) else [], index=index, name=task["column"])
+        if self.problem_type == "multilabel":
+            positive = sigmoid(logits) >= 0.5
+            return pd.DataFrame({c: np.where(positive[:, i], v[1], v[0])
+                                 for i, (c, v) in enumerate(zip(task["columns"], task["values"]))}, index=index)
+        values = logits.reshape(len(logits), len(task["columns"])) * np.asarray(task["stds"]) + np.asarray(
+            task["means"])
+        if self.problem_type == "regression":
+            return pd.Series(values[:, 0], index=index, name=task["columns"][0])
+        return pd.DataFrame(values, index=index, columns=task["columns"])
+
+    def predict_proba(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
+        if self.problem_type in CLASSIFICATION:
+            proba = softmax(logits) if len(logits) else np.zeros((0, len(self.task["classes"])))
+            return pd.DataFrame(proba, index=index, columns=self.task["classes"])
+        if self.problem_type == "multilabel":
+            return pd.DataFrame(sigmoid(logits), index=index, columns=self.task["columns"])
+        raise InputError("predict_proba is for classification; this model does regression: use predict().")

@@ -1,0 +1,50 @@
+"""Table rows -> a graph's named input arrays, from the predictor's processors.json (no torch)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DeployError, InputError
+from ..manifest import TOKENIZER_FILE
+from .images import ImageInputs
+from .tabular import categorical, numerical
+from .text import TextInputs
+
+
+class MultimodalInputs:
+    """The inputs of a "multimodal" network: numerical, categorical, text_ids / text_mask / text_present,
+    image_pixels / image_mask (those of the modalities the predictor uses)."""
+
+    def __init__(self, recipe: dict[str, Any], folder: Path, allow_paths: bool = True):
+        if "kind" in recipe or "sides" in recipe:
+            raise DeployError("processors.json does not describe a multimodal network's inputs.")
+        self.numerical, self.categorical = recipe.get("numerical"), recipe.get("categorical")
+        self.text = TextInputs(recipe["text"], folder / TOKENIZER_FILE) if recipe.get("text") else None
+        self.image = ImageInputs(recipe["image"], allow_paths) if recipe.get("image") else None
+
+    @property
+    def columns(self) -> list[str]:
+        """Every column the inputs are made from."""
+        parts = [self.numerical, self.categorical]
+        return [c for part in parts if part for c in part["columns"]] + (self.text.columns if self.text else []) + (
+            self.image.columns if self.image else [])
+
+    def __call__(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        missing = [c for c in self.columns if c not in frame.columns]
+        if missing:
+            raise InputError(f"The rows lack column(s) {missing} that the predictor was trained on. Add them (empty "
+                             "values are treated as missing).")
+        feeds: dict[str, np.ndarray] = {}
+        if self.numerical and self.numerical["columns"]:
+            feeds["numerical"] = numerical(frame, self.numerical)
+        if self.categorical and self.categorical["columns"]:
+            feeds["categorical"] = categorical(frame, self.categorical)
+        if self.text is not None:
+            feeds.update(self.text(frame))
+        if self.image is not None:
+            feeds.update(self.image(frame))
+        return feeds

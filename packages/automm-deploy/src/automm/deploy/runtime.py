@@ -1,0 +1,146 @@
+"""An exported predictor run by onnxruntime, with numpy preprocessing: no torch anywhere.
+
+Example:
+    >>> from automm.deploy import load
+    >>> model = load("my_predictor.onnx/")
+    >>> model.predict(df), model.predict_proba(df)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+import pandas as pd
+
+from .errors import DeployError, InputError
+from .manifest import Manifest
+from .outputs import Decoder
+from .preprocess import MultimodalInputs
+
+logger = logging.getLogger("automm.deploy")
+
+# onnxruntime execution providers by device name, best first; the CPU provider is always the last resort.
+PROVIDERS = {
+    "cpu": ["CPUExecutionProvider"],
+    "cuda": ["CUDAExecutionProvider", "CPUExecutionProvider"],
+    "tensorrt": ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"],
+}
+
+
+def providers_for(device: str) -> list[str]:
+    """The providers for ``device`` that this onnxruntime has; a missing accelerator is a one-line notice."""
+    if device not in PROVIDERS:
+        raise DeployError(f"device must be one of {sorted(PROVIDERS)}, got {device!r}.")
+    available = set(ort.get_available_providers())
+    chosen = [p for p in PROVIDERS[device] if p in available]
+    if chosen[0] != PROVIDERS[device][0]:
+        logger.warning("automm-deploy: %s is not available in this onnxruntime (%s); running on %s.",
+                       PROVIDERS[device][0], ", ".join(sorted(available)), chosen[0])
+    return chosen
+
+
+def session_options(threads: int | None = None) -> ort.SessionOptions:
+    """Options that suit small requests: all graph optimisations, sequential execution, ``threads`` intra-op
+    threads (default: the CPUs this process may use, at most 8)."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.intra_op_num_threads = threads or min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                                                  else os.cpu_count() or 1)
+    options.inter_op_num_threads = 1
+    return options
+
+
+class ExportedPredictor:
+    """``predict`` / ``predict_proba`` / ``extract_embedding`` of an export folder, with the torch predictor's
+    output types (a Series or DataFrame indexed like the rows, an array of embeddings).
+
+    Args:
+        folder: what ``automm-deploy export`` wrote.
+        device: "cpu", "cuda" or "tensorrt" (onnxruntime's execution providers; CPU when one is missing).
+        threads: intra-op threads (default: the usable CPUs, at most 8).
+        batch_size: rows per graph call.
+        allow_paths: read image-path cells from disk; a server sets False and takes base64 images only.
+    """
+
+    def __init__(self, folder: str | Path, device: str = "cpu", threads: int | None = None, batch_size: int = 64,
+                 allow_paths: bool = True):
+        self.folder = Path(folder)
+        self.manifest = Manifest.read(self.folder)
+        if self.manifest.network_kind != "multimodal":
+            raise DeployError(f"automm-deploy cannot run a {self.manifest.network_kind!r} network yet.")
+        if batch_size < 1:
+            raise DeployError(f"batch_size must be at least 1, got {batch_size}.")
+        self.decoder = Decoder(self.manifest.problem_type, self.manifest.task)
+        self.inputs = MultimodalInputs(self.manifest.processors, self.folder, allow_paths)
+        graph = self.manifest.graphs["model"]
+        file = self.folder / graph.file
+        if not file.is_file():
+            raise DeployError(f"{str(self.folder)!r} lacks {graph.file}, which its manifest names: export again.")
+        self.session = ort.InferenceSession(str(file), session_options(threads), providers=providers_for(device))
+        self.graph_inputs = {i.name for i in self.session.get_inputs()}
+        self.batch_size = batch_size
+
+    @property
+    def problem_type(self) -> str:
+        return self.manifest.problem_type
+
+    @property
+    def columns(self) -> list[str]:
+        """The feature columns a row must have."""
+        return self.inputs.columns
+
+    def predict(self, data: Any) -> pd.Series | pd.DataFrame:
+        """Labels (or values) per row, named and indexed as the torch predictor's."""
+        frame = as_frame(data)
+        return self.decoder.predict(self._run(frame, "logits"), frame.index)
+
+    def predict_proba(self, data: Any) -> pd.DataFrame:
+        """Class probabilities, one column per class (per label column for multilabel)."""
+        frame = as_frame(data)
+        if not self.decoder.has_proba:
+            raise InputError("predict_proba is for classification; this model does regression: use predict().")
+        return self.decoder.predict_proba(self._run(frame, "logits"), frame.index)
+
+    def extract_embedding(self, data: Any) -> np.ndarray:
+        """The fused representation of each row, ``[rows, embedding_size]``."""
+        return self._run(as_frame(data), "embedding")
+
+    def run(self, feeds: Mapping[str, np.ndarray], output: str = "logits") -> np.ndarray:
+        """One bare graph call on ready inputs (what a benchmark compares preprocessing against)."""
+        return self.session.run([output], {k: v for k, v in feeds.items() if k in self.graph_inputs})[0]
+
+    def _run(self, frame: pd.DataFrame, output: str) -> np.ndarray:
+        if len(frame) == 0:
+            raise InputError("No rows to predict.")
+        parts = [self.run(self.inputs(frame.iloc[start : start + self.batch_size]), output)
+                 for start in range(0, len(frame), self.batch_size)]
+        return np.concatenate(parts)
+
+
+def as_frame(data: Any) -> pd.DataFrame:
+    """Rows as a DataFrame: a DataFrame, a list of row dicts, a dict of columns, or a CSV / parquet path."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, (str, Path)):
+        path = Path(data)
+        if not path.is_file():
+            raise InputError(f"No table at {str(path)!r}.")
+        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    if isinstance(data, Mapping):
+        return pd.DataFrame(dict(data))
+    if isinstance(data, Sequence) and all(isinstance(row, Mapping) for row in data):
+        return pd.DataFrame(list(data))
+    raise InputError(f"Rows must be a DataFrame, a list of row dicts, a dict of columns or a table's path; got "
+                     f"{type(data).__name__}.")
+
+
+def load(folder: str | Path, **options: Any) -> ExportedPredictor:
+    """The exported predictor in ``folder`` (see ``ExportedPredictor`` for ``options``)."""
+    return ExportedPredictor(folder, **options)

@@ -1,0 +1,83 @@
+"""Fixtures with the training stack: a small real table (digit images, captions, numbers, categories) and one
+tiny fitted predictor per kind of input, each exported once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from sklearn.datasets import load_digits
+
+from automm.core import MultiModalPredictor
+from automm.core.testing.tiny_models import make_tiny_text_model, tiny_hyperparameters
+
+CAPTIONS = ["one two three", "good great big", "the red cat", "a small dog and a blue one"]
+
+# case -> (feature columns, label column(s), column types); every case is fitted on TABLE's first 100 rows.
+CASES = {
+    "text": (["caption"], ["label"], {"caption": "text"}),
+    "image": (["image"], ["digit"], {}),
+    "tabular": (["ink", "colour"], ["value"], {"colour": "categorical"}),
+    "multimodal": (["image", "caption", "ink", "colour"], ["label"], {"caption": "text", "colour": "categorical"}),
+    "multilabel": (["caption", "ink"], ["high", "even"], {"caption": "text"}),
+}
+
+
+@pytest.fixture(scope="session")
+def table(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """140 real 8x8 digits (scikit-learn) as PNGs of varied size and mode, a caption that hints at the digit, its
+    mean ink, a colour category; some cells missing. Labels: digit >= 5 ("high" / "low"), the digit itself (three
+    classes), a noisy number, and two 0/1 columns."""
+    folder = tmp_path_factory.mktemp("digits")
+    digits = load_digits()
+    keep = np.flatnonzero(np.isin(digits.target, [0, 5, 7]))[:140]
+    rng = np.random.default_rng(0)
+    rows = []
+    for n, i in enumerate(keep):
+        pixels = (digits.images[i] * 255 / 16).astype(np.uint8)
+        image = Image.fromarray(pixels, mode="L").resize((24 + n % 17, 20 + n % 11))
+        path = folder / f"{n}.{'jpg' if n % 3 == 0 else 'png'}"
+        (image.convert("RGB") if n % 3 == 0 else image).save(path)
+        digit = int(digits.target[i])
+        rows.append({
+            "image": str(path) if n % 11 else None,
+            "caption": CAPTIONS[(digit >= 5) + 2 * (n % 2)] if rng.random() < 0.7 else None,
+            "ink": float(pixels.mean()) if n % 7 else None,
+            "colour": ["red", "blue", 3.0, None][n % 4],
+            "label": "high" if digit >= 5 else "low",
+            "digit": digit,
+            "value": float(pixels.mean() + rng.normal(0, 3)),
+            "high": int(digit >= 5),
+            "even": int(n % 2 == 0),
+        })
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def text_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_text_model(tmp_path_factory.mktemp("tiny_text"))
+
+
+@pytest.fixture(scope="session")
+def fitted(table: pd.DataFrame, text_model: Path, tmp_path_factory: pytest.TempPathFactory,
+           ) -> dict[str, MultiModalPredictor]:
+    """Each case of CASES fitted for one epoch on the table's first 100 rows."""
+    predictors = {}
+    for name, (features, labels, types) in CASES.items():
+        path = tmp_path_factory.mktemp("predictors") / name
+        predictor = MultiModalPredictor(label=labels if len(labels) > 1 else labels[0], path=path,
+                                        hyperparameters=tiny_hyperparameters(text_model, **{"optim.max_epochs": 1}))
+        predictor.fit(table[features + labels].iloc[:100], column_types=types, seed=0)
+        predictors[name] = predictor
+    return predictors
+
+
+@pytest.fixture(scope="session")
+def exported(fitted: dict[str, MultiModalPredictor], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from automm.deploy import export
+
+    folder = tmp_path_factory.mktemp("exported")
+    return {name: export(predictor.path, folder / name) for name, predictor in fitted.items()}

@@ -1,0 +1,111 @@
+"""Exported graphs + the numpy runtime give the torch predictor's answers; export refuses what it cannot do."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pandas as pd
+import pytest
+
+from automm.deploy import load
+from automm.deploy.errors import DeployError
+from automm.deploy.manifest import Manifest
+
+from .conftest import CASES
+
+
+def _test_rows(table: pd.DataFrame, name: str) -> pd.DataFrame:
+    return table[CASES[name][0]].iloc[100:]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_runtime_equals_the_torch_predictor(name: str, fitted: dict, exported: dict, table: pd.DataFrame) -> None:
+    predictor, model = fitted[name], load(exported[name])
+    rows = _test_rows(table, name)
+    expected, found = predictor.predict(rows), model.predict(rows)
+    assert type(found) is type(expected)
+    pd.testing.assert_index_equal(found.index, expected.index)
+    if name == "tabular":  # regression: values, not labels
+        np.testing.assert_allclose(np.asarray(found, float), np.asarray(expected, float), rtol=1e-4, atol=1e-4)
+    else:
+        assert (np.asarray(found) == np.asarray(expected)).all()  # labels: 100 % equal
+        proba, expected_proba = model.predict_proba(rows), predictor.predict_proba(rows)
+        assert list(proba.columns) == list(expected_proba.columns) and proba.dtypes.equals(expected_proba.dtypes)
+        np.testing.assert_allclose(proba.to_numpy(), expected_proba.to_numpy(), atol=1e-4, rtol=0)
+    np.testing.assert_allclose(model.extract_embedding(rows), predictor.extract_embedding(rows), atol=1e-4, rtol=0)
+    # One row at a time (the realtime path) gives the same as the batch.
+    for position in (0, 5):
+        single = model.predict(rows.iloc[[position]])
+        assert np.asarray(single).ravel().tolist() == np.asarray(found.iloc[[position]]).ravel().tolist()
+
+
+def test_manifest_and_graph(exported: dict, fitted: dict) -> None:
+    folder = exported["multimodal"]
+    manifest = Manifest.read(folder)
+    assert manifest.problem_type == "binary" and manifest.task["classes"] == ["high", "low"]
+    assert manifest.columns == {"image": "image_path", "caption": "text", "ink": "numerical", "colour": "categorical"}
+    graph = manifest.graphs["model"]
+    assert graph.inputs == ["numerical", "categorical", "text_ids", "text_mask", "text_present", "image_pixels",
+                            "image_mask"] and graph.outputs == ["logits", "embedding"] and graph.opset == 17
+    saved = json.loads((fitted["multimodal"].path / "processors.json").read_text())
+    assert manifest.processors == saved  # one recipe: the predictor's own processors.json
+    model = onnx.load(str(folder / graph.file))
+    onnx.checker.check_model(model)
+    shapes = {i.name: [d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim] for i in model.graph.input}
+    assert shapes["text_ids"] == ["batch", "sequence"] and shapes["image_pixels"][:2] == ["batch", "slots"]
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "model.onnx", "tokenizer.json"]
+
+
+def test_export_refuses_unsupported_and_unsafe_targets(fitted: dict, tmp_path: Path) -> None:
+    from automm.deploy import export
+
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine")
+    with pytest.raises(DeployError, match="holds other files"):
+        export(fitted["text"], other)
+    assert (other / "keep.txt").read_text() == "mine"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(DeployError, match="is a file"):
+        export(fitted["text"], tmp_path / "file")
+    again = export(fitted["text"], tmp_path / "out")
+    assert export(fitted["text"], again) == again  # an earlier export is replaced
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left behind
+
+
+def test_runtime_refuses_a_saved_predictor_and_bad_rows(fitted: dict, exported: dict, table: pd.DataFrame) -> None:
+    from automm.deploy.errors import InputError
+
+    with pytest.raises(DeployError, match="saved predictor, not an export"):
+        load(fitted["text"].path)
+    model = load(exported["multimodal"])
+    with pytest.raises(InputError, match=r"lack column\(s\) \['caption'\]"):
+        model.predict(_test_rows(table, "multimodal").drop(columns="caption"))
+    with pytest.raises(InputError, match="regression"):
+        load(exported["tabular"]).predict_proba(_test_rows(table, "tabular"))
+
+
+def test_write_artefacts_for_the_runtime_only_session(fitted: dict, exported: dict, table: pd.DataFrame) -> None:
+    """With AUTOMM_DEPLOY_ARTEFACTS set (nox's deploy session), leave each export with its test rows and the torch
+    predictor's answers, for the session's second environment, which has no torch."""
+    target = os.environ.get("AUTOMM_DEPLOY_ARTEFACTS")
+    if not target:
+        pytest.skip("AUTOMM_DEPLOY_ARTEFACTS is not set")
+    import shutil
+
+    for name, folder in exported.items():
+        case = Path(target) / name
+        shutil.copytree(folder, case / "export", dirs_exist_ok=True)
+        rows = _test_rows(table, name)
+        rows.to_json(case / "rows.json", orient="split")
+        predictor = fitted[name]
+        answers = {"predict": predictor.predict(rows).to_json(orient="split"),
+                   "embedding": predictor.extract_embedding(rows).tolist()}
+        if name != "tabular":
+            answers["proba"] = predictor.predict_proba(rows).to_json(orient="split")
+        (case / "expected.json").write_text(json.dumps(answers))
+    assert sorted(p.name for p in Path(target).iterdir()) == sorted(exported)

@@ -1,0 +1,159 @@
+"""The torch-free runtime: its preprocessing rules, manifest checks, and (in nox's runtime-only environment) the
+exports made with the training stack, answered exactly as the torch predictor answered."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from tokenizers import Tokenizer, models, pre_tokenizers
+
+from automm.deploy.errors import DeployError, InputError
+from automm.deploy.manifest import MANIFEST_FILE, Manifest
+from automm.deploy.preprocess.images import RULES as IMAGE_RULES
+from automm.deploy.preprocess.images import ImageInputs
+from automm.deploy.preprocess.tabular import categorical, numerical
+from automm.deploy.preprocess.text import RULES as TEXT_RULES
+from automm.deploy.preprocess.text import TextInputs, longest_first
+from automm.deploy.runtime import as_frame, load
+
+ARTEFACTS = os.environ.get("AUTOMM_DEPLOY_ARTEFACTS")
+RUNTIME_ONLY = os.environ.get("AUTOMM_DEPLOY_RUNTIME_ONLY") == "1"
+
+
+@pytest.mark.skipif(not RUNTIME_ONLY, reason="only in the runtime-only environment (nox -s deploy)")
+def test_the_runtime_installs_without_the_training_stack() -> None:
+    for package in ("torch", "transformers", "lightning", "automm.core"):
+        assert importlib.util.find_spec(package) is None, package
+    from automm.deploy import export
+
+    with pytest.raises(DeployError, match=r"pip install 'automm-deploy\[export\]'"):
+        export("anything", "out")
+
+
+@pytest.mark.skipif(not ARTEFACTS, reason="AUTOMM_DEPLOY_ARTEFACTS names no exports (nox -s deploy makes them)")
+def test_exports_answer_as_the_torch_predictor_did() -> None:
+    cases = sorted(Path(ARTEFACTS).iterdir())
+    assert [c.name for c in cases] == ["image", "multilabel", "multimodal", "tabular", "text"]
+    for case in cases:
+        model = load(case / "export")
+        rows = pd.read_json(case / "rows.json", orient="split")
+        expected = json.loads((case / "expected.json").read_text())
+        found = model.predict(rows)
+        typ = "series" if isinstance(found, pd.Series) else "frame"
+        wanted = pd.read_json(io.StringIO(expected["predict"]), orient="split", typ=typ)
+        if model.problem_type == "regression":
+            np.testing.assert_allclose(found.to_numpy(), wanted.to_numpy(), rtol=1e-4, atol=1e-4)
+        else:
+            assert (np.asarray(found).astype(str) == np.asarray(wanted).astype(str)).all(), case.name
+            proba = pd.read_json(io.StringIO(expected["proba"]), orient="split")
+            np.testing.assert_allclose(model.predict_proba(rows).to_numpy(), proba.to_numpy(), atol=1e-4, rtol=0)
+        np.testing.assert_allclose(model.extract_embedding(rows), np.asarray(expected["embedding"]), atol=1e-4)
+
+
+def test_numerical_recipe() -> None:
+    recipe = {"columns": ["x"], "medians": [2.0], "means": [1.0], "stds": [2.0], "clip": 3.0, "missing": "median"}
+    frame = pd.DataFrame({"x": [5, None, "7", "abc", float("inf"), 1e300]}, dtype=object)
+    np.testing.assert_allclose(numerical(frame, recipe)[:, 0], [2.0, 0.5, 3.0, 0.5, 0.5, 3.0])
+    assert numerical(frame, recipe).dtype == np.float32
+    with pytest.raises(DeployError, match="rule"):
+        numerical(frame, {**recipe, "missing": "mean"})
+
+
+def test_categorical_recipe() -> None:
+    recipe = {"columns": ["c"], "vocabularies": [["1", "red"]], "unknown_id": 0,
+              "strings": "str-with-integral-floats-as-int"}
+    frame = pd.DataFrame({"c": [1.0, 1, "red", None, "blue", float("nan")]})
+    assert categorical(frame, recipe)[:, 0].tolist() == [1, 1, 2, 0, 0, 0]
+
+
+@pytest.fixture()
+def tokenizer_file(tmp_path: Path) -> Path:
+    vocab = {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "a": 4, "b": 5, "c": 6, "d": 7}
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.enable_truncation(3)  # a saved tokenizer's own settings must not apply
+    tokenizer.save(str(tmp_path / "tokenizer.json"))
+    return tmp_path / "tokenizer.json"
+
+
+def test_text_recipe_joins_truncates_longest_first_and_pads(tokenizer_file: Path) -> None:
+    recipe = {"columns": ["t", "u"], "max_length": 8, "char_cap": 30, "start_id": 2, "end_id": 3, "pad_id": 0,
+              "rules": TEXT_RULES}
+    text = TextInputs(recipe, tokenizer_file)
+    frame = pd.DataFrame({"t": ["a b c d a b", None, "zz"], "u": ["c d", None, ""]})
+    out = text(frame)
+    # 8 tokens: [CLS] t [SEP] u [SEP] leaves 5 for t (6 tokens) and u (2); the longest, t, is cut to 3.
+    assert out["text_ids"].tolist() == [[2, 4, 5, 6, 3, 6, 7, 3], [2, 3, 3, 0, 0, 0, 0, 0], [2, 1, 3, 3, 0, 0, 0, 0]]
+    assert out["text_mask"].sum(axis=1).tolist() == [8, 3, 4]
+    assert out["text_present"].tolist() == [True, False, True]
+    assert longest_first([[1] * 5, [2] * 2, [3] * 4], 6) == [[1] * 2, [2] * 2, [3] * 2]
+    with pytest.raises(DeployError, match="predates"):
+        TextInputs({"columns": ["t"], "max_length": 8}, tokenizer_file)
+
+
+def _png(image: Image.Image) -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+IMAGE_RECIPE = {"columns": ["img"], "kinds": ["image_base64"], "size": 4, "mean": [0.0, 0.0, 0.0],
+                "std": [1.0, 1.0, 1.0], "max_images_per_row": 2, "draft_size": 1024, "rules": IMAGE_RULES}
+
+
+def test_image_recipe_decodes_resizes_and_masks_slots() -> None:
+    transparent = Image.new("RGBA", (8, 6), (0, 0, 0, 0))  # over white: all ones
+    deep = Image.fromarray(np.full((6, 6), 65535, np.uint16))  # 16-bit full scale: all ones
+    frame = pd.DataFrame({"img": [_png(transparent), _png(deep), None, "not base64"]})
+    out = ImageInputs(IMAGE_RECIPE)(frame)
+    assert out["image_pixels"].shape == (4, 1, 3, 4, 4)  # one slot: no row has more than one image
+    assert out["image_mask"][:, 0].tolist() == [True, True, False, False]  # unreadable images are skipped
+    np.testing.assert_allclose(out["image_pixels"][:2], 1.0)
+    gradient = Image.fromarray(np.tile(np.arange(0, 240, 30, dtype=np.uint8), (4, 1)))  # 8 wide, 4 high
+    pixels = ImageInputs(IMAGE_RECIPE)(pd.DataFrame({"img": [_png(gradient)]}))["image_pixels"][0, 0, 0]
+    expected = np.asarray(gradient.crop((2, 0, 6, 4)), np.float32) / 255  # shorter side already 4: centre crop
+    np.testing.assert_allclose(pixels, expected, atol=1e-6)
+
+
+def test_a_server_takes_only_base64_images(tmp_path: Path) -> None:
+    path = tmp_path / "secret.png"
+    Image.new("RGB", (4, 4)).save(path)
+    strict = ImageInputs({**IMAGE_RECIPE, "kinds": ["image_path"]}, allow_paths=False)
+    with pytest.raises(InputError, match=r"Column 'img', row 0: .* not a base64-encoded image"):
+        strict(pd.DataFrame({"img": [str(path)]}))
+    assert strict(pd.DataFrame({"img": [_png(Image.new("RGB", (4, 4)))]}))["image_mask"].all()
+    relaxed = ImageInputs({**IMAGE_RECIPE, "kinds": ["image_path"]})
+    assert relaxed(pd.DataFrame({"img": [f"{path};{path}"]}))["image_mask"].tolist() == [[True, True]]
+
+
+def test_manifest_errors_say_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(DeployError, match="not a directory"):
+        Manifest.read(tmp_path / "missing")
+    (tmp_path / "predictor.json").write_text("{}")
+    with pytest.raises(DeployError, match="saved predictor, not an export"):
+        Manifest.read(tmp_path)
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps({"format_version": 99}))
+    with pytest.raises(DeployError, match="pip install -U automm-deploy"):
+        Manifest.read(tmp_path)
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps({"format_version": 1, "graphs": {}}))
+    with pytest.raises(DeployError, match="damaged"):
+        Manifest.read(tmp_path)
+
+
+def test_rows_in_any_tabular_form(tmp_path: Path) -> None:
+    expected = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    pd.testing.assert_frame_equal(as_frame([{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]), expected)
+    pd.testing.assert_frame_equal(as_frame({"a": [1, 2], "b": ["x", "y"]}), expected)
+    expected.to_csv(tmp_path / "rows.csv", index=False)
+    pd.testing.assert_frame_equal(as_frame(tmp_path / "rows.csv"), expected)
+    with pytest.raises(InputError, match="list of row dicts"):
+        as_frame(42)
