@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -90,16 +91,15 @@ def integration(session: nox.Session) -> None:
 def deploy(session: nox.Session) -> None:
     """automm-deploy: export tests with the training stack, then the runtime's tests in a second environment
     holding automm-deploy alone (no torch), on the exports the first part made."""
-    scratch = Path(session.create_tmp())
-    exports, runtime = scratch / "deploy-exports", scratch / "deploy-runtime"
-    for folder in (exports, runtime):
-        shutil.rmtree(folder, ignore_errors=True)
+    scratch = Path(tempfile.mkdtemp(prefix="automm-deploy-"))  # outside the session's environment, which goes
+    exports, runtime = scratch / "exports", scratch / "runtime"
     exports.mkdir()
-    with _torch_env(session, CORE, "./packages/automm-classify", "./packages/automm-deploy[export,serve]"):
-        session.run("pytest", "packages/automm-deploy/tests/export", "-m", "not slow and not gpu",
-                    "--junitxml=test-results/deploy-export.xml", *session.posargs,
-                    env={**OFFLINE, "AUTOMM_DEPLOY_ARTEFACTS": str(exports)})
     try:
+        with _torch_env(session, CORE, "./packages/automm-classify", "./packages/automm-match",
+                        "./packages/automm-deploy[export,serve]"):
+            session.run("pytest", "packages/automm-deploy/tests/export", "-m", "not slow and not gpu",
+                        "--junitxml=test-results/deploy-export.xml", *session.posargs,
+                        env={**OFFLINE, "AUTOMM_DEPLOY_ARTEFACTS": str(exports)})
         session.run("python3", "-m", "venv", str(runtime), external=True)
         session.run(str(runtime / "bin" / "pip"), "install", "-q", "./packages/automm-deploy", "pytest>=8",
                     external=True)
@@ -107,8 +107,7 @@ def deploy(session: nox.Session) -> None:
                     "--junitxml=test-results/deploy-runtime.xml", *session.posargs, external=True,
                     env={"AUTOMM_DEPLOY_ARTEFACTS": str(exports), "AUTOMM_DEPLOY_RUNTIME_ONLY": "1"})
     finally:
-        shutil.rmtree(runtime, ignore_errors=True)
-        shutil.rmtree(exports, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @nox.session(python=PYTHON)

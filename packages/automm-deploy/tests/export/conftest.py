@@ -57,15 +57,28 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
+def pairs(table: pd.DataFrame) -> pd.DataFrame:
+    """Caption pairs from the table: they match (1) when both rows' digits are on the same side of 5."""
+    rows = table.dropna(subset=["caption"]).reset_index(drop=True)
+    shifted = rows.sample(frac=1.0, random_state=0).reset_index(drop=True)
+    return pd.DataFrame({"question": rows["caption"], "answer": shifted["caption"],
+                         "label": (rows["label"] == shifted["label"]).astype(int)})
+
+
+@pytest.fixture(scope="session")
 def text_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_tiny_text_model(tmp_path_factory.mktemp("tiny_text"))
 
 
 @pytest.fixture(scope="session")
-def fitted(table: pd.DataFrame, text_model: Path, tmp_path_factory: pytest.TempPathFactory,
+def fitted(table: pd.DataFrame, pairs: pd.DataFrame, text_model: Path, tmp_path_factory: pytest.TempPathFactory,
            ) -> dict[str, MultiModalPredictor]:
-    """Each case of CASES fitted for one epoch on the table's first 100 rows."""
-    predictors = {}
+    """Each case of CASES fitted for one epoch on the table's first 100 rows, and a text matcher ("matcher") on
+    the first 60 pairs."""
+    matcher = MultiModalPredictor(problem_type="text_similarity", query="question", response="answer",
+                                  label="label", match_label=1, path=tmp_path_factory.mktemp("predictors") / "matcher",
+                                  hyperparameters=tiny_hyperparameters(text_model, **{"optim.max_epochs": 1}))
+    predictors = {"matcher": matcher.fit(pairs.iloc[:60], seed=0)}
     for name, (features, labels, types) in CASES.items():
         path = tmp_path_factory.mktemp("predictors") / name
         predictor = MultiModalPredictor(label=labels if len(labels) > 1 else labels[0], path=path,

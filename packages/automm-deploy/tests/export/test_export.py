@@ -18,14 +18,29 @@ from automm.deploy.manifest import Manifest
 from .conftest import CASES
 
 
-def _test_rows(table: pd.DataFrame, name: str) -> pd.DataFrame:
-    return table[CASES[name][0]].iloc[100:]
+def _test_rows(table: pd.DataFrame, name: str, pairs: pd.DataFrame) -> pd.DataFrame:
+    return pairs[["question", "answer"]].iloc[60:] if name == "matcher" else table[CASES[name][0]].iloc[100:]
+
+
+def test_matcher_runtime_equals_the_torch_predictor(fitted: dict, exported: dict, pairs: pd.DataFrame) -> None:
+    predictor, model = fitted["matcher"], load(exported["matcher"])
+    rows = _test_rows(pairs, "matcher", pairs)
+    pd.testing.assert_series_equal(model.predict(rows), predictor.predict(rows))
+    np.testing.assert_allclose(model.predict_proba(rows).to_numpy(), predictor.predict_proba(rows).to_numpy(),
+                               atol=1e-4, rtol=0)
+    for side, column in (("query", "question"), ("response", "answer")):
+        np.testing.assert_allclose(model.extract_embedding(rows[[column]], signature=side),
+                                   predictor.extract_embedding(rows[[column]], signature=side), atol=1e-4, rtol=0)
+    manifest = Manifest.read(exported["matcher"])
+    assert manifest.sides == {"query": "shared", "response": "shared"}  # text-text matchers share one tower
+    assert sorted(p.name for p in exported["matcher"].iterdir()) == sorted(
+        ["manifest.json", "tokenizer.json", *(g.file for g in manifest.graphs.values())])
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_runtime_equals_the_torch_predictor(name: str, fitted: dict, exported: dict, table: pd.DataFrame) -> None:
     predictor, model = fitted[name], load(exported[name])
-    rows = _test_rows(table, name)
+    rows = _test_rows(table, name, table)
     expected, found = predictor.predict(rows), model.predict(rows)
     assert type(found) is type(expected)
     pd.testing.assert_index_equal(found.index, expected.index)
@@ -84,12 +99,13 @@ def test_runtime_refuses_a_saved_predictor_and_bad_rows(fitted: dict, exported: 
         load(fitted["text"].path)
     model = load(exported["multimodal"])
     with pytest.raises(InputError, match=r"lack column\(s\) \['caption'\]"):
-        model.predict(_test_rows(table, "multimodal").drop(columns="caption"))
+        model.predict(_test_rows(table, "multimodal", table).drop(columns="caption"))
     with pytest.raises(InputError, match="regression"):
-        load(exported["tabular"]).predict_proba(_test_rows(table, "tabular"))
+        load(exported["tabular"]).predict_proba(_test_rows(table, "tabular", table))
 
 
-def test_write_artefacts_for_the_runtime_only_session(fitted: dict, exported: dict, table: pd.DataFrame) -> None:
+def test_write_artefacts_for_the_runtime_only_session(fitted: dict, exported: dict, table: pd.DataFrame,
+                                                      pairs: pd.DataFrame) -> None:
     """With AUTOMM_DEPLOY_ARTEFACTS set (nox's deploy session), leave each export with its test rows and the torch
     predictor's answers, for the session's second environment, which has no torch."""
     target = os.environ.get("AUTOMM_DEPLOY_ARTEFACTS")
@@ -100,11 +116,12 @@ def test_write_artefacts_for_the_runtime_only_session(fitted: dict, exported: di
     for name, folder in exported.items():
         case = Path(target) / name
         shutil.copytree(folder, case / "export", dirs_exist_ok=True)
-        rows = _test_rows(table, name)
+        rows = _test_rows(table, name, pairs)
         rows.to_json(case / "rows.json", orient="split")
         predictor = fitted[name]
-        answers = {"predict": predictor.predict(rows).to_json(orient="split"),
-                   "embedding": predictor.extract_embedding(rows).tolist()}
+        signature = "query" if name == "matcher" else None
+        embedding = predictor.extract_embedding(rows[["question"]] if signature else rows, signature=signature)
+        answers = {"predict": predictor.predict(rows).to_json(orient="split"), "embedding": embedding.tolist()}
         if name != "tabular":
             answers["proba"] = predictor.predict_proba(rows).to_json(orient="split")
         (case / "expected.json").write_text(json.dumps(answers))

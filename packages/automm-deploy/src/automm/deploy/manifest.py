@@ -41,8 +41,9 @@ class Manifest:
         network_kind: the saved network's kind ("multimodal"), which says how graph inputs are made.
         task: the task's JSON as the predictor saved it (classes, label statistics, ...).
         processors: the predictor's processors.json (the preprocessing recipe).
-        graphs: graph name -> Graph ("model" for a single network).
+        graphs: graph name -> Graph ("model" for a single network, one per tower for a bi-encoder).
         versions: package versions at export time, for the record.
+        sides: for a network with sides (a matcher), side ("query", "response") -> the graph that embeds it.
     """
 
     problem_type: str
@@ -53,6 +54,7 @@ class Manifest:
     processors: dict[str, Any]
     graphs: dict[str, Graph]
     versions: dict[str, str] = field(default_factory=dict)
+    sides: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"format_version": FORMAT_VERSION, **asdict(self)}
@@ -70,7 +72,8 @@ class Manifest:
                                        int(g["opset"])) for name, g in data["graphs"].items()}
             return cls(str(data["problem_type"]), [str(c) for c in data["label_columns"]],
                        {str(k): str(v) for k, v in data["columns"].items()}, str(data["network_kind"]),
-                       dict(data["task"]), dict(data["processors"]), graphs, dict(data.get("versions", {})))
+                       dict(data["task"]), dict(data["processors"]), graphs, dict(data.get("versions", {})),
+                       {str(k): str(v) for k, v in data.get("sides", {}).items()})
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise DeployError(f"{MANIFEST_FILE} is damaged or was edited ({err!r}): export again.") from err
 

@@ -11,6 +11,7 @@ from .errors import DeployError, InputError
 
 CLASSIFICATION = ("binary", "multiclass")
 REGRESSION = ("regression", "multi_output_regression")
+MATCHING = ("text_similarity", "image_similarity", "image_text_similarity")
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -28,8 +29,8 @@ class Decoder:
 
     def __init__(self, problem_type: str, task: dict[str, Any]):
         if problem_type not in (*CLASSIFICATION, *REGRESSION, "multilabel"):
-            raise DeployError(f"automm-deploy {problem_type!r} predictors are not supported yet; supported: "
-                              f"{[*CLASSIFICATION, *REGRESSION, 'multilabel']}.")
+            raise DeployError(f"automm-deploy cannot run {problem_type!r} predictors yet; it runs "
+                              f"{[*CLASSIFICATION, *REGRESSION, 'multilabel', *MATCHING]}.")
         self.problem_type, self.task = problem_type, task
 
     @property
@@ -58,3 +59,45 @@ class Decoder:
         if self.problem_type == "multilabel":
             return pd.DataFrame(sigmoid(logits), index=index, columns=self.task["columns"])
         raise InputError("predict_proba is for classification; this model does regression: use predict().")
+
+
+class MatchDecoder:
+    """A matcher's answers from ``[rows, 2, dim]`` unit embeddings (query, response), as automm-match gives them:
+    cosine similarity, then Platt-scaled match probability (binary / positive labels) or a graded score."""
+
+    def __init__(self, problem_type: str, task: dict[str, Any]):
+        self.problem_type, self.task = problem_type, task
+        self.name = task.get("label") or "match"
+
+    @property
+    def has_proba(self) -> bool:
+        return self.task["kind"] != "graded"
+
+    def _probability(self, outputs: np.ndarray) -> np.ndarray:
+        a, b = self.task["platt"]
+        return 1.0 / (1.0 + np.exp(-(a * similarity(outputs) + b)))
+
+    def predict(self, outputs: np.ndarray, index: pd.Index) -> pd.Series:
+        if self.task["kind"] == "graded":
+            low, high = self.task["label_range"]
+            return pd.Series(low + np.clip(similarity(outputs), 0, 1) * (high - low), index=index, name=self.name)
+        match = self._probability(outputs) >= 0.5
+        return pd.Series(np.where(match, self.task["match_label"], self.task["other_label"]), index=index,
+                         name=self.name)
+
+    def predict_proba(self, outputs: np.ndarray, index: pd.Index) -> pd.DataFrame:
+        if not self.has_proba:
+            raise InputError("This matcher learned graded scores, which have no class probabilities; use predict().")
+        probability = self._probability(outputs)
+        return pd.DataFrame({self.task["other_label"]: 1.0 - probability, self.task["match_label"]: probability},
+                            index=index)
+
+
+def similarity(outputs: np.ndarray) -> np.ndarray:
+    """Cosine similarity of each row's query and response (unit-length embeddings)."""
+    return (outputs[:, 0] * outputs[:, 1]).sum(axis=1)
+
+
+def decoder_for(problem_type: str, task: dict[str, Any]) -> Decoder | MatchDecoder:
+    """The decoder of ``problem_type``."""
+    return MatchDecoder(problem_type, task) if problem_type in MATCHING else Decoder(problem_type, task)

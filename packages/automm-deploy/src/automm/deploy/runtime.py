@@ -20,8 +20,8 @@ import pandas as pd
 
 from .errors import DeployError, InputError
 from .manifest import Manifest
-from .outputs import Decoder
-from .preprocess import MultimodalInputs
+from .networks import NETWORKS
+from .outputs import decoder_for
 
 logger = logging.getLogger("automm.deploy")
 
@@ -73,19 +73,16 @@ class ExportedPredictor:
                  allow_paths: bool = True):
         self.folder = Path(folder)
         self.manifest = Manifest.read(self.folder)
-        if self.manifest.network_kind != "multimodal":
-            raise DeployError(f"automm-deploy cannot run a {self.manifest.network_kind!r} network yet.")
+        kind = self.manifest.network_kind
+        if kind not in NETWORKS:
+            raise DeployError(f"automm-deploy cannot run a {kind!r} network yet; it runs {sorted(NETWORKS)}.")
         if batch_size < 1:
             raise DeployError(f"batch_size must be at least 1, got {batch_size}.")
-        self.decoder = Decoder(self.manifest.problem_type, self.manifest.task)
-        self.inputs = MultimodalInputs(self.manifest.processors, self.folder, allow_paths)
-        graph = self.manifest.graphs["model"]
-        file = self.folder / graph.file
-        if not file.is_file():
-            raise DeployError(f"{str(self.folder)!r} lacks {graph.file}, which its manifest names: export again.")
-        self.session = ort.InferenceSession(str(file), session_options(threads), providers=providers_for(device))
-        self.graph_inputs = {i.name for i in self.session.get_inputs()}
-        self.batch_size = batch_size
+        self.decoder = decoder_for(self.manifest.problem_type, self.manifest.task)
+        options, providers = session_options(threads), providers_for(device)
+        self.network = NETWORKS[kind](self.manifest, self.folder,
+                                      lambda file: ort.InferenceSession(str(file), options, providers=providers),
+                                      batch_size, allow_paths)
 
     @property
     def problem_type(self) -> str:
@@ -94,34 +91,23 @@ class ExportedPredictor:
     @property
     def columns(self) -> list[str]:
         """The feature columns a row must have."""
-        return self.inputs.columns
+        return self.network.columns
 
     def predict(self, data: Any) -> pd.Series | pd.DataFrame:
         """Labels (or values) per row, named and indexed as the torch predictor's."""
         frame = as_frame(data)
-        return self.decoder.predict(self._run(frame, "logits"), frame.index)
+        return self.decoder.predict(self.network.outputs(frame), frame.index)
 
     def predict_proba(self, data: Any) -> pd.DataFrame:
         """Class probabilities, one column per class (per label column for multilabel)."""
         frame = as_frame(data)
         if not self.decoder.has_proba:
-            raise InputError("predict_proba is for classification; this model does regression: use predict().")
-        return self.decoder.predict_proba(self._run(frame, "logits"), frame.index)
+            raise InputError(f"This {self.problem_type} model has no class probabilities; use predict().")
+        return self.decoder.predict_proba(self.network.outputs(frame), frame.index)
 
-    def extract_embedding(self, data: Any) -> np.ndarray:
-        """The fused representation of each row, ``[rows, embedding_size]``."""
-        return self._run(as_frame(data), "embedding")
-
-    def run(self, feeds: Mapping[str, np.ndarray], output: str = "logits") -> np.ndarray:
-        """One bare graph call on ready inputs (what a benchmark compares preprocessing against)."""
-        return self.session.run([output], {k: v for k, v in feeds.items() if k in self.graph_inputs})[0]
-
-    def _run(self, frame: pd.DataFrame, output: str) -> np.ndarray:
-        if len(frame) == 0:
-            raise InputError("No rows to predict.")
-        parts = [self.run(self.inputs(frame.iloc[start : start + self.batch_size]), output)
-                 for start in range(0, len(frame), self.batch_size)]
-        return np.concatenate(parts)
+    def extract_embedding(self, data: Any, signature: str | None = None) -> np.ndarray:
+        """Each row's embedding ``[rows, dim]``; a matcher embeds one side: ``signature="query"`` / ``"response"``."""
+        return self.network.embed(as_frame(data), signature)
 
 
 def as_frame(data: Any) -> pd.DataFrame:

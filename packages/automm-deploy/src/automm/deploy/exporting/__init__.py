@@ -9,32 +9,28 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..errors import DeployError
-from ..manifest import MANIFEST_FILE, TOKENIZER_FILE, Graph, Manifest
+from ..manifest import MANIFEST_FILE, TOKENIZER_FILE, Manifest
 
 DEFAULT_OPSET = 17
-GRAPH_FILE = "model.onnx"
-# Largest difference between the graph's outputs (onnxruntime) and the torch network's on the example rows.
-TOLERANCE = 1e-4
 
 
 def export(predictor: Any, out: str | Path, opset: int = DEFAULT_OPSET) -> Path:
     """Export ``predictor`` (a MultiModalPredictor or its saved directory) to the folder ``out``, atomically.
 
-    The folder gets ``model.onnx`` (checked with ``onnx.checker``; its outputs on example rows equal the torch
-    network's within ``TOLERANCE``), ``manifest.json`` and, with text columns, ``tokenizer.json``.
+    The folder gets one ONNX graph per network (``model.onnx``; a matcher one per tower), each checked with
+    ``onnx.checker`` and its outputs on example rows compared with torch's; ``manifest.json``; and, with text
+    columns, ``tokenizer.json``.
 
     Raises:
         DeployError: the training stack is missing, the network kind cannot be exported yet, ``out`` is a
-            folder of other files, or the graph's outputs differ from the network's.
+            folder of other files, or a graph's outputs differ from the network's.
 
     Example:
         >>> export("my_predictor/", "my_predictor.onnx/")
     """
     try:
-        import onnx
+        import onnx  # noqa: F401
         import torch  # noqa: F401
 
         from automm.core import MultiModalPredictor
@@ -43,31 +39,36 @@ def export(predictor: Any, out: str | Path, opset: int = DEFAULT_OPSET) -> Path:
         raise DeployError(f"Export needs the training stack ({err.name} is missing): pip install "
                           "'automm-deploy[export]' (automm-core, onnx, onnxscript), plus the predictor's task "
                           "package.") from None
-    from .multimodal import OUTPUTS, export_graph
+    from .graphs import FusedGraph, TowerGraph, write_graph
 
     if isinstance(predictor, (str, Path)):
         predictor = MultiModalPredictor.load(predictor)
     state = predictor.state
     kind = state.network_spec.kind
-    if kind != "multimodal":
+    if kind not in ("multimodal", "bi_encoder"):
         raise DeployError(f"Exporting a {kind!r} network ({state.problem_type}) is not supported yet; supported: "
-                          "binary, multiclass, multilabel, regression and multi-output regression predictors.")
+                          "classification, regression, multilabel and bi-encoder matching predictors.")
     out = Path(out)
     _check_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.exporting-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
-        names, examples = export_graph(state, str(staging / GRAPH_FILE), opset)
-        onnx.checker.check_model(str(staging / GRAPH_FILE))
-        _verify(state.net, staging / GRAPH_FILE, names, examples)
-        if state.processors.text is not None:
-            _save_tokenizer(state.processors.text.tokenizer, staging / TOKENIZER_FILE)
+        if kind == "multimodal":
+            graphs = {"model": write_graph(FusedGraph, state.net, state.processors, staging / "model.onnx", opset)}
+            sides, text = {}, state.processors.text
+        else:
+            sides = dict(state.net.side_towers)
+            processors = {tower: state.processors.sides[side] for side, tower in sides.items()}
+            graphs = {tower: write_graph(TowerGraph, state.net.towers[tower], processors[tower],
+                                         staging / f"{tower}.onnx", opset) for tower in processors}
+            text = next((p.text for p in state.processors.sides.values() if p.text is not None), None)
+        if text is not None:
+            _save_tokenizer(text.tokenizer, staging / TOKENIZER_FILE)
         manifest = Manifest(state.problem_type, list(state.label_columns),
                             {c: d.type.value for c, d in state.columns.items() if d.type.is_used}, kind,
-                            json.loads(json.dumps(state.task.to_json(), default=str)),
-                            json.loads(json.dumps(processors_to_json(state.processors), default=str)),
-                            {"model": Graph(GRAPH_FILE, names, list(OUTPUTS), opset)}, _versions())
+                            _plain(state.task.to_json()), _plain(processors_to_json(state.processors)), graphs,
+                            _versions(), sides)
         manifest.write(staging)
         if out.exists():
             shutil.rmtree(out)
@@ -75,6 +76,11 @@ def export(predictor: Any, out: str | Path, opset: int = DEFAULT_OPSET) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` as plain JSON values (what the predictor's own JSON files hold)."""
+    return json.loads(json.dumps(data, default=str))
 
 
 def _check_target(out: Path) -> None:
@@ -91,23 +97,6 @@ def _save_tokenizer(tokenizer: Any, file: Path) -> None:
         raise DeployError("The predictor's tokenizer has no tokenizer.json form (a slow tokenizer); the runtime "
                           "needs a fast (Rust) tokenizer.")
     backend.save(str(file))
-
-
-def _verify(net: Any, file: Path, names: list[str], examples: dict[str, Any]) -> None:
-    """The graph's logits on the example rows equal the torch network's."""
-    import onnxruntime as ort
-    import torch
-
-    from automm.core.data.batch import Batch
-
-    with torch.inference_mode():
-        expected = net.eval()(Batch(**examples)).numpy()
-    session = ort.InferenceSession(str(file), providers=["CPUExecutionProvider"])
-    found = session.run(["logits"], {n: examples[n].numpy() for n in names})[0]
-    difference = float(np.abs(found - expected).max())
-    if not difference <= TOLERANCE:
-        raise DeployError(f"The exported graph's outputs differ from the network's by {difference:.2e} (more than "
-                          f"{TOLERANCE}); this network does not export exactly. Please report it.")
 
 
 def _versions() -> dict[str, str]:

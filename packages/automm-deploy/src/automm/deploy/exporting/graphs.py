@@ -1,0 +1,113 @@
+"""Networks as ONNX graphs: wrappers that take named tensors (no data-dependent shapes), example inputs, and the
+write-then-verify step every graph goes through."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from automm.core.data.batch import Batch
+
+from ..errors import DeployError
+from ..manifest import Graph
+
+# Batch fields in the graph's input order; a network uses those of its modalities.
+INPUTS = ("numerical", "categorical", "text_ids", "text_mask", "text_present", "image_pixels", "image_mask")
+DYNAMIC_AXES = {"text_ids": {1: "sequence"}, "text_mask": {1: "sequence"}, "image_pixels": {1: "slots"},
+                "image_mask": {1: "slots"}}
+# Largest difference allowed between a graph's outputs (onnxruntime) and the torch module's on the example rows.
+TOLERANCE = 1e-4
+
+
+class FusedGraph(nn.Module):
+    """core's late-fusion network: named tensors -> (head logits, fused embedding)."""
+
+    outputs = ("logits", "embedding")
+
+    def __init__(self, net: nn.Module, names: list[str]):
+        super().__init__()
+        self.net, self.names = net, names
+
+    def forward(self, *tensors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        embedding = self.net.embed(Batch(**dict(zip(self.names, tensors))))
+        return self.net.head(embedding), embedding
+
+
+class TowerGraph(nn.Module):
+    """One tower of a bi-encoder: named tensors -> its unit-length embedding."""
+
+    outputs = ("embedding",)
+
+    def __init__(self, tower: nn.Module, names: list[str]):
+        super().__init__()
+        self.tower, self.names = tower, names
+
+    def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
+        return nn.functional.normalize(self.tower(Batch(**dict(zip(self.names, tensors)))), dim=-1)
+
+
+def example_inputs(processors: Any) -> dict[str, torch.Tensor]:
+    """Two rows of valid inputs for the processors' modalities, in ``INPUTS`` order. The second row's text is
+    padded and its second image slot empty, so a traced mask cannot be folded away as all ones."""
+    inputs: dict[str, torch.Tensor] = {}
+    if processors.numerical and processors.numerical.columns:
+        width = len(processors.numerical.columns)
+        inputs["numerical"] = torch.tensor([[0.5] * width, [-0.5] * width])
+    if processors.categorical and processors.categorical.columns:
+        inputs["categorical"] = torch.ones(2, len(processors.categorical.columns), dtype=torch.long)
+    text = processors.text
+    if text is not None:
+        recipe = text.to_json()
+        start, end = recipe["start_id"], recipe["end_id"]
+        token = int(text.tokenizer("a", add_special_tokens=False)["input_ids"][0])
+        first = [t for t in (start, token, token, end) if t is not None]
+        second = [t for t in (start, token, end) if t is not None] + [text.pad_id]
+        inputs["text_ids"] = torch.tensor([first, second])
+        inputs["text_mask"] = torch.tensor([[1] * len(first), [1] * (len(second) - 1) + [0]])
+        inputs["text_present"] = torch.tensor([True, True])
+    if processors.image is not None:
+        size = processors.image.size
+        inputs["image_pixels"] = torch.randn(2, 2, 3, size, size, generator=torch.Generator().manual_seed(0))
+        inputs["image_mask"] = torch.tensor([[True, True], [True, False]])
+    return inputs
+
+
+def write_graph(wrapper: type[nn.Module], module: nn.Module, processors: Any, file: Path, opset: int) -> Graph:
+    """Export ``wrapper(module, names)`` on the processors' example inputs to ``file``, check it with
+    ``onnx.checker`` and compare onnxruntime's outputs with torch's.
+
+    Raises:
+        DeployError: the graph's outputs differ from the module's by more than ``TOLERANCE``.
+    """
+    import onnx
+
+    inputs = example_inputs(processors)
+    names = list(inputs)
+    graph = wrapper(module, names).eval()
+    outputs = list(wrapper.outputs)
+    axes = {name: {0: "batch", **DYNAMIC_AXES.get(name, {})} for name in [*names, *outputs]}
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        torch.onnx.export(graph, tuple(inputs.values()), str(file), dynamo=False, opset_version=opset,
+                          input_names=names, output_names=outputs, dynamic_axes=axes)
+        expected = graph(*inputs.values())
+    onnx.checker.check_model(str(file))
+    _verify(file, inputs, expected if isinstance(expected, tuple) else (expected,), outputs)
+    return Graph(file.name, names, outputs, opset)
+
+
+def _verify(file: Path, inputs: dict[str, torch.Tensor], expected: tuple[torch.Tensor, ...], outputs: list[str],
+            ) -> None:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(file), providers=["CPUExecutionProvider"])
+    found = session.run(outputs, {name: tensor.numpy() for name, tensor in inputs.items()})
+    difference = max(float(np.abs(f - e.numpy()).max()) for f, e in zip(found, expected))
+    if not difference <= TOLERANCE:
+        raise DeployError(f"The exported graph {file.name} differs from the network by {difference:.2e} (more than "
+                          f"{TOLERANCE}); this network does not export exactly. Please report it.")

@@ -1,0 +1,100 @@
+"""The graphs of an export folder behind one interface per network kind: ``outputs`` for predict, ``embed`` for
+extract_embedding. Rows are fed in chunks of ``batch_size``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pandas as pd
+
+from .errors import DeployError, InputError
+from .manifest import Graph, Manifest
+from .preprocess import MultimodalInputs
+
+SessionFactory = Callable[[Path], ort.InferenceSession]
+
+
+class GraphRunner:
+    """One graph with the inputs that feed it: table rows -> one named output, chunk by chunk."""
+
+    def __init__(self, folder: Path, graph: Graph, inputs: MultimodalInputs, session: SessionFactory,
+                 batch_size: int):
+        file = folder / graph.file
+        if not file.is_file():
+            raise DeployError(f"{str(folder)!r} lacks {graph.file}, which its manifest names: export again.")
+        self.session, self.inputs, self.batch_size = session(file), inputs, batch_size
+        self.names = {i.name for i in self.session.get_inputs()}
+
+    def __call__(self, frame: pd.DataFrame, output: str) -> np.ndarray:
+        if len(frame) == 0:
+            raise InputError("No rows to predict.")
+        return np.concatenate([self.run(self.inputs(frame.iloc[start : start + self.batch_size]), output)
+                               for start in range(0, len(frame), self.batch_size)])
+
+    def run(self, feeds: dict[str, np.ndarray], output: str) -> np.ndarray:
+        """One bare graph call on ready inputs."""
+        return self.session.run([output], {k: v for k, v in feeds.items() if k in self.names})[0]
+
+
+class MultimodalNetwork:
+    """core's late-fusion network: graph "model" with outputs "logits" and "embedding"."""
+
+    def __init__(self, manifest: Manifest, folder: Path, session: SessionFactory, batch_size: int,
+                 allow_paths: bool):
+        self.runner = GraphRunner(folder, manifest.graphs["model"],
+                                  MultimodalInputs(manifest.processors, folder, allow_paths), session, batch_size)
+        self.columns = self.runner.inputs.columns
+
+    def outputs(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.runner(frame, "logits")
+
+    def embed(self, frame: pd.DataFrame, signature: str | None) -> np.ndarray:
+        if signature is not None:
+            raise InputError(f"This model has one embedding per row: call extract_embedding without signature "
+                             f"(got {signature!r}).")
+        return self.runner(frame, "embedding")
+
+
+class BiEncoderNetwork:
+    """automm-match's bi-encoder: one graph per tower (unit-length "embedding"), each side fed by its own columns."""
+
+    def __init__(self, manifest: Manifest, folder: Path, session: SessionFactory, batch_size: int,
+                 allow_paths: bool):
+        sides = manifest.processors.get("sides")
+        if not isinstance(sides, dict) or set(sides) != set(manifest.sides):
+            raise DeployError("manifest.json's sides do not match processors.json's: export again.")
+        sessions: dict[str, SessionFactory] = {}
+        self.runners: dict[str, GraphRunner] = {}
+        for side, graph_name in manifest.sides.items():  # sides sharing a tower share its session
+            shared = sessions.setdefault(graph_name, _once(session))
+            self.runners[side] = GraphRunner(folder, manifest.graphs[graph_name],
+                                             MultimodalInputs(sides[side], folder, allow_paths), shared, batch_size)
+        self.columns = [c for runner in self.runners.values() for c in runner.inputs.columns]
+
+    def outputs(self, frame: pd.DataFrame) -> np.ndarray:
+        """``[rows, sides, dim]`` unit vectors, query then response."""
+        return np.stack([runner(frame, "embedding") for runner in self.runners.values()], axis=1)
+
+    def embed(self, frame: pd.DataFrame, signature: str | None) -> np.ndarray:
+        if signature not in self.runners:
+            raise InputError(f"This matcher embeds each side separately: pass signature= one of {list(self.runners)} "
+                             f"(got {signature!r}).")
+        return self.runners[signature](frame, "embedding")
+
+
+def _once(factory: SessionFactory) -> SessionFactory:
+    """``factory`` that makes a file's session on the first call and returns that one afterwards."""
+    made: dict[Path, ort.InferenceSession] = {}
+
+    def session(file: Path) -> ort.InferenceSession:
+        if file not in made:
+            made[file] = factory(file)
+        return made[file]
+
+    return session
+
+
+NETWORKS = {"multimodal": MultimodalNetwork, "bi_encoder": BiEncoderNetwork}
