@@ -126,3 +126,50 @@ def test_write_artefacts_for_the_runtime_only_session(fitted: dict, exported: di
             answers["proba"] = predictor.predict_proba(rows).to_json(orient="split")
         (case / "expected.json").write_text(json.dumps(answers))
     assert sorted(p.name for p in Path(target).iterdir()) == sorted(exported)
+
+
+@pytest.mark.parametrize("name", ["multimodal", "matcher"])
+def test_int8_quantised_export_runs_close_to_float(name: str, fitted: dict, exported: dict, table: pd.DataFrame,
+                                                   pairs: pd.DataFrame, tmp_path: Path) -> None:
+    from automm.deploy import export
+
+    folder = export(fitted[name], tmp_path / "int8", quantize="int8")
+    manifest = Manifest.read(folder)
+    assert all(g.precision == "int8" and g.file.endswith(".int8.onnx") for g in manifest.graphs.values())
+    assert not list(folder.glob("model.onnx"))
+    ops = {node.op_type for g in manifest.graphs.values() for node in onnx.load(str(folder / g.file)).graph.node}
+    assert "MatMulInteger" in ops or "DynamicQuantizeMatMul" in ops
+    rows = _test_rows(table, name, pairs)
+    quantised, full = load(folder).predict_proba(rows), load(exported[name]).predict_proba(rows)
+    assert 0 < np.abs(quantised.to_numpy() - full.to_numpy()).max() < 0.05  # changed, but a little
+    with pytest.raises(DeployError, match="quantize must be"):
+        export(fitted[name], tmp_path / "x", quantize="int4")
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("device", ["cuda", "tensorrt"])
+def test_gpu_providers_give_the_cpu_answers(device: str, exported: dict, table: pd.DataFrame) -> None:
+    import onnxruntime
+
+    wanted = {"cuda": "CUDAExecutionProvider", "tensorrt": "TensorrtExecutionProvider"}[device]
+    if wanted not in onnxruntime.get_available_providers():
+        pytest.skip(f"{wanted} is not in this onnxruntime (install onnxruntime-gpu, and TensorRT for tensorrt)")
+    rows = _test_rows(table, "multimodal", table)
+    gpu, cpu = load(exported["multimodal"], device=device), load(exported["multimodal"])
+    assert gpu.network.runner.session.get_providers()[0] == wanted
+    np.testing.assert_allclose(gpu.predict_proba(rows).to_numpy(), cpu.predict_proba(rows).to_numpy(), atol=1e-3)
+    half = load(exported["multimodal"], device=device, fp16=True)
+    assert (half.predict(rows) == cpu.predict(rows)).mean() >= 0.95
+
+
+def test_a_missing_accelerator_falls_back_to_the_cpu_with_a_notice(exported: dict, table: pd.DataFrame,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    import onnxruntime
+
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        pytest.skip("this onnxruntime has CUDA")
+    model = load(exported["text"], device="cuda")
+    assert "CUDAExecutionProvider is not available" in caplog.text and "running on CPUExecutionProvider" in caplog.text
+    assert model.network.runner.session.get_providers() == ["CPUExecutionProvider"]
+    with pytest.raises(DeployError, match="device must be one of"):
+        load(exported["text"], device="tpu")

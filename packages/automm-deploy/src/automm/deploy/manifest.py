@@ -22,12 +22,14 @@ TOKENIZER_FILE = "tokenizer.json"
 
 @dataclass(frozen=True)
 class Graph:
-    """One ONNX graph: its file in the folder, tensor names in order, and the opset it was exported with."""
+    """One ONNX graph: its file in the folder, tensor names in order, the opset it was exported with, and its
+    weights' precision ("fp32", or "int8" after dynamic quantisation)."""
 
     file: str
     inputs: list[str]
     outputs: list[str]
     opset: int
+    precision: str = "fp32"
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,8 @@ class Manifest:
                               f"{FORMAT_VERSION}. Upgrade it: pip install -U automm-deploy.")
         try:
             graphs = {str(name): Graph(str(g["file"]), [str(n) for n in g["inputs"]], [str(n) for n in g["outputs"]],
-                                       int(g["opset"])) for name, g in data["graphs"].items()}
+                                       int(g["opset"]), str(g.get("precision", "fp32")))
+                      for name, g in data["graphs"].items()}
             return cls(str(data["problem_type"]), [str(c) for c in data["label_columns"]],
                        {str(k): str(v) for k, v in data["columns"].items()}, str(data["network_kind"]),
                        dict(data["task"]), dict(data["processors"]), graphs, dict(data.get("versions", {})),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,11 @@ PROVIDERS = {
 }
 
 
-def providers_for(device: str) -> list[str]:
-    """The providers for ``device`` that this onnxruntime has; a missing accelerator is a one-line notice."""
+def providers_for(device: str, fp16: bool = False, cache: Path | None = None) -> list[Any]:
+    """The providers for ``device`` that this onnxruntime has; a missing accelerator is a one-line notice.
+
+    TensorRT builds its engine on the first run (FP16 with ``fp16``) and keeps it in ``cache`` for the next start.
+    """
     if device not in PROVIDERS:
         raise DeployError(f"device must be one of {sorted(PROVIDERS)}, got {device!r}.")
     available = set(ort.get_available_providers())
@@ -42,7 +46,9 @@ def providers_for(device: str) -> list[str]:
     if chosen[0] != PROVIDERS[device][0]:
         logger.warning("automm-deploy: %s is not available in this onnxruntime (%s); running on %s.",
                        PROVIDERS[device][0], ", ".join(sorted(available)), chosen[0])
-    return chosen
+    options = {"TensorrtExecutionProvider": {"trt_fp16_enable": fp16, "trt_engine_cache_enable": cache is not None,
+                                             **({"trt_engine_cache_path": str(cache)} if cache else {})}}
+    return [(name, options[name]) if name in options else name for name in chosen]
 
 
 def session_options(threads: int | None = None) -> ort.SessionOptions:
@@ -63,14 +69,16 @@ class ExportedPredictor:
 
     Args:
         folder: what ``automm-deploy export`` wrote.
-        device: "cpu", "cuda" or "tensorrt" (onnxruntime's execution providers; CPU when one is missing).
+        device: "cpu", "cuda" or "tensorrt" (onnxruntime's execution providers; CPU when one is missing; the GPU
+            ones need onnxruntime-gpu, and TensorRT its libraries).
+        fp16: TensorRT only: build the engine in half precision.
         threads: intra-op threads (default: the usable CPUs, at most 8).
         batch_size: rows per graph call.
         allow_paths: read image-path cells from disk; a server sets False and takes base64 images only.
     """
 
     def __init__(self, folder: str | Path, device: str = "cpu", threads: int | None = None, batch_size: int = 64,
-                 allow_paths: bool = True):
+                 allow_paths: bool = True, fp16: bool = False):
         self.folder = Path(folder)
         self.manifest = Manifest.read(self.folder)
         kind = self.manifest.network_kind
@@ -79,7 +87,8 @@ class ExportedPredictor:
         if batch_size < 1:
             raise DeployError(f"batch_size must be at least 1, got {batch_size}.")
         self.decoder = decoder_for(self.manifest.problem_type, self.manifest.task)
-        options, providers = session_options(threads), providers_for(device)
+        cache = Path(tempfile.gettempdir()) / "automm-deploy-tensorrt" / self.folder.resolve().name
+        options, providers = session_options(threads), providers_for(device, fp16, cache)
         self.network = NETWORKS[kind](self.manifest, self.folder,
                                       lambda file: ort.InferenceSession(str(file), options, providers=providers),
                                       batch_size, allow_paths)
