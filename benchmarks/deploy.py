@@ -1,0 +1,250 @@
+"""Benchmark automm-deploy: the torch-free runtime against the torch predictor it was exported from.
+
+    python -m benchmarks.deploy             # full run (~20 min on 2 quiet CPU cores); writes BENCHMARKS.md
+    python -m benchmarks.deploy --quick     # small data, short fits; prints only
+    python -m benchmarks.deploy --sizes     # also build fresh venvs to measure install sizes (minutes more)
+
+Per task, on the benchmark datasets (each case in a fresh process): fit briefly, export (float and int8), then
+* agreement: labels equal to the torch predictor's (share) and the largest probability difference;
+* score of torch, runtime and int8 runtime on the test rows (accuracy, or RMSE for regression);
+* single-row predict latency (median): torch predictor, runtime, bare onnxruntime call on ready inputs;
+* batch throughput (rows/s): torch predictor vs runtime vs int8 runtime;
+* cold start: a new process loading the model and answering one row, runtime vs torch predictor.
+Ratios are against baselines measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import fit_cases
+from .cases import CASES
+from .fit_cases import load_average, publish, source_digest, timed
+from .report import digests
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "benchmarks" / ".work" / "deploy"
+SECTION = "## Deployment: torch-free runtime vs torch predictor"
+TASKS = {"fine_foods": "text", "fashion_mnist": "image", "penguins": "tabular", "mixed_table": "multimodal",
+         "matching": "text matcher"}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    time_limit: float  # seconds of fit per case (the model's size, not its quality, drives latency)
+    test_rows: int  # rows compared and timed in batch
+    single_calls: int  # single-row calls timed per method
+    cold_starts: int  # fresh processes per method
+
+
+FULL = Sizes(time_limit=60, test_rows=500, single_calls=50, cold_starts=3)
+QUICK = Sizes(time_limit=15, test_rows=40, single_calls=5, cold_starts=1)
+
+
+# ---------------------------------------------------------------------------------------------- one case
+def _data(name: str, quick: bool) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """(train, test, predictor arguments) of a case; "matching" pairs halves of the fine-food reviews."""
+    if name == "matching":
+        from .datasets import fine_foods
+        from .matching import review_halves
+
+        train, test = fine_foods()
+        train_pairs, test_pairs = review_halves(train["review"]), review_halves(test["review"])
+        if quick:
+            train_pairs, test_pairs = train_pairs.head(160), test_pairs.head(60)
+        return train_pairs, test_pairs, {"problem_type": "text_similarity", "query": "query", "response": "response"}
+    case = CASES[name]
+    train, test = case.load(quick, WORK / "data")
+    return train, test, {"label": case.label, "hyperparameters": case.hyperparameters_for(quick)}
+
+
+def _median_latency(fn: Any, calls: int) -> float:
+    fn()  # warm-up
+    return median(timed(fn)[0] for _ in range(calls))
+
+
+def _score(problem_type: str, predictions: pd.Series | pd.DataFrame, truth: pd.Series | None) -> float | None:
+    if truth is None:
+        return None
+    if problem_type in ("regression",):
+        return float(np.sqrt(np.mean((np.asarray(predictions, float) - np.asarray(truth, float)) ** 2)))
+    return float((np.asarray(predictions).astype(str) == np.asarray(truth).astype(str)).mean())
+
+
+def _cold_start(code: str, runs: int) -> float:
+    """Median seconds of a fresh interpreter running ``code`` (load a model, predict one row)."""
+    return median(timed(lambda: subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT,
+                                               env={**fit_cases.OFFLINE, "PATH": "/usr/bin:/bin"}))[0]
+                  for _ in range(runs))
+
+
+def case_in_this_process(spec: dict[str, Any], out: str) -> None:
+    from automm.core import MultiModalPredictor
+    from automm.deploy import export, load
+
+    sizes, name = Sizes(**spec["sizes"]), spec["name"]
+    train, test, arguments = _data(name, spec["quick"])
+    hyperparameters = arguments.pop("hyperparameters", {})
+    folder = Path(tempfile.mkdtemp(prefix=f"deploy-{name}-"))
+    try:
+        predictor = MultiModalPredictor(path=folder / "predictor", hyperparameters=hyperparameters, **arguments)
+        fit_s, _ = timed(lambda: predictor.fit(train, time_limit=sizes.time_limit, seed=0))
+        export_s, exported = timed(lambda: export(predictor, folder / "export"))
+        int8_folder = export(predictor, folder / "export-int8", quantize="int8")
+        model, int8 = load(exported), load(int8_folder)
+        truth = test[arguments["label"]] if "label" in arguments else None
+        rows = test.drop(columns=[c for c in [arguments.get("label")] if c]).head(sizes.test_rows)
+        truth = truth.loc[rows.index] if truth is not None else None
+        problem_type = predictor.problem_type
+        timings = {}
+        timings["torch_batch_s"], expected = timed(lambda: predictor.predict(rows))
+        timings["runtime_batch_s"], found = timed(lambda: model.predict(rows))
+        timings["int8_batch_s"], found_int8 = timed(lambda: int8.predict(rows))
+        result: dict[str, Any] = {"task": TASKS[name], "problem_type": problem_type, "rows": len(rows),
+                                  "fit_s": fit_s, "export_s": export_s,
+                                  "labels_equal": float((np.asarray(found) == np.asarray(expected)).mean())
+                                  if problem_type != "regression" else None,
+                                  "scores": {"torch": _score(problem_type, expected, truth),
+                                             "runtime": _score(problem_type, found, truth),
+                                             "int8": _score(problem_type, found_int8, truth)}}
+        if problem_type == "regression":
+            result["max_value_difference"] = float(np.abs(np.asarray(found, float) - np.asarray(expected)).max())
+        else:
+            proba, torch_proba = model.predict_proba(rows).to_numpy(), predictor.predict_proba(rows).to_numpy()
+            result["max_proba_difference"] = float(np.abs(proba - torch_proba).max())
+            result["int8_max_proba_difference"] = float(np.abs(int8.predict_proba(rows).to_numpy() - proba).max())
+            result["int8_labels_equal"] = float((np.asarray(found_int8) == np.asarray(found)).mean())
+        one = rows.iloc[[0]]
+        runner = getattr(model.network, "runner", None) or model.network.runners["query"]
+        feeds = runner.inputs(one)
+        output = "logits" if runner is getattr(model.network, "runner", None) else "embedding"
+        timings["torch_single_s"] = _median_latency(lambda: predictor.predict(one), sizes.single_calls)
+        timings["runtime_single_s"] = _median_latency(lambda: model.predict(one), sizes.single_calls)
+        timings["int8_single_s"] = _median_latency(lambda: int8.predict(one), sizes.single_calls)
+        timings["bare_single_s"] = _median_latency(lambda: runner.run(feeds, output), sizes.single_calls)
+        if output == "embedding":  # a matcher's predict embeds both sides: two bare calls
+            timings["bare_single_s"] *= 2
+        one.to_json(folder / "one.json", orient="split")
+        reader = f"import pandas as pd; rows = pd.read_json({str(folder / 'one.json')!r}, orient='split'); "
+        timings["runtime_cold_s"] = _cold_start(
+            reader + f"from automm.deploy import load; load({str(exported)!r}).predict(rows)", sizes.cold_starts)
+        timings["torch_cold_s"] = _cold_start(
+            reader + "from automm.core import MultiModalPredictor; "
+            f"MultiModalPredictor.load({str(predictor.path)!r}).predict(rows)", sizes.cold_starts)
+        result["timings"] = timings
+        result["scores"]["headline"] = result["labels_equal"] if result["labels_equal"] is not None else 1.0
+        Path(out).write_text(json.dumps({**spec, **result, "wall_s": fit_s}))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------- install sizes
+def _folder_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def install_sizes() -> dict[str, int]:
+    """Bytes of fresh venvs: the runtime alone, runtime + serve, and torch + automm-core (the training stack)."""
+    sizes = {}
+    plans = {"runtime": ["./packages/automm-deploy"], "runtime + serve": ["./packages/automm-deploy[serve]"],
+             "torch + automm-core": ["torch==2.14.1", "torchvision==0.29.1", "./packages/automm-core"]}
+    for label, packages in plans.items():
+        with tempfile.TemporaryDirectory(prefix="venv-size-") as scratch:
+            venv = Path(scratch) / "venv"
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *packages], check=True, cwd=ROOT)
+            sizes[label] = _folder_size(venv)
+            print(f"  venv {label}: {sizes[label] / 1e6:.0f} MB", flush=True)
+    return sizes
+
+
+# ---------------------------------------------------------------------------------------------- main and report
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small data and short fits; prints only")
+    parser.add_argument("--sizes", action="store_true", help="also measure install sizes in fresh venvs")
+    parser.add_argument("--only", nargs="*", choices=list(TASKS), help="some cases only")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    WORK.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.deploy", *(argv or sys.argv[1:])]),
+                               "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": load_average(),
+                               "sizes": asdict(sizes), "source_digest": [source_digest()], "cases": {}}
+    for name in args.only or TASKS:
+        spec = {"name": name, "sizes": asdict(sizes), "quick": args.quick, "time_limit": sizes.time_limit}
+        results["cases"][name] = fit_cases.run_case("deploy", WORK, spec, "headline")
+    if args.sizes:
+        results["install_bytes"] = install_sizes()
+    results["load_end"] = load_average()
+    results["source_digest"].append(source_digest())
+    results["wall_s"] = time.perf_counter() - started
+    publish(results, render(results), WORK, args.quick or bool(args.only))
+    return 1 if any("error" in c for c in results["cases"].values()) else 0
+
+
+def _ratio(numerator: float, denominator: float) -> str:
+    return f"{numerator / denominator:.2f}x"
+
+
+def _case_rows(name: str, case: dict[str, Any]) -> tuple[str, str]:
+    if "error" in case:
+        return f"| {name} | failed: {case['error']} | | | | |", f"| {name} | | | | | |"
+    t, s = case["timings"], case["scores"]
+    equal = "n/a (values)" if case["labels_equal"] is None else f"{case['labels_equal']:.1%}"
+    difference = case.get("max_proba_difference", case.get("max_value_difference"))
+    score = "RMSE" if case["problem_type"] == "regression" else "accuracy"
+    scores = "—" if s["torch"] is None else f"{score} {s['torch']:.3f} / {s['runtime']:.3f} / {s['int8']:.3f}"
+    quality = (f"| {case['task']} ({case['problem_type']}, {case['rows']} rows) | {equal} | {difference:.1e} | "
+               f"{scores} | {case.get('int8_max_proba_difference', float('nan')):.3f} | {case['export_s']:.1f} |")
+    speed = (f"| {case['task']} | {t['torch_single_s'] * 1e3:.1f} / {t['runtime_single_s'] * 1e3:.1f} / "
+             f"{t['int8_single_s'] * 1e3:.1f} / {t['bare_single_s'] * 1e3:.1f} | "
+             f"**{_ratio(t['runtime_single_s'], t['torch_single_s'])}** | "
+             f"**{_ratio(t['runtime_single_s'], t['bare_single_s'])}** | "
+             f"{case['rows'] / t['torch_batch_s']:.0f} / {case['rows'] / t['runtime_batch_s']:.0f} / "
+             f"{case['rows'] / t['int8_batch_s']:.0f} | {t['torch_cold_s']:.1f} / {t['runtime_cold_s']:.1f} |")
+    return quality, speed
+
+
+def render(results: dict[str, Any]) -> str:
+    sizes = results["sizes"]
+    rows = [_case_rows(name, case) for name, case in results["cases"].items()]
+    lines = [SECTION, "",
+             f"`{results['command']}` on {results['date']} (whole run {results['wall_s'] / 60:.0f} min; load average "
+             f"{results['load_start']} at start, {results['load_end']} at end; 2 CPU cores, no GPU). Library source "
+             f"digest: {digests(results['source_digest'])}. Each case: the benchmark dataset, a "
+             f"{sizes['time_limit']:.0f} s fit, export, then up to {sizes['test_rows']} test rows; in a fresh "
+             "process.", "",
+             "**Agreement and score** (torch predictor / runtime / int8 runtime):", "",
+             "| Task | Labels equal to torch | Max prob. (value) difference | Score torch / runtime / int8 | "
+             "int8 max prob. change | Export s |", "|---|---|---|---|---|---|", *(q for q, _ in rows), "",
+             f"**Speed** (single row: median of {sizes['single_calls']} calls after a warm-up; batch: the test rows "
+             f"in one call; cold start: a new process loads the model and answers one row, median of "
+             f"{sizes['cold_starts']}):", "",
+             "| Task | Single row ms: torch / runtime / int8 / bare ORT | runtime ÷ torch | runtime ÷ bare ORT | "
+             "Batch rows/s: torch / runtime / int8 | Cold start s: torch / runtime |", "|---|---|---|---|---|---|",
+             *(s for _, s in rows)]
+    if "install_bytes" in results:
+        sized = results["install_bytes"]
+        base = sized["torch + automm-core"]
+        lines += ["", "**Install size** (fresh venvs, all files): " + ", ".join(
+            f"{label} {size / 1e6:.0f} MB ({_ratio(size, base)} of torch + automm-core)" for label, size in
+            sized.items()) + "."]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
