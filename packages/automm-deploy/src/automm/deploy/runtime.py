@@ -114,6 +114,14 @@ class ExportedPredictor:
             raise InputError(f"This {self.problem_type} model has no class probabilities; use predict().")
         return self.decoder.predict_proba(self.network.outputs(frame), frame.index)
 
+    def predict_with_proba(self, data: Any) -> tuple[pd.Series | pd.DataFrame, pd.DataFrame | None]:
+        """``predict`` and ``predict_proba`` (None for regression) from one run of the network (what a server
+        answers)."""
+        frame = as_frame(data)
+        outputs = self.network.outputs(frame)
+        proba = self.decoder.predict_proba(outputs, frame.index) if self.decoder.has_proba else None
+        return self.decoder.predict(outputs, frame.index), proba
+
     def extract_embedding(self, data: Any, signature: str | None = None) -> np.ndarray:
         """Each row's embedding ``[rows, dim]``; a matcher embeds one side: ``signature="query"`` / ``"response"``."""
         return self.network.embed(as_frame(data), signature)

@@ -1,0 +1,118 @@
+"""``automm-deploy``: export a saved predictor, serve an export over HTTP, or predict a table with one.
+
+Example:
+    $ automm-deploy export my_predictor/ my_predictor.onnx/
+    $ automm-deploy serve my_predictor.onnx/ --port 8080 --workers 2
+    $ automm-deploy predict my_predictor.onnx/ rows.csv --output predictions.csv --proba
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .errors import DeployError, InputError
+from .exporting import DEFAULT_OPSET
+
+MEGABYTE = 1024 * 1024
+HOSTS = ("127.0.0.1", "0.0.0.0", "::")  # the hosts LitServe binds to
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a DeployError or InputError is one line on stderr and exit status 2, as argparse's are."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.command(args)
+    except (DeployError, InputError) as err:
+        parser.exit(2, f"automm-deploy: error: {' '.join(str(err).split())}\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="automm-deploy", description="Export a saved automm predictor to ONNX, "
+                                     "serve an export over HTTP, or predict a table with one (no torch).")
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    export = commands.add_parser("export", help="export a saved predictor to an ONNX folder (needs [export])")
+    export.add_argument("predictor_dir", type=Path, help="the saved predictor's folder")
+    export.add_argument("out_dir", type=Path, help="the export folder to write (replaced if it is an export)")
+    export.add_argument("--opset", type=int, default=DEFAULT_OPSET, help="ONNX opset (default: %(default)s)")
+    export.add_argument("--quantize", choices=("int8",), help="also quantise the weights (dynamic int8, for CPUs)")
+    export.set_defaults(command=run_export)
+
+    serve = commands.add_parser("serve", help="serve an export folder over HTTP (needs [serve])")
+    serve.add_argument("export_dir", type=Path)
+    serve.add_argument("--host", choices=HOSTS, default="127.0.0.1", help="default: %(default)s")
+    serve.add_argument("--port", type=bounded(int, 1024, 65535), default=8080, help="default: %(default)s")
+    serve.add_argument("--max-batch-size", type=bounded(int, 1), default=32,
+                       help="most requests LitServe batches into one model call (default: %(default)s)")
+    serve.add_argument("--batch-timeout", type=bounded(float, 0), default=0.01,
+                       help="seconds LitServe waits to fill a batch (default: %(default)s)")
+    serve.add_argument("--workers", type=bounded(int, 1), default=1, help="model processes (default: %(default)s)")
+    serve.add_argument("--max-body-mb", type=bounded(float, 0.001), default=16,
+                       help="largest request body in MiB; larger ones get 413 (default: %(default)s)")
+    serve.add_argument("--device", choices=("cpu", "cuda", "tensorrt"), default="cpu", help="default: %(default)s")
+    serve.set_defaults(command=run_serve)
+
+    predict = commands.add_parser("predict", help="predict the rows of a CSV or parquet table")
+    predict.add_argument("export_dir", type=Path)
+    predict.add_argument("rows", type=Path, help="a .csv or .parquet table with the feature columns")
+    predict.add_argument("--output", type=Path, help="a .csv or .parquet file to write (default: CSV on stdout)")
+    predict.add_argument("--proba", action="store_true", help="class probabilities instead of labels")
+    predict.set_defaults(command=run_predict)
+    return parser
+
+
+def run_export(args: argparse.Namespace) -> None:
+    from .exporting import export
+
+    if not args.predictor_dir.is_dir():
+        raise DeployError(f"No saved predictor at {str(args.predictor_dir)!r}: pass the folder the predictor was "
+                          "saved to.")
+    print(f"Exported to {export(args.predictor_dir, args.out_dir, opset=args.opset, quantize=args.quantize)}")
+
+
+def run_serve(args: argparse.Namespace) -> None:
+    from .serve import serve
+
+    serve(args.export_dir, host=args.host, port=args.port, max_batch_size=args.max_batch_size,
+          batch_timeout=args.batch_timeout, workers=args.workers, max_body_bytes=int(args.max_body_mb * MEGABYTE),
+          device=args.device)
+
+
+def run_predict(args: argparse.Namespace) -> None:
+    from .runtime import as_frame, load
+
+    model = load(args.export_dir)
+    rows = as_frame(args.rows)
+    result = model.predict_proba(rows) if args.proba else model.predict(rows)
+    table = result.to_frame() if result.ndim == 1 else result
+    if args.output is None:
+        table.to_csv(sys.stdout, index=False)
+    elif args.output.suffix == ".parquet":
+        table.to_parquet(args.output, index=False)
+    else:
+        table.to_csv(args.output, index=False)
+
+
+def bounded(kind: type, low: float, high: float | None = None) -> Callable[[str], int | float]:
+    """An argparse type: ``kind`` parsed from the text, at least ``low`` and at most ``high``."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{value} is out of range: use {low} to {high}" if high is not None
+                                             else f"{value} is too small: use at least {low}")
+        return value
+
+    return parse
+
+
+if __name__ == "__main__":
+    sys.exit(main())
