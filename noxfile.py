@@ -95,8 +95,8 @@ def deploy(session: nox.Session) -> None:
     exports, runtime = scratch / "exports", scratch / "runtime"
     exports.mkdir()
     try:
-        with _torch_env(session, CORE, "./packages/automm-classify", "./packages/automm-match",
-                        "./packages/automm-deploy[export,serve]"):
+        task_packages = [f"./packages/automm-{name}" for name in ("classify", "match", "segment")]
+        with _torch_env(session, CORE, *task_packages, "./packages/automm-deploy[export,serve]"):
             session.run("pytest", "packages/automm-deploy/tests/export", "-m", "not slow and not gpu",
                         "--junitxml=test-results/deploy-export.xml", *session.posargs,
                         env={**OFFLINE, "AUTOMM_DEPLOY_ARTEFACTS": str(exports)})

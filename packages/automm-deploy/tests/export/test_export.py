@@ -125,7 +125,7 @@ def test_write_artefacts_for_the_runtime_only_session(fitted: dict, exported: di
         if name != "tabular":
             answers["proba"] = predictor.predict_proba(rows).to_json(orient="split")
         (case / "expected.json").write_text(json.dumps(answers))
-    assert sorted(p.name for p in Path(target).iterdir()) == sorted(exported)
+    assert set(exported) <= {p.name for p in Path(target).iterdir()}
 
 
 @pytest.mark.parametrize("name", ["multimodal", "matcher"])

@@ -42,8 +42,11 @@ def test_the_runtime_installs_without_the_training_stack() -> None:
 @pytest.mark.skipif(not ARTEFACTS, reason="AUTOMM_DEPLOY_ARTEFACTS names no exports (nox -s deploy makes them)")
 def test_exports_answer_as_the_torch_predictor_did() -> None:
     cases = sorted(Path(ARTEFACTS).iterdir())
-    assert [c.name for c in cases] == ["image", "matcher", "multilabel", "multimodal", "tabular", "text"]
+    assert [c.name for c in cases] == ["image", "matcher", "multilabel", "multimodal", "segmenter", "tabular", "text"]
     for case in cases:
+        if case.name == "segmenter":
+            _check_segmenter(case)
+            continue
         model = load(case / "export")
         rows = pd.read_json(case / "rows.json", orient="split")
         expected = json.loads((case / "expected.json").read_text())
@@ -59,6 +62,13 @@ def test_exports_answer_as_the_torch_predictor_did() -> None:
         embedding = (model.extract_embedding(rows[["question"]], signature="query") if case.name == "matcher"
                      else model.extract_embedding(rows))
         np.testing.assert_allclose(embedding, np.asarray(expected["embedding"]), atol=1e-4)
+
+
+def _check_segmenter(case: Path) -> None:
+    masks = load(case / "export").predict(pd.read_json(case / "rows.json", orient="split"))
+    expected = np.load(case / "masks.npz")
+    equal = sum(int((m == expected[f"arr_{i}"]).sum()) for i, m in enumerate(masks))
+    assert equal / sum(m.size for m in masks) >= 0.9999
 
 
 def test_numerical_recipe() -> None:

@@ -12,7 +12,9 @@ import pandas as pd
 
 from .errors import DeployError, InputError
 from .manifest import Graph, Manifest
+from .masks import probabilities
 from .preprocess import MultimodalInputs
+from .preprocess.letterbox import LetterboxInputs
 
 SessionFactory = Callable[[Path], ort.InferenceSession]
 
@@ -85,6 +87,37 @@ class BiEncoderNetwork:
         return self.runners[signature](frame, "embedding")
 
 
+class SegmenterNetwork:
+    """automm-segment's segmenter: letterboxed images in, logits at the input size out; ``outputs`` gives each
+    row's class probabilities at its own image size, as the torch network does in eval mode."""
+
+    def __init__(self, manifest: Manifest, folder: Path, session: SessionFactory, batch_size: int,
+                 allow_paths: bool):
+        recipe = manifest.processors
+        if recipe.get("point_column") or recipe.get("box_column"):
+            raise DeployError("The runtime does not take SAM's point / box prompts yet: serve this segmenter with "
+                              "automm-segment (or export one fitted without prompt columns).")
+        self.inputs = LetterboxInputs(recipe, allow_paths)
+        self.columns = [self.inputs.column]
+        graph = manifest.graphs["model"]
+        if not (folder / graph.file).is_file():
+            raise DeployError(f"{str(folder)!r} lacks {graph.file}, which its manifest names: export again.")
+        self.session, self.batch_size = session(folder / graph.file), batch_size
+
+    def outputs(self, frame: pd.DataFrame) -> list[np.ndarray]:
+        if len(frame) == 0:
+            raise InputError("No rows to predict.")
+        found: list[np.ndarray] = []
+        for start in range(0, len(frame), self.batch_size):
+            chunk = self.inputs(frame.iloc[start : start + self.batch_size])
+            logits = self.session.run(["logits"], {"images": chunk.images})[0]
+            found += [probabilities(*row) for row in zip(logits, chunk.valid, chunk.sizes)]
+        return found
+
+    def embed(self, frame: pd.DataFrame, signature: str | None) -> np.ndarray:
+        raise InputError("An exported segmenter has no row embeddings; use predict() or predict_proba().")
+
+
 def _once(factory: SessionFactory) -> SessionFactory:
     """``factory`` that makes a file's session on the first call and returns that one afterwards."""
     made: dict[Path, ort.InferenceSession] = {}
@@ -97,4 +130,4 @@ def _once(factory: SessionFactory) -> SessionFactory:
     return session
 
 
-NETWORKS = {"multimodal": MultimodalNetwork, "bi_encoder": BiEncoderNetwork}
+NETWORKS = {"multimodal": MultimodalNetwork, "bi_encoder": BiEncoderNetwork, "segmenter": SegmenterNetwork}

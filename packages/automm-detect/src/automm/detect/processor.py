@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from automm.core.data.letterbox import LETTERBOX_RECIPE, read_pixels, resize_pixels, scaled_size
+from automm.core.data.letterbox import LETTERBOX_RECIPE, read_letterboxed, read_pixels, resize_pixels, scaled_size
 from automm.core.data.processor_kinds import PROCESSOR_KINDS
 
 
@@ -63,14 +63,15 @@ class DetectionProcessor:
         images = torch.zeros(len(rows), 3, size, size)
         scales, sizes, train_targets = torch.ones(len(rows)), torch.zeros(len(rows), 2, dtype=torch.long), []
         for i, (row, path) in enumerate(rows[self.column].items()):
-            pixels = read_pixels(path, row)
-            sizes[i] = torch.tensor(pixels.shape[-2:])
             boxes = targets[i] if targets is not None else np.zeros((0, 5), np.float32)
             if train and self.augment:
+                pixels = read_pixels(path, row)
+                sizes[i] = torch.tensor(pixels.shape[-2:])
                 pixels, boxes = self._augment(pixels, boxes)
-            else:
-                scales[i] = size / max(pixels.shape[-2:])
-                pixels, boxes = _resize(pixels, float(scales[i]), boxes)
+            else:  # already letterboxed (PIL's resize: what a runtime without torch reproduces)
+                pixels, (height, width) = read_letterboxed(path, size, row)
+                sizes[i], scales[i] = torch.tensor([height, width]), size / max(height, width)
+                boxes = _scale_boxes(boxes, pixels.shape[-1] / width, pixels.shape[-2] / height)
             images[i, :, : pixels.shape[1], : pixels.shape[2]] = pixels[:, :size, :size]
             boxes = _clip(boxes, size)
             train_targets.append({"boxes": torch.from_numpy(boxes[:, :4].copy()),
@@ -109,10 +110,14 @@ RECIPE = {**LETTERBOX_RECIPE, "boxes": "output / scale, clipped to the original 
 def _resize(pixels: torch.Tensor, scale: float, boxes: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
     height, width = pixels.shape[-2:]
     new = scaled_size(height, width, scale)
-    resized = resize_pixels(pixels, new)
+    return resize_pixels(pixels, new), _scale_boxes(boxes, new[1] / width, new[0] / height)
+
+
+def _scale_boxes(boxes: np.ndarray, x: float, y: float) -> np.ndarray:
+    """Boxes of an image resized by ``x`` horizontally and ``y`` vertically."""
     boxes = boxes.astype(np.float32, copy=True)
-    boxes[:, :4] *= np.array([new[1] / width, new[0] / height] * 2, dtype=np.float32)
-    return resized, boxes
+    boxes[:, :4] *= np.array([x, y] * 2, dtype=np.float32)
+    return boxes
 
 
 def _clip(boxes: np.ndarray, size: int) -> np.ndarray:

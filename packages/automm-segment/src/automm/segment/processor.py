@@ -15,7 +15,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from automm.core.data.letterbox import LETTERBOX_RECIPE, letterbox_scale, read_pixels, resize_pixels, scaled_size
+from automm.core.data.letterbox import (
+    LETTERBOX_RECIPE,
+    letterbox_scale,
+    read_letterboxed,
+    read_pixels,
+    resize_pixels,
+    scaled_size,
+)
 from automm.core.data.processor_kinds import PROCESSOR_KINDS
 from automm.core.errors import InputError
 
@@ -82,9 +89,13 @@ class SegmentationProcessor:
         train_target = torch.full((count, size, size), IGNORE, dtype=torch.long) if train else None
         masks: list[np.ndarray] = []
         prompts: list[np.ndarray] = []
+        augment = train and self.augment and targets is not None
         for i, (row, path) in enumerate(rows[self.column].items()):
-            pixels = read_pixels(path, row)
-            height, width = pixels.shape[-2:]
+            if augment:
+                pixels = read_pixels(path, row)
+                height, width = pixels.shape[-2:]
+            else:  # already letterboxed (PIL's resize: what a runtime without torch reproduces)
+                pixels, (height, width) = read_letterboxed(path, size, row)
             sizes[i] = torch.tensor([height, width])
             prompt = self._prompts(rows, i, row, height, width)
             mask = None
@@ -94,11 +105,10 @@ class SegmentationProcessor:
                     raise InputError(f"Row {row!r}: mask {str(targets[i])!r} is {mask.shape[1]}x{mask.shape[0]} px but "
                                      f"image {str(path)!r} is {width}x{height} px. A mask must have its image's size.")
                 masks.append(mask)
-            if train and self.augment and mask is not None:
+            if augment:
                 pixels, label, prompt = self._augment(pixels, torch.from_numpy(mask.astype(np.int64))[None], prompt)
             else:
-                new = scaled_size(height, width, letterbox_scale(height, width, size))
-                pixels = resize_pixels(pixels, new)
+                new = tuple(pixels.shape[-2:])
                 label = None if mask is None else resize_pixels(torch.from_numpy(mask.astype(np.int64))[None], new,
                                                                 "nearest")
                 if prompt is not None:

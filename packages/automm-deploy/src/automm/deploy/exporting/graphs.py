@@ -111,3 +111,19 @@ def _verify(file: Path, inputs: dict[str, torch.Tensor], expected: tuple[torch.T
     if not difference <= TOLERANCE:
         raise DeployError(f"The exported graph {file.name} differs from the network by {difference:.2e} (more than "
                           f"{TOLERANCE}); this network does not export exactly. Please report it.")
+
+
+def write_segmenter(predictor: Any, file: Path, opset: int) -> Graph:
+    """automm-segment's own export of the segmenter (letterboxed "images" in, "logits" out), then the same check
+    of onnxruntime against torch on two random images."""
+    from automm.segment.onnx_export import INPUT_NAMES, OUTPUT_NAMES, export_onnx
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        export_onnx(predictor, file, opset_version=opset)
+    size = predictor.state.processors.image_size
+    images = torch.rand(2, 3, size, size, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        expected = predictor.state.net.model.eval()(images)
+    _verify(file, {INPUT_NAMES[0]: images}, (expected,), list(OUTPUT_NAMES))
+    return Graph(file.name, list(INPUT_NAMES), list(OUTPUT_NAMES), opset)

@@ -89,7 +89,7 @@ class ImageInputs:
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 with Image.open(source) as image:
                     image.draft("RGB", (self.draft, self.draft))
-                    return _rgb(image)
+                    return to_rgb(image)
         except _UNREADABLE:
             return None
 
@@ -107,7 +107,7 @@ class ImageInputs:
         return (array - self.mean) / self.std
 
 
-def _rgb(image: Image.Image) -> Image.Image:
+def to_rgb(image: Image.Image) -> Image.Image:
     """RGB from any mode: 16-bit and float images scaled to 8 bits, transparency composited over white."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         array = np.asarray(image, dtype=np.float32)
