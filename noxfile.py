@@ -90,7 +90,8 @@ def integration(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def deploy(session: nox.Session) -> None:
     """automm-deploy: export tests with the training stack, then the runtime's tests in a second environment
-    holding automm-deploy alone (no torch), on the exports the first part made."""
+    holding automm-deploy and its server alone (no torch: what the slim image installs), on the first part's
+    exports."""
     scratch = Path(tempfile.mkdtemp(prefix="automm-deploy-"))  # outside the session's environment, which goes
     exports, runtime = scratch / "exports", scratch / "runtime"
     exports.mkdir()
@@ -101,7 +102,7 @@ def deploy(session: nox.Session) -> None:
                         "--junitxml=test-results/deploy-export.xml", *session.posargs,
                         env={**OFFLINE, "AUTOMM_DEPLOY_ARTEFACTS": str(exports)})
         session.run("python3", "-m", "venv", str(runtime), external=True)
-        session.run(str(runtime / "bin" / "pip"), "install", "-q", "./packages/automm-deploy", "pytest>=8",
+        session.run(str(runtime / "bin" / "pip"), "install", "-q", "./packages/automm-deploy[serve]", "pytest>=8",
                     external=True)
         session.run(str(runtime / "bin" / "pytest"), "packages/automm-deploy/tests/runtime", "-m", "not gpu",
                     "--junitxml=test-results/deploy-runtime.xml", *session.posargs, external=True,
@@ -112,8 +113,8 @@ def deploy(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def slow(session: nox.Session) -> None:
-    """Tests marked slow (real pretrained weights, multi-process training)."""
-    with _torch_env(session, *ALL_PACKAGES):
+    """Tests marked slow (real pretrained weights, multi-process training, Ray Serve)."""
+    with _torch_env(session, *ALL_PACKAGES, "./packages/automm-deploy[ray]"):
         session.run("pytest", "packages", "tests", "-m", "slow", *session.posargs, env=OFFLINE)
 
 

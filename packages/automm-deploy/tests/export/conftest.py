@@ -3,6 +3,7 @@ tiny fitted predictor per kind of input, each exported once."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -94,3 +95,19 @@ def exported(fitted: dict[str, MultiModalPredictor], tmp_path_factory: pytest.Te
 
     folder = tmp_path_factory.mktemp("exported")
     return {name: export(predictor.path, folder / name) for name, predictor in fitted.items()}
+
+
+def save_rows(rows: pd.DataFrame, case: Path) -> None:
+    """``rows`` as ``case/rows.json``, their image files copied into ``case/images`` (pytest's temporary folders
+    do not outlive a few runs)."""
+    rows = rows.copy()
+    if "image" in rows:
+        folder = case / "images"
+        folder.mkdir(parents=True, exist_ok=True)
+        copied = []
+        for path in rows["image"]:
+            if isinstance(path, str):
+                shutil.copy(path, folder / Path(path).name)
+            copied.append(str(folder / Path(path).name) if isinstance(path, str) else None)
+        rows["image"] = copied
+    rows.to_json(case / "rows.json", orient="split")

@@ -15,7 +15,7 @@ from automm.deploy import load
 from automm.deploy.errors import DeployError
 from automm.deploy.manifest import Manifest
 
-from .conftest import CASES
+from .conftest import CASES, save_rows
 
 
 def _test_rows(table: pd.DataFrame, name: str, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -117,7 +117,7 @@ def test_write_artefacts_for_the_runtime_only_session(fitted: dict, exported: di
         case = Path(target) / name
         shutil.copytree(folder, case / "export", dirs_exist_ok=True)
         rows = _test_rows(table, name, pairs)
-        rows.to_json(case / "rows.json", orient="split")
+        save_rows(rows, case)
         predictor = fitted[name]
         signature = "query" if name == "matcher" else None
         embedding = predictor.extract_embedding(rows[["question"]] if signature else rows, signature=signature)

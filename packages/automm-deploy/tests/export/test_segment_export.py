@@ -19,6 +19,8 @@ from automm.deploy.errors import InputError  # noqa: E402
 from automm.segment.ingest import read_segmentation_data  # noqa: E402
 from automm.segment.testing.composite import make_composited_segmentation  # noqa: E402
 
+from .conftest import save_rows  # noqa: E402
+
 # timm's tiny test EfficientNet under smp's U-Net at a 64-pixel input: a fit takes seconds.
 TINY = {"task.encoder": "test_efficientnet", "model.image.pretrained": False, "task.image_size": 64,
         "optim.max_epochs": 2, "optim.batch_size": 8, "optim.lr": 1e-3, "env.eval_batch_size": 16}
@@ -74,6 +76,6 @@ def test_write_artefacts_for_the_runtime_only_session(segmenter: tuple, tmp_path
     predictor, rows = segmenter
     case = Path(target) / "segmenter"
     shutil.copytree(export(predictor, tmp_path / "segmenter"), case / "export", dirs_exist_ok=True)
-    rows.to_json(case / "rows.json", orient="split")
+    save_rows(rows, case)
     np.savez(case / "masks.npz", *predictor.predict(rows))
     assert len(np.load(case / "masks.npz").files) == len(rows)

@@ -7,14 +7,10 @@ import base64
 import http.client
 import io
 import json
-import math
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -26,47 +22,14 @@ import pytest
 from automm.deploy import load
 from automm.deploy.cli import main
 from automm.deploy.serve import ExportAPI, PredictRequest
+from automm.deploy.testing import JSON, body_of, call, request_rows, serving
 
 from .conftest import CASES
 
 FEATURES = CASES["multimodal"][0]
 MAX_BODY_BYTES = 256 * 1024  # the test server's limit: small, so an oversize body is cheap to send
 LOAD_REQUESTS, LOAD_CLIENTS = 200, 50
-JSON = {"Content-Type": "application/json"}
 GOOD_ROW = {"image": None, "caption": "the red cat", "ink": 30.0, "colour": "red"}
-
-
-def request_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows as JSON objects: each image file's bytes as base64, missing values null."""
-    rows = []
-    for record in frame.to_dict("records"):
-        row = {column: None if _missing(value) else value for column, value in record.items()}
-        if row.get("image") is not None:
-            row["image"] = base64.b64encode(Path(row["image"]).read_bytes()).decode("ascii")
-        rows.append(row)
-    return rows
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def body_of(rows: list[Any]) -> bytes:
-    return json.dumps({"rows": rows}).encode()
-
-
-def call(port: int, method: str, path: str, body: bytes | Iterable[bytes] | None = None,
-         headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    """Status and body (JSON decoded) of one request on a fresh connection."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        data = response.read()
-        is_json = (response.getheader("Content-Type") or "").startswith("application/json")
-        return response.status, json.loads(data) if is_json else data.decode()
-    finally:
-        connection.close()
 
 
 def call_with_length(port: int, length: int) -> tuple[int, Any]:
@@ -91,63 +54,11 @@ def assert_same_answer(found: dict[str, Any], model: Any, frame: pd.DataFrame) -
     np.testing.assert_allclose(np.asarray(found["probabilities"]), proba.to_numpy(), atol=1e-6, rtol=0)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def live_members(group: int) -> list[int]:
-    """The processes of process group ``group`` that are not zombies (Linux /proc)."""
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == group and fields[0] != "Z":
-            members.append(int(stat.parent.name))
-    return members
-
-
-def stop(process: subprocess.Popen, log: Path) -> None:
-    """SIGTERM the server; it and every process it started must be gone within 30 s (else they are killed)."""
-    process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 30
-    while (process.poll() is None or live_members(process.pid)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    left = live_members(process.pid)
-    if left:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        pytest.fail(f"serve left processes {left} running 30 s after SIGTERM; log:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
-def server(exported: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def server(exported: dict[str, Path]) -> Iterator[int]:
     """The port of ``automm-deploy serve`` on the multimodal export (default batching), in its own process group."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "server.log"
-    command = [sys.executable, "-m", "automm.deploy.cli", "serve", str(exported["multimodal"]), "--port", str(port),
-               "--max-body-mb", str(MAX_BODY_BYTES / 2**20)]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        while not _healthy(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"serve did not become healthy; log:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
+    with serving(exported["multimodal"], "--max-body-mb", str(MAX_BODY_BYTES / 2**20)) as port:
         yield port
-    finally:
-        stop(process, log)
-
-
-def _healthy(port: int) -> bool:
-    try:
-        return call(port, "GET", "/health")[0] == 200
-    except OSError:
-        return False
 
 
 def test_served_answers_equal_the_runtime(server: int, exported: dict, table: pd.DataFrame) -> None:

@@ -64,6 +64,24 @@ def test_exports_answer_as_the_torch_predictor_did() -> None:
         np.testing.assert_allclose(embedding, np.asarray(expected["embedding"]), atol=1e-4)
 
 
+@pytest.mark.skipif(not ARTEFACTS, reason="AUTOMM_DEPLOY_ARTEFACTS names no exports (nox -s deploy makes them)")
+def test_the_server_answers_without_torch() -> None:
+    """What the slim image runs: the runtime + LitServe, no torch, serving the multimodal export."""
+    pytest.importorskip("litserve")
+    from automm.deploy.testing import JSON, body_of, call, request_rows, serving
+
+    case = Path(ARTEFACTS) / "multimodal"
+    rows = pd.read_json(case / "rows.json", orient="split")
+    expected = json.loads((case / "expected.json").read_text())
+    with serving(case / "export", "--workers", "1") as port:
+        status, found = call(port, "POST", "/predict", body_of(request_rows(rows)), JSON)
+    assert status == 200, found
+    wanted = pd.read_json(io.StringIO(expected["predict"]), orient="split", typ="series")
+    assert found["predictions"] == wanted.astype(str).tolist()
+    proba = pd.read_json(io.StringIO(expected["proba"]), orient="split")
+    np.testing.assert_allclose(np.asarray(found["probabilities"]), proba.to_numpy(), atol=1e-4, rtol=0)
+
+
 def _check_segmenter(case: Path) -> None:
     masks = load(case / "export").predict(pd.read_json(case / "rows.json", orient="split"))
     expected = np.load(case / "masks.npz")
