@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -171,6 +172,18 @@ def install_sizes() -> dict[str, int]:
     return sizes
 
 
+# ---------------------------------------------------------------------------------------------- load test
+def load_test() -> dict[str, Any]:
+    """The test suite's load test of ``automm-deploy serve`` (50 concurrent clients, 200 requests of 1-3 rows, a
+    tiny multimodal export: it measures the server, not a network), run by pytest; its recorded numbers."""
+    out = WORK / "loadtest.json"
+    out.unlink(missing_ok=True)
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                    "packages/automm-deploy/tests/export/test_serve.py::test_load"], check=True, cwd=ROOT,
+                   env={**os.environ, **fit_cases.OFFLINE, "AUTOMM_DEPLOY_LOADTEST_OUT": str(out)})
+    return json.loads(out.read_text())
+
+
 # ---------------------------------------------------------------------------------------------- main and report
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -187,6 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.only or TASKS:
         spec = {"name": name, "sizes": asdict(sizes), "quick": args.quick, "time_limit": sizes.time_limit}
         results["cases"][name] = fit_cases.run_case("deploy", WORK, spec, "headline")
+    try:
+        results["load_test"] = load_test()
+    except subprocess.CalledProcessError as err:
+        results["load_test"] = {"error": str(err)}
     if args.sizes:
         results["install_bytes"] = install_sizes()
     results["load_end"] = load_average()
@@ -237,6 +254,16 @@ def render(results: dict[str, Any]) -> str:
              "| Task | Single row ms: torch / runtime / int8 / bare ORT | runtime ÷ torch | runtime ÷ bare ORT | "
              "Batch rows/s: torch / runtime / int8 | Cold start s: torch / runtime |", "|---|---|---|---|---|---|",
              *(s for _, s in rows)]
+    load = results.get("load_test", {})
+    if "p50_ms" in load:
+        lines += ["", f"**Load test** (`automm-deploy serve`, LitServe, {load['workers']} worker, max batch "
+                  f"{load['max_batch_size']}, batch timeout {load['batch_timeout_s']} s; {load['clients']} concurrent "
+                  f"clients on the same 2 cores, {load['requests']} requests of 1-3 rows ({load['rows']} rows), the "
+                  "test suite's tiny multimodal export, so this measures the server): every answer 200 and equal to "
+                  f"the in-process runtime's; p50 {load['p50_ms']:.0f} ms, p99 {load['p99_ms']:.0f} ms, "
+                  f"{load['requests_per_s']:.0f} requests/s."]
+    elif load:
+        lines += ["", f"**Load test** failed: {load['error']}"]
     if "install_bytes" in results:
         sized = results["install_bytes"]
         base = sized["torch + automm-core"]
