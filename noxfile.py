@@ -96,7 +96,7 @@ def deploy(session: nox.Session) -> None:
     exports, runtime = scratch / "exports", scratch / "runtime"
     exports.mkdir()
     try:
-        task_packages = [f"./packages/automm-{name}" for name in ("classify", "match", "segment")]
+        task_packages = [f"./packages/automm-{name}" for name in ("classify", "match", "detect", "segment")]
         with _torch_env(session, CORE, *task_packages, "./packages/automm-deploy[export,serve]"):
             session.run("pytest", "packages/automm-deploy/tests/export", "-m", "not slow and not gpu",
                         "--junitxml=test-results/deploy-export.xml", *session.posargs,

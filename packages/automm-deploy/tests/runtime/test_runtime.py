@@ -42,10 +42,11 @@ def test_the_runtime_installs_without_the_training_stack() -> None:
 @pytest.mark.skipif(not ARTEFACTS, reason="AUTOMM_DEPLOY_ARTEFACTS names no exports (nox -s deploy makes them)")
 def test_exports_answer_as_the_torch_predictor_did() -> None:
     cases = sorted(Path(ARTEFACTS).iterdir())
-    assert [c.name for c in cases] == ["image", "matcher", "multilabel", "multimodal", "segmenter", "tabular", "text"]
+    names = ["detector", "image", "matcher", "multilabel", "multimodal", "segmenter", "tabular", "text"]
+    assert [c.name for c in cases] == names
     for case in cases:
-        if case.name == "segmenter":
-            _check_segmenter(case)
+        if case.name in ("segmenter", "detector"):
+            (_check_segmenter if case.name == "segmenter" else _check_detector)(case)
             continue
         model = load(case / "export")
         rows = pd.read_json(case / "rows.json", orient="split")
@@ -80,6 +81,15 @@ def test_the_server_answers_without_torch() -> None:
     assert found["predictions"] == wanted.astype(str).tolist()
     proba = pd.read_json(io.StringIO(expected["proba"]), orient="split")
     np.testing.assert_allclose(np.asarray(found["probabilities"]), proba.to_numpy(), atol=1e-4, rtol=0)
+
+
+def _check_detector(case: Path) -> None:
+    found = load(case / "export").predict(pd.read_json(case / "rows.json", orient="split"))["bboxes"]
+    for mine, theirs in zip(found, json.loads((case / "boxes.json").read_text())):
+        assert [b["class"] for b in mine] == [b["class"] for b in theirs]
+        np.testing.assert_allclose([b["score"] for b in mine], [b["score"] for b in theirs], atol=1e-4)
+        np.testing.assert_allclose(np.asarray([b["bbox"] for b in mine]).reshape(-1, 4),
+                                   np.asarray([b["bbox"] for b in theirs]).reshape(-1, 4), atol=0.02)
 
 
 def _check_segmenter(case: Path) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 import onnxruntime as ort
 import pandas as pd
 
+from .boxes import to_original
 from .errors import DeployError, InputError
 from .manifest import Graph, Manifest
 from .masks import probabilities
@@ -118,6 +119,34 @@ class SegmenterNetwork:
         raise InputError("An exported segmenter has no row embeddings; use predict() or predict_proba().")
 
 
+class DetectorNetwork:
+    """automm-detect's detector: one letterboxed image per graph call (boxes, scores, labels in input pixels, after
+    the graph's own NMS); ``outputs`` gives each row's detections in its original image's pixels."""
+
+    def __init__(self, manifest: Manifest, folder: Path, session: SessionFactory, batch_size: int,
+                 allow_paths: bool):
+        self.inputs = LetterboxInputs(manifest.processors, allow_paths)
+        self.columns = [self.inputs.column]
+        graph = manifest.graphs["model"]
+        if not (folder / graph.file).is_file():
+            raise DeployError(f"{str(folder)!r} lacks {graph.file}, which its manifest names: export again.")
+        self.session, self.batch_size, self.names = session(folder / graph.file), batch_size, graph.outputs
+
+    def outputs(self, frame: pd.DataFrame) -> list[dict[str, np.ndarray]]:
+        if len(frame) == 0:
+            raise InputError("No rows to predict.")
+        found: list[dict[str, np.ndarray]] = []
+        for start in range(0, len(frame), self.batch_size):
+            chunk = self.inputs(frame.iloc[start : start + self.batch_size])
+            for image, size in zip(chunk.images, chunk.sizes):
+                boxes, scores, labels = self.session.run(self.names, {"images": image[None]})
+                found.append(to_original(boxes, scores, labels, size, self.inputs.size))
+        return found
+
+    def embed(self, frame: pd.DataFrame, signature: str | None) -> np.ndarray:
+        raise InputError("An exported detector has no row embeddings; use predict().")
+
+
 def _once(factory: SessionFactory) -> SessionFactory:
     """``factory`` that makes a file's session on the first call and returns that one afterwards."""
     made: dict[Path, ort.InferenceSession] = {}
@@ -130,4 +159,5 @@ def _once(factory: SessionFactory) -> SessionFactory:
     return session
 
 
-NETWORKS = {"multimodal": MultimodalNetwork, "bi_encoder": BiEncoderNetwork, "segmenter": SegmenterNetwork}
+NETWORKS = {"multimodal": MultimodalNetwork, "bi_encoder": BiEncoderNetwork, "segmenter": SegmenterNetwork,
+            "detector": DetectorNetwork}

@@ -29,8 +29,9 @@ class Decoder:
 
     def __init__(self, problem_type: str, task: dict[str, Any]):
         if problem_type not in (*CLASSIFICATION, *REGRESSION, "multilabel"):
-            raise DeployError(f"automm-deploy cannot run {problem_type!r} predictors yet; it runs "
-                              f"{[*CLASSIFICATION, *REGRESSION, 'multilabel', *MATCHING, 'semantic_segmentation']}.")
+            supported = [*CLASSIFICATION, *REGRESSION, "multilabel", *MATCHING, "semantic_segmentation",
+                         "object_detection"]
+            raise DeployError(f"automm-deploy cannot run {problem_type!r} predictors yet; it runs {supported}.")
         self.problem_type, self.task = problem_type, task
 
     @property
@@ -98,10 +99,15 @@ def similarity(outputs: np.ndarray) -> np.ndarray:
     return (outputs[:, 0] * outputs[:, 1]).sum(axis=1)
 
 
-def decoder_for(problem_type: str, task: dict[str, Any]) -> Any:
-    """The decoder of ``problem_type``: ``predict`` / ``predict_proba`` from the network's outputs, ``has_proba``."""
+def decoder_for(problem_type: str, task: dict[str, Any], processors: dict[str, Any]) -> Any:
+    """The decoder of ``problem_type``: ``predict`` / ``predict_proba`` from the network's outputs, ``has_proba``;
+    one with ``needs_rows`` takes the rows themselves instead of their index."""
     if problem_type == "semantic_segmentation":
         from .masks import SegmentationDecoder
 
         return SegmentationDecoder(task)
+    if problem_type == "object_detection":
+        from .boxes import DetectionDecoder
+
+        return DetectionDecoder(task, processors["column"])
     return MatchDecoder(problem_type, task) if problem_type in MATCHING else Decoder(problem_type, task)

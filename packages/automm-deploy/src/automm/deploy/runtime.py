@@ -86,7 +86,7 @@ class ExportedPredictor:
             raise DeployError(f"automm-deploy cannot run a {kind!r} network yet; it runs {sorted(NETWORKS)}.")
         if batch_size < 1:
             raise DeployError(f"batch_size must be at least 1, got {batch_size}.")
-        self.decoder = decoder_for(self.manifest.problem_type, self.manifest.task)
+        self.decoder = decoder_for(self.manifest.problem_type, self.manifest.task, self.manifest.processors)
         cache = Path(tempfile.gettempdir()) / "automm-deploy-tensorrt" / self.folder.resolve().name
         options, providers = session_options(threads), providers_for(device, fp16, cache)
         self.network = NETWORKS[kind](self.manifest, self.folder,
@@ -103,9 +103,9 @@ class ExportedPredictor:
         return self.network.columns
 
     def predict(self, data: Any) -> pd.Series | pd.DataFrame:
-        """Labels (or values) per row, named and indexed as the torch predictor's."""
+        """Labels (values, masks, boxes) per row, named and indexed as the torch predictor's."""
         frame = as_frame(data)
-        return self.decoder.predict(self.network.outputs(frame), frame.index)
+        return self.decoder.predict(self.network.outputs(frame), _rows_for(self.decoder, frame))
 
     def predict_proba(self, data: Any) -> pd.DataFrame:
         """Class probabilities, one column per class (per label column for multilabel)."""
@@ -120,11 +120,16 @@ class ExportedPredictor:
         frame = as_frame(data)
         outputs = self.network.outputs(frame)
         proba = self.decoder.predict_proba(outputs, frame.index) if self.decoder.has_proba else None
-        return self.decoder.predict(outputs, frame.index), proba
+        return self.decoder.predict(outputs, _rows_for(self.decoder, frame)), proba
 
     def extract_embedding(self, data: Any, signature: str | None = None) -> np.ndarray:
         """Each row's embedding ``[rows, dim]``; a matcher embeds one side: ``signature="query"`` / ``"response"``."""
         return self.network.embed(as_frame(data), signature)
+
+
+def _rows_for(decoder: Any, frame: pd.DataFrame) -> pd.DataFrame | pd.Index:
+    """What ``decoder.predict`` takes besides the outputs: the rows, or (most decoders) their index."""
+    return frame if getattr(decoder, "needs_rows", False) else frame.index
 
 
 def as_frame(data: Any) -> pd.DataFrame:

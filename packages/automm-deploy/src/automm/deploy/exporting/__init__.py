@@ -40,7 +40,7 @@ def export(predictor: Any, out: str | Path, opset: int = DEFAULT_OPSET, quantize
         raise DeployError(f"Export needs the training stack ({err.name} is missing): pip install "
                           "'automm-deploy[export]' (automm-core, onnx, onnxscript), plus the predictor's task "
                           "package.") from None
-    from .graphs import FusedGraph, TowerGraph, write_graph, write_segmenter
+    from .graphs import FusedGraph, TowerGraph, write_detector, write_graph, write_segmenter
 
     if isinstance(predictor, (str, Path)):
         predictor = MultiModalPredictor.load(predictor)
@@ -48,10 +48,10 @@ def export(predictor: Any, out: str | Path, opset: int = DEFAULT_OPSET, quantize
     kind = state.network_spec.kind
     if quantize not in (None, "int8"):
         raise DeployError(f"quantize must be None or 'int8', got {quantize!r}.")
-    if kind not in ("multimodal", "bi_encoder", "segmenter"):
+    if kind not in ("multimodal", "bi_encoder", "segmenter", "detector"):
         raise DeployError(f"Exporting a {kind!r} network ({state.problem_type}) is not supported yet; supported: "
-                          "classification, regression, multilabel, bi-encoder matching and semantic segmentation "
-                          "predictors.")
+                          "classification, regression, multilabel, bi-encoder matching, object detection and "
+                          "semantic segmentation predictors.")
     if kind == "segmenter" and state.processors.prompt_columns:
         raise DeployError("The runtime does not take SAM's point / box prompts yet; automm.segment.export_onnx "
                           "exports the prompted graph on its own.")
@@ -64,8 +64,9 @@ def export(predictor: Any, out: str | Path, opset: int = DEFAULT_OPSET, quantize
         if kind == "multimodal":
             graphs = {"model": write_graph(FusedGraph, state.net, state.processors, staging / "model.onnx", opset)}
             sides, text = {}, state.processors.text
-        elif kind == "segmenter":
-            graphs, sides, text = {"model": write_segmenter(predictor, staging / "model.onnx", opset)}, {}, None
+        elif kind in ("segmenter", "detector"):
+            write = write_segmenter if kind == "segmenter" else write_detector
+            graphs, sides, text = {"model": write(predictor, staging / "model.onnx", opset)}, {}, None
         else:
             sides = dict(state.net.side_towers)
             processors = {tower: state.processors.sides[side] for side, tower in sides.items()}

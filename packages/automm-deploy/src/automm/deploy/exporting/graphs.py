@@ -107,7 +107,11 @@ def _verify(file: Path, inputs: dict[str, torch.Tensor], expected: tuple[torch.T
 
     session = ort.InferenceSession(str(file), providers=["CPUExecutionProvider"])
     found = session.run(outputs, {name: tensor.numpy() for name, tensor in inputs.items()})
-    difference = max(float(np.abs(f - e.numpy()).max()) for f, e in zip(found, expected))
+    if any(f.shape != tuple(e.shape) for f, e in zip(found, expected)):
+        shapes = [(f.shape, tuple(e.shape)) for f, e in zip(found, expected)]
+        raise DeployError(f"The exported graph {file.name} gives outputs of other shapes than the network "
+                          f"(graph, network: {shapes}); this network does not export exactly. Please report it.")
+    difference = max(float(np.abs(f - e.numpy()).max(initial=0.0)) for f, e in zip(found, expected))
     if not difference <= TOLERANCE:
         raise DeployError(f"The exported graph {file.name} differs from the network by {difference:.2e} (more than "
                           f"{TOLERANCE}); this network does not export exactly. Please report it.")
@@ -126,4 +130,20 @@ def write_segmenter(predictor: Any, file: Path, opset: int) -> Graph:
     with torch.inference_mode():
         expected = predictor.state.net.model.eval()(images)
     _verify(file, {INPUT_NAMES[0]: images}, (expected,), list(OUTPUT_NAMES))
+    return Graph(file.name, list(INPUT_NAMES), list(OUTPUT_NAMES), opset)
+
+
+def write_detector(predictor: Any, file: Path, opset: int) -> Graph:
+    """automm-detect's own export of the detector (one letterboxed image in; boxes, scores, labels out, after the
+    graph's NMS), then the check of onnxruntime against torch on a random image."""
+    from automm.detect.onnx_export import INPUT_NAMES, OUTPUT_NAMES, export_onnx
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer and torchvision export warnings
+        export_onnx(predictor, file, opset_version=opset)
+    size = predictor.state.processors.image_size
+    image = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        found = predictor.state.net.model.eval()(image)[0]
+    _verify(file, {INPUT_NAMES[0]: image}, tuple(found[name] for name in OUTPUT_NAMES), list(OUTPUT_NAMES))
     return Graph(file.name, list(INPUT_NAMES), list(OUTPUT_NAMES), opset)
