@@ -87,8 +87,8 @@ def _score(problem_type: str, predictions: pd.Series | pd.DataFrame, truth: pd.S
 
 def _cold_start(code: str, runs: int) -> float:
     """Median seconds of a fresh interpreter running ``code`` (load a model, predict one row)."""
-    return median(timed(lambda: subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT,
-                                               env={**fit_cases.OFFLINE, "PATH": "/usr/bin:/bin"}))[0]
+    env = {**fit_cases.OFFLINE, "PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    return median(timed(lambda: subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env))[0]
                   for _ in range(runs))
 
 
