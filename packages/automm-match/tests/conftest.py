@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +9,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from automm.core.testing.tiny_models import make_tiny_text_model
+from automm.core.testing.tiny_models import make_tiny_clip_model, make_tiny_text_model
 
 KEYS = ["cat", "dog", "red", "blue", "green", "big", "small", "one", "two", "three", "food", "product"]
 FILLERS = ["the", "a", "is", "was", "very", "and", "this", "that", "it", "of"]
@@ -25,18 +24,7 @@ def tiny_text_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_clip_model(tmp_path_factory: pytest.TempPathFactory, tiny_text_model: Path) -> Path:
     """A 2-layer CLIP (text + ViT) with the tiny BERT tokenizer, saved like a hub CLIP folder."""
-    from transformers import CLIPConfig, CLIPModel
-
-    folder = tmp_path_factory.mktemp("tiny_clip")
-    vocab_size = len((tiny_text_model / "vocab.txt").read_text().split())
-    tower = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2}
-    config = CLIPConfig(text_config={**tower, "vocab_size": vocab_size, "max_position_embeddings": 77},
-                        vision_config={**tower, "image_size": 32, "patch_size": 8}, projection_dim=16)
-    CLIPModel(config).save_pretrained(str(folder))
-    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
-        if (tiny_text_model / name).exists():
-            shutil.copy(tiny_text_model / name, folder / name)
-    return folder
+    return make_tiny_clip_model(tmp_path_factory.mktemp("tiny_clip"), tiny_text_model)
 
 
 def _sentence(rng: np.random.Generator, key: str) -> str:

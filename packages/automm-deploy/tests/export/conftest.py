@@ -3,6 +3,7 @@ tiny fitted predictor per kind of input, each exported once."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from automm.core import MultiModalPredictor
-from automm.core.testing.tiny_models import make_tiny_text_model, tiny_hyperparameters
+from automm.core.testing.tiny_models import make_tiny_clip_model, make_tiny_text_model, tiny_hyperparameters
 
 CAPTIONS = ["one two three", "good great big", "the red cat", "a small dog and a blue one"]
 
@@ -74,12 +75,18 @@ def text_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def fitted(table: pd.DataFrame, pairs: pd.DataFrame, text_model: Path, tmp_path_factory: pytest.TempPathFactory,
            ) -> dict[str, MultiModalPredictor]:
-    """Each case of CASES fitted for one epoch on the table's first 100 rows, and a text matcher ("matcher") on
-    the first 60 pairs."""
+    """Each case of CASES fitted for one epoch on the table's first 100 rows, a text matcher ("matcher") on the
+    first 60 pairs, and a tiny CLIP ("clip") on 60 image-caption rows."""
     matcher = MultiModalPredictor(problem_type="text_similarity", query="question", response="answer",
                                   label="label", match_label=1, path=tmp_path_factory.mktemp("predictors") / "matcher",
                                   hyperparameters=tiny_hyperparameters(text_model, **{"optim.max_epochs": 1}))
     predictors = {"matcher": matcher.fit(pairs.iloc[:60], seed=0)}
+    clip_folder = make_tiny_clip_model(tmp_path_factory.mktemp("tiny_clip"), text_model)
+    clip = MultiModalPredictor(problem_type="image_text_similarity", query="image", response="caption",
+                               path=tmp_path_factory.mktemp("predictors") / "clip",
+                               hyperparameters={"model.text.checkpoint": str(clip_folder), "optim.max_epochs": 1,
+                                                "model.image.image_size": 32, "optim.batch_size": 16})
+    predictors["clip"] = clip.fit(table[["image", "caption"]].dropna().iloc[:60], seed=0)
     for name, (features, labels, types) in CASES.items():
         path = tmp_path_factory.mktemp("predictors") / name
         predictor = MultiModalPredictor(label=labels if len(labels) > 1 else labels[0], path=path,
@@ -95,6 +102,19 @@ def exported(fitted: dict[str, MultiModalPredictor], tmp_path_factory: pytest.Te
 
     folder = tmp_path_factory.mktemp("exported")
     return {name: export(predictor.path, folder / name) for name, predictor in fitted.items()}
+
+
+def artefact_case(name: str, export_folder: Path, rows: pd.DataFrame) -> Path:
+    """With AUTOMM_DEPLOY_ARTEFACTS set (nox's deploy session), ``<it>/<name>/`` holding a copy of the export and
+    the rows, for the session's second environment, which has no torch; the caller adds the torch answers there.
+    Skips the test when the variable is unset."""
+    target = os.environ.get("AUTOMM_DEPLOY_ARTEFACTS")
+    if not target:
+        pytest.skip("AUTOMM_DEPLOY_ARTEFACTS is not set")
+    case = Path(target) / name
+    shutil.copytree(export_folder, case / "export", dirs_exist_ok=True)
+    save_rows(rows, case)
+    return case
 
 
 def save_rows(rows: pd.DataFrame, case: Path) -> None:

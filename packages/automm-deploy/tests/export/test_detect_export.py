@@ -4,8 +4,6 @@ predictor's boxes."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +17,7 @@ from automm.deploy import export, load  # noqa: E402
 from automm.deploy.errors import InputError  # noqa: E402
 from automm.detect.testing.composite import coco_to_dataframe, make_composited_detection  # noqa: E402
 
-from .conftest import save_rows  # noqa: E402
+from .conftest import artefact_case  # noqa: E402
 
 # timm's tiny test EfficientNet behind Faster R-CNN at a 64-pixel input; every detection kept (min_score 0), so
 # there are boxes to compare although two epochs teach the model little.
@@ -60,12 +58,7 @@ def test_boxes_equal_the_torch_predictor(detector: tuple, tmp_path: Path) -> Non
 
 
 def test_write_artefacts_for_the_runtime_only_session(detector: tuple, tmp_path: Path) -> None:
-    """With AUTOMM_DEPLOY_ARTEFACTS set (nox's deploy session), leave the export, its rows and the torch boxes."""
-    target = os.environ.get("AUTOMM_DEPLOY_ARTEFACTS")
-    if not target:
-        pytest.skip("AUTOMM_DEPLOY_ARTEFACTS is not set")
+    """The export, its rows and the torch predictor's boxes, for nox's runtime-only environment."""
     predictor, rows = detector
-    case = Path(target) / "detector"
-    shutil.copytree(export(predictor, tmp_path / "detector"), case / "export", dirs_exist_ok=True)
-    save_rows(rows, case)
+    case = artefact_case("detector", export(predictor, tmp_path / "detector"), rows)
     (case / "boxes.json").write_text(json.dumps(predictor.predict(rows)["bboxes"].tolist()))

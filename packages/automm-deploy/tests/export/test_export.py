@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -15,25 +14,35 @@ from automm.deploy import load
 from automm.deploy.errors import DeployError
 from automm.deploy.manifest import Manifest
 
-from .conftest import CASES, save_rows
+from .conftest import CASES, artefact_case
+
+# Matchers: the (query, response) columns of their rows.
+SIDES = {"matcher": ("question", "answer"), "clip": ("image", "caption")}
 
 
 def _test_rows(table: pd.DataFrame, name: str, pairs: pd.DataFrame) -> pd.DataFrame:
-    return pairs[["question", "answer"]].iloc[60:] if name == "matcher" else table[CASES[name][0]].iloc[100:]
+    if name == "matcher":
+        return pairs[list(SIDES[name])].iloc[60:]
+    if name == "clip":
+        return table[list(SIDES[name])].dropna().iloc[60:]
+    return table[CASES[name][0]].iloc[100:]
 
 
-def test_matcher_runtime_equals_the_torch_predictor(fitted: dict, exported: dict, pairs: pd.DataFrame) -> None:
-    predictor, model = fitted["matcher"], load(exported["matcher"])
-    rows = _test_rows(pairs, "matcher", pairs)
+@pytest.mark.parametrize(("name", "graphs"), [("matcher", {"query": "shared", "response": "shared"}),
+                                              ("clip", {"query": "query", "response": "response"})])
+def test_matcher_runtime_equals_the_torch_predictor(name: str, graphs: dict, fitted: dict, exported: dict,
+                                                    table: pd.DataFrame, pairs: pd.DataFrame) -> None:
+    predictor, model = fitted[name], load(exported[name])
+    rows = _test_rows(table, name, pairs)
     pd.testing.assert_series_equal(model.predict(rows), predictor.predict(rows))
     np.testing.assert_allclose(model.predict_proba(rows).to_numpy(), predictor.predict_proba(rows).to_numpy(),
                                atol=1e-4, rtol=0)
-    for side, column in (("query", "question"), ("response", "answer")):
+    for side, column in zip(("query", "response"), SIDES[name]):
         np.testing.assert_allclose(model.extract_embedding(rows[[column]], signature=side),
                                    predictor.extract_embedding(rows[[column]], signature=side), atol=1e-4, rtol=0)
-    manifest = Manifest.read(exported["matcher"])
-    assert manifest.sides == {"query": "shared", "response": "shared"}  # text-text matchers share one tower
-    assert sorted(p.name for p in exported["matcher"].iterdir()) == sorted(
+    manifest = Manifest.read(exported[name])
+    assert manifest.sides == graphs  # text-text bi-encoders share one tower; CLIP has a text and a vision graph
+    assert sorted(p.name for p in exported[name].iterdir()) == sorted(
         ["manifest.json", "tokenizer.json", *(g.file for g in manifest.graphs.values())])
 
 
@@ -106,26 +115,17 @@ def test_runtime_refuses_a_saved_predictor_and_bad_rows(fitted: dict, exported: 
 
 def test_write_artefacts_for_the_runtime_only_session(fitted: dict, exported: dict, table: pd.DataFrame,
                                                       pairs: pd.DataFrame) -> None:
-    """With AUTOMM_DEPLOY_ARTEFACTS set (nox's deploy session), leave each export with its test rows and the torch
-    predictor's answers, for the session's second environment, which has no torch."""
-    target = os.environ.get("AUTOMM_DEPLOY_ARTEFACTS")
-    if not target:
-        pytest.skip("AUTOMM_DEPLOY_ARTEFACTS is not set")
-    import shutil
-
+    """Each export, its test rows and the torch predictor's answers, for nox's runtime-only environment."""
     for name, folder in exported.items():
-        case = Path(target) / name
-        shutil.copytree(folder, case / "export", dirs_exist_ok=True)
         rows = _test_rows(table, name, pairs)
-        save_rows(rows, case)
+        case = artefact_case(name, folder, rows)
         predictor = fitted[name]
-        signature = "query" if name == "matcher" else None
-        embedding = predictor.extract_embedding(rows[["question"]] if signature else rows, signature=signature)
+        signature = "query" if name in SIDES else None
+        embedding = predictor.extract_embedding(rows[[SIDES[name][0]]] if signature else rows, signature=signature)
         answers = {"predict": predictor.predict(rows).to_json(orient="split"), "embedding": embedding.tolist()}
         if name != "tabular":
             answers["proba"] = predictor.predict_proba(rows).to_json(orient="split")
         (case / "expected.json").write_text(json.dumps(answers))
-    assert set(exported) <= {p.name for p in Path(target).iterdir()}
 
 
 @pytest.mark.parametrize("name", ["multimodal", "matcher"])

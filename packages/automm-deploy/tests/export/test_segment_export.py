@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +17,7 @@ from automm.deploy.errors import InputError  # noqa: E402
 from automm.segment.ingest import read_segmentation_data  # noqa: E402
 from automm.segment.testing.composite import make_composited_segmentation  # noqa: E402
 
-from .conftest import save_rows  # noqa: E402
+from .conftest import artefact_case  # noqa: E402
 
 # timm's tiny test EfficientNet under smp's U-Net at a 64-pixel input: a fit takes seconds.
 TINY = {"task.encoder": "test_efficientnet", "model.image.pretrained": False, "task.image_size": 64,
@@ -69,13 +67,8 @@ def test_a_server_sends_base64_images(segmenter: tuple, tmp_path: Path) -> None:
 
 
 def test_write_artefacts_for_the_runtime_only_session(segmenter: tuple, tmp_path: Path) -> None:
-    """With AUTOMM_DEPLOY_ARTEFACTS set (nox's deploy session), leave the export, its rows and the torch masks."""
-    target = os.environ.get("AUTOMM_DEPLOY_ARTEFACTS")
-    if not target:
-        pytest.skip("AUTOMM_DEPLOY_ARTEFACTS is not set")
+    """The export, its rows and the torch predictor's masks, for nox's runtime-only environment."""
     predictor, rows = segmenter
-    case = Path(target) / "segmenter"
-    shutil.copytree(export(predictor, tmp_path / "segmenter"), case / "export", dirs_exist_ok=True)
-    save_rows(rows, case)
+    case = artefact_case("segmenter", export(predictor, tmp_path / "segmenter"), rows)
     np.savez(case / "masks.npz", *predictor.predict(rows))
     assert len(np.load(case / "masks.npz").files) == len(rows)

@@ -42,7 +42,7 @@ def test_the_runtime_installs_without_the_training_stack() -> None:
 @pytest.mark.skipif(not ARTEFACTS, reason="AUTOMM_DEPLOY_ARTEFACTS names no exports (nox -s deploy makes them)")
 def test_exports_answer_as_the_torch_predictor_did() -> None:
     cases = sorted(Path(ARTEFACTS).iterdir())
-    names = ["detector", "image", "matcher", "multilabel", "multimodal", "segmenter", "tabular", "text"]
+    names = ["clip", "detector", "image", "matcher", "multilabel", "multimodal", "segmenter", "tabular", "text"]
     assert [c.name for c in cases] == names
     for case in cases:
         if case.name in ("segmenter", "detector"):
@@ -60,7 +60,8 @@ def test_exports_answer_as_the_torch_predictor_did() -> None:
             assert (np.asarray(found).astype(str) == np.asarray(wanted).astype(str)).all(), case.name
             proba = pd.read_json(io.StringIO(expected["proba"]), orient="split")
             np.testing.assert_allclose(model.predict_proba(rows).to_numpy(), proba.to_numpy(), atol=1e-4, rtol=0)
-        embedding = (model.extract_embedding(rows[["question"]], signature="query") if case.name == "matcher"
+        query = {"matcher": "question", "clip": "image"}.get(case.name)
+        embedding = (model.extract_embedding(rows[[query]], signature="query") if query
                      else model.extract_embedding(rows))
         np.testing.assert_allclose(embedding, np.asarray(expected["embedding"]), atol=1e-4)
 

@@ -34,6 +34,8 @@ class GraphRunner:
     def __call__(self, frame: pd.DataFrame, output: str) -> np.ndarray:
         if len(frame) == 0:
             raise InputError("No rows to predict.")
+        if len(frame) <= self.batch_size:  # one call: no copies of the rows
+            return self.run(self.inputs(frame), output)
         return np.concatenate([self.run(self.inputs(frame.iloc[start : start + self.batch_size]), output)
                                for start in range(0, len(frame), self.batch_size)])
 
@@ -62,7 +64,8 @@ class MultimodalNetwork:
 
 
 class BiEncoderNetwork:
-    """automm-match's bi-encoder: one graph per tower (unit-length "embedding"), each side fed by its own columns."""
+    """automm-match's matchers (bi-encoder or CLIP): one graph per tower (unit-length "embedding"), each side fed
+    by its own columns."""
 
     def __init__(self, manifest: Manifest, folder: Path, session: SessionFactory, batch_size: int,
                  allow_paths: bool):
@@ -160,4 +163,4 @@ def _once(factory: SessionFactory) -> SessionFactory:
 
 
 NETWORKS = {"multimodal": MultimodalNetwork, "bi_encoder": BiEncoderNetwork, "segmenter": SegmenterNetwork,
-            "detector": DetectorNetwork}
+            "detector": DetectorNetwork, "clip": BiEncoderNetwork}

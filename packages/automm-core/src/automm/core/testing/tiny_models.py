@@ -66,6 +66,25 @@ def make_tiny_text_model(folder: Path) -> Path:
     return folder
 
 
+def make_tiny_clip_model(folder: Path, text_folder: Path) -> Path:
+    """A 2-layer CLIP (text + 32-pixel ViT, projection 16) with ``text_folder``'s tokenizer (a tiny BERT's, from
+    ``make_tiny_text_model``), saved like a hub CLIP folder."""
+    import shutil
+
+    from transformers import CLIPConfig, CLIPModel
+
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab_size = len((text_folder / "vocab.txt").read_text().split())
+    tower = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2}
+    config = CLIPConfig(text_config={**tower, "vocab_size": vocab_size, "max_position_embeddings": 77},
+                        vision_config={**tower, "image_size": 32, "patch_size": 8}, projection_dim=16)
+    CLIPModel(config).save_pretrained(str(folder))
+    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        if (text_folder / name).exists():
+            shutil.copy(text_folder / name, folder / name)
+    return folder
+
+
 def tiny_hyperparameters(text_folder: Path, **extra: Any) -> dict[str, Any]:
     """Overrides that swap in the tiny text model and timm's tiny ``test_efficientnet``."""
     return {

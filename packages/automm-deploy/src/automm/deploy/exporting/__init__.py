@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ def export(predictor: Any, out: str | Path, opset: int = DEFAULT_OPSET, quantize
         raise DeployError(f"Export needs the training stack ({err.name} is missing): pip install "
                           "'automm-deploy[export]' (automm-core, onnx, onnxscript), plus the predictor's task "
                           "package.") from None
-    from .graphs import FusedGraph, TowerGraph, write_detector, write_graph, write_segmenter
+    from .graphs import FusedGraph, SideGraph, write_detector, write_graph, write_segmenter
 
     if isinstance(predictor, (str, Path)):
         predictor = MultiModalPredictor.load(predictor)
@@ -48,10 +49,10 @@ def export(predictor: Any, out: str | Path, opset: int = DEFAULT_OPSET, quantize
     kind = state.network_spec.kind
     if quantize not in (None, "int8"):
         raise DeployError(f"quantize must be None or 'int8', got {quantize!r}.")
-    if kind not in ("multimodal", "bi_encoder", "segmenter", "detector"):
+    if kind not in ("multimodal", "bi_encoder", "clip", "segmenter", "detector"):
         raise DeployError(f"Exporting a {kind!r} network ({state.problem_type}) is not supported yet; supported: "
-                          "classification, regression, multilabel, bi-encoder matching, object detection and "
-                          "semantic segmentation predictors.")
+                          "classification, regression, multilabel, matching (bi-encoders and CLIP), object "
+                          "detection and semantic segmentation predictors.")
     if kind == "segmenter" and state.processors.prompt_columns:
         raise DeployError("The runtime does not take SAM's point / box prompts yet; automm.segment.export_onnx "
                           "exports the prompted graph on its own.")
@@ -62,16 +63,18 @@ def export(predictor: Any, out: str | Path, opset: int = DEFAULT_OPSET, quantize
     staging.mkdir()
     try:
         if kind == "multimodal":
-            graphs = {"model": write_graph(FusedGraph, state.net, state.processors, staging / "model.onnx", opset)}
+            graphs = {"model": write_graph(partial(FusedGraph, state.net), state.processors, staging / "model.onnx",
+                                           opset)}
             sides, text = {}, state.processors.text
         elif kind in ("segmenter", "detector"):
             write = write_segmenter if kind == "segmenter" else write_detector
             graphs, sides, text = {"model": write(predictor, staging / "model.onnx", opset)}, {}, None
-        else:
-            sides = dict(state.net.side_towers)
-            processors = {tower: state.processors.sides[side] for side, tower in sides.items()}
-            graphs = {tower: write_graph(TowerGraph, state.net.towers[tower], processors[tower],
-                                         staging / f"{tower}.onnx", opset) for tower in processors}
+        else:  # a matcher: one graph per tower; sides sharing a tower share its graph
+            sides = dict(state.net.side_towers) if kind == "bi_encoder" else {s: s for s in state.processors.sides}
+            first = {graph: side for side, graph in reversed(sides.items())}  # graph -> a side it embeds
+            graphs = {graph: write_graph(lambda names, side=side: SideGraph(state.net, names, side),
+                                         state.processors.sides[side], staging / f"{graph}.onnx", opset)
+                      for graph, side in first.items()}
             text = next((p.text for p in state.processors.sides.values() if p.text is not None), None)
         if quantize:
             from .quantize import quantize_graph

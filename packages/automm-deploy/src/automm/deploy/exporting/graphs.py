@@ -4,6 +4,7 @@ write-then-verify step every graph goes through."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,17 +39,18 @@ class FusedGraph(nn.Module):
         return self.net.head(embedding), embedding
 
 
-class TowerGraph(nn.Module):
-    """One tower of a bi-encoder: named tensors -> its unit-length embedding."""
+class SideGraph(nn.Module):
+    """One side of a matcher (bi-encoder tower, or CLIP's text or vision tower): named tensors -> its unit-length
+    embedding, as ``net.encode(side, batch)`` gives it."""
 
     outputs = ("embedding",)
 
-    def __init__(self, tower: nn.Module, names: list[str]):
+    def __init__(self, net: nn.Module, names: list[str], side: str):
         super().__init__()
-        self.tower, self.names = tower, names
+        self.net, self.names, self.side = net, names, side
 
     def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
-        return nn.functional.normalize(self.tower(Batch(**dict(zip(self.names, tensors)))), dim=-1)
+        return self.net.encode(self.side, Batch(**dict(zip(self.names, tensors))))
 
 
 def example_inputs(processors: Any) -> dict[str, torch.Tensor]:
@@ -77,9 +79,9 @@ def example_inputs(processors: Any) -> dict[str, torch.Tensor]:
     return inputs
 
 
-def write_graph(wrapper: type[nn.Module], module: nn.Module, processors: Any, file: Path, opset: int) -> Graph:
-    """Export ``wrapper(module, names)`` on the processors' example inputs to ``file``, check it with
-    ``onnx.checker`` and compare onnxruntime's outputs with torch's.
+def write_graph(make: Callable[[list[str]], nn.Module], processors: Any, file: Path, opset: int) -> Graph:
+    """Export ``make(input_names)`` (a FusedGraph or SideGraph) on the processors' example inputs to ``file``, check
+    it with ``onnx.checker`` and compare onnxruntime's outputs with torch's.
 
     Raises:
         DeployError: the graph's outputs differ from the module's by more than ``TOLERANCE``.
@@ -88,8 +90,8 @@ def write_graph(wrapper: type[nn.Module], module: nn.Module, processors: Any, fi
 
     inputs = example_inputs(processors)
     names = list(inputs)
-    graph = wrapper(module, names).eval()
-    outputs = list(wrapper.outputs)
+    graph = make(names).eval()
+    outputs = list(graph.outputs)
     axes = {name: {0: "batch", **DYNAMIC_AXES.get(name, {})} for name in [*names, *outputs]}
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
@@ -97,8 +99,10 @@ def write_graph(wrapper: type[nn.Module], module: nn.Module, processors: Any, fi
                           input_names=names, output_names=outputs, dynamic_axes=axes)
         expected = graph(*inputs.values())
     onnx.checker.check_model(str(file))
+    used = {tensor.name for tensor in onnx.load(str(file), load_external_data=False).graph.input}
+    inputs = {name: tensor for name, tensor in inputs.items() if name in used}  # e.g. CLIP ignores text_present
     _verify(file, inputs, expected if isinstance(expected, tuple) else (expected,), outputs)
-    return Graph(file.name, names, outputs, opset)
+    return Graph(file.name, list(inputs), outputs, opset)
 
 
 def _verify(file: Path, inputs: dict[str, torch.Tensor], expected: tuple[torch.Tensor, ...], outputs: list[str],

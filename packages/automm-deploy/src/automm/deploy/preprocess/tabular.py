@@ -59,5 +59,5 @@ def categorical(frame: pd.DataFrame, recipe: dict[str, Any]) -> np.ndarray:
     out = np.full((len(frame), len(recipe["columns"])), unknown, dtype=np.int64)
     for i, (column, vocabulary) in enumerate(zip(recipe["columns"], recipe["vocabularies"])):
         lookup = {value: index + 1 for index, value in enumerate(vocabulary)}
-        out[:, i] = [lookup.get(category_string(v), unknown) for v in frame[column].astype(object)]
+        out[:, i] = [lookup.get(category_string(v), unknown) for v in frame[column].tolist()]
     return out
