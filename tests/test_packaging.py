@@ -10,10 +10,12 @@ import pytest
 
 import automm.classify
 import automm.core
+import automm.deploy
 import automm.detect
 import automm.match
+import automm.segment
 
-DISTRIBUTIONS = ("automm-core", "automm-classify", "automm-match", "automm-detect")
+DISTRIBUTIONS = ("automm-core", "automm-classify", "automm-match", "automm-detect", "automm-segment", "automm-deploy")
 
 
 def test_no_distribution_ships_automm_init() -> None:
@@ -36,22 +38,34 @@ def test_public_api_is_pinned() -> None:
     assert sorted(automm.detect.__all__) == ["MultiModalPredictor", "__version__", "export_onnx",
                                              "read_detection_data", "visualize"]
     assert automm.detect.MultiModalPredictor is automm.core.MultiModalPredictor
+    assert sorted(automm.segment.__all__) == ["MultiModalPredictor", "__version__", "export_onnx", "visualize"]
+    assert sorted(automm.deploy.__all__) == ["ExportedPredictor", "__version__", "export", "load"]
 
 
 def test_import_does_not_load_torch() -> None:
-    code = "import sys, automm.core, automm.classify, automm.match, automm.detect; print('torch' in sys.modules)"
+    code = ("import sys, automm.core, automm.classify, automm.match, automm.detect, automm.segment, automm.deploy; "
+            "from automm.deploy import load; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
 
-@pytest.mark.parametrize("package", ["automm-classify", "automm-match", "automm-detect"])
+def test_the_deploy_runtime_requires_no_training_stack() -> None:
+    """automm-deploy's base requirements (no extra): none of torch, transformers, lightning, automm-core."""
+    from packaging.requirements import Requirement
+
+    requirements = [Requirement(r) for r in distribution("automm-deploy").requires or []]
+    base = {r.name.lower() for r in requirements if r.marker is None}
+    assert "onnxruntime" in base and not base & {"torch", "torchvision", "transformers", "lightning", "automm-core"}
+
+
+@pytest.mark.parametrize("package", ["automm-classify", "automm-match", "automm-detect", "automm-segment"])
 def test_task_packages_declare_a_core_range(package: str) -> None:
     requires = distribution(package).requires or []
     core = [r for r in requires if r.startswith("automm-core")]
     assert core and "<" in core[0] and ">=" in core[0]
 
 
-@pytest.mark.parametrize("package", ["automm-match", "automm-detect"])
+@pytest.mark.parametrize("package", ["automm-match", "automm-detect", "automm-segment"])
 def test_task_package_does_not_need_classify(package: str) -> None:
     requires = " ".join(distribution(package).requires or [])
     assert "automm-classify" not in requires and "scikit-learn" not in requires
