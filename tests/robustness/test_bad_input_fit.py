@@ -19,6 +19,7 @@ from automm.core import (
     NotFittedError,
     PredictorLoadError,
 )
+from automm.core.persistence import FORMAT_VERSION
 from automm.core.testing.tiny_models import tiny_hyperparameters
 
 ROWS = 32
@@ -271,7 +272,7 @@ DAMAGE = {
     "corrupted-json": (lambda f: (f / "predictor.json").write_text('{"format_version": 1,'),
                        r"predictor\.json in '.*' is not valid JSON"),
     "format-version-999": (_edit_json("predictor.json", lambda d: d.update(format_version=999)),
-                           r"format version 999; this automm-core reads up to 1\. Upgrade automm-core"),
+                           rf"format version 999; this automm-core reads up to {FORMAT_VERSION}\. Upgrade automm-core"),
     "tokenizer-damaged": (lambda f: (f / "text_backbone" / "tokenizer.json").write_text("{"),
                           r"The tokenizer in '.*text_backbone' cannot be loaded"),
     "text-backbone-gone": (lambda f: shutil.rmtree(f / "text_backbone"), r"text_backbone/ is missing"),
