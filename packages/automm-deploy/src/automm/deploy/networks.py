@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
@@ -15,9 +16,21 @@ from .errors import DeployError, InputError
 from .manifest import Graph, Manifest
 from .masks import probabilities
 from .preprocess import MultimodalInputs
-from .preprocess.letterbox import LetterboxInputs
+from .preprocess.letterbox import Letterboxed, LetterboxInputs
 
 SessionFactory = Callable[[Path], ort.InferenceSession]
+
+
+def open_graph(folder: Path, graph: Graph, session: SessionFactory) -> ort.InferenceSession:
+    """The session of ``graph``'s file in ``folder``.
+
+    Raises:
+        DeployError: the file the manifest names is missing.
+    """
+    file = folder / graph.file
+    if not file.is_file():
+        raise DeployError(f"{str(folder)!r} lacks {graph.file}, which its manifest names: export again.")
+    return session(file)
 
 
 class GraphRunner:
@@ -25,10 +38,7 @@ class GraphRunner:
 
     def __init__(self, folder: Path, graph: Graph, inputs: MultimodalInputs, session: SessionFactory,
                  batch_size: int):
-        file = folder / graph.file
-        if not file.is_file():
-            raise DeployError(f"{str(folder)!r} lacks {graph.file}, which its manifest names: export again.")
-        self.session, self.inputs, self.batch_size = session(file), inputs, batch_size
+        self.session, self.inputs, self.batch_size = open_graph(folder, graph, session), inputs, batch_size
         self.names = {i.name for i in self.session.get_inputs()}
 
     def __call__(self, frame: pd.DataFrame, output: str) -> np.ndarray:
@@ -91,63 +101,61 @@ class BiEncoderNetwork:
         return self.runners[signature](frame, "embedding")
 
 
-class SegmenterNetwork:
-    """automm-segment's segmenter: letterboxed images in, logits at the input size out; ``outputs`` gives each
-    row's class probabilities at its own image size, as the torch network does in eval mode."""
+class LetterboxedNetwork:
+    """A dense-task network (segmenter, detector): one image column letterboxed to the graph's input; subclasses
+    turn each chunk's graph outputs into per-row answers at the original image sizes."""
 
-    def __init__(self, manifest: Manifest, folder: Path, session: SessionFactory, batch_size: int,
-                 allow_paths: bool):
-        recipe = manifest.processors
-        if recipe.get("point_column") or recipe.get("box_column"):
-            raise DeployError("The runtime does not take SAM's point / box prompts yet: serve this segmenter with "
-                              "automm-segment (or export one fitted without prompt columns).")
-        self.inputs = LetterboxInputs(recipe, allow_paths)
-        self.columns = [self.inputs.column]
-        graph = manifest.graphs["model"]
-        if not (folder / graph.file).is_file():
-            raise DeployError(f"{str(folder)!r} lacks {graph.file}, which its manifest names: export again.")
-        self.session, self.batch_size = session(folder / graph.file), batch_size
-
-    def outputs(self, frame: pd.DataFrame) -> list[np.ndarray]:
-        if len(frame) == 0:
-            raise InputError("No rows to predict.")
-        found: list[np.ndarray] = []
-        for start in range(0, len(frame), self.batch_size):
-            chunk = self.inputs(frame.iloc[start : start + self.batch_size])
-            logits = self.session.run(["logits"], {"images": chunk.images})[0]
-            found += [probabilities(*row) for row in zip(logits, chunk.valid, chunk.sizes)]
-        return found
-
-    def embed(self, frame: pd.DataFrame, signature: str | None) -> np.ndarray:
-        raise InputError("An exported segmenter has no row embeddings; use predict() or predict_proba().")
-
-
-class DetectorNetwork:
-    """automm-detect's detector: one letterboxed image per graph call (boxes, scores, labels in input pixels, after
-    the graph's own NMS); ``outputs`` gives each row's detections in its original image's pixels."""
+    kind = "dense network"
 
     def __init__(self, manifest: Manifest, folder: Path, session: SessionFactory, batch_size: int,
                  allow_paths: bool):
         self.inputs = LetterboxInputs(manifest.processors, allow_paths)
         self.columns = [self.inputs.column]
         graph = manifest.graphs["model"]
-        if not (folder / graph.file).is_file():
-            raise DeployError(f"{str(folder)!r} lacks {graph.file}, which its manifest names: export again.")
-        self.session, self.batch_size, self.names = session(folder / graph.file), batch_size, graph.outputs
+        self.session, self.batch_size, self.names = open_graph(folder, graph, session), batch_size, graph.outputs
 
-    def outputs(self, frame: pd.DataFrame) -> list[dict[str, np.ndarray]]:
+    def outputs(self, frame: pd.DataFrame) -> list[Any]:
         if len(frame) == 0:
             raise InputError("No rows to predict.")
-        found: list[dict[str, np.ndarray]] = []
+        found: list[Any] = []
         for start in range(0, len(frame), self.batch_size):
-            chunk = self.inputs(frame.iloc[start : start + self.batch_size])
-            for image, size in zip(chunk.images, chunk.sizes):
-                boxes, scores, labels = self.session.run(self.names, {"images": image[None]})
-                found.append(to_original(boxes, scores, labels, size, self.inputs.size))
+            found += self._answers(self.inputs(frame.iloc[start : start + self.batch_size]))
         return found
 
     def embed(self, frame: pd.DataFrame, signature: str | None) -> np.ndarray:
-        raise InputError("An exported detector has no row embeddings; use predict().")
+        raise InputError(f"An exported {self.kind} has no row embeddings; use predict().")
+
+    def _answers(self, chunk: Letterboxed) -> list[Any]:
+        raise NotImplementedError
+
+
+class SegmenterNetwork(LetterboxedNetwork):
+    """automm-segment's segmenter: letterboxed images in, logits at the input size out; ``outputs`` gives each
+    row's class probabilities at its own image size, as the torch network does in eval mode."""
+
+    kind = "segmenter"
+
+    def __init__(self, manifest: Manifest, folder: Path, session: SessionFactory, batch_size: int,
+                 allow_paths: bool):
+        if manifest.processors.get("point_column") or manifest.processors.get("box_column"):
+            raise DeployError("The runtime does not take SAM's point / box prompts yet: serve this segmenter with "
+                              "automm-segment (or export one fitted without prompt columns).")
+        super().__init__(manifest, folder, session, batch_size, allow_paths)
+
+    def _answers(self, chunk: Letterboxed) -> list[np.ndarray]:
+        logits = self.session.run(["logits"], {"images": chunk.images})[0]
+        return [probabilities(*row) for row in zip(logits, chunk.valid, chunk.sizes)]
+
+
+class DetectorNetwork(LetterboxedNetwork):
+    """automm-detect's detector: one letterboxed image per graph call (boxes, scores, labels in input pixels, after
+    the graph's own NMS); ``outputs`` gives each row's detections in its original image's pixels."""
+
+    kind = "detector"
+
+    def _answers(self, chunk: Letterboxed) -> list[dict[str, np.ndarray]]:
+        return [to_original(*self.session.run(self.names, {"images": image[None]}), size, self.inputs.size)
+                for image, size in zip(chunk.images, chunk.sizes)]
 
 
 def _once(factory: SessionFactory) -> SessionFactory:

@@ -51,14 +51,18 @@ def providers_for(device: str, fp16: bool = False, cache: Path | None = None) ->
     return [(name, options[name]) if name in options else name for name in chosen]
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def session_options(threads: int | None = None) -> ort.SessionOptions:
     """Options that suit small requests: all graph optimisations, sequential execution, ``threads`` intra-op
     threads (default: the CPUs this process may use, at most 8)."""
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.intra_op_num_threads = threads or min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                                                  else os.cpu_count() or 1)
+    options.intra_op_num_threads = threads or min(8, usable_cpus())
     options.inter_op_num_threads = 1
     return options
 

@@ -30,7 +30,7 @@ from .http_api import (
     RowService,
     invalid_body,
 )
-from .runtime import PROVIDERS, load
+from .runtime import PROVIDERS, load, usable_cpus
 
 try:
     import litserve as ls
@@ -73,8 +73,7 @@ class ExportAPI(ls.LitAPI):
 
 def _threads_per_worker(workers: int) -> int:
     """onnxruntime threads for each of ``workers`` processes: the usable CPUs shared out, 1 to 8."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(8, cpus // workers))
+    return max(1, min(8, usable_cpus() // workers))
 
 
 def build_server(folder: str | Path, max_batch_size: int = 32, batch_timeout: float = 0.01, workers: int = 1,

@@ -73,10 +73,8 @@ class ImageInputs:
         if kind == "image_bytes" and isinstance(cell, (bytes, bytearray)):
             return [self._open(io.BytesIO(bytes(cell)))]
         if kind in ("image_base64", "image_path"):  # a server takes every image as base64
-            try:
-                image = self._open(io.BytesIO(base64.b64decode(str(cell), validate=True)))
-            except (binascii.Error, ValueError):
-                image = None
+            data = base64_bytes(cell)
+            image = None if data is None else self._open(data)
             if image is None and not self.allow_paths:
                 raise InputError(f"Column {column!r}, row {row!r}: {str(cell)[:40]!r} is not a base64-encoded image. "
                                  "Send each image as base64 of its file's bytes (file paths are not read).")
@@ -105,6 +103,14 @@ class ImageInputs:
         image = image.crop((left, top, left + self.size, top + self.size))
         array = np.asarray(image, np.float32).transpose(2, 0, 1) * np.float32(1.0 / 255)  # as torchvision scales
         return (array - self.mean) / self.std
+
+
+def base64_bytes(cell: Any) -> io.BytesIO | None:
+    """The bytes a base64 cell encodes, or None when it is not valid base64."""
+    try:
+        return io.BytesIO(base64.b64decode(str(cell), validate=True))
+    except (binascii.Error, ValueError):
+        return None
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

@@ -4,9 +4,6 @@ bottom and right, scaled to [0, 1]."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +12,7 @@ import pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import DeployError, InputError
-from .images import to_rgb
+from .images import base64_bytes, to_rgb
 
 # The letterbox rules this runtime implements, as automm-core writes them in processors.json.
 RULES = {"decode": "EXIF-rotated, RGB (alpha over white, 16-bit rescaled)", "resize": "PIL bilinear resize of the "
@@ -58,12 +55,7 @@ class LetterboxInputs:
         return Letterboxed(images, valid, sizes)
 
     def _read(self, cell: Any, row: Any) -> Image.Image:
-        source: Any = cell
-        if not self.allow_paths:
-            try:
-                source = io.BytesIO(base64.b64decode(str(cell), validate=True))
-            except (binascii.Error, ValueError):
-                source = None
+        source = cell if self.allow_paths else base64_bytes(cell)
         try:
             if source is None:
                 raise ValueError("not base64")
