@@ -55,7 +55,7 @@ def save_state(state: PredictorState, path: Path) -> None:
     staging.mkdir()
     try:
         _write(state, staging)
-        _swap_into_place(staging, path)
+        swap_into_place(staging, path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -101,7 +101,9 @@ def _write(state: PredictorState, folder: Path) -> None:
     _fsync_tree(folder)
 
 
-def _swap_into_place(staging: Path, path: Path) -> None:
+def swap_into_place(staging: Path, path: Path) -> None:
+    """Replace ``path`` (a folder, if any) by the finished folder ``staging``: the old one is renamed aside first
+    and removed last, so a crash leaves one of the two whole (``load_state`` restores a saved predictor's)."""
     backup = _backup_path(path)
     if path.exists():
         if backup.exists():

@@ -36,7 +36,7 @@ def export(predictor: Any, out: str | Path, opset: int = DEFAULT_OPSET, quantize
         import torch  # noqa: F401
 
         from automm.core import MultiModalPredictor
-        from automm.core.persistence import processors_to_json
+        from automm.core.persistence import processors_to_json, swap_into_place
     except ImportError as err:
         raise DeployError(f"Export needs the training stack ({err.name} is missing): pip install "
                           "'automm-deploy[export]' (automm-core, onnx, onnxscript), plus the predictor's task "
@@ -87,9 +87,7 @@ def export(predictor: Any, out: str | Path, opset: int = DEFAULT_OPSET, quantize
                             _plain(state.task.to_json()), _plain(processors_to_json(state.processors)), graphs,
                             _versions(), sides)
         manifest.write(staging)
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
+        swap_into_place(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out
