@@ -250,3 +250,32 @@ def mixed_table(
             )
         )
     return frames[0], frames[1]
+
+
+# Real tables of R's modeldata: (object name, label column, problem type).
+MODELDATA_TABLES = {
+    "credit_data": ("credit_data", "Status", "binary"),
+    "mlc_churn": ("mlc_churn", "churn", "binary"),
+    "attrition": ("attrition", "Attrition", "binary"),
+    "wa_churn": ("wa_churn", "churn", "binary"),
+    "hpc_data": ("hpc_data", "class", "multiclass"),
+    "ames": ("ames", "Sale_Price", "regression"),
+    "sacramento": ("Sacramento", "price", "regression"),
+}
+
+
+def modeldata_table(name: str) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
+    """``(train, test, label, problem_type)``: a 75/25 split (stratified for classes, seed 0) of a modeldata table.
+
+    R factors become object columns; rows without a label are dropped.
+    """
+    obj, label, problem_type = MODELDATA_TABLES[name]
+    db = _debian_package("r-cran-modeldata") / _MODELDATA_DIR / "Rdata"
+    frame = _read_lazyload(db, [obj])[0].reset_index(drop=True)
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.CategoricalDtype):
+            frame[column] = frame[column].astype(object)
+    frame = frame[frame[label].notna()]
+    stratify = None if problem_type == "regression" else frame[label]
+    train, test = train_test_split(frame, test_size=0.25, random_state=_SPLIT_SEED, stratify=stratify)
+    return train.reset_index(drop=True), test.reset_index(drop=True), label, problem_type

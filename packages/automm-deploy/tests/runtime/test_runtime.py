@@ -107,6 +107,19 @@ def test_numerical_recipe() -> None:
     assert numerical(frame, recipe).dtype == np.float32
     with pytest.raises(DeployError, match="rule"):
         numerical(frame, {**recipe, "missing": "mean"})
+    with pytest.raises(DeployError, match="rule"):
+        numerical(frame, {**recipe, "transform": "yeo_johnson"})
+
+
+def test_quantile_normal_recipe() -> None:
+    """Values -> their probability among the knots (a tied value: the middle of its range) -> the normal score."""
+    recipe = {"columns": ["x"], "medians": [1.0], "means": [0.0], "stds": [1.0], "missing": "median",
+              "transform": "quantile_normal", "knots": [[0.0, 0.0, 0.0, 4.0, 8.0]],
+              "scores": [-5.0, -1.0, 0.0, 1.0, 5.0]}
+    frame = pd.DataFrame({"x": [0.0, 2.0, 6.0, -3.0, 100.0, None]})
+    # 0 spans probabilities 0..0.5 -> 0.25 (score -1); 2 -> 0.625 (0.5); 6 -> 0.875 (3); outside -> the end scores;
+    # missing -> the median 1 -> 0.5625 (0.25)
+    np.testing.assert_allclose(numerical(frame, recipe)[:, 0], [-1.0, 0.5, 3.0, -5.0, 5.0, 0.25])
 
 
 def test_categorical_recipe() -> None:

@@ -44,7 +44,8 @@ def fit_processors(features: pd.DataFrame, columns: dict[str, ColumnDecision], c
         image_processor = ImageProcessor(images, [columns[c].type.value for c in images], config.model.image.image_size,
                                          mean, std, config.model.image.max_images_per_row)
     return Processors(
-        numerical=NumericalProcessor.fit(features, numerical) if numerical else None,
+        numerical=(NumericalProcessor.fit(features, numerical, config.model.tabular.numerical_transform)
+                   if numerical else None),
         categorical=CategoricalProcessor.fit(features, categorical) if categorical else None,
         text=text_processor,
         image=image_processor,

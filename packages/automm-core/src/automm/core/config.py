@@ -16,6 +16,9 @@ from .suggest import did_you_mean
 
 MINILM_L6 = "sentence-transformers/all-MiniLM-L6-v2"
 EFFICIENTNET_LITE0 = "tf_efficientnet_lite0"
+# How numeric columns become features (rules ``data.tabular`` and automm-deploy implement): "quantile_normal" maps
+# values through their training quantiles onto a standard normal; "standard" is a z-score clipped at 10.
+NUMERICAL_TRANSFORMS = ("quantile_normal", "standard")
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class TabularConfig:
     """Encoder of the numeric and categorical columns."""
 
     model: str = "mlp"  # "mlp" or "ft_transformer"
+    numerical_transform: str = "quantile_normal"  # or "standard" (z-score clipped at 10, before 0.3)
     hidden_size: int = 128
     num_layers: int = 2
     dropout: float = 0.1
@@ -190,6 +194,7 @@ def apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
 # Allowed values of fields whose type alone does not stop values that fail deep in torch or Lightning.
 CHOICES: dict[str, tuple[str, ...]] = {
     "model.text.pooling": ("cls", "mean"),
+    "model.tabular.numerical_transform": NUMERICAL_TRANSFORMS,
     "optim.precision": ("auto", "32", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true"),
     "optim.peft": ("none", "lora", "ia3", "bitfit", "conv_lora"),
     "env.accelerator": ("auto", "cpu", "gpu", "cuda", "mps", "tpu"),

@@ -77,6 +77,7 @@ class MultiModalPredictor:
         """Fit on ``train_data``; a second call continues training the current model on the new data."""
         import lightning.pytorch as pl
 
+        from .training.budget import Deadline, parameter_bytes, save_seconds
         from .training.engine import train
         from .training.peft_setup import apply_peft, merge_peft
 
@@ -84,6 +85,7 @@ class MultiModalPredictor:
                                            and math.isfinite(time_limit) and time_limit > 0):
             raise ConfigError(f"time_limit must be a positive number of seconds (or None for no limit), "
                               f"got {time_limit!r}.")
+        deadline = Deadline(time_limit)  # the whole call, reading the data and the final save included
         check_save_target(self.path)
         pl.seed_everything(seed, workers=True, verbose=False)
         data = self._labelled(self._read(train_data, "train_data"), "train_data")
@@ -101,15 +103,19 @@ class MultiModalPredictor:
         train_set = self._encoded(state, train_rows, "train_data")
         val_set = self._encoded(state, val_rows, "tuning_data" if tuning_data is not None else "train_data")
         workdir = self.path / TRAINING_DIR
+        skeleton_seconds = None
         if self._resume_checkpoint is None:
+            started = time.monotonic()
             save_state(state, workdir / SKELETON_DIR)
+            skeleton_seconds = time.monotonic() - started
         apply_peft(state.net, state.config.optim.peft, state.config.optim.lora_rank)
         try:
             train_processors, *train_set = state.task.training_data(state.net, state.processors, *train_set,
                                                                     state.config)
             result = train(state.net, state.task, state.processors, tuple(train_set), val_set, state.config,
-                           workdir / CHECKPOINT_DIR, time_limit, resume_from=self._resume_checkpoint,
-                           train_processors=train_processors)
+                           workdir / CHECKPOINT_DIR, deadline, resume_from=self._resume_checkpoint,
+                           train_processors=train_processors,
+                           save_seconds=save_seconds(parameter_bytes(state.net), skeleton_seconds))
         finally:  # a failed fit must not leave adapters that save() would write as unloadable weights
             merge_peft(state.net)
         state.net.eval()

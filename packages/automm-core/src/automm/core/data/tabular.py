@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..config import NUMERICAL_TRANSFORMS
+
 CLIP = 10.0  # standardised values beyond this many standard deviations are clipped
+ROWS_PER_KNOT, MIN_KNOTS, MAX_KNOTS = 30, 10, 1000  # quantile knots: one per 30 training rows, 10 to 1000
+TAIL_PROBABILITY = 1e-7  # the outermost knots map to the normal quantiles of 1e-7 and 1 - 1e-7 (about +-5.2)
 MAX_CATEGORIES = 1000  # per column; rarer values share the unknown id 0
 UNKNOWN_ID = 0  # the categorical id of missing, rare and unseen values
 # How a cell becomes a category string (a name a numpy runtime implements): None / NaN / NA are missing, a float
@@ -39,19 +44,46 @@ def to_numeric(series: pd.Series) -> np.ndarray:
     return values
 
 
+def normal_scores(count: int) -> list[float]:
+    """The standard normal's quantiles at ``count`` evenly spaced probabilities from 0 to 1 (tails clipped)."""
+    probabilities = np.clip(np.linspace(0.0, 1.0, count), TAIL_PROBABILITY, 1.0 - TAIL_PROBABILITY)
+    return [NormalDist().inv_cdf(float(p)) for p in probabilities]
+
+
+def quantile_normal(values: np.ndarray, knots: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """``values`` -> their training-quantile probability (``knots`` are the quantiles at ``len(scores)`` evenly
+    spaced probabilities; where knots repeat, a tied value gets the middle of its probability range) -> the normal
+    quantile there, interpolated between ``scores``."""
+    probabilities = np.linspace(0.0, 1.0, len(scores))
+    forward = np.interp(values, knots, probabilities)
+    backward = -np.interp(-values, -knots[::-1], -probabilities[::-1])
+    return np.interp(0.5 * (forward + backward), probabilities, scores)
+
+
 @dataclass(frozen=True)
 class NumericalProcessor:
-    """Median imputation, standardisation and clipping to ``[-clip, clip]``; one output feature per column."""
+    """Median imputation, then ``transform`` (see ``NUMERICAL_TRANSFORMS``); one output feature per column.
+
+    ``knots`` holds each column's training quantiles and ``scores`` the normal quantiles they map to
+    ("quantile_normal"); ``means``, ``stds`` and ``clip`` serve "standard".
+    """
 
     columns: list[str]
     medians: list[float]
     means: list[float]
     stds: list[float]
     clip: float = CLIP
+    rule: str = "standard"
+    knots: list[list[float]] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
 
     @classmethod
-    def fit(cls, data: pd.DataFrame, columns: list[str]) -> NumericalProcessor:
-        medians, means, stds = [], [], []
+    def fit(cls, data: pd.DataFrame, columns: list[str], rule: str = "quantile_normal") -> NumericalProcessor:
+        if rule not in NUMERICAL_TRANSFORMS:
+            raise ValueError(f"numerical transform {rule!r} is not one of {NUMERICAL_TRANSFORMS}")
+        count = min(max(len(data) // ROWS_PER_KNOT, MIN_KNOTS), MAX_KNOTS)
+        probabilities = np.linspace(0.0, 1.0, count)
+        medians, means, stds, knots = [], [], [], []
         for column in columns:
             values = to_numeric(data[column])
             finite = values[~np.isnan(values)]
@@ -63,7 +95,10 @@ class NumericalProcessor:
             medians.append(median)
             means.append(float(filled.mean()) * scale)
             stds.append(std if std > 1e-12 and np.isfinite(std) else 1.0)
-        return cls(list(columns), medians, means, stds)
+            if rule == "quantile_normal":
+                knots.append((np.quantile(filled, probabilities) * scale).tolist())
+        scores = normal_scores(count) if rule == "quantile_normal" else []
+        return cls(list(columns), medians, means, stds, rule=rule, knots=knots, scores=scores)
 
     def transform(self, data: pd.DataFrame) -> np.ndarray:
         """``[rows, columns]`` float32; one vectorised pass when every column is already numeric."""
@@ -74,18 +109,27 @@ class NumericalProcessor:
         else:
             values = np.column_stack([to_numeric(block[c]) for c in self.columns])
         values = np.where(np.isnan(values), np.asarray(self.medians), values)
+        if self.rule == "quantile_normal":
+            scores = np.asarray(self.scores)
+            return np.column_stack([quantile_normal(values[:, i], np.asarray(k), scores)
+                                    for i, k in enumerate(self.knots)]).astype(np.float32)
         with np.errstate(over="ignore", invalid="ignore"):  # a huge value saturates at +-CLIP
             scaled = (values - np.asarray(self.means)) / np.asarray(self.stds)
         return np.clip(scaled, -self.clip, self.clip).astype(np.float32)
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "missing": "median"}
+        data = asdict(self)
+        return {**data, "transform": data.pop("rule"), "missing": "median"}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> NumericalProcessor:
         if data.get("missing", "median") != "median":
             raise ValueError(f"numerical.missing {data['missing']!r} is not a rule this version implements")
-        return cls(data["columns"], data["medians"], data["means"], data["stds"], float(data.get("clip", CLIP)))
+        rule = data.get("transform", "standard")  # predictors saved before 0.3 standardised
+        if rule not in NUMERICAL_TRANSFORMS:
+            raise ValueError(f"numerical.transform {rule!r} is not a rule this version implements")
+        return cls(data["columns"], data["medians"], data["means"], data["stds"], float(data.get("clip", CLIP)),
+                   rule, data.get("knots", []), data.get("scores", []))
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ from ..data.batch import Processors
 from ..inference import run_network
 from ..models.fusion import MultiModalNet
 from ..tasks import Task
-from .checkpoint_io import checkpoint_progress, is_readable
+from .budget import BudgetStop, Deadline
+from .checkpoint_io import checkpoint_progress, is_readable, read_lightning_weights
 from .datamodule import MultiModalDataModule
 from .module import VAL_SCORE, MultiModalLitModule
 from .soup import greedy_soup
@@ -43,8 +44,12 @@ class FitResult:
 
 def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tuple[pd.DataFrame, np.ndarray],
           val_data: tuple[pd.DataFrame, np.ndarray], config: Config, workdir: Path,
-          time_limit: float | None, resume_from: Path | None = None, train_processors: Any = None) -> FitResult:
+          deadline: Deadline, resume_from: Path | None = None, train_processors: Any = None,
+          save_seconds: float = 0.0) -> FitResult:
     """Fit ``net`` in place; on return it holds the souped (or best) weights.
+
+    Training stops early enough for the soup, the task's calibration and a save taking ``save_seconds`` to end by
+    ``deadline``.
 
     ``train_processors`` (default ``processors``) collate the training rows, when a task trains on more
     inputs than it predicts from (mined hard negatives, for example).
@@ -55,13 +60,18 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     mode = "max" if greater_is_better else "min"
     steps_per_epoch = max(1, len(train_data[0]) // optim.batch_size)
     loss = task.loss(optim, config.task)
+    training_seconds = deadline.remaining() if deadline.limited else None
     lit = MultiModalLitModule(net, loss, task.metric([metric]), metric, optim,
-                              total_steps=steps_per_epoch * optim.max_epochs, time_limit=time_limit)
+                              total_steps=steps_per_epoch * optim.max_epochs, time_limit=training_seconds)
     top_k = ModelCheckpoint(dirpath=workdir, filename="top-{epoch}-{step}-{val_score:.6f}", monitor=VAL_SCORE,
                             mode=mode, save_top_k=max(1, optim.top_k))
     periodic = ModelCheckpoint(dirpath=workdir, every_n_train_steps=optim.checkpoint_every_n_steps,
                                save_top_k=0, save_last=True, enable_version_counter=False)
     stopper = EarlyStopping(VAL_SCORE, patience=optim.patience, mode=mode)
+    # Finishing passes over the validation rows: the soup's (one per top-k checkpoint), the pretrained weights'
+    # comparison, and the task's calibration.
+    finishing = max(1, optim.top_k) + int(task.zero_shot) + int(type(task).calibrate is not Task.calibrate)
+    budget = BudgetStop(deadline, finishing, save_seconds, len(val_data[0]), optim.batch_size)
     trainer = pl.Trainer(
         accelerator=env.accelerator,
         devices=env.devices,
@@ -69,11 +79,10 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
         strategy=_strategy(env.strategy, env.devices, env.num_nodes),
         precision=_precision(optim.precision),
         max_epochs=optim.max_epochs,
-        max_time=timedelta(seconds=time_limit) if time_limit else None,
         gradient_clip_val=optim.gradient_clip or None,
         val_check_interval=1.0 / max(1, optim.val_checks_per_epoch),
         check_val_every_n_epoch=optim.val_every_n_epochs,
-        callbacks=[top_k, periodic, stopper],
+        callbacks=[top_k, periodic, stopper, *([budget] if deadline.limited else [])],
         default_root_dir=workdir,
         logger=False,
         num_sanity_val_steps=0,
@@ -88,10 +97,11 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     resumed_from = checkpoint_progress(resume_from)[1] if resume_from else 0
     trainer.fit(lit, datamodule=data, ckpt_path=resume_from, weights_only=True)
     ranked = ranked_checkpoints(workdir, greater_is_better)
-    soup_size = _finish_with_soup(net, task, processors, val_data, config, [path for path, _ in ranked], pretrained)
+    soup_size = _finish_with_soup(net, task, processors, val_data, config, [path for path, _ in ranked], pretrained,
+                                  can_continue=lambda seconds: deadline.remaining() > seconds + save_seconds)
     net.cpu()
     best = ranked[0][1] if ranked else float("nan")
-    stopped_by = "early_stopping" if stopper.stopped_epoch else ("time_limit" if _timed_out(trainer) else "max_epochs")
+    stopped_by = "early_stopping" if stopper.stopped_epoch else ("time_limit" if budget.stopped else "max_epochs")
     epochs, steps = trainer.current_epoch, trainer.global_step
     if steps == 0 and (workdir / "last.ckpt").exists():  # multi-process: progress lives in the workers
         epochs, steps = checkpoint_progress(workdir / "last.ckpt")
@@ -102,10 +112,17 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
 
 def _finish_with_soup(net: MultiModalNet, task: Task, processors: Processors,
                       val_data: tuple[pd.DataFrame, np.ndarray], config: Config, ranked: list[Path],
-                      pretrained: dict[str, torch.Tensor] | None = None) -> int:
-    """Load the greedy soup of ``ranked`` into ``net``, or ``pretrained`` if that scores better (returns 0)."""
+                      pretrained: dict[str, torch.Tensor] | None = None,
+                      can_continue: Callable[[float], bool] = lambda seconds: True) -> int:
+    """Load the greedy soup of ``ranked`` into ``net``, or ``pretrained`` if that scores better (returns 0).
+
+    ``can_continue(seconds)`` says whether another validation pass of that many seconds still fits the budget.
+    """
     if not ranked:
         return 0
+    if len(ranked) == 1 and pretrained is None:  # nothing to compare: no validation pass needed
+        net.load_state_dict(read_lightning_weights(ranked[0]))
+        return 1
     metric, greater_is_better = task.validation_metric
     features, targets = val_data
 
@@ -114,9 +131,9 @@ def _finish_with_soup(net: MultiModalNet, task: Task, processors: Processors,
         logits = run_network(net, processors, features, config.env.eval_batch_size, progress=False)
         return task.score(logits, targets, [metric])[metric]
 
-    weights, used = greedy_soup(ranked, evaluate, greater_is_better)
+    weights, used, trained = greedy_soup(ranked, evaluate, greater_is_better, can_continue)
     if pretrained is not None:
-        trained, before = evaluate(weights), evaluate(pretrained)
+        before = evaluate(pretrained)
         better = before > trained if greater_is_better else before < trained
         if better or (math.isnan(trained) and not math.isnan(before)):
             weights, used = pretrained, 0
@@ -149,9 +166,3 @@ def _precision(setting: str) -> str:
     if setting != "auto":
         return setting
     return "16-mixed" if torch.cuda.is_available() else "32-true"
-
-
-def _timed_out(trainer: pl.Trainer) -> bool:
-    timer = next((c for c in trainer.callbacks if type(c).__name__ == "Timer"), None)
-    return bool(timer and timer.time_remaining() is not None and timer.time_remaining() <= 0)
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,19 +13,27 @@ from .checkpoint_io import read_lightning_weights
 StateDict = dict[str, torch.Tensor]
 
 
-def greedy_soup(ranked_checkpoints: list[Path], evaluate: Callable[[StateDict], float],
-                greater_is_better: bool) -> tuple[StateDict, int]:
-    """Return the souped weights and how many checkpoints went into them (best first in the list)."""
+def greedy_soup(ranked_checkpoints: list[Path], evaluate: Callable[[StateDict], float], greater_is_better: bool,
+                can_continue: Callable[[float], bool] = lambda seconds: True) -> tuple[StateDict, int, float]:
+    """The souped weights, how many checkpoints went into them (best first in the list), and their score.
+
+    ``can_continue(seconds)`` is asked before each candidate whether one more evaluation (as long as the last)
+    still fits the time budget; the soup so far is returned when it does not.
+    """
     soup = read_lightning_weights(ranked_checkpoints[0])
+    started = time.monotonic()
     best = evaluate(soup)
+    seconds = time.monotonic() - started
     used = 1
     for path in ranked_checkpoints[1:]:
+        if not can_continue(seconds):
+            break
         candidate_weights = read_lightning_weights(path)
         candidate = {k: _mix(v, candidate_weights[k], used) for k, v in soup.items()}
         score = evaluate(candidate)
         if score >= best if greater_is_better else score <= best:
             soup, best, used = candidate, score, used + 1
-    return soup, used
+    return soup, used, best
 
 
 def _mix(average: torch.Tensor, new: torch.Tensor, count: int) -> torch.Tensor:

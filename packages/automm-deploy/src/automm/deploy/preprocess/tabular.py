@@ -10,6 +10,7 @@ import pandas as pd
 from ..errors import DeployError
 
 CATEGORY_STRINGS = "str-with-integral-floats-as-int"
+NUMERICAL_TRANSFORMS = ("quantile_normal", "standard")
 
 
 def numeric_values(series: pd.Series) -> np.ndarray:
@@ -31,15 +32,30 @@ def _float_or_nan(value: Any) -> float:
 
 
 def numerical(frame: pd.DataFrame, recipe: dict[str, Any]) -> np.ndarray:
-    """``[rows, columns]`` float32: missing values get the column's median, then standardised and clipped."""
+    """``[rows, columns]`` float32: missing values get the column's median, then the recipe's transform."""
     if recipe.get("missing", "median") != "median":
         raise DeployError(f"numerical.missing {recipe['missing']!r} is a rule this automm-deploy does not know.")
+    rule = recipe.get("transform", "standard")
+    if rule not in NUMERICAL_TRANSFORMS:
+        raise DeployError(f"numerical.transform {rule!r} is a rule this automm-deploy does not know.")
     values = np.column_stack([numeric_values(frame[c]) for c in recipe["columns"]])
     values = np.where(np.isnan(values), np.asarray(recipe["medians"]), values)
+    if rule == "quantile_normal":
+        scores = np.asarray(recipe["scores"], dtype=np.float64)
+        return np.column_stack([_quantile_normal(values[:, i], np.asarray(knots, dtype=np.float64), scores)
+                                for i, knots in enumerate(recipe["knots"])]).astype(np.float32)
     clip = float(recipe.get("clip", 10.0))
     with np.errstate(over="ignore", invalid="ignore"):
         scaled = (values - np.asarray(recipe["means"])) / np.asarray(recipe["stds"])
     return np.clip(scaled, -clip, clip).astype(np.float32)
+
+
+def _quantile_normal(values: np.ndarray, knots: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Values -> training-quantile probability (ties: the middle of their range) -> normal quantile (``scores``)."""
+    probabilities = np.linspace(0.0, 1.0, len(scores))
+    forward = np.interp(values, knots, probabilities)
+    backward = -np.interp(-values, -knots[::-1], -probabilities[::-1])
+    return np.interp(0.5 * (forward + backward), probabilities, scores)
 
 
 def category_string(value: Any) -> str | None:

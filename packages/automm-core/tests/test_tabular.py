@@ -1,0 +1,53 @@
+"""Numeric columns: the quantile-normal transform, and the standard one older predictors were saved with."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automm.core.config import Config
+from automm.core.data.tabular import NumericalProcessor
+from automm.core.errors import ConfigError
+
+
+def test_quantile_normal_makes_a_skewed_column_normal_and_tames_outliers() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"income": rng.lognormal(10, 1.5, 3000)})
+    processor = NumericalProcessor.fit(frame, ["income"])
+    assert processor.rule == "quantile_normal" and len(processor.scores) == 100  # one knot per 30 rows
+    out = processor.transform(frame)[:, 0]
+    assert abs(out.mean()) < 0.05 and abs(out.std() - 1) < 0.1
+    assert abs(pd.Series(out).skew()) < 0.25 < 5 < frame["income"].skew()
+    extreme = processor.transform(pd.DataFrame({"income": [1e30, -1e30, np.nan]}))[:, 0]
+    assert extreme[0] == pytest.approx(5.199, abs=1e-3) and extreme[1] == pytest.approx(-5.199, abs=1e-3)
+    assert extreme[2] == pytest.approx(processor.transform(pd.DataFrame({"income": processor.medians}))[0, 0])
+
+
+def test_a_tied_value_gets_the_middle_of_its_quantile_range() -> None:
+    frame = pd.DataFrame({"flag": np.r_[np.zeros(900), np.ones(100)]})
+    processor = NumericalProcessor.fit(frame, ["flag"])
+    zero, one = processor.transform(pd.DataFrame({"flag": [0.0, 1.0]}))[:, 0]
+    assert zero == pytest.approx(-0.126, abs=0.05)  # the normal quantile of 0.45 (interpolated), middle of 0..0.9
+    assert one == pytest.approx(1.64, abs=0.1)  # ... and of 0.95, the middle of 0.9..1
+    assert np.unique(processor.transform(frame)).size == 2
+
+
+def test_saved_processors_round_trip_and_old_ones_standardise() -> None:
+    frame = pd.DataFrame({"x": np.arange(50.0)})
+    processor = NumericalProcessor.fit(frame, ["x"])
+    saved = processor.to_json()
+    assert saved["transform"] == "quantile_normal"
+    assert NumericalProcessor.from_json(saved) == processor
+    old = {"columns": ["x"], "medians": [24.5], "means": [24.5], "stds": [2.0], "clip": 10.0}  # written by 0.2
+    np.testing.assert_allclose(NumericalProcessor.from_json(old).transform(pd.DataFrame({"x": [26.5]})), [[1.0]])
+    with pytest.raises(ValueError, match="rule"):
+        NumericalProcessor.from_json({**saved, "transform": "yeo_johnson"})
+
+
+def test_the_transform_is_a_setting() -> None:
+    config = Config().override({"model.tabular.numerical_transform": "standard"})
+    processor = NumericalProcessor.fit(pd.DataFrame({"x": [1.0, 3.0]}), ["x"], config.model.tabular.numerical_transform)
+    np.testing.assert_allclose(processor.transform(pd.DataFrame({"x": [3.0]})), [[1.0]])
+    with pytest.raises(ConfigError, match="numerical_transform.*quantile_normal"):
+        Config().override({"model.tabular.numerical_transform": "quantile"})
