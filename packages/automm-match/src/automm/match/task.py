@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from torch.utils.data import Sampler
 
 from automm.core.config import Config
 from automm.core.data.column_types import ColumnDecision, ColumnType
@@ -19,7 +20,8 @@ from .calibration import fit_platt
 from .config import MatchConfig
 from .hard_negatives import add_hard_negatives
 from .inputs import check_side_inputs
-from .losses import build_loss
+from .losses import build_loss, chosen_loss
+from .sampling import NoDuplicatesBatchSampler
 
 SIDES = ("query", "response")
 # Modalities each problem type expects on its two sides (any order for image_text_similarity).
@@ -122,6 +124,16 @@ class MatchTask(Task):
                               f"from matching pairs; this fit uses {loss.name!r}. Set optim.loss="
                               "'multiple_negatives_ranking' or turn hard_negatives off.")
         return add_hard_negatives(net, processors, features, targets, config.env.eval_batch_size)
+
+    def train_batch_sampler(self, sampler: Sampler[int], targets: np.ndarray, batch_size: int, config: Config,
+                            ) -> NoDuplicatesBatchSampler | None:
+        """The ranking loss takes a batch's other responses as negatives: no two matching pairs of one batch
+        share a query or a response (rows labelled as non-matching, which that loss skips, go anywhere)."""
+        if chosen_loss(config.optim.loss, self.kind) != "multiple_negatives_ranking":
+            return None
+        keys = [(("query", query), ("response", response)) if label > 0.5 else ()
+                for label, query, response in targets[:, :3].tolist()]
+        return NoDuplicatesBatchSampler(sampler, batch_size, keys)
 
     def check_inputs(self, features: pd.DataFrame, role: str) -> None:
         check_side_inputs(features, self.sides, self.column_types, role)
