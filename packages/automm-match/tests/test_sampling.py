@@ -13,9 +13,13 @@ from lightning.pytorch.utilities.data import _update_dataloader
 from torch.utils.data import BatchSampler, DataLoader, DistributedSampler, RandomSampler
 
 from automm.core import MultiModalPredictor
+from automm.core.config import Config
 from automm.core.testing.tiny_models import tiny_hyperparameters
 from automm.core.training.datamodule import MultiModalDataModule
 from automm.match.sampling import NoDuplicatesBatchSampler
+from automm.match.task import MatchTask
+
+SIDES = {"query": "q", "response": "r"}
 
 
 def _keys(rows: int, groups: int, seed: int = 0) -> list[tuple[str, ...]]:
@@ -64,6 +68,21 @@ def test_rows_without_keys_go_anywhere() -> None:
     keys = [("same",) if i % 2 else () for i in range(20)]
     batches = _batches(keys, 5, seed=0)
     assert all(sum(bool(keys[row]) for row in batch) <= 1 for batch in batches)
+
+
+def test_a_mined_negative_never_meets_the_pair_it_matches() -> None:
+    task = MatchTask.fit(pd.DataFrame(index=range(40)), "text_similarity", SIDES)
+    rows = np.arange(40)
+    targets = np.column_stack([np.ones(40), rows, rows, (rows + 1) % 40]).astype(np.float32)  # negative: next response
+    batches = list(task.train_batch_sampler(RandomSampler(rows), targets, 4, Config()))
+    assert len(batches) == 10
+    for batch in batches:
+        assert not {(row + 1) % 40 for row in batch} & set(batch), batch
+
+
+def test_losses_without_in_batch_negatives_keep_plain_batches() -> None:
+    task = MatchTask.fit(pd.DataFrame({"label": [0, 1]}), "text_similarity", SIDES)  # binary: online contrastive
+    assert task.train_batch_sampler(RandomSampler(range(2)), np.ones((2, 3)), 2, Config()) is None
 
 
 def test_lightning_gives_each_process_a_shard_and_the_same_number_of_batches() -> None:

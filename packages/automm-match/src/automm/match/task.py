@@ -115,7 +115,8 @@ class MatchTask(Task):
 
     def training_data(self, net: Any, processors: Any, features: pd.DataFrame, targets: np.ndarray, config: Config,
                       ) -> tuple[Any, pd.DataFrame, np.ndarray]:
-        """With ``task.hard_negatives``, each pair gets a mined negative response as a third side."""
+        """With ``task.hard_negatives``, each pair gets a mined negative response as a third side (and its
+        response group as a fourth target column)."""
         if not config.task.hard_negatives:
             return processors, features, targets
         loss = build_loss(config.optim.loss, self.kind, config.task)
@@ -128,11 +129,12 @@ class MatchTask(Task):
     def train_batch_sampler(self, sampler: Sampler[int], targets: np.ndarray, batch_size: int, config: Config,
                             ) -> NoDuplicatesBatchSampler | None:
         """The ranking loss takes a batch's other responses as negatives: no two matching pairs of one batch
-        share a query or a response (rows labelled as non-matching, which that loss skips, go anywhere)."""
+        share a query or a response, mined negatives included (rows labelled as non-matching, which that loss
+        skips, go anywhere)."""
         if chosen_loss(config.optim.loss, self.kind) != "multiple_negatives_ranking":
             return None
-        keys = [(("query", query), ("response", response)) if label > 0.5 else ()
-                for label, query, response in targets[:, :3].tolist()]
+        keys = [(("query", row[1]), *(("response", group) for group in row[2:])) if row[0] > 0.5 else ()
+                for row in targets.tolist()]
         return NoDuplicatesBatchSampler(sampler, batch_size, keys)
 
     def check_inputs(self, features: pd.DataFrame, role: str) -> None:

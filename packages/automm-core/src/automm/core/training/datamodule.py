@@ -48,8 +48,8 @@ class MultiModalDataModule(pl.LightningDataModule):
         features, targets = self.train_data
         # Built here: Lightning records a batch sampler's arguments while this hook runs, to swap in a
         # distributed ``sampler`` under several processes.
-        batch_sampler = self.batch_sampler and self.batch_sampler(RandomSampler(range(len(features))), targets,
-                                                                  self.batch_size)
+        order = RandomSampler(range(len(features)))
+        batch_sampler = self.batch_sampler(order, targets, self.batch_size) if self.batch_sampler else None
         return make_loader(features, self.train_processors, self.batch_size, targets, train=True,
                            num_workers=self.num_workers, batch_sampler=batch_sampler)
 
