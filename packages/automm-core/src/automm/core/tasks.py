@@ -16,6 +16,8 @@ from .errors import AutoMMError, ConfigError, TaskNotInstalledError
 from .suggest import did_you_mean
 
 if TYPE_CHECKING:
+    from torch.utils.data import Sampler
+
     from .building import Built
     from .config import Config
     from .data.column_types import ColumnDecision
@@ -167,6 +169,16 @@ class Task(abc.ABC):
                       ) -> tuple[Any, pd.DataFrame, np.ndarray]:
         """(processors, features, targets) to train on; a task may add inputs, e.g. mined hard negatives."""
         return processors, features, targets
+
+    def train_batch_sampler(self, sampler: Sampler[int], targets: np.ndarray, batch_size: int, config: Config,
+                            ) -> Sampler[list[int]] | None:
+        """The rows of each training batch, drawn in ``sampler``'s order; None: plain shuffled batches (default).
+
+        For losses with in-batch negatives, which must not meet rows that also match. Return a ``BatchSampler``
+        subclass that takes ``sampler`` by that name: under several processes Lightning rebuilds it with this
+        process's shard in place of ``sampler``, and each process must then yield the same number of batches.
+        """
+        return None
 
     def calibrate(self, outputs: np.ndarray, targets: np.ndarray) -> None:  # noqa: B027 (optional hook)
         """Adjust decision settings on validation outputs after training (default: nothing to adjust)."""

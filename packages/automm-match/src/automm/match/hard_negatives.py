@@ -25,7 +25,8 @@ CANDIDATES = 20  # ranked responses searched per query for one that is not a pos
 
 def add_hard_negatives(net: nn.Module, processors: SidedProcessors, features: pd.DataFrame, targets: np.ndarray,
                        batch_size: int) -> tuple[SidedProcessors, pd.DataFrame, np.ndarray]:
-    """Training processors with a "negative" side, and features with that side's columns filled in."""
+    """Training processors with a "negative" side, features with that side's columns filled in, and targets
+    with a fourth column: the negative's response group."""
     query_groups, response_groups = targets[:, 1].astype(np.int64), targets[:, 2].astype(np.int64)
     _, query_rows = np.unique(query_groups, return_index=True)
     _, response_rows = np.unique(response_groups, return_index=True)
@@ -46,7 +47,8 @@ def add_hard_negatives(net: nn.Module, processors: SidedProcessors, features: pd
     renamed = {c: f"{c}__{NEGATIVE}" for c in response.columns}
     extra = features[list(renamed)].iloc[negative_rows].set_axis(features.index).rename(columns=renamed)
     sides = {**processors.sides, NEGATIVE: _renamed(response, renamed)}
-    return SidedProcessors(sides), pd.concat([features, extra], axis=1), targets
+    negative_groups = response_groups[negative_rows].astype(targets.dtype)
+    return SidedProcessors(sides), pd.concat([features, extra], axis=1), np.column_stack([targets, negative_groups])
 
 
 def _embed(net: nn.Module, processors: SidedProcessors, side: str, rows: pd.DataFrame, batch_size: int,

@@ -48,13 +48,18 @@ class PairLoss(nn.Module):
         return self.inner.compute_loss_from_embeddings(embeddings, labels)
 
 
+def chosen_loss(name: str, kind: str) -> str:
+    """The loss ``name`` stands for with labels of ``kind`` ("auto" picks one)."""
+    return AUTO_LOSS[kind] if name == "auto" else name
+
+
 def build_loss(name: str, kind: str, config: MatchConfig) -> PairLoss:
     """The loss ``name`` (or the one "auto" picks for labels of ``kind``)."""
     from sentence_transformers.sentence_transformer import losses
 
     if name not in LOSSES:
         raise ConfigError(f"optim.loss for matching must be one of {LOSSES}, got {name!r}.")
-    name = AUTO_LOSS[kind] if name == "auto" else name
+    name = chosen_loss(name, kind)
     if kind not in FITS[name]:
         raise ConfigError(f"optim.loss={name!r} cannot learn from {kind} labels; use one of "
                           f"{[n for n, kinds in FITS.items() if kind in kinds]} or 'auto'.")

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from torch.utils.data import Sampler
 
 from automm.core.config import Config
 from automm.core.data.column_types import ColumnDecision, ColumnType
@@ -19,7 +20,8 @@ from .calibration import fit_platt
 from .config import MatchConfig
 from .hard_negatives import add_hard_negatives
 from .inputs import check_side_inputs
-from .losses import build_loss
+from .losses import build_loss, chosen_loss
+from .sampling import NoDuplicatesBatchSampler
 
 SIDES = ("query", "response")
 # Modalities each problem type expects on its two sides (any order for image_text_similarity).
@@ -113,7 +115,8 @@ class MatchTask(Task):
 
     def training_data(self, net: Any, processors: Any, features: pd.DataFrame, targets: np.ndarray, config: Config,
                       ) -> tuple[Any, pd.DataFrame, np.ndarray]:
-        """With ``task.hard_negatives``, each pair gets a mined negative response as a third side."""
+        """With ``task.hard_negatives``, each pair gets a mined negative response as a third side (and its
+        response group as a fourth target column)."""
         if not config.task.hard_negatives:
             return processors, features, targets
         loss = build_loss(config.optim.loss, self.kind, config.task)
@@ -122,6 +125,17 @@ class MatchTask(Task):
                               f"from matching pairs; this fit uses {loss.name!r}. Set optim.loss="
                               "'multiple_negatives_ranking' or turn hard_negatives off.")
         return add_hard_negatives(net, processors, features, targets, config.env.eval_batch_size)
+
+    def train_batch_sampler(self, sampler: Sampler[int], targets: np.ndarray, batch_size: int, config: Config,
+                            ) -> NoDuplicatesBatchSampler | None:
+        """The ranking loss takes a batch's other responses as negatives: no two matching pairs of one batch
+        share a query or a response, mined negatives included (rows labelled as non-matching, which that loss
+        skips, go anywhere)."""
+        if chosen_loss(config.optim.loss, self.kind) != "multiple_negatives_ranking":
+            return None
+        keys = [(("query", row[1]), *(("response", group) for group in row[2:])) if row[0] > 0.5 else ()
+                for row in targets.tolist()]
+        return NoDuplicatesBatchSampler(sampler, batch_size, keys)
 
     def check_inputs(self, features: pd.DataFrame, role: str) -> None:
         check_side_inputs(features, self.sides, self.column_types, role)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Sampler
 
 from .batch import Batch, Processors
 
@@ -32,16 +32,22 @@ def make_loader(
     targets: np.ndarray | None = None,
     train: bool = False,
     num_workers: int = 0,
+    sampler: Sampler[int] | None = None,
+    batch_sampler: Sampler[list[int]] | None = None,
 ) -> DataLoader:
-    """A DataLoader over row positions: rows are processed batch by batch, never all at once."""
+    """A DataLoader over row positions: rows are processed batch by batch, never all at once.
+
+    ``sampler`` replaces the row order (shuffled when ``train``); ``batch_sampler`` chooses each batch's rows.
+    """
+    batching = {"batch_sampler": batch_sampler} if batch_sampler is not None else {
+        "batch_size": batch_size, "sampler": sampler, "shuffle": train and sampler is None,
+        "drop_last": train and len(features) > batch_size}
     return DataLoader(
         range(len(features)),  # type: ignore[arg-type]
-        batch_size=batch_size,
-        shuffle=train,
-        drop_last=train and len(features) > batch_size,
         collate_fn=RowCollator(features, processors, targets, train),
         num_workers=num_workers,
         persistent_workers=num_workers > 0,
+        **batching,
     )
 
 

@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,8 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
         enable_model_summary=False,
     )
     data = MultiModalDataModule(processors, train_data, val_data, optim.batch_size, env.eval_batch_size,
-                                env.num_workers, train_processors=train_processors)
+                                env.num_workers, train_processors=train_processors,
+                                batch_sampler=partial(task.train_batch_sampler, config=config))
     # A task that works zero-shot already has a usable model: fit must not end worse than it on validation.
     pretrained = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()} if task.zero_shot else None
     net.train()  # pretrained backbones load in eval mode; dropout must be on while training
