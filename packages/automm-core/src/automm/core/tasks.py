@@ -9,18 +9,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from .building import Built, build_multimodal
+from .config import Config
+from .data.column_types import ColumnDecision
 from .errors import ConfigError, TaskNotInstalledError
 from .suggest import did_you_mean
-
-if TYPE_CHECKING:
-    from .building import Built
-    from .config import Config
-    from .data.column_types import ColumnDecision
 
 ENTRY_POINT_GROUP = "automm.tasks"
 
@@ -142,8 +140,6 @@ class Task(abc.ABC):
 
     def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
         """Processors and network for this task; the default is one multimodal network with a linear head."""
-        from .building import build_multimodal
-
         return build_multimodal(features, columns, config, self.output_size)
 
     def configure(self, config: Config, overrides: Mapping[str, Any]) -> Config:
