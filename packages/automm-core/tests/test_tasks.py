@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import ast
 import importlib.util
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -105,3 +107,25 @@ def test_saved_versions_come_from_the_installed_plugins(fake_plugins: Callable[.
     versions = _versions()
     assert versions["acme-tasks"] == "9.9.9" and "automm-core" in versions and "torch" in versions
     assert "automm-classify" not in versions  # installed, but not a plug-in in this (faked) environment
+
+
+def test_core_names_no_plugin_and_checks_no_class_by_name() -> None:
+    """Capabilities are declared by the task (class attributes), not decided in core by problem type or class name.
+
+    Only tasks.KNOWN_PROBLEM_TYPES may name a plug-in's problem types (to say which package to install).
+    """
+    root = Path(tasks.__file__).parent
+    named = set(tasks.KNOWN_PROBLEM_TYPES) | set(tasks.KNOWN_PROBLEM_TYPES.values())
+    found = []
+    for file in sorted(root.rglob("*.py")):
+        tree = ast.parse(file.read_text())
+        docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict) and file.name == "tasks.py":
+                docstrings |= {id(k) for k in node.keys} | {id(v) for v in node.values}  # KNOWN_PROBLEM_TYPES
+            if isinstance(node, ast.Constant) and node.value in named and id(node) not in docstrings:
+                found.append(f"{file.name}:{node.lineno} names {node.value!r}")
+            if isinstance(node, ast.Compare) and any(isinstance(n, ast.Attribute) and n.attr == "__name__"
+                                                     for n in ast.walk(node)):
+                found.append(f"{file.name}:{node.lineno} compares a class name")
+    assert found == []

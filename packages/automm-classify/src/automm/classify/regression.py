@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,8 @@ from .losses import RegressionLoss
 
 class RegressionTask(Task):
     """``regression`` (one column) and ``multi_output_regression`` (several)."""
+
+    has_proba: ClassVar[bool] = False  # predictions are numbers, not classes
 
     def __init__(self, problem_type: str, columns: list[str], means: list[float], stds: list[float]):
         self.problem_type, self.columns, self.means, self.stds = problem_type, columns, means, stds

@@ -110,7 +110,7 @@ class PredictorContract:
         expected = (fitted.extract_embedding(table, signature=self.signature) if embeds
                     else np.asarray(fitted.predict(table).to_json()))
         np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), expected)
-        if fitted.state.task.has_proba and self.problem_type not in ("regression", "multi_output_regression"):
+        if fitted.state.task.has_proba:
             from automm.core import MultiModalPredictor
 
             reloaded = MultiModalPredictor.load(fitted.path)

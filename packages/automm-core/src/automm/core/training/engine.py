@@ -152,6 +152,6 @@ def _precision(setting: str) -> str:
 
 
 def _timed_out(trainer: pl.Trainer) -> bool:
-    timer = next((c for c in trainer.callbacks if type(c).__name__ == "Timer"), None)
+    timer = next((c for c in trainer.callbacks if isinstance(c, pl.callbacks.Timer)), None)
     return bool(timer and timer.time_remaining() is not None and timer.time_remaining() <= 0)
 
