@@ -50,7 +50,7 @@ def _as_format_version_1(folder: Path) -> None:
     {"optim.peft": "lora"},
     {"optim.peft": "ia3"},
     {"optim.peft": "bitfit"},
-    {"optim.loss": "focal", "optim.label_smoothing": 0.1},
+    {"task.loss": "focal", "task.label_smoothing": 0.1},
 ], ids=["transformer-fusion", "lora", "ia3", "bitfit", "focal"])
 def test_options_train_and_save_plain_weights(hp: dict, digits_table: pd.DataFrame, tiny_text_model: Path,
                                               tmp_path: Path) -> None:
