@@ -1,8 +1,6 @@
-"""Fixtures for cross-package tests: a tiny text model and a small real mixed table."""
+"""Fixtures for cross-package tests: a tiny text model, iris, and a small real mixed table."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,12 +8,9 @@ import pytest
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from automm.core.testing.tiny_models import make_tiny_text_model
+from automm.core.testing import fixtures
 
-
-@pytest.fixture(scope="session")
-def tiny_text_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_text_model(tmp_path_factory.mktemp("tiny_text"))
+iris, tiny_text_model = fixtures.iris, fixtures.tiny_text_model
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from automm.core import ConfigError, InputError, MultiModalPredictor
 from automm.core.testing.tiny_models import tiny_hyperparameters
+from automm.core.training import engine
+from automm.core.training.engine import train
 
 
 def _fit(table: pd.DataFrame, text_model: Path, path: Path, **hp) -> MultiModalPredictor:
@@ -50,7 +53,7 @@ def _as_format_version_1(folder: Path) -> None:
     {"optim.peft": "lora"},
     {"optim.peft": "ia3"},
     {"optim.peft": "bitfit"},
-    {"optim.loss": "focal", "optim.label_smoothing": 0.1},
+    {"task.loss": "focal", "task.label_smoothing": 0.1},
 ], ids=["transformer-fusion", "lora", "ia3", "bitfit", "focal"])
 def test_options_train_and_save_plain_weights(hp: dict, digits_table: pd.DataFrame, tiny_text_model: Path,
                                               tmp_path: Path) -> None:
@@ -61,12 +64,21 @@ def test_options_train_and_save_plain_weights(hp: dict, digits_table: pd.DataFra
     pd.testing.assert_frame_equal(reloaded.predict_proba(digits_table), predictor.predict_proba(digits_table))
 
 
-def test_continuous_training_keeps_the_model(digits_table: pd.DataFrame, tiny_text_model: Path,
-                                             tmp_path: Path) -> None:
+def test_continuous_training_keeps_the_model(digits_table: pd.DataFrame, tiny_text_model: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     predictor = _fit(digits_table, tiny_text_model, tmp_path / "p")
-    encoder_before = predictor.state.net.encoders["image"].backbone.conv_stem.weight.clone()
+    first = {name: weight.clone() for name, weight in predictor.state.net.state_dict().items()}
+    started_from: dict[str, torch.Tensor] = {}
+
+    def recording_train(net: torch.nn.Module, *args, **kwargs):
+        started_from.update({name: weight.clone() for name, weight in net.state_dict().items()})
+        return train(net, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "train", recording_train)
     predictor.fit(digits_table.iloc[100:220])
-    assert predictor.state.net.encoders["image"].backbone.conv_stem.weight.shape == encoder_before.shape
+    assert started_from.keys() == first.keys()
+    assert [n for n in first if not torch.equal(started_from[n], first[n])] == []  # starts from the first fit's weights
+    assert any(not torch.equal(w, first[n]) for n, w in predictor.state.net.state_dict().items())  # and trains on
     assert predictor.class_labels == ["high", "low"]
     unseen = digits_table.iloc[:20].assign(label="medium")
     with pytest.raises(InputError, match="medium"):

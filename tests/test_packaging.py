@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from importlib.metadata import distribution
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +71,14 @@ def test_task_packages_declare_a_core_range(package: str) -> None:
 def test_task_package_does_not_need_classify(package: str) -> None:
     requires = " ".join(distribution(package).requires or [])
     assert "automm-classify" not in requires and "scikit-learn" not in requires
+
+
+def test_no_build_artefacts_are_tracked() -> None:
+    """An editable install writes *.egg-info; tracked, it would dirty every checkout."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout")
+    artefact = re.compile(r"(^|/)([^/]+\.egg-info|dist|build|__pycache__)/|\.py[co]$")
+    assert [f for f in listed.stdout.split("\0") if artefact.search(f)] == []

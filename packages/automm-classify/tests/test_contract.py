@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import load_iris
 
 from automm.core.testing.contract import PredictorContract
-
-
-def _iris() -> pd.DataFrame:
-    data = load_iris(as_frame=True)
-    frame = data.frame.rename(columns=lambda c: c.replace(" (cm)", "").replace(" ", "_"))
-    frame["label"] = np.asarray(data.target_names)[data.target]
-    return frame.drop(columns="target")
+from automm.core.testing.fixtures import iris_table
 
 
 class TestMulticlassContract(PredictorContract):
@@ -22,7 +14,7 @@ class TestMulticlassContract(PredictorContract):
 
     @pytest.fixture(scope="class")
     def table(self) -> pd.DataFrame:
-        return _iris()
+        return iris_table()
 
 
 class TestRegressionContract(PredictorContract):
@@ -31,7 +23,7 @@ class TestRegressionContract(PredictorContract):
 
     @pytest.fixture(scope="class")
     def table(self) -> pd.DataFrame:
-        return _iris()
+        return iris_table()
 
 
 class TestMultilabelContract(PredictorContract):
@@ -40,7 +32,7 @@ class TestMultilabelContract(PredictorContract):
 
     @pytest.fixture(scope="class")
     def table(self) -> pd.DataFrame:
-        frame = _iris()
+        frame = iris_table()
         frame["is_setosa"] = (frame.pop("label") == "setosa").astype(int)
         frame["is_wide"] = (frame["sepal_width"] > 3.0).astype(int)
         return frame

@@ -23,7 +23,6 @@ from automm.core.data.ingest import read_table, require_features
 from automm.core.data.tabular import CLIP, CategoricalProcessor, NumericalProcessor
 from automm.core.data.text import TextProcessor
 from automm.core.persistence import FORMAT_VERSION, check_save_target, load_state
-from automm.core.testing.tiny_models import make_tiny_text_model
 
 
 # ---------------------------------------------------------------- reading the table
@@ -207,10 +206,10 @@ def test_bytes_that_are_not_an_image_are_masked(images: dict[str, str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def tokenizer(tmp_path_factory: pytest.TempPathFactory):
+def tokenizer(tiny_text_model: Path):
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(str(make_tiny_text_model(tmp_path_factory.mktemp("tiny_text"))))
+    return AutoTokenizer.from_pretrained(str(tiny_text_model))
 
 
 def test_text_of_empty_strings_gives_empty_rows(tokenizer) -> None:

@@ -28,3 +28,12 @@ def test_round_trip_through_dict() -> None:
     config = Config().override({"model.tabular.model": "ft_transformer", "optim.peft": "lora"})
     assert Config.from_dict(config.to_dict()) == config
     assert "env.realtime_max_rows" in valid_keys()
+
+
+def test_loss_settings_belong_to_the_task() -> None:
+    """Core has no loss: a task without one refuses optim.loss, and older saved configs holding it still load."""
+    with pytest.raises(ConfigError, match="Unknown hyperparameter 'optim.loss'"):
+        Config().override({"optim.loss": "focal"})
+    saved_by_core_0_2 = Config().to_dict()
+    saved_by_core_0_2["optim"].update(loss="auto", label_smoothing=0.0, focal_gamma=2.0)
+    assert Config.from_dict(saved_by_core_0_2) == Config()

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import ast
 import importlib.util
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from automm.core import tasks
 from automm.core.errors import ConfigError, TaskNotInstalledError
-from automm.core.tasks import plugin_for
+from automm.core.tasks import Task, TaskPlugin, plugin_for
 
 
 @pytest.mark.parametrize(("problem_type", "package"), [("object_detection", "automm-detect"),
@@ -30,3 +35,97 @@ def test_classification_without_classify_installed() -> None:
 def test_unknown_problem_type_suggests() -> None:
     with pytest.raises(ConfigError, match='Did you mean "multiclass"'):
         plugin_for("multiclas")
+
+
+class FakeEntryPoint:
+    """An ``automm.tasks`` entry point of ``package`` whose ``load()`` calls ``load``."""
+
+    def __init__(self, name: str, package: str, load: Callable[[], object]):
+        self.name, self.value, self._load = name, f"{name}.plugin:PLUGIN", load
+        self.dist = SimpleNamespace(name=package)
+
+    def load(self) -> object:
+        return self._load()
+
+
+def _plugin(package: str, *problem_types: str) -> TaskPlugin:
+    return TaskPlugin(package=package, version="1.0", tasks=dict.fromkeys(problem_types, Task))
+
+
+def _broken() -> object:
+    raise ImportError("undefined symbol: _ZN3c104cuda9SetDevice (ABI mismatch)")
+
+
+@pytest.fixture
+def fake_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    def install(*eps: FakeEntryPoint) -> None:
+        monkeypatch.setattr(tasks, "entry_points", lambda group: list(eps) if group == tasks.ENTRY_POINT_GROUP else [])
+        tasks.discover.cache_clear()
+
+    yield install
+    tasks.discover.cache_clear()
+
+
+def test_a_broken_plugin_is_skipped_and_raised_only_when_asked_for(fake_plugins: Callable[..., None]) -> None:
+    fake_plugins(FakeEntryPoint("detect", "automm-detect", _broken),
+                 FakeEntryPoint("classify", "automm-classify", lambda: _plugin("automm-classify", "multiclass")))
+    with pytest.warns(UserWarning, match="'detect'.*automm-detect.*ABI mismatch"):
+        assert plugin_for("multiclass").package == "automm-classify"
+    reinstall = "automm-detect, which is installed but failed to import.*ABI mismatch.*pip install --force-reinstall"
+    with pytest.raises(TaskNotInstalledError, match=reinstall) as info:
+        plugin_for("object_detection")
+    assert isinstance(info.value.__cause__, ImportError)
+    with pytest.raises(TaskNotInstalledError, match="pip install automm-segment"):  # not installed at all
+        plugin_for("semantic_segmentation")
+
+
+def test_an_entry_point_that_is_not_a_task_plugin_is_reported(fake_plugins: Callable[..., None]) -> None:
+    fake_plugins(FakeEntryPoint("odd", "acme-tasks", lambda: "not a plugin"))
+    with pytest.warns(UserWarning, match="'odd'.*acme-tasks.*not an automm.core.tasks.TaskPlugin"):
+        assert tasks.installed_plugins() == ()
+    with pytest.raises(ConfigError, match="odd.*acme-tasks failed to load"):
+        plugin_for("acme_type")
+
+
+@pytest.mark.parametrize("order", [1, -1], ids=["automm-first", "acme-first"])
+def test_duplicate_problem_types_warn_and_resolve_by_package_name(fake_plugins: Callable[..., None],
+                                                                  order: int) -> None:
+    eps = [FakeEntryPoint("classify", "automm-classify", lambda: _plugin("automm-classify", "multiclass", "binary")),
+           FakeEntryPoint("acme", "acme-classify", lambda: _plugin("acme-classify", "multiclass"))]
+    fake_plugins(*eps[::order])
+    with pytest.warns(UserWarning, match="'multiclass' is provided by both acme-classify and automm-classify; "
+                                         "using acme-classify") as record:
+        assert plugin_for("multiclass").package == "acme-classify"
+    assert len(record) == 1
+    assert plugin_for("binary").package == "automm-classify"
+
+
+def test_saved_versions_come_from_the_installed_plugins(fake_plugins: Callable[..., None]) -> None:
+    from automm.core.persistence import _versions
+
+    fake_plugins(FakeEntryPoint("acme", "acme-tasks", lambda: TaskPlugin("acme-tasks", "9.9.9", {"acme": Task})))
+    versions = _versions()
+    assert versions["acme-tasks"] == "9.9.9" and "automm-core" in versions and "torch" in versions
+    assert "automm-classify" not in versions  # installed, but not a plug-in in this (faked) environment
+
+
+def test_core_names_no_plugin_and_checks_no_class_by_name() -> None:
+    """Capabilities are declared by the task (class attributes), not decided in core by problem type or class name.
+
+    Only tasks.KNOWN_PROBLEM_TYPES may name a plug-in's problem types (to say which package to install).
+    """
+    root = Path(tasks.__file__).parent
+    named = set(tasks.KNOWN_PROBLEM_TYPES) | set(tasks.KNOWN_PROBLEM_TYPES.values())
+    found = []
+    for file in sorted(root.rglob("*.py")):
+        tree = ast.parse(file.read_text())
+        docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict) and file.name == "tasks.py":
+                docstrings |= {id(k) for k in node.keys} | {id(v) for v in node.values}  # KNOWN_PROBLEM_TYPES
+            if isinstance(node, ast.Constant) and node.value in named and id(node) not in docstrings:
+                found.append(f"{file.name}:{node.lineno} names {node.value!r}")
+            if isinstance(node, ast.Compare) and any(isinstance(n, ast.Attribute) and n.attr == "__name__"
+                                                     for n in ast.walk(node)):
+                found.append(f"{file.name}:{node.lineno} compares a class name")
+    assert found == []

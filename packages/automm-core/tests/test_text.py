@@ -5,7 +5,6 @@ from pathlib import Path
 import pytest
 
 from automm.core.data.text import TextProcessor, truncate_longest_first
-from automm.core.testing.tiny_models import make_tiny_text_model
 
 
 def test_truncate_longest_first_keeps_short_columns_whole() -> None:
@@ -15,11 +14,10 @@ def test_truncate_longest_first_keeps_short_columns_whole() -> None:
 
 
 @pytest.fixture(scope="module")
-def tokenizer(tmp_path_factory: pytest.TempPathFactory):
+def tokenizer(tiny_text_model: Path):
     from transformers import AutoTokenizer
 
-    folder: Path = make_tiny_text_model(tmp_path_factory.mktemp("tiny"))
-    return AutoTokenizer.from_pretrained(str(folder))
+    return AutoTokenizer.from_pretrained(str(tiny_text_model))
 
 
 def test_several_columns_joined_with_separators(tokenizer) -> None:

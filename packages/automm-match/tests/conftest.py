@@ -9,16 +9,14 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from automm.core.testing.tiny_models import make_tiny_clip_model, make_tiny_text_model
+from automm.core.testing import fixtures
+from automm.core.testing.tiny_models import make_tiny_clip_model
+
+tiny_text_model = fixtures.tiny_text_model
 
 KEYS = ["cat", "dog", "red", "blue", "green", "big", "small", "one", "two", "three", "food", "product"]
 FILLERS = ["the", "a", "is", "was", "very", "and", "this", "that", "it", "of"]
 COLOURS = {"red": (200, 30, 30), "green": (30, 180, 40), "blue": (30, 40, 200), "yellow": (220, 210, 30)}
-
-
-@pytest.fixture(scope="session")
-def tiny_text_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_text_model(tmp_path_factory.mktemp("tiny_text"))
 
 
 @pytest.fixture(scope="session")

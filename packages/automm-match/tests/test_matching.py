@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from automm.core import MultiModalPredictor
+from automm.core.config import Config
 from automm.core.embedding import top_k_cosine
 from automm.core.errors import ConfigError
 from automm.core.testing.tiny_models import tiny_hyperparameters
@@ -108,8 +109,15 @@ def test_auto_loss_follows_the_labels(kind: str, expected: str) -> None:
 def test_loss_that_cannot_learn_from_the_labels_is_refused() -> None:
     with pytest.raises(ConfigError, match="cannot learn from graded"):
         build_loss("online_contrastive", "graded", MatchConfig())
-    with pytest.raises(ConfigError, match="must be one of"):
-        build_loss("triplet", "binary", MatchConfig())
+    with pytest.raises(ConfigError, match='must be one of.*Did you mean "contrastive"'):
+        MatchConfig(loss="contrastiv")
+
+
+def test_the_loss_is_a_task_setting_also_read_from_its_old_optim_key() -> None:
+    assert Config(task=MatchConfig()).override({"optim.loss": "cosent"}).task.loss == "cosent"
+    saved_by_core_0_2 = Config(task=MatchConfig(loss="cosent")).to_dict()
+    saved_by_core_0_2["optim"]["loss"] = saved_by_core_0_2["task"].pop("loss")
+    assert Config.from_dict(saved_by_core_0_2, MatchConfig()).task.loss == "cosent"
 
 
 def test_graded_scores_train_with_cosent(tmp_path: Path, tiny_text_model: Path, text_pairs: pd.DataFrame) -> None:

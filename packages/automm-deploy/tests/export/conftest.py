@@ -14,7 +14,10 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from automm.core import MultiModalPredictor
-from automm.core.testing.tiny_models import make_tiny_clip_model, make_tiny_text_model, tiny_hyperparameters
+from automm.core.testing import fixtures
+from automm.core.testing.tiny_models import make_tiny_clip_model, tiny_hyperparameters
+
+tiny_text_model = fixtures.tiny_text_model
 
 CAPTIONS = ["one two three", "good great big", "the red cat", "a small dog and a blue one"]
 
@@ -68,20 +71,16 @@ def pairs(table: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def text_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_text_model(tmp_path_factory.mktemp("tiny_text"))
-
-
-@pytest.fixture(scope="session")
-def fitted(table: pd.DataFrame, pairs: pd.DataFrame, text_model: Path, tmp_path_factory: pytest.TempPathFactory,
+def fitted(table: pd.DataFrame, pairs: pd.DataFrame, tiny_text_model: Path, tmp_path_factory: pytest.TempPathFactory,
            ) -> dict[str, MultiModalPredictor]:
     """Each case of CASES fitted for one epoch on the table's first 100 rows, a text matcher ("matcher") on the
     first 60 pairs, and a tiny CLIP ("clip") on 60 image-caption rows."""
+    one_epoch = tiny_hyperparameters(tiny_text_model, **{"optim.max_epochs": 1})
     matcher = MultiModalPredictor(problem_type="text_similarity", query="question", response="answer",
                                   label="label", match_label=1, path=tmp_path_factory.mktemp("predictors") / "matcher",
-                                  hyperparameters=tiny_hyperparameters(text_model, **{"optim.max_epochs": 1}))
+                                  hyperparameters=one_epoch)
     predictors = {"matcher": matcher.fit(pairs.iloc[:60], seed=0)}
-    clip_folder = make_tiny_clip_model(tmp_path_factory.mktemp("tiny_clip"), text_model)
+    clip_folder = make_tiny_clip_model(tmp_path_factory.mktemp("tiny_clip"), tiny_text_model)
     clip = MultiModalPredictor(problem_type="image_text_similarity", query="image", response="caption",
                                path=tmp_path_factory.mktemp("predictors") / "clip",
                                hyperparameters={"model.text.checkpoint": str(clip_folder), "optim.max_epochs": 1,
@@ -90,7 +89,7 @@ def fitted(table: pd.DataFrame, pairs: pd.DataFrame, text_model: Path, tmp_path_
     for name, (features, labels, types) in CASES.items():
         path = tmp_path_factory.mktemp("predictors") / name
         predictor = MultiModalPredictor(label=labels if len(labels) > 1 else labels[0], path=path,
-                                        hyperparameters=tiny_hyperparameters(text_model, **{"optim.max_epochs": 1}))
+                                        hyperparameters=one_epoch)
         predictor.fit(table[features + labels].iloc[:100], column_types=types, seed=0)
         predictors[name] = predictor
     return predictors

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -13,12 +13,15 @@ from automm.core.errors import InputError
 from automm.core.tasks import Task
 
 from . import metrics
+from .config import ClassificationConfig
 from .inference import check_single_values, row_name
 from .losses import classification_loss
 
 
 class ClassificationTask(Task):
     """Classes are the sorted distinct label values; the model outputs one logit per class."""
+
+    config_type: ClassVar[type] = ClassificationConfig
 
     def __init__(self, problem_type: str, column: str, classes: list[Any]):
         self.problem_type, self.column, self.classes = problem_type, column, classes
@@ -62,8 +65,8 @@ class ClassificationTask(Task):
                              f"not classes in training ({self.classes[:10]}). Remove those rows or refit.")
         return codes
 
-    def loss(self, optim: Any, task_config: Any = None):
-        return classification_loss(optim.loss, optim.label_smoothing, optim.focal_gamma)
+    def loss(self, optim: Any, task_config: ClassificationConfig):
+        return classification_loss(task_config)
 
     def predict(self, logits: np.ndarray, index: pd.Index) -> pd.Series:
         classes = np.asarray(self.classes, dtype=object)

@@ -6,8 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from automm.core.errors import ConfigError
-from automm.core.suggest import did_you_mean
+from .config import ClassificationConfig
 
 
 class FocalLoss(nn.Module):
@@ -23,22 +22,16 @@ class FocalLoss(nn.Module):
         return ((1 - p) ** self.gamma * ce).mean()
 
 
-def classification_loss(name: str, label_smoothing: float, focal_gamma: float) -> nn.Module:
-    choices = {"auto": "cross_entropy", "cross_entropy": "cross_entropy", "focal": "focal"}
-    if name not in choices:
-        raise ConfigError(f"optim.loss {name!r} is not a classification loss.{did_you_mean(name, choices)} "
-                          f"Choose from {sorted(choices)}.")
-    if choices[name] == "focal":
-        return FocalLoss(focal_gamma, label_smoothing)
-    return nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+def classification_loss(config: ClassificationConfig) -> nn.Module:
+    """The loss ``task.loss`` names (validated by the config)."""
+    if config.loss == "focal":
+        return FocalLoss(config.focal_gamma, config.label_smoothing)
+    return nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
 
 
 def regression_loss(name: str) -> nn.Module:
-    choices = {"auto": nn.MSELoss, "mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss}
-    if name not in choices:
-        raise ConfigError(f"optim.loss {name!r} is not a regression loss.{did_you_mean(name, choices)} "
-                          f"Choose from {sorted(choices)}.")
-    return choices[name]()
+    """The loss ``task.loss`` names (validated by the config); "auto" is mean squared error."""
+    return {"mae": nn.L1Loss, "huber": nn.HuberLoss}.get(name, nn.MSELoss)()
 
 
 class RegressionLoss(nn.Module):

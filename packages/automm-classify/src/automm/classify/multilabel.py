@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ from automm.core.tasks import Task
 
 from . import metrics
 from .classification import _key
+from .config import MultilabelConfig
 from .inference import check_single_values, row_name
 from .losses import MultilabelLoss
 
@@ -21,6 +22,7 @@ from .losses import MultilabelLoss
 class MultilabelTask(Task):
     """Each label column has a negative and a positive value (the larger/later of its two values)."""
 
+    config_type: ClassVar[type] = MultilabelConfig
     problem_type = "multilabel"
 
     def __init__(self, columns: list[str], values: list[list[Any]]):
@@ -63,8 +65,8 @@ class MultilabelTask(Task):
             out[:, i] = [k == _key(positive) for k in keys]
         return out
 
-    def loss(self, optim: Any, task_config: Any = None):
-        return MultilabelLoss(optim.label_smoothing)
+    def loss(self, optim: Any, task_config: MultilabelConfig):
+        return MultilabelLoss(task_config.label_smoothing)
 
     def predict(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
         positive = expit(logits) >= 0.5

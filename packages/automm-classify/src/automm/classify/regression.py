@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -13,12 +13,16 @@ from automm.core.errors import InputError
 from automm.core.tasks import Task
 
 from . import metrics
+from .config import RegressionConfig
 from .inference import row_name
 from .losses import RegressionLoss
 
 
 class RegressionTask(Task):
     """``regression`` (one column) and ``multi_output_regression`` (several)."""
+
+    config_type: ClassVar[type] = RegressionConfig
+    has_proba: ClassVar[bool] = False  # predictions are numbers, not classes
 
     def __init__(self, problem_type: str, columns: list[str], means: list[float], stds: list[float]):
         self.problem_type, self.columns, self.means, self.stds = problem_type, columns, means, stds
@@ -68,8 +72,8 @@ class RegressionTask(Task):
     def _decode(self, outputs: np.ndarray) -> np.ndarray:
         return outputs * np.asarray(self.stds) + np.asarray(self.means)
 
-    def loss(self, optim: Any, task_config: Any = None):
-        return RegressionLoss(optim.loss)
+    def loss(self, optim: Any, task_config: RegressionConfig):
+        return RegressionLoss(task_config.loss)
 
     def predict(self, logits: np.ndarray, index: pd.Index) -> pd.Series | pd.DataFrame:
         values = self._decode(logits.reshape(len(logits), len(self.columns)))

@@ -17,8 +17,6 @@ from .data.tabular import CategoricalProcessor, NumericalProcessor
 from .data.text import TextProcessor
 from .models.checkpoints import image_normalization_or_imagenet
 from .models.network import NetworkSpec, build_network
-from .state import PredictorState
-from .tasks import Task
 
 
 def columns_of(columns: dict[str, ColumnDecision], *types: ColumnType) -> list[str]:
@@ -109,10 +107,3 @@ def build_multimodal(features: pd.DataFrame, columns: dict[str, ColumnDecision],
     spec = network_spec(processors, config, output_size)
     return Built(processors, spec, build_network(spec, text_folder, pretrained=True), text_folder, columns)
 
-
-def build_state(features: pd.DataFrame, labels: pd.DataFrame, columns: dict[str, ColumnDecision], task: Task,
-                config: Config, problem_type: str) -> PredictorState:
-    """A new, untrained predictor state with pretrained backbones, built by the task."""
-    built = task.build(features, columns, config)
-    return PredictorState(list(labels.columns), problem_type, config, built.columns, task, built.processors,
-                          built.spec, built.net, built.text_folder)

@@ -76,7 +76,7 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class OptimConfig:
-    """Optimisation; ``loss`` and ``label_smoothing`` are read by the task package."""
+    """Optimisation; the loss and its settings belong to the task, in ``Config.task`` (e.g. ``task.loss``)."""
 
     lr: float = 1e-4
     head_lr_multiplier: float = 10.0
@@ -92,9 +92,6 @@ class OptimConfig:
     val_every_n_epochs: int = 1  # validate (early stopping, top-k checkpoints) every N epochs
     max_num_tuning_data: int = 0  # validate on at most this many rows (a seeded sample); 0: all of them
     precision: str = "auto"  # "auto", "32", "16-mixed", "bf16-mixed"
-    loss: str = "auto"
-    label_smoothing: float = 0.0
-    focal_gamma: float = 2.0
     peft: str = "none"  # "none", "lora", "ia3", "bitfit", "conv_lora" (SAM segmentation only)
     lora_rank: int = 8
     checkpoint_every_n_steps: int = 50
@@ -135,14 +132,25 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], task: Any = None) -> Config:
-        """Rebuild from ``to_dict()``; ``task`` is the task package's default ``task`` section."""
-        return apply_overrides(cls(task=task if task is not None else NoTaskConfig()), flatten(data))
+        """Rebuild from ``to_dict()``; ``task`` is the task package's default ``task`` section.
+
+        Reads what older versions saved too: a key that moved to the task section arrives through its ``aliases``,
+        and is dropped for tasks that never read it.
+        """
+        task = task if task is not None else NoTaskConfig()
+        aliases: Mapping[str, str] = getattr(task, "aliases", {})
+        flat = {k: v for k, v in flatten(data).items() if k in aliases or k not in MOVED_TO_TASK}
+        return apply_overrides(cls(task=task), flat)
 
     def override(self, overrides: Mapping[str, Any] | None) -> Config:
         if overrides is not None and not isinstance(overrides, Mapping):
             raise ConfigError(f'hyperparameters must be a dict such as {{"optim.lr": 1e-4}}, '
                               f"got {type(overrides).__name__}.")
         return apply_overrides(self, flatten(overrides or {}))
+
+
+# Keys automm-core 0.2.x saved in every config, now settings of the tasks that read them (in their `aliases`).
+MOVED_TO_TASK = ("optim.loss", "optim.label_smoothing", "optim.focal_gamma")
 
 
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -234,8 +242,6 @@ LIMITS: dict[str, Rule] = {
     "optim.val_checks_per_epoch": _at_least(1),
     "optim.val_every_n_epochs": _at_least(1),
     "optim.max_num_tuning_data": _NON_NEGATIVE,
-    "optim.label_smoothing": _FRACTION,
-    "optim.focal_gamma": _NON_NEGATIVE,
     "optim.lora_rank": _at_least(1),
     "optim.checkpoint_every_n_steps": _at_least(1),
     "env.eval_batch_size": _at_least(1),

@@ -32,7 +32,7 @@ from .data.text import TextProcessor
 from .errors import ConfigError, PredictorLoadError
 from .models.network import spec_from_json, spec_to_json
 from .state import PredictorState
-from .tasks import installed_plugins, task_class
+from .tasks import distribution_version, installed_plugins, task_class
 
 # 2: processors.json holds the preprocessing recipe (clip, unknown id, text and image rules, special ids);
 # version 1 files still load with the values that were then held in code.
@@ -43,7 +43,7 @@ NETWORK_FILE = "network.json"
 WEIGHTS_FILE = "model.safetensors"
 TEXT_FOLDER = "text_backbone"
 TRAINING_DIR = "training"  # a fit's work folder inside the predictor directory
-VERSIONED_PACKAGES = ("automm-core", "torch", "torchvision", "transformers", "timm")
+LIBRARIES = ("torch", "torchvision", "transformers", "timm")  # their versions are saved with each predictor
 
 
 def save_state(state: PredictorState, path: Path) -> None:
@@ -361,11 +361,12 @@ def _fsync_tree(folder: Path) -> None:
 
 
 def _versions() -> dict[str, str]:
-    """Versions of core, the libraries every predictor uses, and each installed task package."""
-    found = {}
-    for package in (*VERSIONED_PACKAGES, *(plugin.package for plugin in installed_plugins())):
+    """Versions of core, each installed task plug-in (as it reports itself) and the libraries every predictor uses."""
+    found = {"automm-core": distribution_version("automm-core")}
+    found.update({plugin.package: plugin.version for plugin in installed_plugins()})
+    for library in LIBRARIES:
         try:
-            found[package] = version(package)
+            found[library] = version(library)
         except PackageNotFoundError:
             continue
     return found

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from . import presets as preset_registry
-from .building import build_state
 from .data.column_types import describe_column_types, detect_column_types
 from .data.ingest import read_table, require_columns, require_features
 from .data.splitting import default_holdout_fraction, holdout_split
@@ -23,7 +22,7 @@ from .embedding import embed_side, search
 from .errors import ConfigError, InputError, NotFittedError, PredictorLoadError
 from .inference import run_network
 from .persistence import TRAINING_DIR, check_save_target, load_state, save_state
-from .state import PredictorState
+from .state import PredictorState, build_state
 from .suggest import did_you_mean
 from .tasks import Task, infer_problem_type, task_class
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from .config import Config
 from .errors import ConfigError
@@ -13,13 +14,20 @@ DEFAULT_PRESET = "medium_quality"
 
 
 def resolve(problem_type: str, name: str | None) -> Config:
-    """The Config of preset ``name`` (default ``medium_quality``) for ``problem_type``."""
+    """The Config of preset ``name`` (default ``medium_quality``) for ``problem_type``.
+
+    A preset without a ``task`` section of the problem type's own ``config_type`` gets that type's defaults.
+    """
     name = name or DEFAULT_PRESET
     presets = plugin_for(problem_type).presets
     if not presets and name == DEFAULT_PRESET:
-        task_config = task_class(problem_type).config_type
-        return Config(task=task_config()) if task_config is not None else Config()
-    if name not in presets:
+        config = Config()
+    elif name not in presets:
         raise ConfigError(f"Unknown preset {name!r}.{did_you_mean(name, presets)} Available: {sorted(presets)}")
-    preset = presets[name]
-    return preset[problem_type] if isinstance(preset, Mapping) else preset
+    else:
+        preset = presets[name]
+        config = preset[problem_type] if isinstance(preset, Mapping) else preset
+    task_config = task_class(problem_type).config_type
+    if task_config is not None and not isinstance(config.task, task_config):
+        config = replace(config, task=task_config())
+    return config

@@ -1,4 +1,4 @@
-"""Everything a fitted predictor consists of, in one place."""
+"""Everything a fitted predictor consists of, in one place, and how a new one is built by its task."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from torch import nn
 
 from .config import Config
@@ -33,3 +34,11 @@ class PredictorState:
     @property
     def feature_columns(self) -> list[str]:
         return [c for c, d in self.columns.items() if d.type.is_used]
+
+
+def build_state(features: pd.DataFrame, labels: pd.DataFrame, columns: dict[str, ColumnDecision], task: Task,
+                config: Config, problem_type: str) -> PredictorState:
+    """A new, untrained predictor state with pretrained backbones, built by the task."""
+    built = task.build(features, columns, config)
+    return PredictorState(list(labels.columns), problem_type, config, built.columns, task, built.processors,
+                          built.spec, built.net, built.text_folder)

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import abc
+import re
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.metadata import PackageNotFoundError, entry_points, version
+from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from .errors import AutoMMError, ConfigError, TaskNotInstalledError
+from .building import Built, build_multimodal
+from .config import Config
+from .data.column_types import ColumnDecision
+from .errors import ConfigError, TaskNotInstalledError
 from .suggest import did_you_mean
 
 if TYPE_CHECKING:
     from torch.utils.data import Sampler
-
-    from .building import Built
-    from .config import Config
-    from .data.column_types import ColumnDecision
 
 ENTRY_POINT_GROUP = "automm.tasks"
 
@@ -142,8 +143,6 @@ class Task(abc.ABC):
 
     def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
         """Processors and network for this task; the default is one multimodal network with a linear head."""
-        from .building import build_multimodal
-
         return build_multimodal(features, columns, config, self.output_size)
 
     def configure(self, config: Config, overrides: Mapping[str, Any]) -> Config:
@@ -203,34 +202,90 @@ def distribution_version(name: str) -> str:
         return "0.0.0"
 
 
+@dataclass(frozen=True)
+class BrokenPlugin:
+    """A task plug-in whose entry point failed to load: reported, skipped, raised again only when asked for."""
+
+    entry_point: str  # "name = module:attribute"
+    package: str | None  # the distribution that registered it, when known
+    error: Exception
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The task plug-ins found under ``ENTRY_POINT_GROUP``: those that load, and those that failed to."""
+
+    plugins: tuple[TaskPlugin, ...]
+    broken: tuple[BrokenPlugin, ...]
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 @cache
-def installed_plugins() -> tuple[TaskPlugin, ...]:
-    """Discover task plug-ins once; a broken plug-in is reported, not silently skipped."""
-    plugins = []
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+def discover() -> Discovery:
+    """Load every task plug-in once, in the order of their package names (so duplicates resolve the same way
+    whatever the install order); a broken one is warned about and skipped, a duplicate problem type is warned
+    about and kept by the first package."""
+    plugins: list[TaskPlugin] = []
+    broken: list[BrokenPlugin] = []
+    found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (_normalized(_package(ep) or ""), ep.name))
+    for ep in found:
         try:
             plugin = ep.load()
-        except Exception as err:  # a broken third-party plug-in must not hide which one it is
-            raise AutoMMError(f"Task plug-in {ep.name!r} ({ep.value}) failed to load: {err}") from err
-        if not isinstance(plugin, TaskPlugin):
-            raise AutoMMError(f"Entry point {ep.name!r} in group {ENTRY_POINT_GROUP!r} is not a TaskPlugin.")
+            if not isinstance(plugin, TaskPlugin):
+                raise TypeError(f"it is a {type(plugin).__name__}, not an automm.core.tasks.TaskPlugin")
+        except Exception as err:  # one broken plug-in (an ABI mismatch, say) must not stop the others
+            broken.append(BrokenPlugin(f"{ep.name} = {ep.value}", _package(ep), err))
+            warnings.warn(f"Task plug-in {ep.name!r} ({ep.value}) of {_package(ep) or 'an unknown package'} failed "
+                          f"to load and is skipped: {err!r}. Its problem types are unavailable until it is "
+                          "reinstalled.", stacklevel=2)
+            continue
+        _warn_duplicates(plugin, plugins)
         plugins.append(plugin)
-    return tuple(plugins)
+    return Discovery(tuple(plugins), tuple(broken))
+
+
+def _package(ep: EntryPoint) -> str | None:
+    return ep.dist.name if ep.dist is not None else None
+
+
+def _warn_duplicates(plugin: TaskPlugin, earlier: list[TaskPlugin]) -> None:
+    for other in earlier:
+        for problem_type in sorted(set(plugin.tasks) & set(other.tasks)):
+            warnings.warn(f"Problem type {problem_type!r} is provided by both {other.package} and {plugin.package}; "
+                          f"using {other.package} (the first by package name). Uninstall one of them to silence "
+                          "this warning.", stacklevel=3)
+
+
+def installed_plugins() -> tuple[TaskPlugin, ...]:
+    """The task plug-ins that loaded (see :func:`discover`)."""
+    return discover().plugins
 
 
 def plugin_for(problem_type: str) -> TaskPlugin:
-    """The installed plug-in for ``problem_type``; names the package to install when it is missing."""
-    for plugin in installed_plugins():
+    """The installed plug-in for ``problem_type``; names the package to install (or reinstall) when it is missing."""
+    found = discover()
+    for plugin in found.plugins:
         if problem_type in plugin.tasks:
             return plugin
     if problem_type in KNOWN_PROBLEM_TYPES:
         package = KNOWN_PROBLEM_TYPES[problem_type]
+        for broken in found.broken:
+            if broken.package is not None and _normalized(broken.package) == package:
+                raise TaskNotInstalledError(
+                    f"Problem type {problem_type!r} needs {package}, which is installed but failed to import "
+                    f"({broken.entry_point}): {broken.error!r}. Reinstall it: pip install --force-reinstall {package}"
+                ) from broken.error
         raise TaskNotInstalledError(
             f"Problem type {problem_type!r} needs the package {package!r}, which is not installed. "
             f"Install it with: pip install {package}"
         )
-    known = sorted(set(KNOWN_PROBLEM_TYPES) | {t for p in installed_plugins() for t in p.tasks})
-    raise ConfigError(f"Unknown problem_type {problem_type!r}.{did_you_mean(problem_type, known)} Known: {known}")
+    known = sorted(set(KNOWN_PROBLEM_TYPES) | {t for p in found.plugins for t in p.tasks})
+    failed = "".join(f" Plug-in {b.entry_point} of {b.package} failed to load: {b.error!r}." for b in found.broken)
+    raise ConfigError(f"Unknown problem_type {problem_type!r}.{did_you_mean(problem_type, known)} Known: {known}."
+                      f"{failed}")
 
 
 def task_class(problem_type: str) -> type[Task]:
@@ -244,11 +299,13 @@ def infer_problem_type(labels: pd.DataFrame) -> str:
             found = plugin.infer_problem_type(labels)
             if found is not None:
                 return found
+    broken = "".join(f" {b.package or b.entry_point} is installed but failed to import ({b.error!r}); reinstall it."
+                     for b in discover().broken)
     if not installed_plugins():
         raise TaskNotInstalledError(
             "No task package is installed, so the problem type cannot be inferred. "
-            "For classification or regression: pip install automm-classify"
+            f"For classification or regression: pip install automm-classify.{broken}"
         )
     raise ConfigError(
-        f"Could not infer the problem type of label column(s) {list(labels.columns)}; pass problem_type=..."
+        f"Could not infer the problem type of label column(s) {list(labels.columns)}; pass problem_type=...{broken}"
     )

@@ -12,7 +12,7 @@ from torch import nn
 
 from automm.core.errors import ConfigError
 
-from .config import LOSSES, MatchConfig
+from .config import MatchConfig
 
 AUTO_LOSS = {"positive": "multiple_negatives_ranking", "binary": "online_contrastive", "graded": "cosent"}
 # Which label kinds each loss can learn from.
@@ -57,11 +57,9 @@ def build_loss(name: str, kind: str, config: MatchConfig) -> PairLoss:
     """The loss ``name`` (or the one "auto" picks for labels of ``kind``)."""
     from sentence_transformers.sentence_transformer import losses
 
-    if name not in LOSSES:
-        raise ConfigError(f"optim.loss for matching must be one of {LOSSES}, got {name!r}.")
     name = chosen_loss(name, kind)
     if kind not in FITS[name]:
-        raise ConfigError(f"optim.loss={name!r} cannot learn from {kind} labels; use one of "
+        raise ConfigError(f"task.loss={name!r} cannot learn from {kind} labels; use one of "
                           f"{[n for n, kinds in FITS.items() if kind in kinds]} or 'auto'.")
     if name == "multiple_negatives_ranking":
         directions = ("query_to_doc", "doc_to_query") if config.symmetric else ("query_to_doc",)

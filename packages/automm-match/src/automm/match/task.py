@@ -109,9 +109,8 @@ class MatchTask(Task):
         self.column_types = {c: columns[c].type.value for c in self.input_columns}
         return build_bi_encoder(self.sides, features, columns, config)
 
-    def loss(self, optim: Any, task_config: Any = None):
-        return build_loss(optim.loss, self.kind, task_config if isinstance(task_config, MatchConfig)
-                          else MatchConfig())
+    def loss(self, optim: Any, task_config: MatchConfig):
+        return build_loss(task_config.loss, self.kind, task_config)
 
     def training_data(self, net: Any, processors: Any, features: pd.DataFrame, targets: np.ndarray, config: Config,
                       ) -> tuple[Any, pd.DataFrame, np.ndarray]:
@@ -119,10 +118,10 @@ class MatchTask(Task):
         response group as a fourth target column)."""
         if not config.task.hard_negatives:
             return processors, features, targets
-        loss = build_loss(config.optim.loss, self.kind, config.task)
+        loss = build_loss(config.task.loss, self.kind, config.task)
         if loss.name != "multiple_negatives_ranking":
             raise ConfigError(f"task.hard_negatives needs the ranking loss (multiple_negatives_ranking), which learns "
-                              f"from matching pairs; this fit uses {loss.name!r}. Set optim.loss="
+                              f"from matching pairs; this fit uses {loss.name!r}. Set task.loss="
                               "'multiple_negatives_ranking' or turn hard_negatives off.")
         return add_hard_negatives(net, processors, features, targets, config.env.eval_batch_size)
 
@@ -131,7 +130,7 @@ class MatchTask(Task):
         """The ranking loss takes a batch's other responses as negatives: no two matching pairs of one batch
         share a query or a response, mined negatives included (rows labelled as non-matching, which that loss
         skips, go anywhere)."""
-        if chosen_loss(config.optim.loss, self.kind) != "multiple_negatives_ranking":
+        if chosen_loss(config.task.loss, self.kind) != "multiple_negatives_ranking":
             return None
         keys = [(("query", row[1]), *(("response", group) for group in row[2:])) if row[0] > 0.5 else ()
                 for row in targets.tolist()]

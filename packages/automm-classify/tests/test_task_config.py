@@ -1,0 +1,49 @@
+"""The loss settings live in the task's Config section: checked before fit writes anything, old names still read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from automm.classify.config import ClassificationConfig, MultilabelConfig, RegressionConfig
+from automm.core import ConfigError, MultiModalPredictor
+from automm.core.config import Config
+
+
+@pytest.mark.parametrize(("problem_type", "label", "typo", "fix"), [("multiclass", "label", "focall", "focal"),
+                                                                   ("regression", "petal_width", "hubber", "huber")])
+def test_a_misspelt_loss_is_refused_before_anything_is_written(iris: pd.DataFrame, tmp_path: Path, problem_type: str,
+                                                               label: str, typo: str, fix: str) -> None:
+    predictor = MultiModalPredictor(label=label, problem_type=problem_type, path=tmp_path / "p",
+                                    hyperparameters={"optim.loss": typo})
+    with pytest.raises(ConfigError, match=f'task.loss.*{typo!r}.*Did you mean "{fix}"'):
+        predictor.fit(iris)
+    assert not (tmp_path / "p").exists()
+
+
+def _as_saved_by_core_0_2(config: dict) -> dict:
+    """A Config dict as automm-core 0.2.x wrote it: the loss settings in ``optim``, an empty ``task``."""
+    return {**config, "optim": {**config["optim"], "loss": "auto", "label_smoothing": 0.0, "focal_gamma": 2.0,
+                                **config["task"]}, "task": {}}
+
+
+@pytest.mark.parametrize("task", [ClassificationConfig(loss="focal", label_smoothing=0.1, focal_gamma=1.5),
+                                  RegressionConfig(loss="mae"), MultilabelConfig(label_smoothing=0.2)])
+def test_configs_saved_with_the_loss_in_optim_still_load(task: object) -> None:
+    old = _as_saved_by_core_0_2(Config(task=task).to_dict())
+    assert "loss" in old["optim"] and not old["task"]
+    assert Config.from_dict(old, type(task)()) == Config(task=task)
+
+
+def test_a_predictor_saved_with_the_loss_in_optim_loads(iris: pd.DataFrame, tmp_path: Path) -> None:
+    hp = {"optim.max_epochs": 1, "task.loss": "focal", "task.label_smoothing": 0.1}
+    predictor = MultiModalPredictor(label="label", path=tmp_path / "p", hyperparameters=hp).fit(iris)
+    meta = json.loads((tmp_path / "p" / "predictor.json").read_text())
+    meta["config"] = _as_saved_by_core_0_2(meta["config"])
+    (tmp_path / "p" / "predictor.json").write_text(json.dumps(meta))
+    loaded = MultiModalPredictor.load(tmp_path / "p")
+    assert loaded.state.config.task == ClassificationConfig(loss="focal", label_smoothing=0.1)
+    pd.testing.assert_series_equal(loaded.predict(iris), predictor.predict(iris))

@@ -1,0 +1,21 @@
+"""The fixtures every package's tests use are defined once, in automm.core.testing.fixtures."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SHARED = {"iris", "tiny_text_model"}  # fixtures
+BUILDERS = {"load_iris", "make_tiny_text_model"}  # what they wrap
+
+
+def test_test_suites_reuse_the_shared_fixtures() -> None:
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for file in sorted([*root.glob("tests/**/*.py"), *root.glob("packages/*/tests/**/*.py")]):
+        for node in ast.walk(ast.parse(file.read_text())):
+            if isinstance(node, ast.FunctionDef) and node.name in SHARED:
+                found.append(f"{file.relative_to(root)}:{node.lineno} defines {node.name}")
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) in BUILDERS:
+                found.append(f"{file.relative_to(root)}:{node.lineno} calls {ast.unparse(node.func)}")
+    assert found == [], "use automm.core.testing.fixtures instead"
