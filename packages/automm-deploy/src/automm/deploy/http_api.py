@@ -162,6 +162,9 @@ def _type_problem(value: Any, kind: str) -> str | None:
         return None if usable else f"expected a number or null, got {_describe(value)}."
     if kind in IMAGE_KINDS:
         return None if isinstance(value, str) else f"expected a base64-encoded image or null, got {_describe(value)}."
+    if kind == "coordinates":  # SAM's point / box prompts: a JSON list, or its text
+        return None if isinstance(value, (list, str)) else (f"expected a list of pixel coordinates, its JSON text or "
+                                                             f"null, got {_describe(value)}.")
     if isinstance(value, (dict, list)):
         return f"expected text, a number or null, got {_describe(value)}."
     return None
