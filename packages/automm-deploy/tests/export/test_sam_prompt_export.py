@@ -23,6 +23,7 @@ from automm.deploy import export, load  # noqa: E402
 from automm.deploy.errors import InputError  # noqa: E402
 from automm.deploy.http_api import PredictRequest, Rejection, RowService  # noqa: E402
 from automm.deploy.preprocess import prompts as deploy_prompts  # noqa: E402
+from automm.deploy.testing import answer_masks  # noqa: E402
 from automm.segment import prompts as segment_prompts  # noqa: E402
 from automm.segment.ingest import read_segmentation_data  # noqa: E402
 from automm.segment.processor import RECIPE  # noqa: E402
@@ -187,10 +188,18 @@ def test_rows_lacking_a_prompt_column_are_refused(zero_shot: tuple, images: tupl
 
 
 def test_a_server_takes_prompts_as_lists_or_json_text(zero_shot: tuple, images: tuple) -> None:
+    """Prompts as lists or JSON text; each row's answered 0/255 mask PNG is exactly the runtime's mask."""
     service = RowService(zero_shot[1])
     image = base64.b64encode(Path(images[1]["image"].iloc[0]).read_bytes()).decode()
     row = {"image": image, "points": [[3, 4]], "box": "[1, 2, 30, 40]"}
     assert service.decode(PredictRequest(rows=[row])) == [row]
+    rows = [row, {"image": image, "points": "[[20, 30], [5, 5, 0]]", "box": None}]
+    answer = json.loads(service.encode(service.answer_all([service.decode(PredictRequest(rows=rows))])[0]).body)
+    assert answer["classes"] == ["0", "255"]
+    masks = load(zero_shot[1], allow_paths=False).predict(pd.DataFrame(rows))
+    assert all(mask.any() for mask in masks) and not (masks[0] == masks[1]).all()
+    for found, wanted in zip(answer_masks(answer), masks, strict=True):
+        np.testing.assert_array_equal(found, wanted)
     lacking = service.decode(PredictRequest(rows=[{"image": image, "points": None}]))
     assert isinstance(lacking, Rejection) and "lacks feature column(s) ['box']" in lacking.detail
     wrong = service.decode(PredictRequest(rows=[{**row, "box": {"x": 1}}]))

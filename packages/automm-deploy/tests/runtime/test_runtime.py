@@ -87,6 +87,25 @@ def test_the_server_answers_without_torch() -> None:
     np.testing.assert_allclose(np.asarray(found["probabilities"]), proba.to_numpy(), atol=1e-4, rtol=0)
 
 
+@pytest.mark.skipif(not ARTEFACTS, reason="AUTOMM_DEPLOY_ARTEFACTS names no exports (nox -s deploy makes them)")
+@pytest.mark.parametrize("name", ["segmenter", "sam_prompted"])
+def test_the_server_answers_masks_without_torch(name: str) -> None:
+    """The served mask PNGs are the runtime's masks, and agree with the torch predictor's."""
+    pytest.importorskip("litserve")
+    from automm.deploy.testing import JSON, answer_masks, body_of, call, request_rows, serving
+
+    case = Path(ARTEFACTS) / name
+    rows = pd.read_json(case / "rows.json", orient="split")
+    with serving(case / "export", "--workers", "1") as port:
+        status, found = call(port, "POST", "/predict", body_of(request_rows(rows)), JSON)
+    assert status == 200, found
+    masks, expected = answer_masks(found), np.load(case / "masks.npz")
+    for mine, wanted in zip(masks, load(case / "export").predict(rows), strict=True):
+        np.testing.assert_array_equal(mine, wanted)
+    equal = sum(int((m == expected[f"arr_{i}"]).sum()) for i, m in enumerate(masks))
+    assert equal / sum(m.size for m in masks) >= 0.9999
+
+
 def _check_detector(case: Path) -> None:
     found = load(case / "export").predict(pd.read_json(case / "rows.json", orient="split"))["bboxes"]
     for mine, theirs in zip(found, json.loads((case / "boxes.json").read_text())):
