@@ -15,6 +15,8 @@ pytest.importorskip("automm.detect")
 from automm.core import MultiModalPredictor  # noqa: E402
 from automm.deploy import export, load  # noqa: E402
 from automm.deploy.errors import InputError  # noqa: E402
+from automm.deploy.http_api import PredictRequest, RowService  # noqa: E402
+from automm.deploy.testing import request_rows  # noqa: E402
 from automm.detect.testing.composite import coco_to_dataframe, make_composited_detection  # noqa: E402
 
 from .conftest import artefact_case  # noqa: E402
@@ -55,6 +57,20 @@ def test_boxes_equal_the_torch_predictor(detector: tuple, tmp_path: Path) -> Non
                                    np.asarray([b["bbox"] for b in theirs]).reshape(-1, 4), atol=0.02)
     with pytest.raises(InputError, match="no class probabilities"):
         model.predict_proba(rows)
+
+
+def test_a_server_answers_each_rows_boxes(detector: tuple, tmp_path: Path) -> None:
+    """Two requests answered together: each row's boxes, scores and classes exactly the runtime's, as JSON."""
+    predictor, rows = detector
+    folder = export(predictor, tmp_path / "detector")
+    service = RowService(folder)
+    requests = [request_rows(rows.head(2)), request_rows(rows.tail(4))]
+    answers = [json.loads(service.encode(answer).body)
+               for answer in service.answer_all([service.decode(PredictRequest(rows=r)) for r in requests])]
+    assert [set(answer) for answer in answers] == [{"predictions"}] * 2
+    expected = load(folder).predict(rows)["bboxes"].tolist()
+    assert sum(len(boxes) for boxes in expected) > 0
+    assert answers[0]["predictions"] + answers[1]["predictions"] == expected
 
 
 def test_write_artefacts_for_the_runtime_only_session(detector: tuple, tmp_path: Path) -> None:

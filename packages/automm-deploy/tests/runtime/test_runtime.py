@@ -20,6 +20,8 @@ from automm.deploy.errors import DeployError, InputError
 from automm.deploy.manifest import MANIFEST_FILE, Manifest
 from automm.deploy.preprocess.images import RULES as IMAGE_RULES
 from automm.deploy.preprocess.images import ImageInputs
+from automm.deploy.preprocess.prompts import PAD, PromptInputs
+from automm.deploy.preprocess.prompts import RULE as PROMPT_RULE
 from automm.deploy.preprocess.tabular import categorical, numerical
 from automm.deploy.preprocess.text import RULES as TEXT_RULES
 from automm.deploy.preprocess.text import TextInputs, longest_first
@@ -42,11 +44,12 @@ def test_the_runtime_installs_without_the_training_stack() -> None:
 @pytest.mark.skipif(not ARTEFACTS, reason="AUTOMM_DEPLOY_ARTEFACTS names no exports (nox -s deploy makes them)")
 def test_exports_answer_as_the_torch_predictor_did() -> None:
     cases = sorted(Path(ARTEFACTS).iterdir())
-    names = ["clip", "detector", "image", "matcher", "multilabel", "multimodal", "segmenter", "tabular", "text"]
+    names = ["clip", "detector", "image", "matcher", "multilabel", "multimodal", "sam_prompted", "segmenter",
+             "tabular", "text"]
     assert [c.name for c in cases] == names
     for case in cases:
-        if case.name in ("segmenter", "detector"):
-            (_check_segmenter if case.name == "segmenter" else _check_detector)(case)
+        if case.name in ("segmenter", "sam_prompted", "detector"):
+            (_check_detector if case.name == "detector" else _check_segmenter)(case)
             continue
         model = load(case / "export")
         rows = pd.read_json(case / "rows.json", orient="split")
@@ -84,6 +87,25 @@ def test_the_server_answers_without_torch() -> None:
     np.testing.assert_allclose(np.asarray(found["probabilities"]), proba.to_numpy(), atol=1e-4, rtol=0)
 
 
+@pytest.mark.skipif(not ARTEFACTS, reason="AUTOMM_DEPLOY_ARTEFACTS names no exports (nox -s deploy makes them)")
+@pytest.mark.parametrize("name", ["segmenter", "sam_prompted"])
+def test_the_server_answers_masks_without_torch(name: str) -> None:
+    """The served mask PNGs are the runtime's masks, and agree with the torch predictor's."""
+    pytest.importorskip("litserve")
+    from automm.deploy.testing import JSON, answer_masks, body_of, call, request_rows, serving
+
+    case = Path(ARTEFACTS) / name
+    rows = pd.read_json(case / "rows.json", orient="split")
+    with serving(case / "export", "--workers", "1") as port:
+        status, found = call(port, "POST", "/predict", body_of(request_rows(rows)), JSON)
+    assert status == 200, found
+    masks, expected = answer_masks(found), np.load(case / "masks.npz")
+    for mine, wanted in zip(masks, load(case / "export").predict(rows), strict=True):
+        np.testing.assert_array_equal(mine, wanted)
+    equal = sum(int((m == expected[f"arr_{i}"]).sum()) for i, m in enumerate(masks))
+    assert equal / sum(m.size for m in masks) >= 0.9999
+
+
 def _check_detector(case: Path) -> None:
     found = load(case / "export").predict(pd.read_json(case / "rows.json", orient="split"))["bboxes"]
     for mine, theirs in zip(found, json.loads((case / "boxes.json").read_text())):
@@ -98,6 +120,28 @@ def _check_segmenter(case: Path) -> None:
     expected = np.load(case / "masks.npz")
     equal = sum(int((m == expected[f"arr_{i}"]).sum()) for i, m in enumerate(masks))
     assert equal / sum(m.size for m in masks) >= 0.9999
+
+
+def test_prompt_recipe_parses_checks_and_scales_to_the_letterboxed_input() -> None:
+    recipe = {"point_column": "p", "box_column": "b", "recipe": {"prompts": PROMPT_RULE}}
+    inputs = PromptInputs(recipe)
+    frame = pd.DataFrame({"p": [[[10, 20]], "[[4, 5, 0], [6, 7]]", None], "b": [None, "[1, 2, 30, 40]", ""]},
+                         index=["a", "b", "c"])
+    parsed = inputs.parse(frame)
+    np.testing.assert_array_equal(parsed[0], [[10, 20, 1], [0, 0, PAD]])
+    np.testing.assert_array_equal(parsed[1], [[4, 5, 0], [6, 7, 1], [1, 2, 2], [30, 40, 3]])
+    np.testing.assert_array_equal(parsed[2], [[0, 0, PAD]])
+    sizes, valid = np.asarray([[50, 100], [40, 40], [8, 8]]), np.asarray([[16, 32], [32, 32], [32, 32]])
+    scaled = inputs.scale(parsed, frame.index, sizes, valid)  # (height, width) before and after the letterbox
+    np.testing.assert_allclose(scaled[0], [[3.2, 6.4, 1], [0, 0, PAD]], rtol=1e-6)
+    np.testing.assert_allclose(scaled[1][:, :2], np.asarray(parsed[1])[:, :2] * 0.8, rtol=1e-6)
+    with pytest.raises(InputError, match=r"Row 'b': prompt coordinates \[\[30.0, 40.0\]\] in \['p', 'b'\] lie "
+                                         r"outside the 30x39 px image"):
+        inputs.scale(parsed, frame.index, np.asarray([[50, 100], [39, 30], [8, 8]]), valid)
+    with pytest.raises(InputError, match=r"Row 'c', column 'b' holds 2 boxes"):
+        inputs.parse(frame.assign(b=[None, None, [[1, 2, 3, 4], [5, 6, 7, 8]]]))
+    with pytest.raises(DeployError, match="prompt rule"):
+        PromptInputs({**recipe, "recipe": {"prompts": "something else"}})
 
 
 def test_numerical_recipe() -> None:

@@ -1,18 +1,28 @@
 """The HTTP API shared by the servers (LitServe in ``serve``, Ray Serve in ``ray_serve``): the request body, row
 and type checks, one model call for several requests' rows, JSON answers, 4xx errors and the body-size limit.
 
-``POST /predict`` takes ``{"rows": [{column: value, ...}, ...]}`` and answers ``{"predictions": [...],
-"probabilities": [[...], ...], "classes": [...]}`` (no probabilities for regression; for multilabel and
-multi-output regression each prediction is a list, in the order of ``"columns"``). Images travel as base64
-strings of the image files' bytes: a server never reads a path. Errors are ``{"detail": message}`` with 400
-(malformed JSON), 413 (body too large), 415 (not sent as JSON) or 422 (wrong shape, missing columns, wrong types,
-images that do not decode).
+``POST /predict`` takes ``{"rows": [{column: value, ...}, ...]}`` and answers, one prediction per row:
+
+- classification, regression, matching: ``{"predictions": [...], "probabilities": [[...], ...], "classes": [...]}``
+  (no probabilities for regression or graded matching; for multilabel and multi-output regression each prediction
+  is a list, in the order of ``"columns"``);
+- semantic segmentation: ``{"predictions": [{"mask": PNG as base64, "height": H, "width": W}, ...], "classes":
+  [...]}``, each mask in the training masks' encoding (class ``i`` is pixel value ``classes[i]``, a grey level,
+  palette index or ``"#rrggbb"`` colour); no probability maps (one float per class and pixel: use the runtime);
+- object detection: ``{"predictions": [[{"class": name, "score": s, "bbox": [x1, y1, x2, y2]}, ...], ...]}``, each
+  row's boxes best first in its image's pixels, as automm-detect's ``bboxes``.
+
+Images travel as base64 strings of the image files' bytes: a server never reads a path. Errors are ``{"detail":
+message}`` with 400 (malformed JSON), 413 (body too large), 415 (not sent as JSON) or 422 (wrong shape, missing
+columns, wrong types, images that do not decode).
 """
 
 # No ``from __future__ import annotations``: the servers hand ``PredictRequest`` annotations to FastAPI, which
 # cannot resolve string annotations from this module.
 
+import base64
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DeployError, InputError
-from .runtime import load
+from .runtime import ExportedPredictor, load
 
 try:
     from fastapi import Request
@@ -39,6 +49,7 @@ DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 EXPECTED_BODY = '{"rows": [{column: value, ...}, ...]} with at least one row'
 IMAGE_KINDS = ("image_path", "image_base64", "image_bytes")
 Rows = list[dict[str, Any]]
+Spans = list[tuple[int, int]]  # each request's first row and the row after its last, in one frame of their rows
 
 
 class PredictRequest(BaseModel):
@@ -68,6 +79,8 @@ class RowService:
 
     def __init__(self, folder: str | Path, device: str = "cpu", threads: int | None = None):
         self.model = load(folder, device=device, threads=threads, allow_paths=False)
+        self.answers: Callable[[ExportedPredictor, pd.DataFrame, Spans], list[dict[str, Any]]] = ANSWERS.get(
+            self.model.problem_type, _table_answers)
         self.kinds = {column: self.model.manifest.columns.get(column, "") for column in self.model.columns}
 
     def decode(self, request: PredictRequest) -> Rows | Rejection:
@@ -104,10 +117,33 @@ class RowService:
     def _answers(self, requests: list[Rows]) -> list[dict[str, Any]]:
         """The answers of several requests from one run of the network over all their rows."""
         frame = pd.DataFrame([row for rows in requests for row in rows], columns=list(self.kinds))
-        predictions, proba = self.model.predict_with_proba(frame)
-        bounds = np.cumsum([0, *(len(rows) for rows in requests)])
-        return [_answer(predictions.iloc[start:end], None if proba is None else proba.iloc[start:end])
-                for start, end in zip(bounds[:-1], bounds[1:])]
+        bounds = np.cumsum([0, *(len(rows) for rows in requests)]).tolist()
+        return self.answers(self.model, frame, list(zip(bounds[:-1], bounds[1:])))
+
+
+def _table_answers(model: ExportedPredictor, frame: pd.DataFrame, spans: Spans) -> list[dict[str, Any]]:
+    """Labels or values, and probabilities where the model has them."""
+    predictions, proba = model.predict_with_proba(frame)
+    return [_answer(predictions.iloc[start:end], None if proba is None else proba.iloc[start:end])
+            for start, end in spans]
+
+
+def _mask_answers(model: ExportedPredictor, frame: pd.DataFrame, spans: Spans) -> list[dict[str, Any]]:
+    """Each row's mask as a base64 PNG with its size; the classes name the PNG's pixel values."""
+    decoder = model.decoder
+    masks = [{"mask": base64.b64encode(decoder.png(mask)).decode("ascii"), "height": mask.shape[0],
+              "width": mask.shape[1]} for mask in model.predict(frame)]
+    return [{"predictions": masks[start:end], "classes": decoder.classes} for start, end in spans]
+
+
+def _box_answers(model: ExportedPredictor, frame: pd.DataFrame, spans: Spans) -> list[dict[str, Any]]:
+    """Each row's detections (``bboxes`` of the runtime's table, without the image it echoes)."""
+    boxes = model.predict(frame)["bboxes"].tolist()
+    return [{"predictions": boxes[start:end]} for start, end in spans]
+
+
+# The answers of the problem types whose predictions are not a table of labels or values.
+ANSWERS = {"semantic_segmentation": _mask_answers, "object_detection": _box_answers}
 
 
 def _answer(predictions: pd.Series | pd.DataFrame, proba: pd.DataFrame | None) -> dict[str, Any]:
@@ -162,6 +198,9 @@ def _type_problem(value: Any, kind: str) -> str | None:
         return None if usable else f"expected a number or null, got {_describe(value)}."
     if kind in IMAGE_KINDS:
         return None if isinstance(value, str) else f"expected a base64-encoded image or null, got {_describe(value)}."
+    if kind == "coordinates":  # SAM's point / box prompts: a JSON list, or its text
+        return None if isinstance(value, (list, str)) else (f"expected a list of pixel coordinates, its JSON text or "
+                                                             f"null, got {_describe(value)}.")
     if isinstance(value, (dict, list)):
         return f"expected text, a number or null, got {_describe(value)}."
     return None

@@ -1,12 +1,14 @@
 """Segmentation outputs with numpy: logits at the letterboxed input -> per-class probability maps at each
-image's own size -> class-index masks, as automm-segment computes them with torch."""
+image's own size -> class-index masks, as automm-segment computes them with torch, and mask PNGs as it writes them."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 
 def _axis(source: int, target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -46,7 +48,7 @@ class SegmentationDecoder:
     has_proba = True
 
     def __init__(self, task: dict[str, Any]):
-        codec = task["codec"]
+        self.codec = codec = task["codec"]
         colours = codec["kind"] == "colours"
         self.classes = [f"#{int(v):06x}" if colours else str(int(v)) for v in codec["values"]]
         self.threshold = float(task.get("threshold", 0.5))
@@ -65,3 +67,26 @@ class SegmentationDecoder:
         if len(probability) == 2:
             return (probability[1].astype(np.float32) >= self.threshold).astype(dtype)
         return probability.argmax(axis=0).astype(dtype)
+
+    def png(self, mask: np.ndarray) -> bytes:
+        """A class-index mask as a PNG in the training masks' encoding, as automm-segment's ``save_results`` writes
+        it: class ``i`` is pixel value ``classes[i]`` (0/255 for binary masks thresholded or read zero-shot; grey
+        levels, 16-bit values beyond 255, palette indices with the training palette, or RGB colours)."""
+        kind, palette = self.codec["kind"], self.codec.get("palette")
+        if kind in ("threshold", "nonzero"):
+            image = Image.fromarray((mask > 0).astype(np.uint8) * 255)
+        else:
+            values = np.asarray(self.codec["values"], dtype=np.int64)[mask]
+            if kind == "colours":
+                image = Image.fromarray(np.stack([(values >> shift) & 255 for shift in (16, 8, 0)], axis=-1)
+                                        .astype(np.uint8))
+            elif values.max(initial=0) > 255:
+                image = Image.fromarray(values.astype(np.uint16))  # mode I;16
+            else:
+                image = Image.fromarray(values.astype(np.uint8))
+                if palette is not None:
+                    image = image.convert("P")
+                    image.putpalette(list(palette))
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        return buffer.getvalue()

@@ -17,6 +17,7 @@ from .manifest import Graph, Manifest
 from .masks import probabilities
 from .preprocess import MultimodalInputs
 from .preprocess.letterbox import Letterboxed, LetterboxInputs
+from .preprocess.prompts import PromptInputs
 
 SessionFactory = Callable[[Path], ort.InferenceSession]
 
@@ -115,12 +116,19 @@ class LetterboxedNetwork:
         self.session, self.batch_size, self.names = open_graph(folder, graph, session), batch_size, graph.outputs
 
     def outputs(self, frame: pd.DataFrame) -> list[Any]:
-        if len(frame) == 0:
-            raise InputError("No rows to predict.")
+        self._check(frame)
         found: list[Any] = []
         for start in range(0, len(frame), self.batch_size):
             found += self._answers(self.inputs(frame.iloc[start : start + self.batch_size]))
         return found
+
+    def _check(self, frame: pd.DataFrame) -> None:
+        if len(frame) == 0:
+            raise InputError("No rows to predict.")
+        missing = [c for c in self.columns if c not in frame.columns]
+        if missing:
+            raise InputError(f"The rows lack column(s) {missing} that the predictor reads. Add them (an empty cell "
+                             "where a row has no value, e.g. no prompt).")
 
     def embed(self, frame: pd.DataFrame, signature: str | None) -> np.ndarray:
         raise InputError(f"An exported {self.kind} has no row embeddings; use predict().")
@@ -130,20 +138,52 @@ class LetterboxedNetwork:
 
 
 class SegmenterNetwork(LetterboxedNetwork):
-    """automm-segment's segmenter: letterboxed images in, logits at the input size out; ``outputs`` gives each
-    row's class probabilities at its own image size, as the torch network does in eval mode."""
+    """automm-segment's segmenter: letterboxed images (and, for SAM with prompt columns, each row's point / box
+    prompts) in, logits at the input size out; ``outputs`` gives each row's class probabilities at its own image
+    size, as the torch network does in eval mode."""
 
     kind = "segmenter"
 
     def __init__(self, manifest: Manifest, folder: Path, session: SessionFactory, batch_size: int,
                  allow_paths: bool):
-        if manifest.processors.get("point_column") or manifest.processors.get("box_column"):
-            raise DeployError("The runtime does not take SAM's point / box prompts yet: serve this segmenter with "
-                              "automm-segment (or export one fitted without prompt columns).")
         super().__init__(manifest, folder, session, batch_size, allow_paths)
+        prompted = bool(manifest.processors.get("point_column") or manifest.processors.get("box_column"))
+        self.prompts = PromptInputs(manifest.processors) if prompted else None
+        if self.prompts is not None:
+            self.columns += self.prompts.columns
+
+    def outputs(self, frame: pd.DataFrame) -> list[np.ndarray]:
+        if self.prompts is None:
+            return super().outputs(frame)
+        self._check(frame)
+        prompts = self.prompts.parse(frame)  # every cell, before any graph call
+        found: list[np.ndarray] = []
+        for start in range(0, len(frame), self.batch_size):
+            rows = slice(start, start + self.batch_size)
+            chunk = self.inputs(frame.iloc[rows])
+            scaled = self.prompts.scale(prompts[rows], frame.index[rows], chunk.sizes, chunk.valid)
+            found += self._probabilities(self._prompted(chunk.images, scaled), chunk)
+        return found
 
     def _answers(self, chunk: Letterboxed) -> list[np.ndarray]:
-        logits = self.session.run(["logits"], {"images": chunk.images})[0]
+        return self._probabilities(self.session.run(["logits"], {"images": chunk.images})[0], chunk)
+
+    def _prompted(self, images: np.ndarray, prompts: list[np.ndarray]) -> np.ndarray:
+        """Logits of rows with prompts, one graph call per prompt count (SAM attends over padding entries too, so
+        a row's masks must not depend on the other rows' prompts), in row order."""
+        counts = np.asarray([len(p) for p in prompts])
+        groups = {count: np.flatnonzero(counts == count) for count in np.unique(counts).tolist()}
+        outputs = {count: self.session.run(["logits"], {"images": images[rows],
+                                                        "prompts": np.stack([prompts[i] for i in rows])})[0]
+                   for count, rows in groups.items()}
+        first = next(iter(outputs.values()))
+        logits = np.empty((len(prompts), *first.shape[1:]), first.dtype)
+        for count, rows in groups.items():
+            logits[rows] = outputs[count]
+        return logits
+
+    @staticmethod
+    def _probabilities(logits: np.ndarray, chunk: Letterboxed) -> list[np.ndarray]:
         return [probabilities(*row) for row in zip(logits, chunk.valid, chunk.sizes)]
 
 

@@ -3,7 +3,8 @@
 The HTTP API is the LitServe server's (``automm.deploy.http_api``), under the application's route prefix (``/`` unless
 ``route_prefix`` says otherwise): ``POST /predict`` takes ``{"rows": [{column: value, ...}, ...]}`` and answers
 ``{"predictions": [...], "probabilities": [[...], ...], "classes": [...]}`` (``"columns"`` too for multi-column
-predictions); a bad request is answered 4xx with ``{"detail": ...}``; ``GET /health`` answers ``ok``. Images travel
+predictions; masks as base64 PNGs, boxes as lists of ``{"class", "score", "bbox"}``: see ``http_api``); a bad
+request is answered 4xx with ``{"detail": ...}``; ``GET /health`` answers ``ok``. Images travel
 as base64: replicas never read a path. Each replica loads the folder once, so the folder must be readable at the
 same path on every node that runs a replica. Ray places the replicas; ``@serve.batch`` joins concurrent requests'
 rows into one runtime call.

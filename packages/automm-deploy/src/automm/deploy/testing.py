@@ -1,5 +1,5 @@
-"""Helpers for testing a served export end to end (stdlib + pandas only): start ``automm-deploy serve`` in its
-own process group, call it, stop it leaving nothing behind.
+"""Helpers for testing a served export end to end (stdlib and the runtime's numpy, pandas and Pillow): start
+``automm-deploy serve`` in its own process group, call it, read its mask answers, stop it leaving nothing behind.
 
 Example:
     >>> with serving("my_predictor.onnx/") as port:
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import io
 import json
 import math
 import os
@@ -24,7 +25,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from PIL import Image
 
 JSON = {"Content-Type": "application/json"}
 
@@ -62,6 +65,30 @@ def call(port: int, method: str, path: str, body: bytes | Iterable[bytes] | None
         return response.status, json.loads(data) if is_json else data.decode()
     finally:
         connection.close()
+
+
+def answer_masks(answer: dict[str, Any]) -> list[np.ndarray]:
+    """A segmentation answer's masks as ``[H, W]`` class indices: each PNG's pixels looked up in ``"classes"``.
+
+    Raises:
+        ValueError: a mask's size is not its ``height`` / ``width``, or it holds a pixel value no class has.
+    """
+    classes = answer["classes"]
+    colours = classes[0].startswith("#")
+    keys = np.asarray([int(name[1:], 16) if colours else int(name) for name in classes])
+    masks = []
+    for row in answer["predictions"]:
+        with Image.open(io.BytesIO(base64.b64decode(row["mask"]))) as image:
+            pixels = np.asarray(image.convert("RGB") if colours else image).astype(np.int64)
+        if colours:
+            pixels = (pixels[..., 0] << 16) | (pixels[..., 1] << 8) | pixels[..., 2]
+        index = np.searchsorted(keys, pixels).clip(0, len(keys) - 1)
+        if pixels.shape != (row["height"], row["width"]) or (keys[index] != pixels).any():
+            raise ValueError(f"A mask of {'x'.join(map(str, pixels.shape))} pixels, answered as {row['height']}x"
+                             f"{row['width']}, holds pixel values {np.unique(pixels)[:10].tolist()} for classes "
+                             f"{classes}.")
+        masks.append(index)
+    return masks
 
 
 def free_port() -> int:

@@ -52,10 +52,7 @@ def export(predictor: Any, out: str | Path, opset: int = DEFAULT_OPSET, quantize
     if kind not in ("multimodal", "bi_encoder", "clip", "segmenter", "detector"):
         raise DeployError(f"Exporting a {kind!r} network ({state.problem_type}) is not supported yet; supported: "
                           "classification, regression, multilabel, matching (bi-encoders and CLIP), object "
-                          "detection and semantic segmentation predictors.")
-    if kind == "segmenter" and state.processors.prompt_columns:
-        raise DeployError("The runtime does not take SAM's point / box prompts yet; automm.segment.export_onnx "
-                          "exports the prompted graph on its own.")
+                          "detection and semantic segmentation (SAM with point / box prompts too) predictors.")
     out = Path(out)
     _check_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)

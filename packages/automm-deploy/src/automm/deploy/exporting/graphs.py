@@ -122,19 +122,40 @@ def _verify(file: Path, inputs: dict[str, torch.Tensor], expected: tuple[torch.T
 
 
 def write_segmenter(predictor: Any, file: Path, opset: int) -> Graph:
-    """automm-segment's own export of the segmenter (letterboxed "images" in, "logits" out), then the same check
-    of onnxruntime against torch on two random images."""
-    from automm.segment.onnx_export import INPUT_NAMES, OUTPUT_NAMES, export_onnx
+    """automm-segment's own export of the segmenter (letterboxed "images", and with prompt columns SAM's
+    "prompts", in; "logits" out), then the same check of onnxruntime against torch on two random images (with
+    prompts: twice, at two prompt counts, as the prompt axis is dynamic)."""
+    from automm.segment.onnx_export import INPUT_NAMES, OUTPUT_NAMES, PROMPT_INPUT, export_onnx
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         export_onnx(predictor, file, opset_version=opset)
     size = predictor.state.processors.image_size
     images = torch.rand(2, 3, size, size, generator=torch.Generator().manual_seed(0))
-    with torch.inference_mode():
-        expected = predictor.state.net.model.eval()(images)
-    _verify(file, {INPUT_NAMES[0]: images}, (expected,), list(OUTPUT_NAMES))
-    return Graph(file.name, list(INPUT_NAMES), list(OUTPUT_NAMES), opset)
+    model = predictor.state.net.model.eval()
+    if predictor.state.processors.prompt_columns:
+        names, examples = [*INPUT_NAMES, PROMPT_INPUT], [(images, prompts) for prompts in example_prompts(size)]
+    else:
+        names, examples = list(INPUT_NAMES), [(images,)]
+    for inputs in examples:
+        with torch.inference_mode():
+            expected = model(*inputs)
+        _verify(file, dict(zip(names, inputs)), (expected,), list(OUTPUT_NAMES))
+    return Graph(file.name, names, list(OUTPUT_NAMES), opset)
+
+
+def example_prompts(size: int) -> list[torch.Tensor]:
+    """SAM prompts for two rows of a ``size x size`` input, in automm-segment's ``[B, N, 3]`` layout: points only
+    (a padding entry ends each row), then points and a box."""
+    from automm.segment.prompts import BACKGROUND, BOTTOM_RIGHT, FOREGROUND, PAD, TOP_LEFT
+
+    s = float(size)
+    points = torch.tensor([[[s / 4, s / 3, FOREGROUND], [0, 0, PAD]], [[s / 2, s / 2, BACKGROUND], [0, 0, PAD]]])
+    boxed = torch.tensor([[[s / 3, s / 2, FOREGROUND], [s / 8, s / 4, BACKGROUND], [s / 8, s / 8, TOP_LEFT],
+                           [s / 2, s * 3 / 4, BOTTOM_RIGHT]],
+                          [[s / 2, s / 3, BACKGROUND], [s / 2, s / 2, FOREGROUND], [s / 4, s / 4, TOP_LEFT],
+                           [s * 7 / 8, s * 7 / 8, BOTTOM_RIGHT]]])
+    return [points, boxed]
 
 
 def write_detector(predictor: Any, file: Path, opset: int) -> Graph:
