@@ -60,7 +60,7 @@ def test_sided_processors_collate_each_side_from_the_same_rows() -> None:
                              "right": Processors(numerical=NumericalProcessor.fit(rows, ["b"]))})
     batch = sides.collate(rows, targets=np.arange(3))
     assert list(batch.sides) == ["left", "right"] and len(batch) == 3
-    np.testing.assert_allclose(batch.sides["left"].numerical, batch.sides["right"].numerical)
+    np.testing.assert_allclose(batch.sides["left"].numerical, batch.sides["right"].numerical, atol=1e-6)
     assert sides.columns == ["a", "b"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from automm.core.config import Config
 from automm.core.data.tabular import NumericalProcessor
@@ -51,3 +52,25 @@ def test_the_transform_is_a_setting() -> None:
     np.testing.assert_allclose(processor.transform(pd.DataFrame({"x": [3.0]})), [[1.0]])
     with pytest.raises(ConfigError, match="numerical_transform.*quantile_normal"):
         Config().override({"model.tabular.numerical_transform": "quantile"})
+
+
+def test_training_batches_index_the_table_encoded_once(monkeypatch) -> None:
+    from automm.core.data.batch import Processors
+    from automm.core.data.loaders import RowCollator
+    from automm.core.data.tabular import CategoricalProcessor
+
+    frame = pd.DataFrame({"x": [1.0, None, 3.0, 4.0, 5.0], "colour": ["red", "blue", None, "red", "green"]})
+    processors = Processors(numerical=NumericalProcessor.fit(frame, ["x"]),
+                            categorical=CategoricalProcessor.fit(frame, ["colour"]))
+    calls = []
+    original = CategoricalProcessor.transform
+    monkeypatch.setattr(CategoricalProcessor, "transform", lambda self, rows: calls.append(len(rows)) or
+                        original(self, rows))
+    collate = RowCollator(frame, processors, np.arange(5), train=True)
+    batches = [collate([3, 0]), collate([4, 1, 2])]
+    assert calls == [5]  # the whole table once, not once per batch
+    for batch, rows in zip(batches, ([3, 0], [4, 1, 2])):
+        expected = processors.collate(frame.iloc[rows], np.arange(5)[rows])
+        assert torch.equal(batch.numerical, expected.numerical)
+        assert torch.equal(batch.categorical, expected.categorical)
+        assert torch.equal(batch.target, expected.target)

@@ -16,6 +16,7 @@ from automm.core import MultiModalPredictor
 from automm.core.config import Config
 from automm.core.testing.tiny_models import tiny_hyperparameters
 from automm.core.training.datamodule import MultiModalDataModule
+from automm.match.config import MatchConfig
 from automm.match.sampling import NoDuplicatesBatchSampler
 from automm.match.task import MatchTask
 
@@ -74,7 +75,7 @@ def test_a_mined_negative_never_meets_the_pair_it_matches() -> None:
     task = MatchTask.fit(pd.DataFrame(index=range(40)), "text_similarity", SIDES)
     rows = np.arange(40)
     targets = np.column_stack([np.ones(40), rows, rows, (rows + 1) % 40]).astype(np.float32)  # negative: next response
-    batches = list(task.train_batch_sampler(RandomSampler(rows), targets, 4, Config()))
+    batches = list(task.train_batch_sampler(RandomSampler(rows), targets, 4, Config(task=MatchConfig())))
     assert len(batches) == 10
     for batch in batches:
         assert not {(row + 1) % 40 for row in batch} & set(batch), batch
@@ -82,7 +83,7 @@ def test_a_mined_negative_never_meets_the_pair_it_matches() -> None:
 
 def test_losses_without_in_batch_negatives_keep_plain_batches() -> None:
     task = MatchTask.fit(pd.DataFrame({"label": [0, 1]}), "text_similarity", SIDES)  # binary: online contrastive
-    assert task.train_batch_sampler(RandomSampler(range(2)), np.ones((2, 3)), 2, Config()) is None
+    assert task.train_batch_sampler(RandomSampler(range(2)), np.ones((2, 3)), 2, Config(task=MatchConfig())) is None
 
 
 def test_lightning_gives_each_process_a_shard_and_the_same_number_of_batches() -> None:

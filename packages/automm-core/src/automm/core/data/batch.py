@@ -40,6 +40,18 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class EncodedTabular:
+    """A table's numeric and categorical columns encoded once (training reads them every epoch)."""
+
+    numerical: np.ndarray | None
+    categorical: np.ndarray | None
+
+    def take(self, positions: list[int]) -> EncodedTabular:
+        """The rows at ``positions``."""
+        return EncodedTabular(*(None if a is None else a[positions] for a in (self.numerical, self.categorical)))
+
+
+@dataclass(frozen=True)
 class Processors:
     """Every fitted per-model processor of a predictor."""
 
@@ -49,13 +61,20 @@ class Processors:
     image: ImageProcessor | None = None
     augment_images: bool = True
 
-    def collate(self, rows: pd.DataFrame, targets: np.ndarray | None = None, train: bool = False) -> Batch:
-        """Rows of the feature table (any index) -> a Batch."""
+    def encode_tabular(self, rows: pd.DataFrame) -> EncodedTabular | None:
+        """The numeric and categorical inputs of ``rows``, or None without such columns."""
+        numerical = self.numerical.transform(rows) if self.numerical and self.numerical.columns else None
+        categorical = self.categorical.transform(rows) if self.categorical and self.categorical.columns else None
+        return None if numerical is None and categorical is None else EncodedTabular(numerical, categorical)
+
+    def collate(self, rows: pd.DataFrame, targets: np.ndarray | None = None, train: bool = False,
+                tabular: EncodedTabular | None = None) -> Batch:
+        """Rows of the feature table (any index) -> a Batch; ``tabular``: those rows' inputs encoded beforehand."""
         batch = Batch()
-        if self.numerical and self.numerical.columns:
-            batch.numerical = torch.from_numpy(self.numerical.transform(rows))
-        if self.categorical and self.categorical.columns:
-            batch.categorical = torch.from_numpy(self.categorical.transform(rows))
+        tabular = self.encode_tabular(rows) if tabular is None else tabular
+        if tabular is not None:
+            batch.numerical = None if tabular.numerical is None else torch.from_numpy(tabular.numerical)
+            batch.categorical = None if tabular.categorical is None else torch.from_numpy(tabular.categorical)
         data: dict[str, Any] = {c: rows[c].tolist() for c in self._list_columns()}
         if self.text is not None:
             text = self.text.transform(data)

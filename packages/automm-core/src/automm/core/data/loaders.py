@@ -8,21 +8,30 @@ import numpy as np
 import pandas as pd
 from torch.utils.data import DataLoader, Sampler
 
-from .batch import Batch, Processors
+from .batch import Batch, EncodedTabular, Processors
 
 
 class RowCollator:
-    """A DataLoader ``collate_fn``: list of row positions -> Batch (runs in worker processes)."""
+    """A DataLoader ``collate_fn``: list of row positions -> Batch (runs in worker processes).
+
+    Numeric and categorical columns are encoded once for the whole table (they have no random augmentation), so
+    the epochs of a fit only index them; text and images are processed batch by batch.
+    """
 
     def __init__(self, features: pd.DataFrame, processors: Processors, targets: np.ndarray | None, train: bool):
         self.features = features.reset_index(drop=True)
         self.processors = processors
         self.targets = targets
         self.train = train
+        self.tabular: EncodedTabular | None = (processors.encode_tabular(self.features)
+                                               if isinstance(processors, Processors) else None)
 
     def __call__(self, positions: list[int]) -> Batch:
         targets = None if self.targets is None else self.targets[positions]
-        return self.processors.collate(self.features.iloc[positions], targets, train=self.train)
+        rows = self.features.iloc[positions]
+        if self.tabular is None:
+            return self.processors.collate(rows, targets, train=self.train)
+        return self.processors.collate(rows, targets, train=self.train, tabular=self.tabular.take(positions))
 
 
 def make_loader(
