@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from automm.core import ConfigError, InputError, MultiModalPredictor
+from automm.core.persistence import FORMAT_VERSION
 from automm.core.testing.tiny_models import tiny_hyperparameters
 from automm.core.training import engine
 from automm.core.training.engine import train
@@ -23,7 +24,8 @@ def _fit(table: pd.DataFrame, text_model: Path, path: Path, **hp) -> MultiModalP
 
 
 def test_three_modalities_learn_and_reload(digits_table: pd.DataFrame, tiny_text_model: Path, tmp_path: Path) -> None:
-    predictor = _fit(digits_table, tiny_text_model, tmp_path / "p")
+    # z-scores, as predictors of format version 1 (rewritten below) standardised numeric columns
+    predictor = _fit(digits_table, tiny_text_model, tmp_path / "p", **{"model.tabular.numerical_transform": "standard"})
     assert predictor.column_types == {"image": "image_path", "caption": "text", "ink": "numerical"}
     assert set(predictor.state.net.encoders) == {"text", "image", "tabular"}
     assert predictor.evaluate(digits_table.iloc[200:])["accuracy"] > 0.6
@@ -38,7 +40,7 @@ def _as_format_version_1(folder: Path) -> None:
     """Rewrite a saved predictor as automm-core 0.2.x wrote it: no recipe entries in processors.json."""
     meta = json.loads((folder / "predictor.json").read_text())
     processors = json.loads((folder / "processors.json").read_text())
-    assert meta["format_version"] == 2 and processors["text"]["rules"] and processors["image"]["rules"]
+    assert meta["format_version"] == FORMAT_VERSION and processors["text"]["rules"] and processors["image"]["rules"]
     meta["format_version"] = 1
     processors["numerical"] = {k: processors["numerical"][k] for k in ("columns", "medians", "means", "stds")}
     processors["text"] = {k: processors["text"][k] for k in ("columns", "max_length")}

@@ -16,7 +16,7 @@ from typing import Any
 from .errors import DeployError
 
 MANIFEST_FILE = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: recipes of automm-core 0.3 (quantile-normal numeric rule), prompted SAM
 TOKENIZER_FILE = "tokenizer.json"
 
 
