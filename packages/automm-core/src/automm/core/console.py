@@ -7,8 +7,9 @@ information (devices, model summary) and advice. 4: plus the column-type report 
 from __future__ import annotations
 
 import logging
+import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from numbers import Integral
 from pathlib import Path
@@ -42,12 +43,40 @@ def quiet_frameworks(verbosity: int) -> Iterator[None]:
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _hub_progress_bars(verbosity >= 3):
             _filter_warnings(verbosity)
             yield
     finally:
         for name, level in saved.items():
             logging.getLogger(name).setLevel(level)
+
+
+@contextmanager
+def _hub_progress_bars(show: bool) -> Iterator[None]:
+    """Hugging Face's bars ("Loading weights", downloads) hidden unless ``show``; fit has its own bar."""
+    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+
+    was_shown = not are_progress_bars_disabled()
+    if show or not was_shown:
+        yield
+        return
+    set_transformers = _transformers_progress_bars()
+    disable_progress_bars()
+    set_transformers(False)
+    try:
+        yield
+    finally:  # transformers may have been imported during the fit: its switch starts from the hub's
+        enable_progress_bars()
+        _transformers_progress_bars()(True)
+
+
+def _transformers_progress_bars() -> Callable[[bool], None]:
+    """transformers' own switch for its bars, when it is imported (a no-op otherwise)."""
+    if "transformers" not in sys.modules:
+        return lambda show: None
+    from transformers.utils import logging as hf_logging
+
+    return lambda show: hf_logging.enable_progress_bar() if show else hf_logging.disable_progress_bar()
 
 
 def _filter_warnings(verbosity: int) -> None:

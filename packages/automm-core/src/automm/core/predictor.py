@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
@@ -89,7 +90,7 @@ class MultiModalPredictor:
         if verbosity >= 2:
             state = self.state
             print(summary_text(state.problem_type, state.columns, describe_model(state.network_spec, state.config),
-                              state.fit_info, state.task.validation_metric[0], self.path, verbosity))
+                              state.fit_info, state.task.validation_metric[0], self.path, verbosity), file=sys.stderr)
         return self
 
     def _fit(self, train_data: pd.DataFrame | str | Path, tuning_data: pd.DataFrame | str | Path | None,
