@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api.extensions import ExtensionArray
 
 from automm.core.errors import InputError
 from automm.core.tasks import Task
@@ -67,17 +65,8 @@ class ClassificationTask(Task):
         return classification_loss(optim.loss, optim.label_smoothing, optim.focal_gamma)
 
     def predict(self, logits: np.ndarray, index: pd.Index) -> pd.Series:
-        if len(logits) and self._string_classes is not None:
-            return pd.Series(self._string_classes.take(logits.argmax(axis=1)), index=index, name=self.column)
         classes = np.asarray(self.classes, dtype=object)
         return pd.Series(classes[logits.argmax(axis=1)] if len(logits) else [], index=index, name=self.column)
-
-    @cached_property
-    def _string_classes(self) -> ExtensionArray | None:
-        """String classes in the dtype pandas infers for them, built once (inferring it costs ~0.1 ms a call)."""
-        if not all(isinstance(c, str) for c in self.classes):
-            return None
-        return pd.Series(np.asarray(self.classes, dtype=object)).array
 
     def predict_proba(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
         proba = softmax(logits, axis=1) if len(logits) else np.zeros((0, len(self.classes)))
