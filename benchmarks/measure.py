@@ -30,8 +30,12 @@ def timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
+FRAMEWORKS = ("torch", "lightning", "transformers", "timm", "sklearn", "scipy")  # must load on first use only
+
+
 def imports() -> dict[str, Any]:
-    """Seconds for ``import automm.core`` and then ``from automm.core import MultiModalPredictor``."""
+    """Seconds for ``import automm.core`` and then ``from automm.core import MultiModalPredictor``, and which
+    ``FRAMEWORKS`` that import loaded."""
     started = time.perf_counter()
     import automm.core  # noqa: F401
 
@@ -39,7 +43,7 @@ def imports() -> dict[str, Any]:
     from automm.core import MultiModalPredictor  # noqa: F401
 
     return {"import_package_s": package, "import_predictor_s": time.perf_counter() - started,
-            "peak_rss": peak_rss_bytes()}
+            "frameworks_loaded": [name for name in FRAMEWORKS if name in sys.modules], "peak_rss": peak_rss_bytes()}
 
 
 def cold(predictor_dir: Path, row_file: Path) -> dict[str, Any]:

@@ -58,7 +58,7 @@ def measure_imports() -> dict[str, Any]:
         result = measure(["imports"], WORK / "imports.log", timeout=300)
         runs.append({**result, "process_s": time.perf_counter() - started})
     return {**{k: median(r[k] for r in runs) for k in ("import_package_s", "import_predictor_s", "process_s")},
-            "runs": runs}
+            "frameworks_loaded": sorted({name for r in runs for name in r["frameworks_loaded"]}), "runs": runs}
 
 
 def run_case(name: str, quick: bool) -> dict[str, Any]:

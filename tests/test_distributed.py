@@ -21,7 +21,8 @@ from sklearn.datasets import load_iris
 from automm.core import MultiModalPredictor
 data = load_iris(as_frame=True).frame
 hp = {"env.devices": 2, "env.accelerator": "cpu", "optim.max_epochs": 6, "optim.lr": 1e-3}
-predictor = MultiModalPredictor(label="target", problem_type="multiclass", path=sys.argv[1], hyperparameters=hp)
+predictor = MultiModalPredictor(label="target", problem_type="multiclass", path=sys.argv[1], hyperparameters=hp,
+                                verbosity=3)  # 3: Lightning reports the processes it started
 predictor.fit(data, seed=0)
 print("ACCURACY", predictor.evaluate(data)["accuracy"])
 """

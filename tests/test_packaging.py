@@ -51,6 +51,22 @@ def test_import_does_not_load_torch() -> None:
     assert out.strip() == "False"
 
 
+def _loaded_after(code: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has imported after running ``code``."""
+    probe = f"import sys; {code}; print(' '.join(m for m in {modules!r} if m in sys.modules))"
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+
+
+def test_importing_the_predictor_loads_no_framework() -> None:
+    heavy = ("torch", "lightning", "transformers", "sklearn", "scipy")
+    assert _loaded_after("from automm.core import MultiModalPredictor", heavy) == []
+
+
+def test_loading_the_classification_tasks_loads_no_scikit_learn() -> None:
+    """What ``MultiModalPredictor.load`` imports for a classifier: metrics and scipy wait until they are used."""
+    assert _loaded_after("import automm.classify.plugin", ("sklearn", "scipy")) == []
+
+
 def test_the_deploy_runtime_requires_no_training_stack() -> None:
     """automm-deploy's base requirements (no extra): none of torch, transformers, lightning, automm-core."""
     from packaging.requirements import Requirement

@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.special import softmax
 
 from automm.core.errors import InputError
 from automm.core.tasks import Task
@@ -101,3 +100,9 @@ def _key(value: Any) -> Any:
     if isinstance(value, (int, float, np.integer, np.floating)) and float(value).is_integer():
         return int(value)
     return value
+
+
+def softmax(logits: np.ndarray, axis: int) -> np.ndarray:
+    """``scipy.special.softmax``'s computation, without importing scipy (~0.5 s) when a predictor loads."""
+    shifted = np.exp(logits - logits.max(axis=axis, keepdims=True))
+    return shifted / shifted.sum(axis=axis, keepdims=True)

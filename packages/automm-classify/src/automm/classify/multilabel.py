@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from automm.core.errors import InputError
 from automm.core.tasks import Task
@@ -69,19 +68,25 @@ class MultilabelTask(Task):
         return MultilabelLoss(task_config.label_smoothing)
 
     def predict(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
-        positive = expit(logits) >= 0.5
+        positive = _expit(logits) >= 0.5
         data = {c: np.where(positive[:, i], v[1], v[0]) for i, (c, v) in enumerate(zip(self.columns, self.values))}
         return pd.DataFrame(data, index=index)
 
     def predict_proba(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
         """Probability of each column's positive value."""
-        return pd.DataFrame(expit(logits), index=index, columns=self.columns)
+        return pd.DataFrame(_expit(logits), index=index, columns=self.columns)
 
     def score(self, logits: np.ndarray, targets: np.ndarray, names: list[str] | None = None) -> dict[str, float]:
         names = names or ["roc_auc", "f1_macro", "accuracy", "subset_accuracy", "log_loss"]
-        proba = expit(logits)
+        proba = _expit(logits)
         return metrics.compute(metrics.MULTILABEL, names, targets.astype(int), (proba >= 0.5).astype(int), proba)
 
     @property
     def validation_metric(self) -> tuple[str, bool]:
         return "log_loss", False
+
+
+def _expit(logits: np.ndarray) -> np.ndarray:
+    from scipy.special import expit  # imported on first use: scipy costs ~0.5 s when a predictor loads
+
+    return expit(logits)

@@ -4,28 +4,30 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from numbers import Real
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from . import presets as preset_registry
+from .console import DEFAULT_VERBOSITY, check_verbosity, describe_model, quiet_frameworks, summary_text
 from .data.column_types import describe_column_types, detect_column_types
 from .data.ingest import read_table, require_columns, require_features
 from .data.splitting import default_holdout_fraction, holdout_split
-from .embedding import embed_side, search
 from .errors import ConfigError, InputError, NotFittedError, PredictorLoadError
-from .inference import run_network
-from .persistence import TRAINING_DIR, check_save_target, load_state, save_state
-from .state import PredictorState, build_state
 from .suggest import did_you_mean
 from .tasks import Task, infer_problem_type, task_class
 
+if TYPE_CHECKING:
+    from .state import PredictorState
+
+# torch, Lightning and the network code load on first fit, load or predict: importing the predictor stays fast.
 logger = logging.getLogger("automm")
 SKELETON_DIR = "predictor"
 CHECKPOINT_DIR = "checkpoints"
@@ -39,12 +41,15 @@ class MultiModalPredictor:
         >>> predictor.fit("train.csv", time_limit=600)
         >>> predictor.evaluate("test.csv")
         >>> predictor.predict(new_rows)
+
+    ``verbosity``: 0 prints nothing, 1 warnings only, 2 (default) one progress bar and a summary per fit,
+    3 also Lightning's own information, 4 also the column-type report.
     """
 
     def __init__(self, label: str | Sequence[str] | None = None, problem_type: str | None = None,
                  path: str | Path | None = None, presets: str | None = None,
                  hyperparameters: Mapping[str, Any] | None = None, eval_metric: str | None = None,
-                 **task_arguments: Any):
+                 verbosity: int = DEFAULT_VERBOSITY, **task_arguments: Any):
         if hyperparameters is not None and not isinstance(hyperparameters, Mapping):
             raise ConfigError(f'hyperparameters must be a dict such as {{"optim.lr": 1e-4}}, '
                               f"got {type(hyperparameters).__name__}.")
@@ -65,6 +70,7 @@ class MultiModalPredictor:
         self.problem_type = problem_type
         self.path = Path(path) if path is not None else Path("automm_models") / time.strftime("%Y%m%d_%H%M%S")
         self.presets, self.hyperparameters, self.eval_metric = presets, dict(hyperparameters or {}), eval_metric
+        self.verbosity = check_verbosity(verbosity)
         self._state: PredictorState | None = None
         self._resume_checkpoint: Path | None = None
 
@@ -73,9 +79,26 @@ class MultiModalPredictor:
             time_limit: float | None = None, presets: str | None = None,
             hyperparameters: Mapping[str, Any] | None = None, column_types: Mapping[str, str] | None = None,
             holdout_frac: float | None = None, seed: int = 0) -> MultiModalPredictor:
-        """Fit on ``train_data``; a second call continues training the current model on the new data."""
+        """Fit on ``train_data``; a second call continues training the current model on the new data.
+
+        What it prints follows ``verbosity`` (see ``__init__``): by default one progress bar and a summary.
+        """
+        verbosity = check_verbosity(self.verbosity)
+        with quiet_frameworks(verbosity):
+            self._fit(train_data, tuning_data, time_limit, presets, hyperparameters, column_types, holdout_frac,
+                      seed, verbosity)
+        if verbosity >= 2:
+            state = self.state
+            print(summary_text(state.problem_type, state.columns, describe_model(state.network_spec, state.config),
+                              state.fit_info, state.task.validation_metric[0], self.path, verbosity), file=sys.stderr)
+        return self
+
+    def _fit(self, train_data: pd.DataFrame | str | Path, tuning_data: pd.DataFrame | str | Path | None,
+             time_limit: float | None, presets: str | None, hyperparameters: Mapping[str, Any] | None,
+             column_types: Mapping[str, str] | None, holdout_frac: float | None, seed: int, verbosity: int) -> None:
         import lightning.pytorch as pl
 
+        from .persistence import TRAINING_DIR, check_save_target, save_state
         from .training.budget import Deadline, parameter_bytes, save_seconds
         from .training.engine import train
         from .training.peft_setup import apply_peft, merge_peft
@@ -113,22 +136,23 @@ class MultiModalPredictor:
                                                                     state.config)
             result = train(state.net, state.task, state.processors, tuple(train_set), val_set, state.config,
                            workdir / CHECKPOINT_DIR, deadline, resume_from=self._resume_checkpoint,
-                           train_processors=train_processors,
+                           train_processors=train_processors, verbosity=verbosity,
                            save_seconds=save_seconds(parameter_bytes(state.net), skeleton_seconds))
         finally:  # a failed fit must not leave adapters that save() would write as unloadable weights
             merge_peft(state.net)
         state.net.eval()
         if type(state.task).calibrate is not Task.calibrate:  # a forward pass only for tasks that calibrate
-            state.task.calibrate(self._outputs(state, val_set[0]), val_set[1])
+            state.task.calibrate(self._outputs(state, val_set[0], progress=False), val_set[1])
         self._state, self.problem_type, self._resume_checkpoint = state, state.problem_type, None
         state.fit_info = {**asdict(result), "train_rows": len(train_rows), "validation_rows": len(val_rows),
                           "seed": seed}
         logger.info("fit done: %s", state.fit_info)
         self.save(self.path)
-        return self
 
     def _new_state(self, data: pd.DataFrame, presets: str | None, hyperparameters: Mapping[str, Any] | None,
                    column_types: Mapping[str, str] | None, zero_shot: bool = False) -> PredictorState:
+        from .state import build_state
+
         # Zero-shot data may lack the label column(s): the task then sees them empty.
         labels = data.reindex(columns=self.label_columns) if zero_shot else data[self.label_columns]
         problem_type = self.problem_type or infer_problem_type(labels)
@@ -225,6 +249,8 @@ class MultiModalPredictor:
         state = self._ready(frame)
         if not state.task.has_embeddings:
             raise ConfigError(f"A {state.problem_type} predictor has no row embeddings.")
+        from .embedding import embed_side
+
         return embed_side(state, frame, signature)
 
     def search(self, queries: pd.DataFrame | np.ndarray | str | Path, corpus: pd.DataFrame | np.ndarray | str | Path,
@@ -240,6 +266,8 @@ class MultiModalPredictor:
         """
         frame = queries if isinstance(queries, np.ndarray) else self._read(queries, "queries")
         state = self._ready(frame if isinstance(frame, pd.DataFrame) else None)
+        from .embedding import search
+
         return search(state, frame, corpus, top_k, corpus_chunk_size)
 
     def evaluate(self, data: pd.DataFrame | str | Path, metrics: Sequence[str] | None = None,
@@ -258,15 +286,20 @@ class MultiModalPredictor:
         """The user's data as a table, in the formats the problem type accepts (CSV/parquet/DataFrame at least)."""
         return task_class(self.problem_type).read_data(data, role) if self.problem_type else read_table(data, role)
 
-    def _outputs(self, state: PredictorState, features: pd.DataFrame) -> np.ndarray:
+    def _outputs(self, state: PredictorState, features: pd.DataFrame, progress: bool | None = None) -> np.ndarray:
+        """The network's outputs; a progress bar over many batches unless ``progress`` or ``verbosity`` < 2 says no."""
+        from .inference import run_network
+
         env = state.config.env
         return run_network(state.net, state.processors, features, env.eval_batch_size, num_workers=env.num_workers,
-                           realtime_max_rows=env.realtime_max_rows)
+                           realtime_max_rows=env.realtime_max_rows, progress=progress if self.verbosity >= 2 else False)
 
     def _features(self, frame: pd.DataFrame, role: str, state: PredictorState | None = None) -> pd.DataFrame:
         state = state or self.state
         require_features(frame, state.feature_columns, role)
-        features = frame[state.feature_columns]
+        # Processors read their columns by name: a few rows skip the sub-table (it costs more than their forward).
+        small = len(frame) <= state.config.env.realtime_max_rows
+        features = frame if small else frame[state.feature_columns]
         state.task.check_inputs(features, role)
         return features
 
@@ -302,34 +335,40 @@ class MultiModalPredictor:
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the predictor (JSON + safetensors + tokenizer) to ``path`` atomically."""
+        from .persistence import save_state
+
         target = Path(path) if path is not None else self.path
         save_state(self.state, target)
         return target
 
     @classmethod
-    def load(cls, path: str | Path, resume: bool = False) -> MultiModalPredictor:
+    def load(cls, path: str | Path, resume: bool = False, verbosity: int = DEFAULT_VERBOSITY) -> MultiModalPredictor:
         """Load a saved predictor offline; ``resume=True`` continues a fit that was killed."""
-        path = Path(path)
+        from .persistence import TRAINING_DIR, load_state
+
+        path, verbosity = Path(path), check_verbosity(verbosity)
         if resume:
-            return cls._load_for_resume(path)
+            return cls._load_for_resume(path, verbosity)
         if not (path / "predictor.json").exists() and (path / TRAINING_DIR).exists():
             raise PredictorLoadError(
                 f"The fit saving to {str(path)!r} did not finish. Continue it with "
                 f"MultiModalPredictor.load({str(path)!r}, resume=True).fit(train_data)."
             )
-        return cls._from_state(load_state(path), path)
+        return cls._from_state(load_state(path), path, verbosity)
 
     @classmethod
-    def _from_state(cls, state: PredictorState, path: Path) -> MultiModalPredictor:
-        predictor = cls(label=state.label_columns or None, problem_type=state.problem_type, path=path)
+    def _from_state(cls, state: PredictorState, path: Path, verbosity: int) -> MultiModalPredictor:
+        predictor = cls(label=state.label_columns or None, problem_type=state.problem_type, path=path,
+                        verbosity=verbosity)
         predictor._state = state
         return predictor
 
     @classmethod
-    def _load_for_resume(cls, path: Path) -> MultiModalPredictor:
+    def _load_for_resume(cls, path: Path, verbosity: int) -> MultiModalPredictor:
+        from .persistence import TRAINING_DIR, load_state
         from .training.checkpoint_io import latest_readable_checkpoint
 
-        predictor = cls._from_state(load_state(path / TRAINING_DIR / SKELETON_DIR), path)
+        predictor = cls._from_state(load_state(path / TRAINING_DIR / SKELETON_DIR), path, verbosity)
         predictor._resume_checkpoint = latest_readable_checkpoint(path / TRAINING_DIR / CHECKPOINT_DIR)
         if predictor._resume_checkpoint is None:
             logger.warning("No usable checkpoint under %s: fit will start again from the saved start.", path)

@@ -33,12 +33,13 @@ def read_table(data: pd.DataFrame | Mapping[str, Sequence[Any]] | str | Path, ro
             f"{role} has multi-level column names ({list(data.columns)[:3]}...); flatten them first, e.g. "
             "data.columns = ['_'.join(map(str, c)) for c in data.columns]."
         )
+    strings = all(isinstance(c, str) for c in data.columns)
+    if strings and data.columns.is_unique:  # the usual case, checked without building a new index
+        return data
     duplicated = data.columns[data.columns.astype(str).duplicated()].astype(str).tolist()
     if duplicated:
         raise InputError(f"{role} has duplicate column names {duplicated}; rename them so each column is unique.")
-    if not all(isinstance(c, str) for c in data.columns):
-        data = data.rename(columns=str)
-    return data
+    return data if strings else data.rename(columns=str)
 
 
 def _from_columns(columns: Mapping[str, Sequence[Any]], role: str) -> pd.DataFrame:

@@ -62,5 +62,8 @@ def make_loader(
 
 def iterate_batches(features: pd.DataFrame, processors: Processors, batch_size: int) -> Iterator[Batch]:
     """Prediction batches in order, without DataLoader overhead (used for small inputs)."""
+    if 0 < len(features) <= batch_size:  # one batch: no row slice to build
+        yield processors.collate(features)
+        return
     for start in range(0, len(features), batch_size):
         yield processors.collate(features.iloc[start : start + batch_size])

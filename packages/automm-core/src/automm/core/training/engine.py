@@ -26,6 +26,7 @@ from .budget import BudgetStop, Deadline
 from .checkpoint_io import checkpoint_progress, is_readable, read_lightning_weights
 from .datamodule import MultiModalDataModule
 from .module import VAL_SCORE, MultiModalLitModule
+from .progress import FitProgressBar
 from .soup import greedy_soup
 
 _SCORE = re.compile(r"val_score=(-?[0-9.]+(?:e-?[0-9]+)?|nan|inf)\.ckpt$")
@@ -46,14 +47,15 @@ class FitResult:
 def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tuple[pd.DataFrame, np.ndarray],
           val_data: tuple[pd.DataFrame, np.ndarray], config: Config, workdir: Path,
           deadline: Deadline, resume_from: Path | None = None, train_processors: Any = None,
-          save_seconds: float = 0.0) -> FitResult:
+          save_seconds: float = 0.0, verbosity: int = 2) -> FitResult:
     """Fit ``net`` in place; on return it holds the souped (or best) weights.
 
     Training stops early enough for the soup, the task's calibration and a save taking ``save_seconds`` to end by
     ``deadline``.
 
     ``train_processors`` (default ``processors``) collate the training rows, when a task trains on more
-    inputs than it predicts from (mined hard negatives, for example).
+    inputs than it predicts from (mined hard negatives, for example). ``verbosity`` 2 or more shows one
+    progress bar, 3 or more Lightning's model summary too.
     """
     start = time.monotonic()
     optim, env = config.optim, config.env
@@ -83,11 +85,12 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
         gradient_clip_val=optim.gradient_clip or None,
         val_check_interval=1.0 / max(1, optim.val_checks_per_epoch),
         check_val_every_n_epoch=optim.val_every_n_epochs,
-        callbacks=[top_k, periodic, stopper, *([budget] if deadline.limited else [])],
+        callbacks=[top_k, periodic, stopper, *([budget] if deadline.limited else []), *_progress_bar(verbosity)],
         default_root_dir=workdir,
         logger=False,
         num_sanity_val_steps=0,
-        enable_model_summary=False,
+        enable_progress_bar=verbosity >= 2,
+        enable_model_summary=verbosity >= 3,
     )
     data = MultiModalDataModule(processors, train_data, val_data, optim.batch_size, env.eval_batch_size,
                                 env.num_workers, train_processors=train_processors,
@@ -155,6 +158,10 @@ def ranked_checkpoints(workdir: Path, greater_is_better: bool) -> list[tuple[Pat
         if match and math.isfinite(float(match.group(1))) and is_readable(path):
             scored.append((path, float(match.group(1))))
     return sorted(scored, key=lambda item: item[1], reverse=greater_is_better)
+
+
+def _progress_bar(verbosity: int) -> list[FitProgressBar]:
+    return [FitProgressBar()] if verbosity >= 2 else []
 
 
 def _strategy(name: str, devices: int, num_nodes: int) -> str:
