@@ -122,12 +122,17 @@ class NumericalProcessor:
         values = np.column_stack([to_numeric(column_values(data, c)) for c in self.columns])
         values = np.where(np.isnan(values), np.asarray(self.medians), values)
         if self.rule == "quantile_normal":
-            scores = np.asarray(self.scores)
-            return np.column_stack([quantile_normal(values[:, i], np.asarray(k), scores)
-                                    for i, k in enumerate(self.knots)]).astype(np.float32)
+            knots, scores = self._arrays
+            return np.column_stack([quantile_normal(values[:, i], k, scores) for i, k in enumerate(knots)]
+                                   ).astype(np.float32)
         with np.errstate(over="ignore", invalid="ignore"):  # a huge value saturates at +-CLIP
             scaled = (values - np.asarray(self.means)) / np.asarray(self.stds)
         return np.clip(scaled, -self.clip, self.clip).astype(np.float32)
+
+    @cached_property
+    def _arrays(self) -> tuple[list[np.ndarray], np.ndarray]:
+        """The knots and scores as arrays, built once (a single row's predict would otherwise convert them)."""
+        return [np.asarray(k, dtype=np.float64) for k in self.knots], np.asarray(self.scores, dtype=np.float64)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
