@@ -165,9 +165,13 @@ def _progress_bar(verbosity: int) -> list[FitProgressBar]:
 
 
 def _strategy(name: str, devices: int, num_nodes: int) -> str:
-    """Several CPU/GPU processes fork by default, so ``python -c`` and scripts without a main guard work."""
+    """Several CPU/GPU processes fork by default, so ``python -c`` and scripts without a main guard work.
+
+    DDP looks for parameters a step did not use: pretrained backbones carry some (a text model's pooler when the
+    predictor mean-pools, for example), and without the search DDP stops at the first step.
+    """
     if name == "auto" and (devices > 1 or num_nodes > 1):
-        return "ddp" if num_nodes > 1 else "ddp_fork"
+        return "ddp_find_unused_parameters_true" if num_nodes > 1 else "ddp_fork_find_unused_parameters_true"
     return name
 
 
