@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from .building import Built, build_multimodal
 from .config import Config
 from .data.column_types import ColumnDecision
 from .errors import ConfigError, TaskNotInstalledError
@@ -22,6 +21,8 @@ from .suggest import did_you_mean
 
 if TYPE_CHECKING:
     from torch.utils.data import Sampler
+
+    from .building import Built
 
 ENTRY_POINT_GROUP = "automm.tasks"
 
@@ -143,6 +144,8 @@ class Task(abc.ABC):
 
     def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
         """Processors and network for this task; the default is one multimodal network with a linear head."""
+        from .building import build_multimodal  # torch: imported when a network is built, not with the predictor
+
         return build_multimodal(features, columns, config, self.output_size)
 
     def configure(self, config: Config, overrides: Mapping[str, Any]) -> Config:
