@@ -74,3 +74,17 @@ def test_training_batches_index_the_table_encoded_once(monkeypatch) -> None:
         assert torch.equal(batch.numerical, expected.numerical)
         assert torch.equal(batch.categorical, expected.categorical)
         assert torch.equal(batch.target, expected.target)
+
+
+def test_auto_is_the_ft_transformer_for_plain_tables_and_the_mlp_beside_text(tiny_text_model) -> None:
+    from transformers import AutoTokenizer
+
+    from automm.core.building import tabular_model
+    from automm.core.data.batch import Processors
+    from automm.core.data.text import TextProcessor
+
+    numbers = NumericalProcessor.fit(pd.DataFrame({"x": [1.0, 2.0]}), ["x"])
+    text = TextProcessor(["review"], 16, AutoTokenizer.from_pretrained(str(tiny_text_model)))
+    assert tabular_model("auto", Processors(numerical=numbers)) == "ft_transformer"
+    assert tabular_model("auto", Processors(numerical=numbers, text=text)) == "mlp"
+    assert tabular_model("mlp", Processors(numerical=numbers)) == "mlp"

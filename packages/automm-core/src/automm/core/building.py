@@ -51,12 +51,20 @@ def fit_processors(features: pd.DataFrame, columns: dict[str, ColumnDecision], c
     )
 
 
+def tabular_model(name: str, processors: Processors) -> str:
+    """The tabular encoder ``name`` stands for: "auto" is the FT-Transformer when the table has no text or image
+    columns, and the MLP beside a text or image backbone (where it is a small part and costs less)."""
+    if name != "auto":
+        return name
+    return "ft_transformer" if processors.text is None and processors.image is None else "mlp"
+
+
 def network_spec(processors: Processors, config: Config, output_size: int) -> NetworkSpec:
     model = config.model
     tabular = None
     if processors.numerical or processors.categorical:
         tabular = {
-            "model": model.tabular.model,
+            "model": tabular_model(model.tabular.model, processors),
             "num_numerical": len(processors.numerical.columns) if processors.numerical else 0,
             "cardinalities": processors.categorical.cardinalities if processors.categorical else [],
             "hidden_size": model.tabular.hidden_size,

@@ -49,7 +49,8 @@ class ImageConfig:
 class TabularConfig:
     """Encoder of the numeric and categorical columns."""
 
-    model: str = "mlp"  # "mlp" or "ft_transformer"
+    # "auto": an FT-Transformer for tables without text or images (benchmarks/tabular.py), the MLP beside them
+    model: str = "auto"  # "auto", "mlp" or "ft_transformer"
     numerical_transform: str = "quantile_normal"  # or "standard" (z-score clipped at 10, before 0.3)
     hidden_size: int = 128
     num_layers: int = 2
@@ -203,6 +204,7 @@ def apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
 CHOICES: dict[str, tuple[str, ...]] = {
     "model.text.pooling": ("cls", "mean"),
     "model.tabular.numerical_transform": NUMERICAL_TRANSFORMS,
+    "model.tabular.model": ("auto", "mlp", "ft_transformer"),
     "optim.precision": ("auto", "32", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true"),
     "optim.peft": ("none", "lora", "ia3", "bitfit", "conv_lora"),
     "env.accelerator": ("auto", "cpu", "gpu", "cuda", "mps", "tpu"),
