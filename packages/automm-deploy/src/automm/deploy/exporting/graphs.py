@@ -4,7 +4,8 @@ write-then-verify step every graph goes through."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ def write_graph(make: Callable[[list[str]], nn.Module], processors: Any, file: P
     graph = make(names).eval()
     outputs = list(graph.outputs)
     axes = {name: {0: "batch", **DYNAMIC_AXES.get(name, {})} for name in [*names, *outputs]}
-    with torch.inference_mode(), warnings.catch_warnings():
+    with torch.inference_mode(), warnings.catch_warnings(), _plain_attention():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         torch.onnx.export(graph, tuple(inputs.values()), str(file), dynamo=False, opset_version=opset,
                           input_names=names, output_names=outputs, dynamic_axes=axes)
@@ -103,6 +104,18 @@ def write_graph(make: Callable[[list[str]], nn.Module], processors: Any, file: P
     inputs = {name: tensor for name, tensor in inputs.items() if name in used}  # e.g. CLIP ignores text_present
     _verify(file, inputs, expected if isinstance(expected, tuple) else (expected,), outputs)
     return Graph(file.name, list(inputs), outputs, opset)
+
+
+@contextmanager
+def _plain_attention() -> Iterator[None]:
+    """Transformer layers without their fused inference kernel (``aten::_transformer_encoder_layer_fwd``, which has
+    no ONNX export; the FT-Transformer and the transformer fusion use it), restored afterwards."""
+    enabled = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(enabled)
 
 
 def _verify(file: Path, inputs: dict[str, torch.Tensor], expected: tuple[torch.Tensor, ...], outputs: list[str],
