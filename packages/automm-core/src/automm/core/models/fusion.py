@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
 from ..data.batch import Batch
+
+
+@dataclass
+class ForwardParts:
+    """What one forward pass computed, for training objectives beyond the task's loss (see ``AuxiliaryObjective``).
+
+    ``modalities`` are each encoder's features after missing-modality substitution and modality dropout;
+    ``present`` says which rows held that modality (before dropout).
+    """
+
+    modalities: dict[str, torch.Tensor]
+    present: dict[str, torch.Tensor]
+    embedding: torch.Tensor
+    outputs: torch.Tensor
 
 
 class MultiModalNet(nn.Module):
@@ -31,19 +47,34 @@ class MultiModalNet(nn.Module):
         self.embedding_size = width
         self.output_shape = (output_size if output_size is not None else width,)  # of one row
 
-    def embed(self, batch: Batch) -> torch.Tensor:
-        """The fused representation of each row (what ``extract_embedding`` returns)."""
-        features = []
+    def encode(self, batch: Batch) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """Per-modality features (a missing or dropped modality replaced by its learnable embedding), and which
+        rows held each modality."""
+        features, presence = {}, {}
         for name, encoder in self.encoders.items():
             value, present = encoder(batch)
+            presence[name] = present
             if self.training and self.modality_dropout > 0 and len(self.encoders) > 1:
                 present = present & (torch.rand_like(value[:, 0]) >= self.modality_dropout)
-            value = torch.where(present.unsqueeze(-1), value, self.missing[name].to(value.dtype))
-            features.append(value)
-        return self.fusion(features) if self.fusion is not None else features[0]
+            features[name] = torch.where(present.unsqueeze(-1), value, self.missing[name].to(value.dtype))
+        return features, presence
+
+    def fuse(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
+        values = list(features.values())
+        return self.fusion(values) if self.fusion is not None else values[0]
+
+    def embed(self, batch: Batch) -> torch.Tensor:
+        """The fused representation of each row (what ``extract_embedding`` returns)."""
+        return self.fuse(self.encode(batch)[0])
 
     def forward(self, batch: Batch) -> torch.Tensor:
         return self.head(self.embed(batch))
+
+    def forward_parts(self, batch: Batch) -> ForwardParts:
+        """``forward`` keeping its intermediate results."""
+        features, presence = self.encode(batch)
+        embedding = self.fuse(features)
+        return ForwardParts(features, presence, embedding, self.head(embedding))
 
 
 class MLPFusion(nn.Module):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -25,7 +25,7 @@ from ..tasks import Task
 from .budget import BudgetStop, Deadline
 from .checkpoint_io import checkpoint_progress, is_readable, read_lightning_weights
 from .datamodule import MultiModalDataModule
-from .module import VAL_SCORE, MultiModalLitModule
+from .module import VAL_SCORE, AuxiliaryObjective, MultiModalLitModule
 from .progress import FitProgressBar
 from .soup import greedy_soup
 
@@ -47,7 +47,8 @@ class FitResult:
 def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tuple[pd.DataFrame, np.ndarray],
           val_data: tuple[pd.DataFrame, np.ndarray], config: Config, workdir: Path,
           deadline: Deadline, resume_from: Path | None = None, train_processors: Any = None,
-          save_seconds: float = 0.0, verbosity: int = 2) -> FitResult:
+          save_seconds: float = 0.0, verbosity: int = 2,
+          auxiliary: Sequence[AuxiliaryObjective] = ()) -> FitResult:
     """Fit ``net`` in place; on return it holds the souped (or best) weights.
 
     Training stops early enough for the soup, the task's calibration and a save taking ``save_seconds`` to end by
@@ -55,7 +56,8 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
 
     ``train_processors`` (default ``processors``) collate the training rows, when a task trains on more
     inputs than it predicts from (mined hard negatives, for example). ``verbosity`` 2 or more shows one
-    progress bar, 3 or more Lightning's model summary too.
+    progress bar, 3 or more Lightning's model summary too. ``auxiliary`` objectives add to the task's loss
+    while training (they need a network with ``forward_parts``, such as ``MultiModalNet``).
     """
     start = time.monotonic()
     optim, env = config.optim, config.env
@@ -65,7 +67,8 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     loss = task.loss(optim, config.task)
     training_seconds = deadline.remaining() if deadline.limited else None
     lit = MultiModalLitModule(net, loss, task.metric([metric]), metric, optim,
-                              total_steps=steps_per_epoch * optim.max_epochs, time_limit=training_seconds)
+                              total_steps=steps_per_epoch * optim.max_epochs, time_limit=training_seconds,
+                              auxiliary=auxiliary)
     top_k = ModelCheckpoint(dirpath=workdir, filename="top-{epoch}-{step}-{val_score:.6f}", monitor=VAL_SCORE,
                             mode=mode, save_top_k=max(1, optim.top_k))
     periodic = ModelCheckpoint(dirpath=workdir, every_n_train_steps=optim.checkpoint_every_n_steps,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import lightning.pytorch as pl
@@ -15,6 +15,16 @@ from .optim import build_optimizer
 VAL_SCORE = "val_score"
 
 
+class AuxiliaryObjective(nn.Module):
+    """A training loss term beyond the task's: ``forward(parts, batch)`` -> a weighted scalar to add.
+
+    ``parts`` is the network's ``forward_parts(batch)`` (a ``ForwardParts``). Its own parameters (projections,
+    say) train with the head's learning rate and are not saved with the predictor.
+    """
+
+    name: str = "auxiliary"
+
+
 class MultiModalLitModule(pl.LightningModule):
     """Trains ``net`` with ``loss``; logs ``val_score``, the task's validation metric over the whole set.
 
@@ -23,13 +33,23 @@ class MultiModalLitModule(pl.LightningModule):
     """
 
     def __init__(self, net: nn.Module, loss: Callable[[Any, Any], torch.Tensor], metric: Any, metric_name: str,
-                 optim: OptimConfig, total_steps: int, time_limit: float | None = None):
+                 optim: OptimConfig, total_steps: int, time_limit: float | None = None,
+                 auxiliary: Sequence[AuxiliaryObjective] = ()):
         super().__init__()
         self.net, self.loss, self.metric, self.metric_name = net, loss, metric, metric_name
         self.optim, self.total_steps, self.time_limit = optim, total_steps, time_limit
+        self.auxiliary = nn.ModuleList(auxiliary)
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        loss = self.loss(self.net(batch), batch.target)
+        if not len(self.auxiliary):
+            loss = self.loss(self.net(batch), batch.target)
+        else:
+            parts = self.net.forward_parts(batch)
+            loss = self.loss(parts.outputs, batch.target)
+            for objective in self.auxiliary:
+                term = objective(parts, batch)
+                self.log(f"train_{objective.name}", term, batch_size=len(batch))
+                loss = loss + term
         self.log("train_loss", loss, prog_bar=True, batch_size=len(batch))
         return loss
 
@@ -44,5 +64,6 @@ class MultiModalLitModule(pl.LightningModule):
         self.log(VAL_SCORE, score, prog_bar=True, sync_dist=True)
 
     def configure_optimizers(self):
-        optimizer, scheduler = build_optimizer(self.net, self.optim, self.total_steps, self.time_limit)
+        optimizer, scheduler = build_optimizer(self.net, self.optim, self.total_steps, self.time_limit,
+                                               extra=self.auxiliary)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

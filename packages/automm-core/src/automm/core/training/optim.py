@@ -51,9 +51,18 @@ def _layer_of(relative_name: str, depth: int) -> int:
     return 0 if _STEM.search(relative_name) else depth + 1
 
 
-def build_optimizer(net: nn.Module, optim: OptimConfig, total_steps: int, time_limit: float | None = None):
-    """AdamW and a warmup + cosine schedule over whichever budget runs out first: steps or seconds."""
-    optimizer = torch.optim.AdamW(parameter_groups(net, optim), lr=optim.lr)
+def build_optimizer(net: nn.Module, optim: OptimConfig, total_steps: int, time_limit: float | None = None,
+                    extra: nn.Module | None = None):
+    """AdamW and a warmup + cosine schedule over whichever budget runs out first: steps or seconds.
+
+    ``extra`` (auxiliary objectives' own layers) trains at the head's learning rate.
+    """
+    groups = parameter_groups(net, optim)
+    extra_params = [p for p in extra.parameters() if p.requires_grad] if extra is not None else []
+    if extra_params:
+        groups.append({"params": extra_params, "lr": optim.lr * optim.head_lr_multiplier,
+                       "weight_decay": optim.weight_decay})
+    optimizer = torch.optim.AdamW(groups, lr=optim.lr)
     return optimizer, LambdaLR(optimizer, BudgetSchedule(total_steps, optim.warmup_ratio, time_limit))
 
 
