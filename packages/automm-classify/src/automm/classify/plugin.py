@@ -7,6 +7,7 @@ from automm.core.tasks import TaskPlugin, distribution_version
 from .classification import ClassificationTask
 from .inference import infer_problem_type
 from .multilabel import MultilabelTask
+from .ner.task import NERTask
 from .presets import PRESETS
 from .regression import RegressionTask
 
@@ -19,6 +20,7 @@ PLUGIN = TaskPlugin(
         "regression": RegressionTask,
         "multi_output_regression": RegressionTask,
         "multilabel": MultilabelTask,
+        "ner": NERTask,
     },
     infer_problem_type=infer_problem_type,
     presets=PRESETS,

@@ -33,6 +33,7 @@ KNOWN_PROBLEM_TYPES: dict[str, str] = {
     "regression": "automm-classify",
     "multilabel": "automm-classify",
     "multi_output_regression": "automm-classify",
+    "ner": "automm-classify",
     "text_similarity": "automm-match",
     "image_similarity": "automm-match",
     "image_text_similarity": "automm-match",

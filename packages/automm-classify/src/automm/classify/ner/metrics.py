@@ -1,0 +1,71 @@
+"""Entity-level scores with seqeval (strict IOB2 over sub-word tokens), as AutoGluon-MM names them.
+
+``overall_f1`` (the validation metric), ``overall_precision`` and ``overall_recall`` count an entity as found when
+its group and its first and last token match; ``overall_accuracy`` is the share of tokens with the right tag.
+Gold entities are tagged on the same tokens as the predictions, so text cut at ``model.text.max_length`` is not
+scored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torchmetrics import Metric
+from torchmetrics.utilities import dim_zero_cat
+
+from automm.core.errors import ConfigError
+from automm.core.suggest import did_you_mean
+
+from .tags import IGNORE, TagScheme
+
+METRICS = ("overall_f1", "overall_precision", "overall_recall", "overall_accuracy")
+
+
+def check_metric_names(names: list[str]) -> None:
+    for name in names:
+        if name not in METRICS:
+            raise ConfigError(f"Unknown NER metric {name!r}.{did_you_mean(name, METRICS)} Available: {list(METRICS)}.")
+
+
+class NERMetric(Metric):
+    """``update(outputs, spans)``: per row the network's ``{"tags", "offsets"}`` and the gold spans."""
+
+    full_state_update = False
+
+    def __init__(self, scheme: TagScheme, names: list[str]):
+        super().__init__()
+        check_metric_names(names)
+        self.scheme, self.names = scheme, list(names)
+        for state in ("predicted", "gold", "lengths"):
+            self.add_state(state, default=[], dist_reduce_fx="cat")
+
+    def update(self, outputs: list[dict[str, Any]], spans: list[list[Any]]) -> None:
+        for output, row in zip(outputs, spans):
+            offsets = np.asarray(_numpy(output["offsets"]))
+            gold = self.scheme.align(row, offsets)
+            keep = gold != IGNORE
+            self.predicted.append(torch.as_tensor(np.asarray(_numpy(output["tags"]))[keep], dtype=torch.long))
+            self.gold.append(torch.as_tensor(gold[keep]))
+            self.lengths.append(torch.tensor([int(keep.sum())]))
+
+    def compute(self) -> dict[str, float]:
+        from seqeval.metrics import accuracy_score, f1_score, precision_score, recall_score
+        from seqeval.scheme import IOB2
+
+        if not self.lengths:
+            return {name: float("nan") for name in self.names}
+        cuts = np.cumsum(dim_zero_cat(self.lengths).cpu().numpy())[:-1]
+        predicted = [self.scheme.names(r) for r in np.split(dim_zero_cat(self.predicted).cpu().numpy(), cuts)]
+        gold = [self.scheme.names(r) for r in np.split(dim_zero_cat(self.gold).cpu().numpy(), cuts)]
+        strict = {"mode": "strict", "scheme": IOB2, "zero_division": 0}
+        scores = {"overall_f1": lambda: f1_score(gold, predicted, **strict),
+                  "overall_precision": lambda: precision_score(gold, predicted, **strict),
+                  "overall_recall": lambda: recall_score(gold, predicted, **strict),
+                  "overall_accuracy": lambda: accuracy_score(gold, predicted)}
+        return {name: float(scores[name]()) for name in self.names}
+
+
+def _numpy(value: Any) -> Any:
+    return value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else value
