@@ -1,4 +1,4 @@
-"""A small synthetic NER table for tests: sentences of the tiny model's words, colours and animals as entities."""
+"""A small NER table for tests: sentences of the tiny test model's words, colours and animals as entities."""
 
 from __future__ import annotations
 
