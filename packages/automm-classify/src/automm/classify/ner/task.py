@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from automm.core.building import Built
 from automm.core.config import Config
 from automm.core.data.column_types import ColumnDecision, ColumnType
 from automm.core.errors import ConfigError, InputError
@@ -16,6 +15,9 @@ from automm.core.tasks import Task
 
 from .spans import check_inside, entity_groups, parse_cell
 from .tags import TagScheme
+
+if TYPE_CHECKING:
+    from automm.core.building import Built
 
 
 class NERTask(Task):
@@ -89,7 +91,7 @@ class NERTask(Task):
     def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
         from transformers import AutoTokenizer
 
-        from automm.core.building import fit_processors, network_spec
+        from automm.core.building import Built, fit_processors, network_spec
         from automm.core.models.checkpoints import resolve_text_checkpoint
 
         from .network import NERSpec
