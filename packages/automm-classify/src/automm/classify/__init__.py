@@ -1,4 +1,4 @@
-"""automm.classify: binary, multiclass, multilabel, regression and multi-output regression."""
+"""automm.classify: binary, multiclass, multilabel, regression, multi-output regression and named-entity recognition."""
 
 from __future__ import annotations
 
