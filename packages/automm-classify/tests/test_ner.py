@@ -13,7 +13,7 @@ from automm.classify.ner.metrics import NERMetric
 from automm.classify.ner.processor import TaggedText
 from automm.classify.ner.spans import Span, check_inside, parse_cell
 from automm.classify.ner.tags import IGNORE, TagScheme
-from automm.classify.ner.task import tagged_column
+from automm.classify.ner.task import _decision, tagged_column
 from automm.classify.ner.testing import ner_table
 from automm.core import InputError, MultiModalPredictor
 from automm.core.data.column_types import ColumnDecision, ColumnType
@@ -107,6 +107,8 @@ def test_the_tagged_column_is_the_only_text_column_or_the_argument() -> None:
         tagged_column(decisions(n=number), "")
     with pytest.raises(InputError, match="text_column='summary' is not a column"):
         tagged_column(decisions(body=text), "summary")
+    chosen = {c: _decision(d, "title") for c, d in decisions(body=text, title=ColumnType.CATEGORICAL, n=number).items()}
+    assert [chosen[c].type for c in ("body", "title", "n")] == [ColumnType.NULL, text, number]  # body is not read
 
 
 def test_bad_labels_fail_before_training(tiny_text_model, tmp_path) -> None:
@@ -145,6 +147,12 @@ class TestNERContract(PredictorContract):
     def test_predict_proba_is_refused_clearly(self, fitted) -> None:
         with pytest.raises(ConfigError, match="no class probabilities"):
             fitted.predict_proba(ner_table(3))
+
+    def test_an_entity_group_unseen_in_training_is_refused(self, fitted) -> None:
+        rows = ner_table(3)
+        rows[LABEL] = [[{"entity_group": "FOOD", "start": 0, "end": 3}]] * 3
+        with pytest.raises(InputError, match=r"row 0 has entity group\(s\) \['FOOD'\] that were not in training"):
+            fitted.evaluate(rows)
 
     def test_non_text_cells_are_refused(self, fitted) -> None:
         rows = ner_table(3)

@@ -78,6 +78,10 @@ class NERTask(Task):
         for position, ((row, cell), text) in enumerate(zip(labels[self.column].items(), texts)):
             spans = parse_cell(cell, row, self.column)
             check_inside(spans, text, row, self.column, self.text_column)
+            unseen = sorted({s.group for s in spans} - set(self.scheme.groups))
+            if unseen:
+                raise InputError(f"Label column {self.column!r} row {row!r} has entity group(s) {unseen} that were not "
+                                 f"in training ({self.scheme.groups}). Remove those entities or refit.")
             encoded[position] = spans
         return encoded
 
