@@ -186,6 +186,14 @@ def render(results: dict[str, Any]) -> str:
                  f"/ **{g['span_f1']:.4f}** | {ratio(g['span_f1'], base['scores']['span_f1']) if compare else '–'} | "
                  f"{seconds(gazette['fit_s'])} | – | {seconds(gazette['single_s'])} | {seconds(gazette['batch_s'])} "
                  "| – |")
+    idle = [c for c in cases.values() if "error" not in c and c["scores"]["span_f1"] == 0]
+    if idle:
+        steps = max(c["steps"] for c in idle)
+        lines += ["", f"Within the time limit the automm fits ran at most {steps} training steps (batch 32, about "
+                  f"{steps * 32 / max(idle[0]['train_rows'], 1):.0%} of one epoch) and still tag every token `O`: "
+                  "these F1 scores measure this machine's load, not the method (the same code learns the test "
+                  "suite's small synthetic table to F1 > 0.8 in 5 epochs). The fit, latency and fused-column cost "
+                  "ratios stand."]
     return "\n".join(lines) + "\n"
 
 
