@@ -81,8 +81,8 @@ def detect_mmdet(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def integration(session: nox.Session) -> None:
-    """Cross-package tests in tests/, with every package installed."""
-    with _torch_env(session, *ALL_PACKAGES):
+    """Cross-package tests in tests/, with every package installed, and core's [hpo] extra (Ray Tune, Optuna)."""
+    with _torch_env(session, *ALL_PACKAGES, "./packages/automm-core[hpo]"):
         session.run("pytest", "tests", "-m", "not slow and not gpu", "--junitxml=test-results/integration.xml",
                     *session.posargs, env=OFFLINE)
 
@@ -127,7 +127,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def benchmarks(session: nox.Session) -> None:
     """Run benchmarks/ and rewrite BENCHMARKS.md (run.py rewrites it; the others replace their own sections)."""
-    with _torch_env(session, *ALL_PACKAGES, "rdata>=0.11", "palmerpenguins>=0.1"):
-        for module in ("run", "memory", "tabular", "matching", "detection", "segmentation", "deploy"):
+    with _torch_env(session, *ALL_PACKAGES, "./packages/automm-core[hpo]", "rdata>=0.11", "palmerpenguins>=0.1"):
+        for module in ("run", "memory", "tabular", "matching", "detection", "segmentation", "deploy", "hpo"):
             args = session.posargs if module == "run" else []
             session.run("python", "-m", f"benchmarks.{module}", *args, env={**OFFLINE, **os.environ})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from ..config import Config
@@ -44,6 +44,8 @@ class TuneOptions:
                 raise ConfigError(f"Unknown hyperparameter_tune_kwargs key {key!r}.{did_you_mean(key, names)} "
                                   f"Valid keys: {names}")
         options = cls(**kwargs)
+        if isinstance(options.searcher, str) and isinstance(options.scheduler, str):  # "ASHA", "asha": both fine
+            options = replace(options, searcher=options.searcher.lower(), scheduler=options.scheduler.upper())
         options.check()
         return options
 

@@ -6,8 +6,10 @@ import logging
 import math
 import os
 import shutil
+import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +31,8 @@ logger = logging.getLogger("automm")
 # Kept from a time_limit for loading the best trial and saving it at the predictor's path.
 COPY_RESERVE_SECONDS = 5.0
 COPY_RESERVE_FRACTION = 0.05
+TUNE_LOGGERS = ("ray", "ray.tune", "ray.train", "optuna")
+NEW_OUTPUT = "RAY_AIR_NEW_OUTPUT"
 
 
 def wants_search(presets: str | None, hyperparameters: Mapping[str, Any], tune_kwargs: Any) -> bool:
@@ -59,7 +63,7 @@ def search(predictor: MultiModalPredictor, train_data: Any, tuning_data: Any, ti
     check_spaces(config, fixed, spaces, configure=task.configure)
     root = _trials_root(predictor.path)
     tune = require_tune()
-    started_ray = _init_ray(options)
+    started_ray = _init_ray(predictor.verbosity)
     try:
         budget = _tune_budget(deadline, time_limit)
         job = TrialJob(label=predictor.label_columns, problem_type=problem_type, preset=preset, fixed=fixed,
@@ -68,7 +72,9 @@ def search(predictor: MultiModalPredictor, train_data: Any, tuning_data: Any, ti
                        seed=seed, root=str(root), working_dir=os.getcwd(),
                        ends_at=None if budget is None else time.time() + budget)
         started = time.monotonic()
-        results = _tuner(tune, job, data, tuning, spaces, options, task.validation_metric[1], budget, seed).fit()
+        with _tune_output(predictor.verbosity) as verbose:
+            tuner = _tuner(tune, job, data, tuning, spaces, options, task.validation_metric[1], budget, seed, verbose)
+            results = tuner.fit()
         trials = _trials_table(results, spaces, root)
         best = _best(trials, task.validation_metric[1], results)
         state = load_state(Path(best["folder"]))
@@ -77,6 +83,8 @@ def search(predictor: MultiModalPredictor, train_data: Any, tuning_data: Any, ti
             "best_trial": best["trial"], "best_config": best["config"], "seconds": time.monotonic() - started,
             "trials": [{k: v for k, v in t.items() if k != "folder" or options.keep_trials} for t in trials]}}
         save_state(state, predictor.path)
+        if predictor.verbosity >= 2:
+            print(_trials_text(trials, best, task.validation_metric[0]), file=sys.stderr)
     finally:
         if started_ray:
             import ray
@@ -107,15 +115,38 @@ def _trials_root(path: Path) -> Path:
     return root
 
 
-def _init_ray(options: TuneOptions) -> bool:
+def _init_ray(verbosity: int) -> bool:
     """Start a local Ray when none is running (a cluster joined with ``ray.init(address=...)`` is used as is)."""
     import ray
 
     if ray.is_initialized():
         return False
-    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False,
-             logging_level=logging.WARNING, configure_logging=False)
+    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=verbosity >= 3,
+             logging_level=logging.INFO if verbosity >= 3 else logging.ERROR)
     return True
+
+
+@contextmanager
+def _tune_output(verbosity: int) -> Iterator[int]:
+    """Ray Tune's and Optuna's console output only at verbosity 3 or more; yields Tune's ``verbose`` level."""
+    loud = verbosity >= 3
+    saved_levels = {name: logging.getLogger(name).level for name in TUNE_LOGGERS}
+    saved_output = os.environ.get(NEW_OUTPUT)
+    optuna_verbosity = _optuna_verbosity(None if loud else logging.WARNING)
+    if not loud:
+        for name in TUNE_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
+        os.environ[NEW_OUTPUT] = "0"  # Tune's newer console output ignores verbose=0
+    try:
+        yield 2 if loud else 0
+    finally:
+        for name, level in saved_levels.items():
+            logging.getLogger(name).setLevel(level)
+        _optuna_verbosity(optuna_verbosity)
+        if saved_output is None:
+            os.environ.pop(NEW_OUTPUT, None)
+        else:
+            os.environ[NEW_OUTPUT] = saved_output
 
 
 def _tune_budget(deadline: Deadline, time_limit: float | None) -> float | None:
@@ -129,8 +160,20 @@ def _tune_budget(deadline: Deadline, time_limit: float | None) -> float | None:
     return budget
 
 
+def _optuna_verbosity(level: int | None) -> int | None:
+    """Set Optuna's log level (it configures its own logger on first use); returns the previous one."""
+    try:
+        import optuna
+    except ImportError:  # the random searcher needs no optuna
+        return None
+    previous = optuna.logging.get_verbosity()
+    if level is not None:
+        optuna.logging.set_verbosity(level)
+    return previous
+
+
 def _tuner(tune: Any, job: TrialJob, data: pd.DataFrame, tuning: pd.DataFrame | None, spaces: Mapping[str, Space],
-           options: TuneOptions, greater_is_better: bool, budget: float | None, seed: int) -> Any:
+           options: TuneOptions, greater_is_better: bool, budget: float | None, seed: int, verbose: int) -> Any:
     import ray
 
     gpus = options.gpus_per_trial
@@ -140,8 +183,8 @@ def _tuner(tune: Any, job: TrialJob, data: pd.DataFrame, tuning: pd.DataFrame | 
                                     {"cpu": options.cpus_per_trial, "gpu": gpus})
     tune_config = tune.TuneConfig(metric=SCORE, mode="max" if greater_is_better else "min",
                                   num_samples=options.num_trials, search_alg=_searcher(options, seed),
-                                  scheduler=_scheduler(options), time_budget_s=budget)
-    run_config = tune.RunConfig(name="tune", storage_path=str(Path(job.root)), verbose=0,
+                                  scheduler=_scheduler(options), time_budget_s=budget, reuse_actors=True)
+    run_config = tune.RunConfig(name="tune", storage_path=str(Path(job.root)), verbose=verbose,
                                 failure_config=tune.FailureConfig(max_failures=0))
     return tune.Tuner(trainable, param_space={k: s.to_tune() for k, s in spaces.items()}, tune_config=tune_config,
                       run_config=run_config)
@@ -197,6 +240,16 @@ def _best(trials: list[dict[str, Any]], greater_is_better: bool, results: Any) -
         raise InputError(f"No trial finished with a validation score ({len(trials)} started): raise time_limit or "
                          f"lower num_trials.{detail}")
     return sorted(done, key=lambda t: t["score"], reverse=greater_is_better)[0]
+
+
+def _trials_text(trials: list[dict[str, Any]], best: dict[str, Any], metric: str) -> str:
+    counts = {status: sum(t["status"] == status for t in trials) for status in ("completed", "stopped", "failed")}
+    lines = [f"AutoMM search: {len(trials)} trial(s), " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)]
+    for t in trials:
+        mark = "*" if t is best else " "
+        lines.append(f" {mark} {t['trial']:<12} {t['status']:<9} {metric} {t['score']:.4f}  {t['seconds']:7.1f} s  "
+                     + ", ".join(f"{k}={v!r}" for k, v in t["config"].items()))
+    return "\n".join(lines)
 
 
 def _plain(value: Any) -> Any:

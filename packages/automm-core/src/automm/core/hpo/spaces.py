@@ -20,7 +20,6 @@ from typing import Any
 
 from ..config import Config, valid_keys
 from ..errors import ConfigError, MissingExtraError
-from ..suggest import did_you_mean
 
 INSTALL_HINT = 'pip install "automm-core[hpo]"'
 SPACE_KINDS = ("choice", "uniform", "loguniform", "randint")
@@ -134,8 +133,10 @@ def check_spaces(config: Config, fixed: Mapping[str, Any], spaces: Mapping[str, 
     keys = valid_keys(config) + list(getattr(config.task, "aliases", {}))
     for name, space in spaces.items():
         if name not in keys:
-            raise ConfigError(f"Unknown hyperparameter {name!r} in the search space.{did_you_mean(name, keys)} "
-                              f"Valid keys: {keys}")
+            try:
+                config.override({name: None})  # fails on the unknown key, suggesting the closest (synonyms too)
+            except ConfigError as err:
+                raise ConfigError(f"In the search space: {err}") from None
         for value in space.edge_values():  # none for a custom sampler: its values are checked in its trial
             overrides = {**fixed, name: value}
             try:
