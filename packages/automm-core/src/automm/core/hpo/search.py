@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .. import presets as preset_registry
+from ..config import Config
 from ..errors import ConfigError, InputError
 from ..persistence import PREDICTOR_FILE, check_save_target, load_state, save_state
 from ..tasks import infer_problem_type, task_class
@@ -31,6 +32,8 @@ logger = logging.getLogger("automm")
 # Kept from a time_limit for loading the best trial and saving it at the predictor's path.
 COPY_RESERVE_SECONDS = 5.0
 COPY_RESERVE_FRACTION = 0.05
+# Trials end this long before Tune's time budget, so their last report arrives before Tune stops them.
+REPORT_MARGIN_SECONDS = 2.0
 TUNE_LOGGERS = ("ray", "ray.tune", "ray.train", "optuna")
 NEW_OUTPUT = "RAY_AIR_NEW_OUTPUT"
 
@@ -70,10 +73,11 @@ def search(predictor: MultiModalPredictor, train_data: Any, tuning_data: Any, ti
                        task_arguments=predictor.task_arguments, eval_metric=predictor.eval_metric,
                        column_types=dict(column_types) if column_types else None, holdout_frac=holdout_frac,
                        seed=seed, root=str(root), working_dir=os.getcwd(),
-                       ends_at=None if budget is None else time.time() + budget)
+                       ends_at=None if budget is None else time.time() + budget - REPORT_MARGIN_SECONDS)
         started = time.monotonic()
         with _tune_output(predictor.verbosity) as verbose:
-            tuner = _tuner(tune, job, data, tuning, spaces, options, task.validation_metric[1], budget, seed, verbose)
+            tuner = _tuner(tune, job, data, tuning, spaces, options, task.validation_metric[1], budget, seed, verbose,
+                           _max_reports(config, fixed, spaces))
             results = tuner.fit()
         trials = _trials_table(results, spaces, root)
         best = _best(trials, task.validation_metric[1], results)
@@ -173,7 +177,8 @@ def _optuna_verbosity(level: int | None) -> int | None:
 
 
 def _tuner(tune: Any, job: TrialJob, data: pd.DataFrame, tuning: pd.DataFrame | None, spaces: Mapping[str, Space],
-           options: TuneOptions, greater_is_better: bool, budget: float | None, seed: int, verbose: int) -> Any:
+           options: TuneOptions, greater_is_better: bool, budget: float | None, seed: int, verbose: int,
+           max_reports: int) -> Any:
     import ray
 
     gpus = options.gpus_per_trial
@@ -183,7 +188,7 @@ def _tuner(tune: Any, job: TrialJob, data: pd.DataFrame, tuning: pd.DataFrame | 
                                     {"cpu": options.cpus_per_trial, "gpu": gpus})
     tune_config = tune.TuneConfig(metric=SCORE, mode="max" if greater_is_better else "min",
                                   num_samples=options.num_trials, search_alg=_searcher(options, seed),
-                                  scheduler=_scheduler(options), time_budget_s=budget, reuse_actors=True)
+                                  scheduler=_scheduler(options, max_reports), time_budget_s=budget, reuse_actors=True)
     run_config = tune.RunConfig(name="tune", storage_path=str(Path(job.root)), verbose=verbose,
                                 failure_config=tune.FailureConfig(max_failures=0))
     return tune.Tuner(trainable, param_space={k: s.to_tune() for k, s in spaces.items()}, tune_config=tune_config,
@@ -207,11 +212,22 @@ def _searcher(options: TuneOptions, seed: int) -> Any:
     return OptunaSearch(sampler=TPESampler(n_startup_trials=startup, seed=seed))
 
 
-def _scheduler(options: TuneOptions) -> Any:
+def _scheduler(options: TuneOptions, max_reports: int) -> Any:
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
-    # ASHA's time unit is the number of validation scores a trial has reported.
-    return ASHAScheduler(grace_period=1) if options.scheduler == "ASHA" else FIFOScheduler()
+    # ASHA's time unit is the number of scores a trial has reported; it stops any trial reaching max_t.
+    return ASHAScheduler(grace_period=1, max_t=max_reports) if options.scheduler == "ASHA" else FIFOScheduler()
+
+
+def _max_reports(config: Config, fixed: Mapping[str, Any], spaces: Mapping[str, Space]) -> int:
+    """The most scores a trial can report: one per validation (the largest epochs x checks searched) and its last."""
+    def largest(key: str, default: int) -> int:
+        if key in spaces:
+            return int(max(spaces[key].edge_values() or [default]))
+        return int(fixed.get(key, default))
+
+    epochs = largest("optim.max_epochs", config.optim.max_epochs)
+    return epochs * largest("optim.val_checks_per_epoch", config.optim.val_checks_per_epoch) + 1
 
 
 def _trials_table(results: Any, spaces: Mapping[str, Space], root: Path) -> list[dict[str, Any]]:
