@@ -69,11 +69,12 @@ def search(predictor: MultiModalPredictor, train_data: Any, tuning_data: Any, ti
     started_ray = _init_ray(predictor.verbosity)
     try:
         budget = _tune_budget(deadline, time_limit)
-        job = TrialJob(label=predictor.label_columns, problem_type=problem_type, preset=preset, fixed=fixed,
-                       task_arguments=predictor.task_arguments, eval_metric=predictor.eval_metric,
-                       column_types=dict(column_types) if column_types else None, holdout_frac=holdout_frac,
-                       seed=seed, root=str(root), working_dir=os.getcwd(),
-                       ends_at=None if budget is None else time.time() + budget - REPORT_MARGIN_SECONDS)
+        job = TrialJob(
+            predictor_class=type(predictor), label=predictor.label_columns, problem_type=problem_type, preset=preset,
+            fixed=fixed, task_arguments=predictor.task_arguments, eval_metric=predictor.eval_metric,
+            column_types=dict(column_types) if column_types else None, holdout_frac=holdout_frac, seed=seed,
+            root=str(root), working_dir=os.getcwd(),
+            ends_at=None if budget is None else time.time() + budget - REPORT_MARGIN_SECONDS)
         started = time.monotonic()
         with _tune_output(predictor.verbosity) as verbose:
             tuner = _tuner(tune, job, data, tuning, spaces, options, task.validation_metric[1], budget, seed, verbose,

@@ -23,6 +23,7 @@ FINISHED = "finished"  # set on a trial's last report, after its predictor is sa
 class TrialJob:
     """What every trial shares: the predictor's settings, the fit's arguments and the search's end."""
 
+    predictor_class: type  # the caller's MultiModalPredictor class (a subclass works too)
     label: list[str]
     problem_type: str
     preset: str | None
@@ -58,14 +59,13 @@ def run_trial(config: dict[str, Any], job: TrialJob, train_data: pd.DataFrame,
     from ray import tune
 
     from ..console import quiet_frameworks
-    from ..predictor import MultiModalPredictor
 
     os.chdir(job.working_dir)  # Tune starts trials in their own folders
     time_limit = None if job.ends_at is None else job.ends_at - time.time()
     if time_limit is not None and time_limit <= 0:
         return
     folder = trial_folder(job.root, tune.get_context().get_trial_id())
-    predictor = MultiModalPredictor(label=job.label, problem_type=job.problem_type, path=folder, presets=job.preset,
+    predictor = job.predictor_class(label=job.label, problem_type=job.problem_type, path=folder, presets=job.preset,
                                     hyperparameters={**job.fixed, **config}, eval_metric=job.eval_metric,
                                     verbosity=0, **job.task_arguments)
     started = time.monotonic()
