@@ -89,14 +89,14 @@ def render(results: dict[str, Any]) -> str:
              f"`{results['command']}` on {results['date']} (whole run {results['wall_s'] / 60:.0f} min; load average "
              f"{results['load_start']} at start, {results['load_end']} at end; 2 CPU cores shared with other work, "
              f"no GPU). Library source digest: {digests(results['source_digest'])}.", "",
-             f"R modeldata's `{TABLE}` (binary), 75/25 split (seed 0); ROC-AUC on the test split. Every configuration "
-             f"gets `time_limit={results['time_limit']:.0f}` for the whole `fit` call (one seed; a small budget, so "
-             f"few trials finish). The searches use `presets=\"medium_quality_hpo\"` (its default space: learning "
-             f"rate a decade either side of the preset's, weight decay, batch size, fusion, tabular dropout) with "
-             f"`num_trials={NUM_TRIALS}` and ASHA; trials run 2 at a time, 1 CPU each. Predict: the whole test "
-             "split, median of 3.", "",
+             f"R modeldata's `{TABLE}` (binary), 75/25 split (seed 0); ROC-AUC on the test split. Every "
+             f"configuration gets `time_limit={results['time_limit']:.0f}` for the whole `fit` call (one seed; a "
+             "small budget on a loaded machine, so few trials run to their end). The searches use "
+             "`presets=\"medium_quality_hpo\"` (its default space: learning rate a decade either side of the "
+             f"preset's, weight decay, batch size, fusion, tabular dropout) with `num_trials={NUM_TRIALS}` and ASHA; "
+             "trials run 2 at a time, 1 CPU each. Predict: the whole test split, median of 3.", "",
              "| Configuration | Test ROC-AUC (÷ default) | Fit (÷ default) | Predict (÷ default) | Trials: completed / "
-             "stopped by ASHA / failed |", "|---|---|---|---|---|"]
+             "stopped (ASHA, or cut by the time limit) / failed |", "|---|---|---|---|---|"]
     for name, case in cases.items():
         if "error" in case:
             lines.append(f"| {name} | failed: {case['error']} | | | |")

@@ -17,12 +17,12 @@ import pandas as pd
 
 from .. import presets as preset_registry
 from ..config import Config
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, InputError, MissingExtraError
 from ..persistence import PREDICTOR_FILE, check_save_target, load_state, save_state
 from ..tasks import infer_problem_type, task_class
 from ..training.budget import Deadline
 from .options import TuneOptions, preset_search_space, preset_tune_options, split_hpo_preset
-from .spaces import Space, check_spaces, require_tune, split_spaces
+from .spaces import INSTALL_HINT, Space, check_spaces, require_tune, split_spaces
 from .trial import FINISHED, SCORE, TrialJob, run_trial, trial_folder
 
 if TYPE_CHECKING:
@@ -46,23 +46,18 @@ def wants_search(presets: str | None, hyperparameters: Mapping[str, Any], tune_k
 def search(predictor: MultiModalPredictor, train_data: Any, tuning_data: Any, time_limit: float | None,
            presets: str | None, hyperparameters: Mapping[str, Any], tune_kwargs: Mapping[str, Any] | None,
            column_types: Mapping[str, str] | None, holdout_frac: float | None, seed: int) -> None:
-    """Search, then save the best trial at ``predictor.path`` and set it as ``predictor``'s state."""
+    """Search, then save the best trial at ``predictor.path`` and set it as ``predictor``'s state.
+
+    Everything is checked (data, names and values of the spaces, tune kwargs) before Ray starts.
+    """
     deadline = Deadline(time_limit)
     check_save_target(predictor.path)
-    preset, is_hpo = split_hpo_preset(presets)
-    fixed, spaces = split_spaces(hyperparameters)
     data = predictor._labelled(predictor._read(train_data, "train_data"), "train_data")
     tuning = None if tuning_data is None else predictor._labelled(predictor._read(tuning_data, "tuning_data"),
                                                                   "tuning_data")
     problem_type = predictor.problem_type or infer_problem_type(data[predictor.label_columns])
     task = task_class(problem_type).fit(data[predictor.label_columns], problem_type, predictor.task_arguments)
-    config = preset_registry.resolve(problem_type, preset)
-    if is_hpo:
-        defaults = split_spaces(preset_search_space(config))[1]
-        spaces = {**{k: v for k, v in defaults.items() if k not in fixed}, **spaces}
-        tune_kwargs = {**preset_tune_options(preset), **(tune_kwargs or {})}
-    _check_plan(spaces, tune_kwargs)
-    options = TuneOptions.parse(tune_kwargs or {})
+    preset, config, fixed, spaces, options = _plan(problem_type, presets, hyperparameters, tune_kwargs)
     check_spaces(config, fixed, spaces, configure=task.configure)
     root = _trials_root(predictor.path)
     tune = require_tune()
@@ -82,12 +77,7 @@ def search(predictor: MultiModalPredictor, train_data: Any, tuning_data: Any, ti
             results = tuner.fit()
         trials = _trials_table(results, spaces, root)
         best = _best(trials, task.validation_metric[1], results)
-        state = load_state(Path(best["folder"]))
-        state.fit_info = {**state.fit_info, "hpo": {
-            "searcher": options.searcher, "scheduler": options.scheduler, "num_trials": options.num_trials,
-            "best_trial": best["trial"], "best_config": best["config"], "seconds": time.monotonic() - started,
-            "trials": [{k: v for k, v in t.items() if k != "folder" or options.keep_trials} for t in trials]}}
-        save_state(state, predictor.path)
+        _save_best(best, trials, options, time.monotonic() - started, predictor.path)
         if predictor.verbosity >= 2:
             print(_trials_text(trials, best, task.validation_metric[0]), file=sys.stderr)
     finally:
@@ -98,6 +88,33 @@ def search(predictor: MultiModalPredictor, train_data: Any, tuning_data: Any, ti
         if not options.keep_trials:
             shutil.rmtree(root, ignore_errors=True)
     predictor._state, predictor.problem_type = load_state(predictor.path), problem_type
+
+
+def _plan(problem_type: str, presets: str | None, hyperparameters: Mapping[str, Any],
+          tune_kwargs: Mapping[str, Any] | None) -> tuple[str | None, Config, dict[str, Any], dict[str, Space],
+                                                          TuneOptions]:
+    """(base preset, its config, fixed values, spaces, options): an ``*_hpo`` preset adds its space and options
+    under the caller's."""
+    preset, is_hpo = split_hpo_preset(presets)
+    config = preset_registry.resolve(problem_type, preset)
+    fixed, spaces = split_spaces(hyperparameters)
+    if is_hpo:
+        defaults = split_spaces(preset_search_space(config))[1]
+        spaces = {**{k: v for k, v in defaults.items() if k not in fixed}, **spaces}
+        tune_kwargs = {**preset_tune_options(preset), **(tune_kwargs or {})}
+    _check_plan(spaces, tune_kwargs)
+    return preset, config, fixed, spaces, TuneOptions.parse(tune_kwargs or {})
+
+
+def _save_best(best: dict[str, Any], trials: list[dict[str, Any]], options: TuneOptions, seconds: float,
+               path: Path) -> None:
+    """Save the best trial's predictor at ``path`` (atomically), the search and its trials table in its fit_info."""
+    state = load_state(Path(best["folder"]))
+    state.fit_info = {**state.fit_info, "hpo": {
+        "searcher": options.searcher, "scheduler": options.scheduler, "num_trials": options.num_trials,
+        "best_trial": best["trial"], "best_config": best["config"], "seconds": seconds,
+        "trials": [{k: v for k, v in t.items() if k != "folder" or options.keep_trials} for t in trials]}}
+    save_state(state, path)
 
 
 def _check_plan(spaces: Mapping[str, Space], tune_kwargs: Mapping[str, Any] | None) -> None:
@@ -189,7 +206,7 @@ def _tuner(tune: Any, job: TrialJob, data: pd.DataFrame, tuning: pd.DataFrame | 
                                     {"cpu": options.cpus_per_trial, "gpu": gpus})
     tune_config = tune.TuneConfig(metric=SCORE, mode="max" if greater_is_better else "min",
                                   num_samples=options.num_trials, search_alg=_searcher(options, seed),
-                                  scheduler=_scheduler(options, max_reports), time_budget_s=budget, reuse_actors=True)
+                                  scheduler=_scheduler(options, max_reports), time_budget_s=budget)
     run_config = tune.RunConfig(name="tune", storage_path=str(Path(job.root)), verbose=verbose,
                                 failure_config=tune.FailureConfig(max_failures=0))
     return tune.Tuner(trainable, param_space={k: s.to_tune() for k, s in spaces.items()}, tune_config=tune_config,
@@ -205,9 +222,7 @@ def _searcher(options: TuneOptions, seed: int) -> Any:
         from optuna.samplers import TPESampler
         from ray.tune.search.optuna import OptunaSearch
     except ImportError as err:
-        from .spaces import INSTALL_HINT
-
-        raise ConfigError(f'searcher="bayes" needs optuna: {INSTALL_HINT}.') from err
+        raise MissingExtraError(f'searcher="bayes" runs on Optuna, which is not installed: {INSTALL_HINT}.') from err
     # TPE models the scores once a third of the trials (at least 2) have run; Optuna's default waits for 10.
     startup = max(2, options.num_trials // 3)
     return OptunaSearch(sampler=TPESampler(n_startup_trials=startup, seed=seed))
@@ -245,6 +260,7 @@ def _trials_table(results: Any, spaces: Mapping[str, Space], root: Path) -> list
                      "score": float(score) if score is not None else math.nan,
                      "seconds": float(metrics.get("time_total_s", math.nan)),
                      "validations": int(metrics.get("training_iteration", 0)), "status": status,
+                     **({"error": _first_line(result.error)} if result.error is not None else {}),
                      "folder": str(folder)})
     return rows
 
@@ -267,6 +283,12 @@ def _trials_text(trials: list[dict[str, Any]], best: dict[str, Any], metric: str
         lines.append(f" {mark} {t['trial']:<12} {t['status']:<9} {metric} {t['score']:.4f}  {t['seconds']:7.1f} s  "
                      + ", ".join(f"{k}={v!r}" for k, v in t["config"].items()))
     return "\n".join(lines)
+
+
+def _first_line(error: BaseException) -> str:
+    """The last line of a trial's error (Ray wraps the trial's own exception in its traceback)."""
+    lines = [line for line in str(error).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else type(error).__name__
 
 
 def _plain(value: Any) -> Any:
