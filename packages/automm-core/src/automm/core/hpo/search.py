@@ -247,16 +247,20 @@ def _max_reports(config: Config, fixed: Mapping[str, Any], spaces: Mapping[str, 
 
 
 def _trials_table(results: Any, spaces: Mapping[str, Space], root: Path) -> list[dict[str, Any]]:
-    """One row per trial: its sampled config, last score, seconds, status, and folder."""
+    """One row per trial: its sampled config, last score, seconds, status, and folder.
+
+    "stopped": ASHA stopped it, or the time limit came first (a trial cut before its first report has no score, and
+    Tune's folder name stands in for its id).
+    """
     rows = []
     for result in results:
-        metrics = result.metrics or {}
-        trial = str(metrics.get("trial_id", ""))
+        metrics, config = result.metrics or {}, result.config or {}
+        trial = str(metrics.get("trial_id") or Path(result.path).name)
         folder = trial_folder(str(root), trial)
         finished = bool(metrics.get(FINISHED)) and (folder / PREDICTOR_FILE).exists()
         status = "failed" if result.error is not None else ("completed" if finished else "stopped")
         score = metrics.get(SCORE)
-        rows.append({"trial": trial, "config": {k: _plain(result.config.get(k)) for k in spaces},
+        rows.append({"trial": trial, "config": {k: _plain(config[k]) for k in spaces if k in config},
                      "score": float(score) if score is not None else math.nan,
                      "seconds": float(metrics.get("time_total_s", math.nan)),
                      "validations": int(metrics.get("training_iteration", 0)), "status": status,
