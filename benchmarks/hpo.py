@@ -111,7 +111,9 @@ def render(results: dict[str, Any]) -> str:
             f"{seconds(case['predict_s'])} for {case['test_rows']:,} rows "
             f"({ratio(case['predict_s'], base['predict_s']) if ok else '–'}) | {counts if trials else '–'} |")
     best = {name: case["best_config"] for name, case in cases.items() if case.get("best_config")}
-    lines += ["", "Best configurations found: " + "; ".join(
+    lines += ["", "One seed on shared, loaded cores: test-score differences of about ±0.01 are within what a training "
+              "seed changes on this table (see the tabular section), and predict times follow the load more than "
+              "the configuration.", "", "Best configurations found: " + "; ".join(
         f"{name}: `{ {k: (round(v, 6) if isinstance(v, float) else v) for k, v in config.items()} }`"
         for name, config in best.items()) + "."]
     return "\n".join(lines) + "\n"
