@@ -56,8 +56,9 @@ class Space:
         low, high = getattr(self.domain, "lower", None), getattr(self.domain, "upper", None)
         if low is None or high is None:
             return []  # a custom sampler: checked when a trial applies it
-        integer = type(self.domain).__name__ == "Integer"
-        return [low, high - 1 if integer else high]
+        from ray.tune.search.sample import Integer  # a ray.tune object was given, so ray is installed
+
+        return [low, high - 1 if isinstance(self.domain, Integer) else high]
 
 
 def require_tune() -> Any:
