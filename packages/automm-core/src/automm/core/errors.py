@@ -29,3 +29,7 @@ class PredictorLoadError(AutoMMError, OSError):
 
 class NotFittedError(AutoMMError, RuntimeError):
     """The predictor must be fitted (or loaded) first."""
+
+
+class MissingExtraError(AutoMMError, ImportError):
+    """A feature needs an optional extra that is not installed (the message names the ``pip install`` line)."""

@@ -78,24 +78,50 @@ class MultiModalPredictor:
     def fit(self, train_data: pd.DataFrame | str | Path, tuning_data: pd.DataFrame | str | Path | None = None,
             time_limit: float | None = None, presets: str | None = None,
             hyperparameters: Mapping[str, Any] | None = None, column_types: Mapping[str, str] | None = None,
-            holdout_frac: float | None = None, seed: int = 0) -> MultiModalPredictor:
+            holdout_frac: float | None = None, seed: int = 0,
+            hyperparameter_tune_kwargs: Mapping[str, Any] | None = None) -> MultiModalPredictor:
         """Fit on ``train_data``; a second call continues training the current model on the new data.
 
+        Search spaces in ``hyperparameters`` with ``hyperparameter_tune_kwargs`` (or an ``*_hpo`` preset) run a
+        hyperparameter search on Ray Tune (``automm-core[hpo]``) and keep its best trial; see ``automm.core.hpo``.
         What it prints follows ``verbosity`` (see ``__init__``): by default one progress bar and a summary.
+
+        Example:
+            >>> predictor.fit(train, hyperparameters={"optim.lr": {"loguniform": [1e-5, 1e-3]}},
+            ...               hyperparameter_tune_kwargs={"num_trials": 8, "searcher": "bayes", "scheduler": "ASHA"})
         """
         verbosity = check_verbosity(self.verbosity)
+        _check_time_limit(time_limit)
+        first = self._state is None or bool(self._state.fit_info.get("zero_shot"))
         with quiet_frameworks(verbosity):
-            self._fit(train_data, tuning_data, time_limit, presets, hyperparameters, column_types, holdout_frac,
-                      seed, verbosity)
+            if first and self._wants_search(presets, hyperparameters, hyperparameter_tune_kwargs):
+                from .hpo.search import search
+
+                search(self, train_data, tuning_data, time_limit, presets or self.presets,
+                       {**self.hyperparameters, **(hyperparameters or {})}, hyperparameter_tune_kwargs,
+                       column_types, holdout_frac, seed)
+            elif hyperparameter_tune_kwargs is not None:
+                raise ConfigError("hyperparameter_tune_kwargs searches on the first fit only; this predictor is "
+                                  "already fitted (fit again without it to continue training).")
+            else:
+                self._fit(train_data, tuning_data, time_limit, presets, hyperparameters, column_types,
+                          holdout_frac, seed, verbosity)
         if verbosity >= 2:
             state = self.state
             print(summary_text(state.problem_type, state.columns, describe_model(state.network_spec, state.config),
                               state.fit_info, state.task.validation_metric[0], self.path, verbosity), file=sys.stderr)
         return self
 
+    def _wants_search(self, presets: str | None, hyperparameters: Mapping[str, Any] | None,
+                      tune_kwargs: Mapping[str, Any] | None) -> bool:
+        from .hpo.search import wants_search
+
+        return wants_search(presets or self.presets, {**self.hyperparameters, **(hyperparameters or {})}, tune_kwargs)
+
     def _fit(self, train_data: pd.DataFrame | str | Path, tuning_data: pd.DataFrame | str | Path | None,
              time_limit: float | None, presets: str | None, hyperparameters: Mapping[str, Any] | None,
-             column_types: Mapping[str, str] | None, holdout_frac: float | None, seed: int, verbosity: int) -> None:
+             column_types: Mapping[str, str] | None, holdout_frac: float | None, seed: int, verbosity: int,
+             callbacks: Sequence[Any] = ()) -> None:
         import lightning.pytorch as pl
 
         from .persistence import TRAINING_DIR, check_save_target, save_state
@@ -103,10 +129,7 @@ class MultiModalPredictor:
         from .training.engine import train
         from .training.peft_setup import apply_peft, merge_peft
 
-        if time_limit is not None and not (isinstance(time_limit, Real) and not isinstance(time_limit, bool)
-                                           and math.isfinite(time_limit) and time_limit > 0):
-            raise ConfigError(f"time_limit must be a positive number of seconds (or None for no limit), "
-                              f"got {time_limit!r}.")
+        _check_time_limit(time_limit)
         deadline = Deadline(time_limit)  # the whole call, reading the data and the final save included
         check_save_target(self.path)
         pl.seed_everything(seed, workers=True, verbose=False)
@@ -137,7 +160,8 @@ class MultiModalPredictor:
             result = train(state.net, state.task, state.processors, tuple(train_set), val_set, state.config,
                            workdir / CHECKPOINT_DIR, deadline, resume_from=self._resume_checkpoint,
                            train_processors=train_processors, verbosity=verbosity,
-                           save_seconds=save_seconds(parameter_bytes(state.net), skeleton_seconds))
+                           save_seconds=save_seconds(parameter_bytes(state.net), skeleton_seconds),
+                           callbacks=callbacks)
         finally:  # a failed fit must not leave adapters that save() would write as unloadable weights
             merge_peft(state.net)
         state.net.eval()
@@ -377,6 +401,13 @@ class MultiModalPredictor:
     def __repr__(self) -> str:
         fitted = "fitted" if self._state is not None else "not fitted"
         return f"MultiModalPredictor(label={self.label_columns}, problem_type={self.problem_type!r}, {fitted})"
+
+
+def _check_time_limit(time_limit: Any) -> None:
+    if time_limit is not None and not (isinstance(time_limit, Real) and not isinstance(time_limit, bool)
+                                       and math.isfinite(time_limit) and time_limit > 0):
+        raise ConfigError(f"time_limit must be a positive number of seconds (or None for no limit), "
+                          f"got {time_limit!r}.")
 
 
 def _check_task_arguments(problem_type: str | None, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
           val_data: tuple[pd.DataFrame, np.ndarray], config: Config, workdir: Path,
           deadline: Deadline, resume_from: Path | None = None, train_processors: Any = None,
           save_seconds: float = 0.0, verbosity: int = 2,
-          auxiliary: Sequence[AuxiliaryObjective] = ()) -> FitResult:
+          auxiliary: Sequence[AuxiliaryObjective] = (), callbacks: Sequence[pl.Callback] = ()) -> FitResult:
     """Fit ``net`` in place; on return it holds the souped (or best) weights.
 
     Training stops early enough for the soup, the task's calibration and a save taking ``save_seconds`` to end by
@@ -57,7 +57,8 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     ``train_processors`` (default ``processors``) collate the training rows, when a task trains on more
     inputs than it predicts from (mined hard negatives, for example). ``verbosity`` 2 or more shows one
     progress bar, 3 or more Lightning's model summary too. ``auxiliary`` objectives add to the task's loss
-    while training (they need a network with ``forward_parts``, such as ``MultiModalNet``).
+    while training (they need a network with ``forward_parts``, such as ``MultiModalNet``). ``callbacks`` are
+    extra Lightning callbacks (a hyperparameter search's score reporter, for example).
     """
     start = time.monotonic()
     optim, env = config.optim, config.env
@@ -88,7 +89,8 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
         gradient_clip_val=optim.gradient_clip or None,
         val_check_interval=1.0 / max(1, optim.val_checks_per_epoch),
         check_val_every_n_epoch=optim.val_every_n_epochs,
-        callbacks=[top_k, periodic, stopper, *([budget] if deadline.limited else []), *_progress_bar(verbosity)],
+        callbacks=[top_k, periodic, stopper, *([budget] if deadline.limited else []), *_progress_bar(verbosity),
+                   *callbacks],
         default_root_dir=workdir,
         logger=False,
         num_sanity_val_steps=0,
