@@ -1,4 +1,4 @@
-"""automm.classify: binary, multiclass, multilabel, regression and multi-output regression."""
+"""automm.classify: binary, multiclass, multilabel, few-shot classification, regression and multi-output regression."""
 
 from __future__ import annotations
 

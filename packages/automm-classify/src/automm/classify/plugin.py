@@ -5,6 +5,7 @@ from __future__ import annotations
 from automm.core.tasks import TaskPlugin, distribution_version
 
 from .classification import ClassificationTask
+from .few_shot import FewShotClassificationTask
 from .inference import infer_problem_type
 from .multilabel import MultilabelTask
 from .presets import PRESETS
@@ -19,6 +20,7 @@ PLUGIN = TaskPlugin(
         "regression": RegressionTask,
         "multi_output_regression": RegressionTask,
         "multilabel": MultilabelTask,
+        "few_shot_classification": FewShotClassificationTask,
     },
     infer_problem_type=infer_problem_type,
     presets=PRESETS,
