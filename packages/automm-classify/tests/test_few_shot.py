@@ -66,11 +66,11 @@ def test_folded_head_matches_scikit_learn() -> None:
     from sklearn.svm import LinearSVC
 
     rng = np.random.default_rng(0)
-    for classes in (2, 4):
+    for classes, standardize in ((2, True), (4, True), (3, False)):
         codes = np.repeat(np.arange(classes), 6)
         x = rng.normal(size=(len(codes), 20)) + codes[:, None] * 0.7
-        head = fit_linear_svm(x, codes, classes, c=None, standardize=True, seed=0)
-        reference = Pipeline([("scale", StandardScaler()),
+        head = fit_linear_svm(x, codes, classes, c=None, standardize=standardize, seed=0)
+        reference = Pipeline([("scale", StandardScaler() if standardize else "passthrough"),
                               ("svm", LinearSVC(C=head.c, random_state=0, max_iter=10_000))]).fit(x, codes)
         decision = reference.decision_function(x)
         decision = np.stack([-decision / 2, decision / 2], axis=1) if decision.ndim == 1 else decision
