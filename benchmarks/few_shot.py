@@ -92,6 +92,7 @@ def one_fit(spec: dict[str, Any], train: Any, test: Any, seed: int) -> dict[str,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="k in {2, 10}, one seed, smaller test sets; prints only")
+    parser.add_argument("--resume", action="store_true", help="reuse the cases a previous run finished (same spec)")
     args = parser.parse_args(argv)
     shots, seeds = (QUICK_SHOTS, QUICK_SEEDS) if args.quick else (SHOTS, SEEDS)
     WORK.mkdir(parents=True, exist_ok=True)
@@ -102,10 +103,9 @@ def main(argv: list[str] | None = None) -> int:
                                "datasets": {}}
     for dataset, (_, _, test_rows, _) in DATASETS.items():
         results["datasets"][dataset] = {
-            arm: fit_cases.run_case("few_shot", WORK, {
-                "name": f"{dataset}-{arm}", "dataset": dataset, "arm": arm, "shots": list(shots),
-                "seeds": list(seeds), "test_rows": test_rows // 2 if args.quick else test_rows,
-                "time_limit": TIME_LIMIT}, "accuracy", env=ONE_THREAD)
+            arm: run_or_reuse({"name": f"{dataset}-{arm}", "dataset": dataset, "arm": arm, "shots": list(shots),
+                               "seeds": list(seeds), "test_rows": test_rows // 2 if args.quick else test_rows,
+                               "time_limit": TIME_LIMIT}, args.resume)
             for arm in ARMS}
     results["load_end"] = load_average()
     results["source_digest"].append(source_digest())
@@ -113,6 +113,17 @@ def main(argv: list[str] | None = None) -> int:
     (WORK / "results-raw.json").write_text(json.dumps(results, indent=1))  # kept even if rendering fails
     publish(results, render(results), WORK, args.quick)
     return 1 if any("error" in case for d in results["datasets"].values() for case in d.values()) else 0
+
+
+def run_or_reuse(spec: dict[str, Any], resume: bool) -> dict[str, Any]:
+    """The case's result: from a previous run's JSON with the same spec when ``resume``, else a fresh process."""
+    previous = WORK / f"{spec['name']}.json"
+    if resume and previous.exists():
+        result = json.loads(previous.read_text())
+        if all(result.get(key) == value for key, value in spec.items()):
+            print(f"{spec['name']}: reused {previous}", flush=True)
+            return result
+    return fit_cases.run_case("few_shot", WORK, spec, "accuracy", env=ONE_THREAD)
 
 
 # ---------------------------------------------------------------------------------------------- report

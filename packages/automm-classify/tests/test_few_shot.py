@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from automm.classify.few_shot_svm import fit_linear_svm, inverse_temperature
-from automm.core import InputError, MultiModalPredictor
+from automm.core import ConfigError, InputError, MultiModalPredictor
 from automm.core.testing.contract import PredictorContract
 from automm.core.testing.tiny_models import tiny_hyperparameters
 
@@ -123,3 +123,8 @@ def test_two_shots_with_tuning_data(few_rows: pd.DataFrame, tiny_text_model: Pat
     assert (predictor.fit_summary["train_rows"], predictor.fit_summary["validation_rows"]) == (4, len(few_rows))
     assert predictor.fit_summary["best_val_score"] == 1.0  # roc_auc on the tuning rows: captions name the class
     assert predictor.evaluate(few_rows)["accuracy"] == 1.0
+
+
+def test_holdout_frac_is_refused(few_rows: pd.DataFrame, tiny_text_model: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="holdout_frac does not apply"):
+        _predictor(tiny_text_model, tmp_path / "p").fit(few_rows, holdout_frac=0.2)

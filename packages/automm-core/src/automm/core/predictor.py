@@ -118,6 +118,10 @@ class MultiModalPredictor:
         else:
             state = self._state
         if state.task.fits_directly:
+            if holdout_frac is not None:
+                raise ConfigError(f"holdout_frac does not apply to {state.problem_type}: it fits every row and "
+                                  "validates itself (see its documentation). Remove holdout_frac, or pass "
+                                  "tuning_data to score the fit on rows of your own.")
             self._fit_directly(state, data, tuning_data, deadline, seed)
             return
         # All input checks happen before anything is written, so bad data leaves no half-made predictor behind.
