@@ -38,6 +38,8 @@ DATASETS: dict[str, tuple[str, str, int, dict[str, Any]]] = {
 SHOTS, QUICK_SHOTS = (2, 5, 10, 20, 50), (2, 10)
 SEEDS, QUICK_SEEDS = (0, 1), (0,)
 TIME_LIMIT = 30.0  # seconds for each fine-tuning fit
+# A check of the short budget: fine-tuning with 4x the time at two k, first shot sample only (full runs only).
+LONG_TIME_LIMIT, LONG_SHOTS = 120.0, (10, 50)
 SINGLE_ROW_CALLS = 5
 ONE_THREAD = {"OMP_NUM_THREADS": "1"}  # the 2 cores are shared: more threads than free cores only spin
 
@@ -107,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
                                "seeds": list(seeds), "test_rows": test_rows // 2 if args.quick else test_rows,
                                "time_limit": TIME_LIMIT}, args.resume)
             for arm in ARMS}
+        if not args.quick:
+            results["datasets"][dataset]["fine_tune_long"] = run_or_reuse(
+                {"name": f"{dataset}-fine_tune_long", "dataset": dataset, "arm": "fine_tune", "shots": list(LONG_SHOTS),
+                 "seeds": [seeds[0]], "test_rows": test_rows, "time_limit": LONG_TIME_LIMIT}, args.resume)
     results["load_end"] = load_average()
     results["source_digest"].append(source_digest())
     results["wall_s"] = time.perf_counter() - started
@@ -122,7 +128,7 @@ def run_or_reuse(spec: dict[str, Any], resume: bool) -> dict[str, Any]:
         result = json.loads(previous.read_text())
         if all(result.get(key) == value for key, value in spec.items()):
             print(f"{spec['name']}: reused {previous}", flush=True)
-            return result
+            return {**result, "reused": True}
     return fit_cases.run_case("few_shot", WORK, spec, "accuracy", env=ONE_THREAD)
 
 
@@ -148,7 +154,7 @@ def _ms(seconds: float) -> str:
 
 def dataset_table(dataset: str, arms: dict[str, dict[str, Any]]) -> tuple[list[str], str]:
     """The Markdown rows of one dataset and one sentence on where fine-tuning catches up."""
-    failed = [f"{arm}: {case['error']}" for arm, case in arms.items() if "error" in case]
+    failed = [f"{arm}: {case['error']}" for arm, case in arms.items() if "error" in case and arm in ARMS]
     if failed:
         return [f"| {dataset} | failed: {'; '.join(failed)} |" + " |" * 6], f"{dataset}: failed."
     few, tuned = _by_shots(arms["few_shot"]), _by_shots(arms["fine_tune"])
@@ -178,7 +184,8 @@ def render(results: dict[str, Any]) -> str:
     from .report import digests
 
     lines = [SECTION, "",
-             f"`{results['command']}` on {results['date']} (whole run {results['wall_s'] / 60:.0f} min; load average "
+             f"`{results['command']}` on {results['date']} (whole run {results['wall_s'] / 60:.0f} min"
+             f"{_reused(results)}; load average "
              f"{results['load_start']} at start, {results['load_end']} at end; 2 shared CPU cores, no GPU). Library "
              f"source digest: {digests(results['source_digest'])}.", "",
              "k labelled rows per class drawn from the training split with each seed in "
@@ -202,7 +209,36 @@ def render(results: dict[str, Any]) -> str:
         lines += rows
         sentences.append(sentence)
     lines += ["", *[f"- {s}" for s in sentences]]
+    long_rows = [row for dataset, arms in results["datasets"].items() for row in longer_budget(dataset, arms)]
+    if long_rows:
+        lines += ["", f"Fine-tuning with `time_limit={LONG_TIME_LIMIT:.0f}` s instead (first shot sample only), "
+                  "beside the short-budget runs on the same rows:", "",
+                  f"| Dataset | k per class | Few-shot | Fine-tuning, {results['time_limit']:.0f} s | Fine-tuning, "
+                  f"{LONG_TIME_LIMIT:.0f} s (fit time, stopped by) |", "|---|---|---|---|---|", *long_rows]
     return "\n".join(lines) + "\n"
+
+
+def _reused(results: dict[str, Any]) -> str:
+    """How long the cases reused from earlier runs (``--resume``) took there."""
+    reused = [case for arms in results["datasets"].values() for case in arms.values() if case.get("reused")]
+    if not reused:
+        return ""
+    return (f", plus {sum(case['wall_s'] for case in reused) / 60:.0f} min in {len(reused)} cases reused from earlier "
+            "runs (`--resume`, same library source digest)")
+
+
+def longer_budget(dataset: str, arms: dict[str, dict[str, Any]]) -> list[str]:
+    """Rows comparing the longer fine-tuning runs with both arms' runs on the same shot sample."""
+    case = arms.get("fine_tune_long")
+    if case is None:
+        return []
+    if "error" in case:
+        return [f"| {dataset} | failed: {case['error']} | | | |"]
+    seed = case["seeds"][0]
+    same = {arm: {run["shots"]: run for run in arms[arm].get("runs", []) if run["seed"] == seed} for arm in ARMS}
+    return [f"| {dataset} | {run['shots']} | {same['few_shot'][run['shots']]['accuracy']:.3f} | "
+            f"{same['fine_tune'][run['shots']]['accuracy']:.3f} | **{run['accuracy']:.3f}** ({run['fit_s']:.0f} s, "
+            f"{run['stopped_by']}) |" for run in case["runs"]]
 
 
 if __name__ == "__main__":
