@@ -128,3 +128,11 @@ def test_two_shots_with_tuning_data(few_rows: pd.DataFrame, tiny_text_model: Pat
 def test_holdout_frac_is_refused(few_rows: pd.DataFrame, tiny_text_model: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="holdout_frac does not apply"):
         _predictor(tiny_text_model, tmp_path / "p").fit(few_rows, holdout_frac=0.2)
+
+
+@pytest.mark.parametrize("hyperparameters", [{"model.fusion.model": "mlp"}, {"model": {"fusion": {"model": "mlp"}}}])
+def test_a_trained_fusion_is_refused(hyperparameters: dict, few_rows: pd.DataFrame, tmp_path: Path) -> None:
+    predictor = MultiModalPredictor(label="label", problem_type=PROBLEM, path=tmp_path / "p",
+                                    hyperparameters=hyperparameters)
+    with pytest.raises(ConfigError, match="l2_concat"):
+        predictor.fit(few_rows)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from automm.core.config import Config
+from automm.core.config import Config, flatten
 from automm.core.data.column_types import ColumnDecision, ColumnType
 from automm.core.errors import ConfigError, InputError
 
@@ -64,7 +64,7 @@ class FewShotClassificationTask(ClassificationTask):
         return ("roc_auc", True) if len(self.classes) == 2 else ("accuracy", True)
 
     def configure(self, config: Config, overrides: Mapping[str, Any]) -> Config:
-        fusion = overrides.get("model.fusion.model", FUSION)
+        fusion = flatten(overrides).get("model.fusion.model", FUSION)  # dotted or nested keys
         if fusion != FUSION:
             raise ConfigError(f"few_shot_classification concatenates frozen embeddings (model.fusion.model="
                               f"{FUSION!r}); got {fusion!r}. Remove that hyperparameter, or use problem_type="
