@@ -1,4 +1,5 @@
-"""automm.classify: binary, multiclass, multilabel, regression, multi-output regression and named-entity recognition."""
+"""automm.classify: binary, multiclass, multilabel and few-shot classification, regression, multi-output regression
+and named-entity recognition."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from automm.core.tasks import TaskPlugin, distribution_version
 
 from .classification import ClassificationTask
+from .few_shot import FewShotClassificationTask
 from .inference import infer_problem_type
 from .multilabel import MultilabelTask
 from .ner.task import NERTask
@@ -21,6 +22,7 @@ PLUGIN = TaskPlugin(
         "multi_output_regression": RegressionTask,
         "multilabel": MultilabelTask,
         "ner": NERTask,
+        "few_shot_classification": FewShotClassificationTask,
     },
     infer_problem_type=infer_problem_type,
     presets=PRESETS,

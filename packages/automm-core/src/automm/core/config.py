@@ -59,9 +59,9 @@ class TabularConfig:
 
 @dataclass(frozen=True)
 class FusionConfig:
-    """Late fusion of the per-modality features (skipped when there is one modality)."""
+    """Late fusion of the per-modality features (skipped when there is one modality, except "l2_concat")."""
 
-    model: str = "mlp"  # "mlp" or "transformer"
+    model: str = "mlp"  # "mlp", "transformer" or "l2_concat" (parameter-free, also for one modality)
     hidden_size: int = 256
     dropout: float = 0.1
     modality_dropout: float = 0.0

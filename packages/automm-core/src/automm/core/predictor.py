@@ -140,6 +140,13 @@ class MultiModalPredictor:
             raise ConfigError("presets, hyperparameters and column_types are fixed after the first fit.")
         else:
             state = self._state
+        if state.task.fits_directly:
+            if holdout_frac is not None:
+                raise ConfigError(f"holdout_frac does not apply to {state.problem_type}: it fits every row and "
+                                  "validates itself (see its documentation). Remove holdout_frac, or pass "
+                                  "tuning_data to score the fit on rows of your own.")
+            self._fit_directly(state, data, tuning_data, deadline, seed)
+            return
         # All input checks happen before anything is written, so bad data leaves no half-made predictor behind.
         train_rows, val_rows = self._split(state, data, tuning_data, holdout_frac, seed)
         cap = state.config.optim.max_num_tuning_data
@@ -170,6 +177,22 @@ class MultiModalPredictor:
         self._state, self.problem_type, self._resume_checkpoint = state, state.problem_type, None
         state.fit_info = {**asdict(result), "train_rows": len(train_rows), "validation_rows": len(val_rows),
                           "seed": seed}
+        logger.info("fit done: %s", state.fit_info)
+        self.save(self.path)
+
+    def _fit_directly(self, state: PredictorState, data: pd.DataFrame, tuning_data: Any, deadline: Any,
+                      seed: int) -> None:
+        """Fit a task that sets its network's weights itself (no Lightning): on every row, no holdout split."""
+        val_set = None
+        if tuning_data is not None:
+            val_set = self._encoded(state, self._labelled(self._read(tuning_data, "tuning_data"), "tuning_data"),
+                                    "tuning_data")
+        train_set = self._encoded(state, data, "train_data")
+        result = state.task.fit_directly(state.net, state.processors, train_set, val_set, state.config, deadline, seed)
+        state.net.eval()
+        self._state, self.problem_type = state, state.problem_type
+        state.fit_info = {**asdict(result), "train_rows": len(data),
+                          "validation_rows": 0 if val_set is None else len(val_set[0]), "seed": seed}
         logger.info("fit done: %s", state.fit_info)
         self.save(self.path)
 

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from torch.utils.data import Sampler
 
     from .building import Built
+    from .training.budget import Deadline
+    from .training.engine import FitResult
 
 ENTRY_POINT_GROUP = "automm.tasks"
 
@@ -34,6 +36,7 @@ KNOWN_PROBLEM_TYPES: dict[str, str] = {
     "multilabel": "automm-classify",
     "multi_output_regression": "automm-classify",
     "ner": "automm-classify",
+    "few_shot_classification": "automm-classify",
     "text_similarity": "automm-match",
     "image_similarity": "automm-match",
     "image_text_similarity": "automm-match",
@@ -60,6 +63,8 @@ class Task(abc.ABC):
     has_proba: ClassVar[bool] = True  # predict_proba() gives class probabilities
     has_embeddings: ClassVar[bool] = True  # extract_embedding() gives one vector per row
     predict_options: ClassVar[tuple[str, ...]] = ()  # extra keyword arguments predict() accepts
+    # True: fit() calls ``fit_directly`` on every labelled row (no holdout split) instead of training with Lightning.
+    fits_directly: ClassVar[bool] = False
 
     @classmethod
     def read_data(cls, data: Any, role: str) -> pd.DataFrame:
@@ -185,6 +190,16 @@ class Task(abc.ABC):
 
     def calibrate(self, outputs: np.ndarray, targets: np.ndarray) -> None:  # noqa: B027 (optional hook)
         """Adjust decision settings on validation outputs after training (default: nothing to adjust)."""
+
+    def fit_directly(self, net: Any, processors: Any, train_data: tuple[pd.DataFrame, np.ndarray],
+                     val_data: tuple[pd.DataFrame, np.ndarray] | None, config: Config, deadline: Deadline,
+                     seed: int) -> FitResult:
+        """Set ``net``'s weights without gradient training, e.g. a classifier fitted on frozen embeddings.
+
+        Called instead of Lightning training when ``fits_directly`` is True, with every labelled training row
+        (the task validates itself, by cross-validation say) and ``val_data`` only when the user gave tuning data.
+        """
+        raise NotImplementedError(f"{type(self).__name__} sets fits_directly but does not implement fit_directly")
 
 
 @dataclass(frozen=True)

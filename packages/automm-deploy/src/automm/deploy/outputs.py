@@ -9,7 +9,7 @@ import pandas as pd
 
 from .errors import DeployError, InputError
 
-CLASSIFICATION = ("binary", "multiclass")
+CLASSIFICATION = ("binary", "multiclass", "few_shot_classification")  # softmax over one logit per class
 REGRESSION = ("regression", "multi_output_regression")
 MATCHING = ("text_similarity", "image_similarity", "image_text_similarity")
 

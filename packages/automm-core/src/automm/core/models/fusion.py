@@ -106,3 +106,20 @@ class TransformerFusion(nn.Module):
     def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
         tokens = torch.stack([p(f) for p, f in zip(self.projections, features)], dim=1)
         return self.norm(self.transformer(tokens).mean(dim=1))
+
+
+class L2ConcatFusion(nn.Module):
+    """Each modality scaled to unit length, then concatenated; no parameters, so frozen features stay as they are.
+
+    Applied to a single modality too (``fuses_one_modality``). A missing modality (its all-zero learnable
+    embedding, untrained) contributes zeros. ``hidden_size`` and ``dropout`` are accepted and do not apply.
+    """
+
+    fuses_one_modality = True
+
+    def __init__(self, in_features: list[int], hidden_size: int = 0, dropout: float = 0.0):
+        super().__init__()
+        self.out_features = sum(in_features)
+
+    def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
+        return torch.cat([nn.functional.normalize(f, dim=1) for f in features], dim=1)

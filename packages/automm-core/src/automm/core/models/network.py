@@ -11,7 +11,7 @@ from torch import nn
 from ..data.batch import Processors
 from ..registry import Registry
 from .encoders import FTTransformerTabularEncoder, ImageEncoder, MLPTabularEncoder, TextEncoder
-from .fusion import MLPFusion, MultiModalNet, TransformerFusion
+from .fusion import L2ConcatFusion, MLPFusion, MultiModalNet, TransformerFusion
 
 TABULAR_ENCODERS: Registry[type[nn.Module]] = Registry("tabular model")
 TABULAR_ENCODERS.register("mlp")(MLPTabularEncoder)
@@ -20,6 +20,7 @@ TABULAR_ENCODERS.register("ft_transformer")(FTTransformerTabularEncoder)
 FUSIONS: Registry[type[nn.Module]] = Registry("fusion model")
 FUSIONS.register("mlp")(MLPFusion)
 FUSIONS.register("transformer")(TransformerFusion)
+FUSIONS.register("l2_concat")(L2ConcatFusion)
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,9 @@ def build_network(spec: NetworkSpec, text_folder: Path | None, pretrained: bool)
     fusion_options = dict(spec.fusion or {})
     modality_dropout = fusion_options.pop("modality_dropout", 0.0)
     fusion = None
-    if len(encoders) > 1:
-        fusion = FUSIONS.get(fusion_options.pop("model"))([e.out_features for e in encoders.values()],
-                                                         **fusion_options)
+    fusion_type = FUSIONS.get(fusion_options.pop("model")) if fusion_options else None
+    if fusion_type is not None and (len(encoders) > 1 or getattr(fusion_type, "fuses_one_modality", False)):
+        fusion = fusion_type([e.out_features for e in encoders.values()], **fusion_options)
     return MultiModalNet(encoders, fusion, spec.output_size, modality_dropout=modality_dropout)
 
 

@@ -12,6 +12,7 @@ A task package subclasses :class:`PredictorContract` in its tests and provides a
 from __future__ import annotations
 
 import io
+import os
 import pickletools
 import subprocess
 import sys
@@ -124,7 +125,9 @@ class PredictorContract:
             "rows = pd.read_pickle(sys.argv[2])\n"
             f"np.save(sys.argv[3], np.asarray(p.{call}))\n"
         )
-        env = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PATH": "", "HOME": str(tmp_path)}
+        # PYTHONPATH kept: the new process must import the same sources as this one (a source checkout, say).
+        env = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PATH": "", "HOME": str(tmp_path),
+               "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
         subprocess.run([sys.executable, "-c", script, str(fitted.path), str(tmp_path / "rows.pkl"),
                         str(tmp_path / "out.npy")], check=True, env=env, timeout=300)
         expected = (fitted.extract_embedding(table, signature=self.signature) if embeds
