@@ -78,15 +78,23 @@ class MultiModalPredictor:
     def fit(self, train_data: pd.DataFrame | str | Path, tuning_data: pd.DataFrame | str | Path | None = None,
             time_limit: float | None = None, presets: str | None = None,
             hyperparameters: Mapping[str, Any] | None = None, column_types: Mapping[str, str] | None = None,
-            holdout_frac: float | None = None, seed: int = 0) -> MultiModalPredictor:
+            holdout_frac: float | None = None, seed: int = 0,
+            teacher_predictor: MultiModalPredictor | str | Path | None = None) -> MultiModalPredictor:
         """Fit on ``train_data``; a second call continues training the current model on the new data.
 
-        What it prints follows ``verbosity`` (see ``__init__``): by default one progress bar and a summary.
+        ``teacher_predictor`` (a fitted predictor or the path of a saved one, same problem type and labels) distils
+        it into this one: the loss adds the teacher's soft labels (and embeddings) on the training rows, weighted
+        by the ``distiller.*`` hyperparameters. What it prints follows ``verbosity`` (see ``__init__``): by default
+        one progress bar and a summary.
+
+        Example:
+            >>> student = MultiModalPredictor(label="label", hyperparameters={"model.text.num_layers": 2})
+            >>> student.fit(train, teacher_predictor=teacher)
         """
         verbosity = check_verbosity(self.verbosity)
         with quiet_frameworks(verbosity):
             self._fit(train_data, tuning_data, time_limit, presets, hyperparameters, column_types, holdout_frac,
-                      seed, verbosity)
+                      seed, verbosity, teacher_predictor)
         if verbosity >= 2:
             state = self.state
             print(summary_text(state.problem_type, state.columns, describe_model(state.network_spec, state.config),
@@ -95,7 +103,8 @@ class MultiModalPredictor:
 
     def _fit(self, train_data: pd.DataFrame | str | Path, tuning_data: pd.DataFrame | str | Path | None,
              time_limit: float | None, presets: str | None, hyperparameters: Mapping[str, Any] | None,
-             column_types: Mapping[str, str] | None, holdout_frac: float | None, seed: int, verbosity: int) -> None:
+             column_types: Mapping[str, str] | None, holdout_frac: float | None, seed: int, verbosity: int,
+             teacher_predictor: MultiModalPredictor | str | Path | None = None) -> None:
         import lightning.pytorch as pl
 
         from .persistence import TRAINING_DIR, check_save_target, save_state
@@ -124,6 +133,12 @@ class MultiModalPredictor:
             val_rows = val_rows.sample(cap, random_state=seed)
         train_set = self._encoded(state, train_rows, "train_data")
         val_set = self._encoded(state, val_rows, "tuning_data" if tuning_data is not None else "train_data")
+        teacher, auxiliary = None, []
+        if teacher_predictor is not None:
+            from .distillation import resolve_teacher
+
+            teacher = resolve_teacher(teacher_predictor, state)
+            auxiliary = teacher.objectives(state, train_rows, progress=verbosity >= 2)
         workdir = self.path / TRAINING_DIR
         skeleton_seconds = None
         if self._resume_checkpoint is None:
@@ -137,7 +152,8 @@ class MultiModalPredictor:
             result = train(state.net, state.task, state.processors, tuple(train_set), val_set, state.config,
                            workdir / CHECKPOINT_DIR, deadline, resume_from=self._resume_checkpoint,
                            train_processors=train_processors, verbosity=verbosity,
-                           save_seconds=save_seconds(parameter_bytes(state.net), skeleton_seconds))
+                           save_seconds=save_seconds(parameter_bytes(state.net), skeleton_seconds),
+                           auxiliary=auxiliary)
         finally:  # a failed fit must not leave adapters that save() would write as unloadable weights
             merge_peft(state.net)
         state.net.eval()
@@ -146,6 +162,8 @@ class MultiModalPredictor:
         self._state, self.problem_type, self._resume_checkpoint = state, state.problem_type, None
         state.fit_info = {**asdict(result), "train_rows": len(train_rows), "validation_rows": len(val_rows),
                           "seed": seed}
+        if teacher is not None:
+            state.fit_info["distillation"] = teacher.summary(state, auxiliary)
         logger.info("fit done: %s", state.fit_info)
         self.save(self.path)
 
