@@ -51,18 +51,20 @@ class Teacher:
                 "objectives": [o.name for o in objectives]}
 
 
-def resolve_teacher(teacher: MultiModalPredictor | str | Path, student: PredictorState) -> Teacher:
-    """The teacher (loaded when given as a path), refused with a ConfigError unless it can teach ``student``."""
-    from .predictor import MultiModalPredictor
+def resolve_teacher(teacher: MultiModalPredictor | str | Path, student: PredictorState,
+                    predictor_type: type[MultiModalPredictor]) -> Teacher:
+    """The teacher (loaded when given as a path), refused with a ConfigError unless it can teach ``student``.
 
+    ``predictor_type`` is ``MultiModalPredictor`` (passed in: the predictor imports this module).
+    """
     path: str | None = None
     if isinstance(teacher, (str, Path)):
         try:
-            teacher = MultiModalPredictor.load(teacher, verbosity=0)
+            teacher = predictor_type.load(teacher, verbosity=0)
         except (PredictorLoadError, OSError) as err:
             raise ConfigError(f"teacher_predictor={str(teacher)!r} could not be loaded: {err}") from err
         path = str(teacher.path)
-    elif not isinstance(teacher, MultiModalPredictor):
+    elif not isinstance(teacher, predictor_type):
         raise ConfigError(f"teacher_predictor must be a fitted MultiModalPredictor or the path of a saved one, got "
                           f"{type(teacher).__name__}.")
     elif (teacher.path / "predictor.json").exists():

@@ -137,7 +137,7 @@ class MultiModalPredictor:
         if teacher_predictor is not None:
             from .distillation import resolve_teacher
 
-            teacher = resolve_teacher(teacher_predictor, state)
+            teacher = resolve_teacher(teacher_predictor, state, MultiModalPredictor)
             auxiliary = teacher.objectives(state, train_rows, progress=verbosity >= 2)
         workdir = self.path / TRAINING_DIR
         skeleton_seconds = None
