@@ -108,14 +108,19 @@ def teacher_outputs(state: PredictorState, rows: pd.DataFrame, progress: bool) -
     features, env, net = rows[state.feature_columns], state.config.env, state.net
     state.task.check_inputs(features, "train_data")
     width = int(np.prod(net.output_shape))
-    if not (_has_parts(net) and state.task.has_embeddings):
-        return run_network(net, state.processors, features, env.eval_batch_size, num_workers=env.num_workers,
-                           progress=progress).reshape(len(rows), width), None
+    parts = _has_parts(net) and state.task.has_embeddings
 
     def both(batch: Any) -> torch.Tensor:
-        parts = net.forward_parts(batch)
-        return torch.cat([parts.outputs.reshape(len(parts.outputs), width), parts.embedding], dim=1)
+        found = net.forward_parts(batch)
+        return torch.cat([found.outputs.reshape(len(found.outputs), width), found.embedding], dim=1)
 
-    joined = run_network(net, state.processors, features, env.eval_batch_size, forward=both,
-                         row_shape=(width + net.embedding_size,), num_workers=env.num_workers, progress=progress)
-    return joined[:, :width], joined[:, width:]
+    device = next(net.parameters()).device
+    net.to(device if device.type != "cpu" or not torch.cuda.is_available() else "cuda")  # a GPU when there is one
+    try:
+        joined = run_network(net, state.processors, features, env.eval_batch_size, forward=both if parts else None,
+                             row_shape=(width + net.embedding_size,) if parts else None,
+                             num_workers=env.num_workers, progress=progress)
+    finally:
+        net.to(device)
+    joined = joined.reshape(len(rows), -1)
+    return joined[:, :width], (joined[:, width:] if parts else None)
