@@ -140,7 +140,9 @@ def render(results: dict[str, Any]) -> str:
         gain = distilled["scores"]["roc_auc"] - alone["scores"]["roc_auc"]
         lines += ["", f"Distilled student − student alone: ROC-AUC **{gain:+.4f}**, accuracy "
                   f"**{distilled['scores']['accuracy'] - alone['scores']['accuracy']:+.4f}** (one seed, "
-                  f"{distilled['test_rows']} test rows: differences under ~0.01 are within noise)."]
+                  f"{distilled['test_rows']} test rows: differences under ~0.01 are within noise). The two students "
+                  "have the same network, so their differences in single-row latency and training time are the "
+                  "shared cores' contention (see the load averages), not the model."]
     return "\n".join(lines) + "\n"
 
 
