@@ -8,11 +8,13 @@ import pandas as pd
 import pytest
 import torch
 
+from automm.core.config import Config
+from automm.core.console import describe_model
 from automm.core.data.batch import Processors
 from automm.core.data.loaders import make_loader
 from automm.core.data.tabular import NumericalProcessor
 from automm.core.errors import ConfigError
-from automm.core.models.network import load_text_backbone
+from automm.core.models.network import NetworkSpec, load_text_backbone
 
 
 def test_num_layers_keeps_the_first_pretrained_layers(tiny_text_model: Path) -> None:
@@ -21,6 +23,11 @@ def test_num_layers_keeps_the_first_pretrained_layers(tiny_text_model: Path) -> 
     assert short.config.num_hidden_layers == 1 and len(short.encoder.layer) == 1
     kept, original = short.encoder.layer[0].state_dict(), full.encoder.layer[0].state_dict()
     assert all(torch.equal(kept[name], original[name]) for name in original)
+
+
+def test_fit_summary_names_the_kept_layers() -> None:
+    spec = NetworkSpec(output_size=2, text={"pooling": "mean", "num_layers": 2})
+    assert describe_model(spec, Config()).endswith("all-MiniLM-L6-v2 (first 2 layers)")
 
 
 def test_num_layers_beyond_the_backbone_is_refused(tiny_text_model: Path) -> None:
