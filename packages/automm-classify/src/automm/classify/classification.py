@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -14,13 +14,17 @@ from automm.core.tasks import Task
 from . import metrics
 from .config import ClassificationConfig
 from .inference import check_single_values, row_name
-from .losses import classification_loss
+from .losses import classification_loss, softmax_distillation_loss
+
+if TYPE_CHECKING:
+    import torch
 
 
 class ClassificationTask(Task):
     """Classes are the sorted distinct label values; the model outputs one logit per class."""
 
     config_type: ClassVar[type] = ClassificationConfig
+    distillable: ClassVar[bool] = True
 
     def __init__(self, problem_type: str, column: str, classes: list[Any]):
         self.problem_type, self.column, self.classes = problem_type, column, classes
@@ -66,6 +70,15 @@ class ClassificationTask(Task):
 
     def loss(self, optim: Any, task_config: ClassificationConfig):
         return classification_loss(task_config)
+
+    def teacher_mismatch(self, teacher: Task) -> str | None:
+        theirs = getattr(teacher, "classes", None)
+        if theirs != self.classes:
+            return f"the teacher's classes {theirs} differ from this predictor's {self.classes}"
+        return None
+
+    def soft_label_loss(self, outputs: torch.Tensor, soft_targets: torch.Tensor, temperature: float) -> torch.Tensor:
+        return softmax_distillation_loss(outputs, soft_targets, temperature)
 
     def predict(self, logits: np.ndarray, index: pd.Index) -> pd.Series:
         classes = np.asarray(self.classes, dtype=object)

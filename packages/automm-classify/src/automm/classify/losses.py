@@ -1,4 +1,4 @@
-"""Losses: cross-entropy with label smoothing, softmax focal loss, BCE, MSE."""
+"""Losses: cross-entropy with label smoothing, softmax focal loss, BCE, MSE, and soft-label (distillation) losses."""
 
 from __future__ import annotations
 
@@ -55,3 +55,18 @@ class MultilabelLoss(nn.Module):
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         targets = targets.to(logits.dtype) * (1 - self.label_smoothing) + 0.5 * self.label_smoothing
         return F.binary_cross_entropy_with_logits(logits, targets)
+
+
+def softmax_distillation_loss(logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Hinton et al. (2015): KL(teacher || student) of the softmax at ``temperature``, times ``temperature ** 2``
+    (so its gradients keep their size as the temperature changes)."""
+    student = F.log_softmax(logits / temperature, dim=-1)
+    teacher = F.log_softmax(teacher_logits.to(logits.dtype) / temperature, dim=-1)
+    return F.kl_div(student, teacher, reduction="batchmean", log_target=True) * temperature**2
+
+
+def sigmoid_distillation_loss(logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Per label column, the binary cross-entropy to the teacher's sigmoid at ``temperature``, times
+    ``temperature ** 2`` (the Bernoulli KL divergence plus the teacher's entropy, a constant)."""
+    soft = torch.sigmoid(teacher_logits.to(logits.dtype) / temperature)
+    return F.binary_cross_entropy_with_logits(logits / temperature, soft) * temperature**2

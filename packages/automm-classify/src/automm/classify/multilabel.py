@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,10 @@ from . import metrics
 from .classification import _key
 from .config import MultilabelConfig
 from .inference import check_single_values, row_name
-from .losses import MultilabelLoss
+from .losses import MultilabelLoss, sigmoid_distillation_loss
+
+if TYPE_CHECKING:
+    import torch
 
 
 class MultilabelTask(Task):
@@ -23,6 +26,7 @@ class MultilabelTask(Task):
 
     config_type: ClassVar[type] = MultilabelConfig
     problem_type = "multilabel"
+    distillable: ClassVar[bool] = True
 
     def __init__(self, columns: list[str], values: list[list[Any]]):
         self.columns, self.values = columns, values
@@ -66,6 +70,15 @@ class MultilabelTask(Task):
 
     def loss(self, optim: Any, task_config: MultilabelConfig):
         return MultilabelLoss(task_config.label_smoothing)
+
+    def teacher_mismatch(self, teacher: Task) -> str | None:
+        theirs = getattr(teacher, "values", None)
+        if theirs != self.values:
+            return f"the teacher's label values {theirs} differ from this predictor's {self.values}"
+        return None
+
+    def soft_label_loss(self, outputs: torch.Tensor, soft_targets: torch.Tensor, temperature: float) -> torch.Tensor:
+        return sigmoid_distillation_loss(outputs, soft_targets, temperature)
 
     def predict(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
         positive = _expit(logits) >= 0.5

@@ -23,6 +23,7 @@ class RegressionTask(Task):
 
     config_type: ClassVar[type] = RegressionConfig
     has_proba: ClassVar[bool] = False  # predictions are numbers, not classes
+    distillable: ClassVar[bool] = True  # soft-label loss: core's default, MSE to the teacher's outputs
 
     def __init__(self, problem_type: str, columns: list[str], means: list[float], stds: list[float]):
         self.problem_type, self.columns, self.means, self.stds = problem_type, columns, means, stds
@@ -71,6 +72,12 @@ class RegressionTask(Task):
 
     def _decode(self, outputs: np.ndarray) -> np.ndarray:
         return outputs * np.asarray(self.stds) + np.asarray(self.means)
+
+    def soft_targets(self, teacher: Task, outputs: np.ndarray) -> np.ndarray:
+        """The teacher's outputs in its label units, standardised with this task's statistics."""
+        values = np.asarray(outputs).reshape(len(outputs), len(self.columns))
+        decoded = teacher._decode(values) if isinstance(teacher, RegressionTask) else values
+        return ((decoded - self.means) / self.stds).astype(np.float32)
 
     def loss(self, optim: Any, task_config: RegressionConfig):
         return RegressionLoss(task_config.loss)

@@ -28,6 +28,7 @@ class TextConfig:
     checkpoint: str = MINILM_L6
     pooling: str = "mean"  # "cls" or "mean"
     max_length: int = 128
+    num_layers: int = 0  # keep the backbone's first N transformer layers (a smaller, faster student); 0: all
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,21 @@ class EnvConfig:
 
 
 @dataclass(frozen=True)
+class DistillerConfig:
+    """Knowledge distillation, used when ``fit(..., teacher_predictor=...)`` is given (AutoGluon's names).
+
+    The training loss is the task's loss on the true labels, plus ``soft_label_weight`` times the task's soft-label
+    loss to the teacher's outputs (KL divergence at ``temperature`` for classification, MSE for regression), plus
+    ``output_feature_loss_weight`` times the MSE between a learned projection of the student's fused embedding and
+    the teacher's (scaled to unit mean square).
+    """
+
+    temperature: float = 5.0
+    soft_label_weight: float = 1.0
+    output_feature_loss_weight: float = 0.1
+
+
+@dataclass(frozen=True)
 class NoTaskConfig:
     """The ``task`` section of a problem type whose task package adds no settings of its own."""
 
@@ -126,6 +142,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     env: EnvConfig = field(default_factory=EnvConfig)
+    distiller: DistillerConfig = field(default_factory=DistillerConfig)
     task: Any = field(default_factory=NoTaskConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -223,6 +240,7 @@ _FRACTION: Rule = ((lambda v: 0 <= v < 1), "in [0, 1)")
 
 LIMITS: dict[str, Rule] = {
     "model.text.max_length": _at_least(8),
+    "model.text.num_layers": _NON_NEGATIVE,
     "model.image.image_size": _at_least(1),
     "model.image.max_images_per_row": _at_least(1),
     "model.tabular.hidden_size": _at_least(1),
@@ -246,6 +264,9 @@ LIMITS: dict[str, Rule] = {
     "optim.max_num_tuning_data": _NON_NEGATIVE,
     "optim.lora_rank": _at_least(1),
     "optim.checkpoint_every_n_steps": _at_least(1),
+    "distiller.temperature": _POSITIVE,
+    "distiller.soft_label_weight": _NON_NEGATIVE,
+    "distiller.output_feature_loss_weight": _NON_NEGATIVE,
     "env.eval_batch_size": _at_least(1),
     "env.num_workers": _NON_NEGATIVE,
     "env.realtime_max_rows": _NON_NEGATIVE,

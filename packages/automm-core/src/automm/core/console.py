@@ -94,7 +94,8 @@ def describe_model(spec: Any, config: Config) -> str:
     """The encoders of a core network (backbone names); a task's own network kind by its name."""
     parts = []
     if getattr(spec, "text", None) is not None:
-        parts.append(f"text {config.model.text.checkpoint}")
+        layers = spec.text.get("num_layers", 0) if isinstance(spec.text, dict) else 0
+        parts.append(f"text {config.model.text.checkpoint}" + (f" (first {layers} layers)" if layers else ""))
     if getattr(spec, "image", None) is not None:
         parts.append(f"image {spec.image['checkpoint']}")
     if getattr(spec, "tabular", None) is not None:

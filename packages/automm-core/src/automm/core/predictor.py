@@ -79,22 +79,31 @@ class MultiModalPredictor:
             time_limit: float | None = None, presets: str | None = None,
             hyperparameters: Mapping[str, Any] | None = None, column_types: Mapping[str, str] | None = None,
             holdout_frac: float | None = None, seed: int = 0,
-            hyperparameter_tune_kwargs: Mapping[str, Any] | None = None) -> MultiModalPredictor:
+            hyperparameter_tune_kwargs: Mapping[str, Any] | None = None,
+            teacher_predictor: MultiModalPredictor | str | Path | None = None) -> MultiModalPredictor:
         """Fit on ``train_data``; a second call continues training the current model on the new data.
 
         Search spaces in ``hyperparameters`` with ``hyperparameter_tune_kwargs`` (or an ``*_hpo`` preset) run a
         hyperparameter search on Ray Tune (``automm-core[hpo]``) and keep its best trial; see ``automm.core.hpo``.
-        What it prints follows ``verbosity`` (see ``__init__``): by default one progress bar and a summary.
+        ``teacher_predictor`` (a fitted predictor or the path of a saved one, same problem type and labels) distils
+        it into this one: the loss adds the teacher's soft labels (and embeddings) on the training rows, weighted
+        by the ``distiller.*`` hyperparameters. What it prints follows ``verbosity`` (see ``__init__``): by default
+        one progress bar and a summary.
 
         Example:
             >>> predictor.fit(train, hyperparameters={"optim.lr": {"loguniform": [1e-5, 1e-3]}},
             ...               hyperparameter_tune_kwargs={"num_trials": 8, "searcher": "bayes", "scheduler": "ASHA"})
+            >>> student = MultiModalPredictor(label="label", hyperparameters={"model.text.num_layers": 2})
+            >>> student.fit(train, teacher_predictor=teacher)
         """
         verbosity = check_verbosity(self.verbosity)
         _check_time_limit(time_limit)
         first = self._state is None or bool(self._state.fit_info.get("zero_shot"))
         with quiet_frameworks(verbosity):
             if first and self._wants_search(presets, hyperparameters, hyperparameter_tune_kwargs):
+                if teacher_predictor is not None:
+                    raise ConfigError("teacher_predictor cannot be combined with a hyperparameter search: distil "
+                                      "into a predictor with fixed hyperparameters.")
                 from .hpo.search import search
 
                 search(self, train_data, tuning_data, time_limit, presets or self.presets,
@@ -105,7 +114,7 @@ class MultiModalPredictor:
                                   "already fitted (fit again without it to continue training).")
             else:
                 self._fit(train_data, tuning_data, time_limit, presets, hyperparameters, column_types,
-                          holdout_frac, seed, verbosity)
+                          holdout_frac, seed, verbosity, teacher_predictor=teacher_predictor)
         if verbosity >= 2:
             state = self.state
             print(summary_text(state.problem_type, state.columns, describe_model(state.network_spec, state.config),
@@ -121,7 +130,8 @@ class MultiModalPredictor:
     def _fit(self, train_data: pd.DataFrame | str | Path, tuning_data: pd.DataFrame | str | Path | None,
              time_limit: float | None, presets: str | None, hyperparameters: Mapping[str, Any] | None,
              column_types: Mapping[str, str] | None, holdout_frac: float | None, seed: int, verbosity: int,
-             callbacks: Sequence[Any] = ()) -> None:
+             callbacks: Sequence[Any] = (),
+             teacher_predictor: MultiModalPredictor | str | Path | None = None) -> None:
         import lightning.pytorch as pl
 
         from .persistence import TRAINING_DIR, check_save_target, save_state
@@ -141,6 +151,9 @@ class MultiModalPredictor:
         else:
             state = self._state
         if state.task.fits_directly:
+            if teacher_predictor is not None:
+                raise ConfigError(f"teacher_predictor does not apply to {state.problem_type}: it fits a classifier "
+                                  "on frozen embeddings without gradient training. Remove teacher_predictor.")
             if holdout_frac is not None:
                 raise ConfigError(f"holdout_frac does not apply to {state.problem_type}: it fits every row and "
                                   "validates itself (see its documentation). Remove holdout_frac, or pass "
@@ -154,6 +167,12 @@ class MultiModalPredictor:
             val_rows = val_rows.sample(cap, random_state=seed)
         train_set = self._encoded(state, train_rows, "train_data")
         val_set = self._encoded(state, val_rows, "tuning_data" if tuning_data is not None else "train_data")
+        teacher, auxiliary = None, []
+        if teacher_predictor is not None:
+            from .distillation import resolve_teacher
+
+            teacher = resolve_teacher(teacher_predictor, state, MultiModalPredictor)
+            auxiliary = teacher.objectives(state, train_rows, progress=verbosity >= 2)
         workdir = self.path / TRAINING_DIR
         skeleton_seconds = None
         if self._resume_checkpoint is None:
@@ -168,7 +187,7 @@ class MultiModalPredictor:
                            workdir / CHECKPOINT_DIR, deadline, resume_from=self._resume_checkpoint,
                            train_processors=train_processors, verbosity=verbosity,
                            save_seconds=save_seconds(parameter_bytes(state.net), skeleton_seconds),
-                           callbacks=callbacks)
+                           callbacks=callbacks, auxiliary=auxiliary)
         finally:  # a failed fit must not leave adapters that save() would write as unloadable weights
             merge_peft(state.net)
         state.net.eval()
@@ -177,6 +196,8 @@ class MultiModalPredictor:
         self._state, self.problem_type, self._resume_checkpoint = state, state.problem_type, None
         state.fit_info = {**asdict(result), "train_rows": len(train_rows), "validation_rows": len(val_rows),
                           "seed": seed}
+        if teacher is not None:
+            state.fit_info["distillation"] = teacher.summary(state, auxiliary)
         logger.info("fit done: %s", state.fit_info)
         self.save(self.path)
 

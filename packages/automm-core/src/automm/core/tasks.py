@@ -20,6 +20,7 @@ from .errors import ConfigError, TaskNotInstalledError
 from .suggest import did_you_mean
 
 if TYPE_CHECKING:
+    import torch
     from torch.utils.data import Sampler
 
     from .building import Built
@@ -65,6 +66,7 @@ class Task(abc.ABC):
     predict_options: ClassVar[tuple[str, ...]] = ()  # extra keyword arguments predict() accepts
     # True: fit() calls ``fit_directly`` on every labelled row (no holdout split) instead of training with Lightning.
     fits_directly: ClassVar[bool] = False
+    distillable: ClassVar[bool] = False  # fit(teacher_predictor=...) works: see the distillation hooks below
 
     @classmethod
     def read_data(cls, data: Any, role: str) -> pd.DataFrame:
@@ -200,6 +202,32 @@ class Task(abc.ABC):
         (the task validates itself, by cross-validation say) and ``val_data`` only when the user gave tuning data.
         """
         raise NotImplementedError(f"{type(self).__name__} sets fits_directly but does not implement fit_directly")
+    # ---- knowledge distillation (used only when ``distillable``)
+    def teacher_mismatch(self, teacher: Task) -> str | None:
+        """Why ``teacher`` (same problem type and label columns) cannot teach this task, or None if it can.
+
+        Default: the network outputs must be equally wide. A classification task also compares the classes.
+        """
+        if teacher.output_size != self.output_size:
+            return f"the teacher has {teacher.output_size} outputs, this predictor {self.output_size}"
+        return None
+
+    def soft_targets(self, teacher: Task, outputs: np.ndarray) -> np.ndarray:
+        """The teacher's network ``outputs`` in this task's output space (default: unchanged).
+
+        A task that scales its targets by statistics of its own training rows converts between the two scalings.
+        """
+        return outputs
+
+    def soft_label_loss(self, outputs: torch.Tensor, soft_targets: torch.Tensor, temperature: float,
+                        ) -> torch.Tensor:
+        """The student's loss to the teacher's outputs (default: mean squared error; ``temperature`` unused).
+
+        Classification tasks use the KL divergence of temperature-softened distributions.
+        """
+        import torch.nn.functional as F
+
+        return F.mse_loss(outputs, soft_targets.to(outputs.dtype))
 
 
 @dataclass(frozen=True)

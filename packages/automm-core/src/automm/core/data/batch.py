@@ -26,6 +26,7 @@ class Batch:
     image_pixels: torch.Tensor | None = None  # [B, K, 3, H, W]
     image_mask: torch.Tensor | None = None  # [B, K] bool
     target: torch.Tensor | None = None
+    rows: torch.Tensor | None = None  # [B] long: training rows' positions in the training table (per-row lookups)
 
     def to(self, device: torch.device | str) -> Batch:
         values = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+import torch
 from torch.utils.data import DataLoader, Sampler
 
 from .batch import Batch, EncodedTabular, Processors
@@ -15,7 +16,8 @@ class RowCollator:
     """A DataLoader ``collate_fn``: list of row positions -> Batch (runs in worker processes).
 
     Numeric and categorical columns are encoded once for the whole table (they have no random augmentation), so
-    the epochs of a fit only index them; text and images are processed batch by batch.
+    the epochs of a fit only index them; text and images are processed batch by batch. A training ``Batch`` also
+    carries its rows' ``positions`` in ``features`` (``Batch.rows``), for objectives that look up per-row data.
     """
 
     def __init__(self, features: pd.DataFrame, processors: Processors, targets: np.ndarray | None, train: bool):
@@ -30,8 +32,12 @@ class RowCollator:
         targets = None if self.targets is None else self.targets[positions]
         rows = self.features.iloc[positions]
         if self.tabular is None:
-            return self.processors.collate(rows, targets, train=self.train)
-        return self.processors.collate(rows, targets, train=self.train, tabular=self.tabular.take(positions))
+            batch = self.processors.collate(rows, targets, train=self.train)
+        else:
+            batch = self.processors.collate(rows, targets, train=self.train, tabular=self.tabular.take(positions))
+        if self.train and isinstance(batch, Batch):
+            batch.rows = torch.as_tensor(positions, dtype=torch.long)
+        return batch
 
 
 def make_loader(

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from torch import nn
 
 from ..data.batch import Processors
+from ..errors import ConfigError
 from ..registry import Registry
 from .encoders import FTTransformerTabularEncoder, ImageEncoder, MLPTabularEncoder, TextEncoder
 from .fusion import L2ConcatFusion, MLPFusion, MultiModalNet, TransformerFusion
@@ -29,7 +30,8 @@ class NetworkSpec:
 
     kind: ClassVar[str] = "multimodal"
     output_size: int | None  # None: no head, the network outputs its embedding
-    text: dict[str, Any] | None = None  # {"pooling": "mean"}; the backbone config lives in text_backbone/
+    # {"pooling": "mean", "num_layers": 0}; the backbone's config (its layer count too) lives in text_backbone/
+    text: dict[str, Any] | None = None
     image: dict[str, Any] | None = None  # {"checkpoint": timm name, "weights_path": ""}
     tabular: dict[str, Any] | None = None  # {"model", "num_numerical", "cardinalities", "hidden_size", ...}
     fusion: dict[str, Any] | None = None  # {"model", "hidden_size", "dropout", "modality_dropout"}
@@ -75,7 +77,8 @@ def build_network(spec: NetworkSpec, text_folder: Path | None, pretrained: bool)
     """Encoders in a fixed order (text, image, tabular), fusion when there is more than one."""
     encoders: dict[str, nn.Module] = {}
     if spec.text is not None:
-        encoders["text"] = TextEncoder(load_text_backbone(text_folder, pretrained), spec.text["pooling"])
+        backbone = load_text_backbone(text_folder, pretrained, spec.text.get("num_layers", 0))
+        encoders["text"] = TextEncoder(backbone, spec.text["pooling"])
     if spec.image is not None:
         from .checkpoints import create_image_backbone
 
@@ -94,12 +97,26 @@ def build_network(spec: NetworkSpec, text_folder: Path | None, pretrained: bool)
     return MultiModalNet(encoders, fusion, spec.output_size, modality_dropout=modality_dropout)
 
 
-def load_text_backbone(folder: Path | None, pretrained: bool) -> nn.Module:
-    """Pretrained weights from ``folder`` at fit time; only the architecture (config.json) at load time."""
+def load_text_backbone(folder: Path | None, pretrained: bool, num_layers: int = 0) -> nn.Module:
+    """Pretrained weights from ``folder`` at fit time; only the architecture (config.json) at load time.
+
+    ``num_layers`` > 0 keeps the first that many transformer layers of the pretrained backbone (fit time only: the
+    saved config.json then records the smaller count).
+    """
     from transformers import AutoConfig, AutoModel
 
     if folder is None:
         raise ValueError("a text backbone folder is required")
-    if pretrained:
-        return AutoModel.from_pretrained(str(folder), local_files_only=True)
-    return AutoModel.from_config(AutoConfig.from_pretrained(str(folder), local_files_only=True))
+    config = AutoConfig.from_pretrained(str(folder), local_files_only=True)
+    if not pretrained:
+        return AutoModel.from_config(config)
+    if num_layers:
+        available = getattr(config, "num_hidden_layers", None)
+        if not isinstance(available, int):
+            raise ConfigError(f"model.text.num_layers={num_layers}, but the text backbone in {str(folder)!r} "
+                              f"({config.model_type}) has no num_hidden_layers setting to shorten; use 0 (all).")
+        if num_layers > available:
+            raise ConfigError(f"model.text.num_layers={num_layers}, but the text backbone in {str(folder)!r} has "
+                              f"{available} layers; use at most {available} (0 keeps all).")
+        config.num_hidden_layers = num_layers  # transformers loads the first layers' weights, skips the others
+    return AutoModel.from_pretrained(str(folder), config=config, local_files_only=True)
