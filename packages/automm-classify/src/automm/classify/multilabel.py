@@ -22,6 +22,7 @@ class MultilabelTask(Task):
     """Each label column has a negative and a positive value (the larger/later of its two values)."""
 
     config_type: ClassVar[type] = MultilabelConfig
+    ensemble_combine: ClassVar[str] = "sigmoid"  # an ensemble averages each label's probability
     problem_type = "multilabel"
 
     def __init__(self, columns: list[str], values: list[list[Any]]):

@@ -59,6 +59,9 @@ class Task(abc.ABC):
     has_proba: ClassVar[bool] = True  # predict_proba() gives class probabilities
     has_embeddings: ClassVar[bool] = True  # extract_embedding() gives one vector per row
     predict_options: ClassVar[tuple[str, ...]] = ()  # extra keyword arguments predict() accepts
+    # How an ensemble merges member outputs: a combiner in automm.core.models.ensemble.COMBINERS ("mean",
+    # "softmax", "sigmoid"); None: this problem type cannot be ensembled (use_ensemble is refused).
+    ensemble_combine: ClassVar[str | None] = None
 
     @classmethod
     def read_data(cls, data: Any, role: str) -> pd.DataFrame:
