@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from automm.core.ensemble.fitting import member_seconds
 from automm.core.ensemble.selection import greedy_weights
 from automm.core.models.ensemble import COMBINERS, EnsembleSpec, combine_chosen
 
@@ -91,3 +92,11 @@ def test_ensemble_spec_refuses_bad_weights(weights: list[float]) -> None:
     member = {"kind": "multimodal", "output_size": 2, "tabular": None}
     with pytest.raises(ValueError, match="weight"):
         EnsembleSpec([member, member], weights, "softmax")
+
+
+def test_members_split_the_time_left_and_late_ones_are_skipped_when_it_ran_short() -> None:
+    assert member_seconds(90.0, 3, 30.0, first=True) == 30.0
+    assert member_seconds(50.0, 2, 30.0, first=False) == 25.0  # earlier members overran a little: still trained
+    assert member_seconds(20.0, 2, 30.0, first=False) is None  # 10 s < half the 30 s planned: skipped
+    assert member_seconds(5.0, 3, 30.0, first=True) == 5.0 / 3  # the first member always trains
+    assert member_seconds(math.inf, 2, math.inf, first=False) == math.inf  # no time limit

@@ -46,8 +46,8 @@ def fit_ensemble(state: PredictorState, features: pd.DataFrame, train_rows: Rows
     skipped: list[str] = []
     outputs_seconds = 0.0
     for index, member in enumerate(members):
-        share = (deadline.remaining() - reserve) / (len(members) - index)
-        if trained and share < MIN_SHARE * equal_share:
+        share = member_seconds(deadline.remaining() - reserve, len(members) - index, equal_share, not trained)
+        if share is None:
             skipped.append(member.variant.name)
             continue
         member_deadline = Deadline(max(share - outputs_seconds, 1e-3)) if deadline.limited else Deadline(None)
@@ -70,10 +70,19 @@ def fit_ensemble(state: PredictorState, features: pd.DataFrame, train_rows: Rows
                      sum(r.steps for r in results), time.monotonic() - started, stopped_by), report
 
 
+def member_seconds(remaining: float, members_left: int, equal_share: float, first: bool) -> float | None:
+    """The next member's seconds: an equal split of ``remaining`` among the members left (so time a member did not
+    use goes to the later ones); None (skip it) when that is under ``MIN_SHARE`` of ``equal_share``, the split at
+    the start, unless it is the ``first`` member to train. Infinite without a time limit."""
+    share = remaining / members_left
+    return None if not first and share < MIN_SHARE * equal_share else share
+
+
 def _train_member(state: PredictorState, member: Member, train_rows: Rows, val_rows: Rows, workdir: Path,
                   deadline: Deadline, verbosity: int) -> FitResult:
     """One normal fit of ``member``'s network, as a single-network predictor trains; its checkpoints are removed."""
     optim = member.config.optim
+    shutil.rmtree(workdir, ignore_errors=True)  # a killed fit's checkpoints must not join this member's soup
     apply_peft(member.net, optim.peft, optim.lora_rank)
     try:
         train_processors, *rows = state.task.training_data(member.net, state.processors, *train_rows, member.config)

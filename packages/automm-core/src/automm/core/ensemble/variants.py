@@ -80,7 +80,7 @@ def plan_members(state: PredictorState, features: pd.DataFrame,
             continue
         config = state.config.override(variant.overrides)
         built = state.task.build(features, state.columns, config)
-        _check_same_inputs(variant, state, built)
+        _check_same_inputs(variant, config, state, built)
         member = Member(variant, config, built.spec, built.net)
         if _identity(member) in seen:
             logger.info("ensemble: variant %r equals an earlier member here; skipped", variant.name)
@@ -90,9 +90,10 @@ def plan_members(state: PredictorState, features: pd.DataFrame,
     return members
 
 
-def _check_same_inputs(variant: Variant, state: PredictorState, built: Any) -> None:
+def _check_same_inputs(variant: Variant, config: Config, state: PredictorState, built: Any) -> None:
     if (processors_to_json(built.processors) != processors_to_json(state.processors)
-            or built.text_folder != state.text_folder):
+            or (built.text_folder is None) != (state.text_folder is None)
+            or config.model.text.checkpoint != state.config.model.text.checkpoint):
         raise ConfigError(
             f"Ensemble variant {variant.name!r} ({dict(variant.overrides)}) changes how the data is read (columns, "
             "text backbone, image size or normalisation); ensemble members must share the predictor's processors. "
