@@ -30,7 +30,7 @@ CONFIGURATIONS = {"default": False, "use_ensemble=True": True}
 TABLES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "mixed_table": ({"time_limit": 150.0, "rows": [500, 200], "hyperparameters": {"model.image.image_size": 64}},
                     {"time_limit": 40.0, "rows": [160, 60], "hyperparameters": {"model.image.image_size": 64}}),
-    "credit_data": ({"time_limit": 60.0, "hyperparameters": {}}, {"time_limit": 20.0, "hyperparameters": {}}),
+    "credit_data": ({"time_limit": 120.0, "hyperparameters": {}}, {"time_limit": 20.0, "hyperparameters": {}}),
 }
 HEADLINE = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}
 SINGLE_ROW_CALLS = 10
