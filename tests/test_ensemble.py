@@ -13,7 +13,7 @@ import pytest
 
 from automm.core import ConfigError, MultiModalPredictor
 from automm.core import presets as preset_registry
-from automm.core.ensemble.variants import Variant, plan_members
+from automm.core.ensemble.variants import VARIANTS, Variant, build_member, plan_variants
 from automm.core.testing.tiny_models import tiny_hyperparameters
 
 
@@ -51,21 +51,24 @@ def test_regression_ensemble_over_tabular_variants(iris: pd.DataFrame, tiny_text
     predictor = MultiModalPredictor(label="petal_width", path=tmp_path / "p", use_ensemble=True, verbosity=0,
                                     hyperparameters=tiny_hyperparameters(tiny_text_model, **{"optim.max_epochs": 1}))
     predictor.fit(iris)
-    # iris is numeric only: no fusion variants; "auto" is the FT-Transformer here, so "tabular_ft_transformer" is
-    # the default member again and is not trained twice
     assert [m["variant"] for m in predictor.fit_summary["ensemble"]["members"]] == ["default", "tabular_mlp"]
     assert predictor.predict(iris).shape == (len(iris),)
     reloaded = MultiModalPredictor.load(tmp_path / "p")
     pd.testing.assert_series_equal(reloaded.predict(iris), predictor.predict(iris))
 
 
-def test_a_variant_that_changes_the_processors_is_refused(iris: pd.DataFrame, tiny_text_model: Path) -> None:
+def test_the_pool_plans_distinct_variants_and_refuses_one_that_changes_the_processors(
+        iris: pd.DataFrame, tiny_text_model: Path) -> None:
     predictor = MultiModalPredictor(label="label", use_ensemble=True,
                                     hyperparameters=tiny_hyperparameters(tiny_text_model))
     state = predictor._new_state(iris, None, None, None)
-    variants = (Variant("default", {}), Variant("z_scores", {"model.tabular.numerical_transform": "standard"}))
+    # iris is numeric only: no fusion variants; "auto" is the FT-Transformer here, so only "tabular_mlp" differs
+    assert [variant.name for variant, _ in plan_variants(state)] == ["default", "tabular_mlp"]
+    for variant, config in plan_variants(state, VARIANTS):
+        assert build_member(state, iris, variant, config).config == config
+    z_scores = Variant("z_scores", {"model.tabular.numerical_transform": "standard"})
     with pytest.raises(ConfigError, match="'z_scores'.*share the predictor's processors"):
-        plan_members(state, iris, variants)
+        build_member(state, iris, z_scores, state.config.override(z_scores.overrides))
 
 
 def test_problem_types_that_cannot_be_averaged_refuse_use_ensemble(tiny_text_model: Path, tmp_path: Path) -> None:

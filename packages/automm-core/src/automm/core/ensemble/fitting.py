@@ -19,7 +19,7 @@ from ..training.budget import Deadline, parameter_bytes, save_seconds
 from ..training.engine import FitResult, train
 from ..training.peft_setup import apply_peft, merge_peft
 from .selection import greedy_weights
-from .variants import Member, plan_members
+from .variants import Member, build_member, plan_variants
 
 logger = logging.getLogger("automm")
 # A member starts only if its share of the time left is at least this fraction of an equal split at the start:
@@ -38,23 +38,28 @@ def fit_ensemble(state: PredictorState, features: pd.DataFrame, train_rows: Rows
     ``measured_save`` is the seconds one save of the single network took; the final save writes every member.
     """
     started = time.monotonic()
-    members = plan_members(state, features)
-    reserve = save_seconds(sum(parameter_bytes(m.net) for m in members),
-                           measured_save * len(members) if measured_save is not None else None)
-    equal_share = (deadline.remaining() - reserve) / len(members)
+    planned = plan_variants(state)
+    # Every member is saved at the end: its weights are the predictor's network's size.
+    reserve = save_seconds(parameter_bytes(state.net) * len(planned),
+                           measured_save * len(planned) if measured_save is not None else None)
+    equal_share = (deadline.remaining() - reserve) / len(planned)
     trained: list[tuple[Member, FitResult, np.ndarray]] = []
     skipped: list[str] = []
-    outputs_seconds = 0.0
-    for index, member in enumerate(members):
-        share = member_seconds(deadline.remaining() - reserve, len(members) - index, equal_share, not trained)
-        if share is None:
-            skipped.append(member.variant.name)
+    outputs_seconds = overrun = 0.0  # the last validation outputs pass; the most a member ran past its deadline
+    for index, (variant, config) in enumerate(planned):
+        budget = member_seconds(deadline.remaining() - reserve, len(planned) - index, equal_share, not trained,
+                                outputs_seconds + overrun)
+        if budget is None:
+            skipped.append(variant.name)
             continue
-        member_deadline = Deadline(max(share - outputs_seconds, 1e-3)) if deadline.limited else Deadline(None)
+        member_started = time.monotonic()
+        member_deadline = Deadline(max(budget, 1e-3)) if deadline.limited else Deadline(None)  # the build counts
+        member = build_member(state, features, variant, config)
         result = _train_member(state, member, train_rows, val_rows, workdir / f"member-{index}", member_deadline,
                                verbosity)
+        overrun = max(overrun, time.monotonic() - member_started - budget)
         pass_started = time.monotonic()
-        outputs = run_network(member.net, state.processors, val_rows[0], member.config.env.eval_batch_size,
+        outputs = run_network(member.net, state.processors, val_rows[0], config.env.eval_batch_size,
                               progress=False)
         outputs_seconds = time.monotonic() - pass_started
         trained.append((member, result, outputs))
@@ -70,11 +75,13 @@ def fit_ensemble(state: PredictorState, features: pd.DataFrame, train_rows: Rows
                      sum(r.steps for r in results), time.monotonic() - started, stopped_by), report
 
 
-def member_seconds(remaining: float, members_left: int, equal_share: float, first: bool) -> float | None:
-    """The next member's seconds: an equal split of ``remaining`` among the members left (so time a member did not
-    use goes to the later ones); None (skip it) when that is under ``MIN_SHARE`` of ``equal_share``, the split at
-    the start, unless it is the ``first`` member to train. Infinite without a time limit."""
-    share = remaining / members_left
+def member_seconds(remaining: float, members_left: int, equal_share: float, first: bool, overhead: float = 0.0,
+                   ) -> float | None:
+    """The next member's deadline in seconds: an equal split of ``remaining`` among the members left (so time a
+    member did not use goes to the later ones) less ``overhead`` (its validation outputs pass, and what earlier
+    members ran past their deadlines); None (skip it) when that is under ``MIN_SHARE`` of ``equal_share``, the split
+    at the start, unless it is the ``first`` member to train. Infinite without a time limit."""
+    share = remaining / members_left - overhead
     return None if not first and share < MIN_SHARE * equal_share else share
 
 

@@ -10,8 +10,6 @@ two or more modalities (text, image, tabular), "tabular" needs numeric or catego
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -19,13 +17,11 @@ from typing import Any
 import pandas as pd
 from torch import nn
 
+from ..building import tabular_model
 from ..config import Config
 from ..errors import ConfigError
-from ..models.network import spec_to_json
 from ..persistence import processors_to_json
 from ..state import PredictorState
-
-logger = logging.getLogger("automm")
 
 
 @dataclass(frozen=True)
@@ -64,30 +60,34 @@ def applies(variant: Variant, processors: Any) -> bool:
     return {"": True, "fusion": modalities >= 2, "tabular": tabular}[variant.needs]
 
 
-def plan_members(state: PredictorState, features: pd.DataFrame,
-                 variants: tuple[Variant, ...] = VARIANTS) -> list[Member]:
-    """The members to train: the predictor's own network first, then each other variant that applies and builds a
-    different network or training setup, up to ``ensemble.size`` members.
-
-    ``features`` are the rows the predictor's processors were fitted on, so each variant's processors can be
-    compared with them.
-    """
+def plan_variants(state: PredictorState, variants: tuple[Variant, ...] = VARIANTS) -> list[tuple[Variant, Config]]:
+    """The variants to train, with their configurations: the predictor's own first, then each other that applies
+    and trains differently from the earlier ones (not "tabular_mlp" where "auto" is the MLP, say), up to
+    ``ensemble.size``."""
     size = state.config.ensemble.size or len(variants)
-    members = [Member(variants[0], state.config, state.network_spec, state.net)]
-    seen = {_identity(members[0])}
+    planned = [(variants[0], state.config)]
     for variant in variants[1:]:
-        if len(members) >= size or not applies(variant, state.processors):
-            continue
         config = state.config.override(variant.overrides)
-        built = state.task.build(features, state.columns, config)
-        _check_same_inputs(variant, config, state, built)
-        member = Member(variant, config, built.spec, built.net)
-        if _identity(member) in seen:
-            logger.info("ensemble: variant %r equals an earlier member here; skipped", variant.name)
-            continue
-        seen.add(_identity(member))
-        members.append(member)
-    return members
+        if (len(planned) < size and applies(variant, state.processors)
+                and all(_resolved(config, state) != _resolved(c, state) for _, c in planned)):
+            planned.append((variant, config))
+    return planned
+
+
+def _resolved(config: Config, state: PredictorState) -> Config:
+    """``config`` with the tabular model "auto" replaced by what it stands for with these processors."""
+    tabular = replace(config.model.tabular, model=tabular_model(config.model.tabular.model, state.processors))
+    return replace(config, model=replace(config.model, tabular=tabular))
+
+
+def build_member(state: PredictorState, features: pd.DataFrame, variant: Variant, config: Config) -> Member:
+    """``variant``'s pretrained network, on the predictor's processors (``features``: the rows they were fitted on);
+    the predictor's own network for its own configuration."""
+    if config == state.config:
+        return Member(variant, config, state.network_spec, state.net)
+    built = state.task.build(features, state.columns, config)
+    _check_same_inputs(variant, config, state, built)
+    return Member(variant, config, built.spec, built.net)
 
 
 def _check_same_inputs(variant: Variant, config: Config, state: PredictorState, built: Any) -> None:
@@ -99,11 +99,3 @@ def _check_same_inputs(variant: Variant, config: Config, state: PredictorState, 
             "text backbone, image size or normalisation); ensemble members must share the predictor's processors. "
             "Remove those keys from the variant in automm.core.ensemble.variants.VARIANTS."
         )
-
-
-def _identity(member: Member) -> str:
-    """Network spec plus every setting; ``model.tabular.model`` is left to the spec, which holds what "auto"
-    resolved to."""
-    config = member.config
-    settings = replace(config, model=replace(config.model, tabular=replace(config.model.tabular, model=""))).to_dict()
-    return json.dumps([spec_to_json(member.spec), settings], sort_keys=True, default=str)
