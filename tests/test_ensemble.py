@@ -14,6 +14,7 @@ import pytest
 from automm.core import ConfigError, MultiModalPredictor
 from automm.core import presets as preset_registry
 from automm.core.ensemble.variants import VARIANTS, Variant, build_member, plan_variants
+from automm.core.persistence import load_state, save_state
 from automm.core.testing.tiny_models import tiny_hyperparameters
 
 
@@ -58,14 +59,17 @@ def test_regression_ensemble_over_tabular_variants(iris: pd.DataFrame, tiny_text
 
 
 def test_the_pool_plans_distinct_variants_and_refuses_one_that_changes_the_processors(
-        iris: pd.DataFrame, tiny_text_model: Path) -> None:
+        iris: pd.DataFrame, tiny_text_model: Path, tmp_path: Path) -> None:
     predictor = MultiModalPredictor(label="label", use_ensemble=True,
                                     hyperparameters=tiny_hyperparameters(tiny_text_model))
     state = predictor._new_state(iris, None, None, None)
     # iris is numeric only: no fusion variants; "auto" is the FT-Transformer here, so only "tabular_mlp" differs
     assert [variant.name for variant, _ in plan_variants(state)] == ["default", "tabular_mlp"]
-    for variant, config in plan_variants(state, VARIANTS):
-        assert build_member(state, iris, variant, config).config == config
+    save_state(state, tmp_path / "skeleton")  # as a fit does before training; a resumed fit starts from this
+    loaded = load_state(tmp_path / "skeleton")  # lists the columns sorted, unlike the table
+    for start in (state, loaded):
+        for variant, config in plan_variants(start, VARIANTS):
+            assert build_member(start, iris, variant, config).config == config
     z_scores = Variant("z_scores", {"model.tabular.numerical_transform": "standard"})
     with pytest.raises(ConfigError, match="'z_scores'.*share the predictor's processors"):
         build_member(state, iris, z_scores, state.config.override(z_scores.overrides))

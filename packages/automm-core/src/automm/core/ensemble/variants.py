@@ -85,7 +85,9 @@ def build_member(state: PredictorState, features: pd.DataFrame, variant: Variant
     the predictor's own network for its own configuration."""
     if config == state.config:
         return Member(variant, config, state.network_spec, state.net)
-    built = state.task.build(features, state.columns, config)
+    # Columns in the processors' order (a loaded predictor lists them sorted), so the inputs line up the same way.
+    columns = {c: state.columns[c] for c in [*state.processors.columns, *state.columns]}
+    built = state.task.build(features, columns, config)
     _check_same_inputs(variant, config, state, built)
     return Member(variant, config, built.spec, built.net)
 
