@@ -137,8 +137,8 @@ def render(results: dict[str, Any]) -> str:
              "evaluate = batch predict of the test rows; single-row = median `predict` of one row over "
              f"{SINGLE_ROW_CALLS} calls. Members: variant, **weight**, its own validation score and training time. "
              "\"ensemble val\" is optimistic: the weights are chosen on the validation rows the members also "
-             "early-stop on, and with few validation rows and barely trained members (one or two steps each at the mixed "
-             "table's budget here) the selection can fit noise; the test score is the honest comparison.", ""]
+             "early-stop on, and with few validation rows and barely trained members (one or two steps each at the "
+             "mixed table's budget here) the selection can fit noise; the test score is the honest comparison.", ""]
     for table, runs in results["tables"].items():
         base = runs["default"]
         first = next((run for run in runs.values() if "error" not in run), {})
