@@ -25,6 +25,7 @@ class ClassificationTask(Task):
 
     config_type: ClassVar[type] = ClassificationConfig
     distillable: ClassVar[bool] = True
+    ensemble_combine: ClassVar[str] = "softmax"  # an ensemble averages the members' class probabilities
 
     def __init__(self, problem_type: str, column: str, classes: list[Any]):
         self.problem_type, self.column, self.classes = problem_type, column, classes

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from automm.core.config import Config, ImageConfig, ModelConfig, OptimConfig, TabularConfig, TextConfig
+from automm.core.config import (
+    Config,
+    EnsembleConfig,
+    ImageConfig,
+    ModelConfig,
+    OptimConfig,
+    TabularConfig,
+    TextConfig,
+)
 
 # The two backbones that ship inside PyPI packages, so this preset works with no model hub.
 MEDIUM_QUALITY = Config()
@@ -25,6 +33,7 @@ BEST_QUALITY = Config(
         tabular=TabularConfig(model="ft_transformer", hidden_size=192, num_layers=3),
     ),
     optim=replace(OptimConfig(), lr=4e-5, max_epochs=20, top_k=5, patience=5),
+    ensemble=EnsembleConfig(enabled=True),  # as AutoGluon's best_quality: an ensemble over network variants
 )
 
 PRESETS = {"medium_quality": MEDIUM_QUALITY, "high_quality": HIGH_QUALITY, "best_quality": BEST_QUALITY}

@@ -24,6 +24,7 @@ class RegressionTask(Task):
     config_type: ClassVar[type] = RegressionConfig
     has_proba: ClassVar[bool] = False  # predictions are numbers, not classes
     distillable: ClassVar[bool] = True  # soft-label loss: core's default, MSE to the teacher's outputs
+    ensemble_combine: ClassVar[str] = "mean"  # an ensemble averages the members' (standardised) outputs
 
     def __init__(self, problem_type: str, columns: list[str], means: list[float], stds: list[float]):
         self.problem_type, self.columns, self.means, self.stds = problem_type, columns, means, stds

@@ -126,6 +126,20 @@ class DistillerConfig:
 
 
 @dataclass(frozen=True)
+class EnsembleConfig:
+    """An ensemble over the network/training variants of ``automm.core.ensemble.variants.VARIANTS``.
+
+    Each variant is fitted within an equal share of the time left; greedy weighted selection (Caruana et al. 2004)
+    on the validation rows picks the weights. ``MultiModalPredictor(use_ensemble=True, ensemble_size=...)`` sets
+    ``enabled`` and ``size``.
+    """
+
+    enabled: bool = False
+    size: int = 0  # train at most this many variants, in the pool's order; 0: every variant that applies
+    selection_rounds: int = 25
+
+
+@dataclass(frozen=True)
 class NoTaskConfig:
     """The ``task`` section of a problem type whose task package adds no settings of its own."""
 
@@ -143,6 +157,7 @@ class Config:
     optim: OptimConfig = field(default_factory=OptimConfig)
     env: EnvConfig = field(default_factory=EnvConfig)
     distiller: DistillerConfig = field(default_factory=DistillerConfig)
+    ensemble: EnsembleConfig = field(default_factory=EnsembleConfig)
     task: Any = field(default_factory=NoTaskConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -270,6 +285,8 @@ LIMITS: dict[str, Rule] = {
     "env.eval_batch_size": _at_least(1),
     "env.num_workers": _NON_NEGATIVE,
     "env.realtime_max_rows": _NON_NEGATIVE,
+    "ensemble.size": _NON_NEGATIVE,
+    "ensemble.selection_rounds": _at_least(1),
 }
 
 

@@ -91,7 +91,10 @@ def _filter_warnings(verbosity: int) -> None:
 
 
 def describe_model(spec: Any, config: Config) -> str:
-    """The encoders of a core network (backbone names); a task's own network kind by its name."""
+    """The encoders of a core network (backbone names); an ensemble's variants; a task's own network kind by its
+    name."""
+    if getattr(spec, "variants", None):
+        return f"{spec.kind} of {len(spec.variants)}: {', '.join(spec.variants)}"
     parts = []
     if getattr(spec, "text", None) is not None:
         layers = spec.text.get("num_layers", 0) if isinstance(spec.text, dict) else 0

@@ -44,12 +44,17 @@ class MultiModalPredictor:
 
     ``verbosity``: 0 prints nothing, 1 warnings only, 2 (default) one progress bar and a summary per fit,
     3 also Lightning's own information, 4 also the column-type report.
+
+    ``use_ensemble=True`` (also set by ``presets="best_quality"``) fits several network/training variants within the
+    time limit and weights them by greedy ensemble selection on the validation rows; ``ensemble_size`` caps how
+    many are trained (hyperparameters ``ensemble.enabled`` and ``ensemble.size``).
     """
 
     def __init__(self, label: str | Sequence[str] | None = None, problem_type: str | None = None,
                  path: str | Path | None = None, presets: str | None = None,
                  hyperparameters: Mapping[str, Any] | None = None, eval_metric: str | None = None,
-                 verbosity: int = DEFAULT_VERBOSITY, **task_arguments: Any):
+                 verbosity: int = DEFAULT_VERBOSITY, use_ensemble: bool | None = None,
+                 ensemble_size: int | None = None, **task_arguments: Any):
         if hyperparameters is not None and not isinstance(hyperparameters, Mapping):
             raise ConfigError(f'hyperparameters must be a dict such as {{"optim.lr": 1e-4}}, '
                               f"got {type(hyperparameters).__name__}.")
@@ -70,6 +75,8 @@ class MultiModalPredictor:
         self.problem_type = problem_type
         self.path = Path(path) if path is not None else Path("automm_models") / time.strftime("%Y%m%d_%H%M%S")
         self.presets, self.hyperparameters, self.eval_metric = presets, dict(hyperparameters or {}), eval_metric
+        ensemble = {"ensemble.enabled": use_ensemble, "ensemble.size": ensemble_size}
+        self.hyperparameters.update({key: value for key, value in ensemble.items() if value is not None})
         self.verbosity = check_verbosity(verbosity)
         self._state: PredictorState | None = None
         self._resume_checkpoint: Path | None = None
@@ -148,6 +155,9 @@ class MultiModalPredictor:
             state = self._new_state(data, presets, hyperparameters, column_types)
         elif presets or hyperparameters or column_types:
             raise ConfigError("presets, hyperparameters and column_types are fixed after the first fit.")
+        elif self._state.network_spec.kind == "ensemble":
+            raise ConfigError("An ensemble predictor cannot continue training: fit a new MultiModalPredictor "
+                              "(use_ensemble=True) on all the data instead.")
         else:
             state = self._state
         if state.task.fits_directly:
@@ -158,6 +168,9 @@ class MultiModalPredictor:
                 raise ConfigError(f"holdout_frac does not apply to {state.problem_type}: it fits every row and "
                                   "validates itself (see its documentation). Remove holdout_frac, or pass "
                                   "tuning_data to score the fit on rows of your own.")
+            if state.config.ensemble.enabled:
+                logger.warning("%s fits one classifier on frozen embeddings: the ensemble setting is ignored.",
+                               state.problem_type)
             self._fit_directly(state, data, tuning_data, deadline, seed)
             return
         # All input checks happen before anything is written, so bad data leaves no half-made predictor behind.
@@ -168,6 +181,9 @@ class MultiModalPredictor:
         train_set = self._encoded(state, train_rows, "train_data")
         val_set = self._encoded(state, val_rows, "tuning_data" if tuning_data is not None else "train_data")
         teacher, auxiliary = None, []
+        if teacher_predictor is not None and state.config.ensemble.enabled:
+            raise ConfigError("teacher_predictor cannot be combined with an ensemble (use_ensemble, or "
+                              "presets='best_quality'): distil into a single model, e.g. use_ensemble=False.")
         if teacher_predictor is not None:
             from .distillation import resolve_teacher
 
@@ -179,23 +195,31 @@ class MultiModalPredictor:
             started = time.monotonic()
             save_state(state, workdir / SKELETON_DIR)
             skeleton_seconds = time.monotonic() - started
-        apply_peft(state.net, state.config.optim.peft, state.config.optim.lora_rank)
-        try:
-            train_processors, *train_set = state.task.training_data(state.net, state.processors, *train_set,
-                                                                    state.config)
-            result = train(state.net, state.task, state.processors, tuple(train_set), val_set, state.config,
-                           workdir / CHECKPOINT_DIR, deadline, resume_from=self._resume_checkpoint,
-                           train_processors=train_processors, verbosity=verbosity,
-                           save_seconds=save_seconds(parameter_bytes(state.net), skeleton_seconds),
-                           callbacks=callbacks, auxiliary=auxiliary)
-        finally:  # a failed fit must not leave adapters that save() would write as unloadable weights
-            merge_peft(state.net)
+        extra_info = {}
+        if state.config.ensemble.enabled:
+            from .ensemble.fitting import fit_ensemble
+
+            result, extra_info["ensemble"] = fit_ensemble(state, data[list(state.columns)], train_set, val_set,
+                                                          workdir / CHECKPOINT_DIR, deadline, verbosity,
+                                                          skeleton_seconds)
+        else:
+            apply_peft(state.net, state.config.optim.peft, state.config.optim.lora_rank)
+            try:
+                train_processors, *train_set = state.task.training_data(state.net, state.processors, *train_set,
+                                                                        state.config)
+                result = train(state.net, state.task, state.processors, tuple(train_set), val_set, state.config,
+                               workdir / CHECKPOINT_DIR, deadline, resume_from=self._resume_checkpoint,
+                               train_processors=train_processors, verbosity=verbosity,
+                               save_seconds=save_seconds(parameter_bytes(state.net), skeleton_seconds),
+                               callbacks=callbacks, auxiliary=auxiliary)
+            finally:  # a failed fit must not leave adapters that save() would write as unloadable weights
+                merge_peft(state.net)
         state.net.eval()
         if type(state.task).calibrate is not Task.calibrate:  # a forward pass only for tasks that calibrate
             state.task.calibrate(self._outputs(state, val_set[0], progress=False), val_set[1])
         self._state, self.problem_type, self._resume_checkpoint = state, state.problem_type, None
         state.fit_info = {**asdict(result), "train_rows": len(train_rows), "validation_rows": len(val_rows),
-                          "seed": seed}
+                          "seed": seed, **extra_info}
         if teacher is not None:
             state.fit_info["distillation"] = teacher.summary(state, auxiliary)
         logger.info("fit done: %s", state.fit_info)
@@ -229,6 +253,10 @@ class MultiModalPredictor:
         config = preset_registry.resolve(problem_type, presets or self.presets)
         overrides = {**self.hyperparameters, **(hyperparameters or {})}
         config = task.configure(config.override(overrides), overrides)
+        if config.ensemble.enabled and task.ensemble_combine is None:
+            raise ConfigError(f"use_ensemble (hyperparameter 'ensemble.enabled') is not available for problem_type "
+                              f"{problem_type!r}: its outputs cannot be averaged across models. Pass "
+                              "use_ensemble=False (a best_quality preset of a task that supports it turns it on).")
         inputs = task.input_columns
         if inputs is not None:
             present = [c for c in inputs if c in data.columns]

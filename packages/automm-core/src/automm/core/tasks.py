@@ -67,6 +67,9 @@ class Task(abc.ABC):
     # True: fit() calls ``fit_directly`` on every labelled row (no holdout split) instead of training with Lightning.
     fits_directly: ClassVar[bool] = False
     distillable: ClassVar[bool] = False  # fit(teacher_predictor=...) works: see the distillation hooks below
+    # How an ensemble merges member outputs: a combiner in automm.core.models.ensemble.COMBINERS ("mean",
+    # "softmax", "sigmoid"); None: this problem type cannot be ensembled (use_ensemble is refused).
+    ensemble_combine: ClassVar[str | None] = None
 
     @classmethod
     def read_data(cls, data: Any, role: str) -> pd.DataFrame:
@@ -202,6 +205,7 @@ class Task(abc.ABC):
         (the task validates itself, by cross-validation say) and ``val_data`` only when the user gave tuning data.
         """
         raise NotImplementedError(f"{type(self).__name__} sets fits_directly but does not implement fit_directly")
+
     # ---- knowledge distillation (used only when ``distillable``)
     def teacher_mismatch(self, teacher: Task) -> str | None:
         """Why ``teacher`` (same problem type and label columns) cannot teach this task, or None if it can.

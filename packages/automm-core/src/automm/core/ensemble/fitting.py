@@ -1,0 +1,127 @@
+"""Fit an ensemble: train each member within its share of the time left, then weight them by greedy selection."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..inference import run_network
+from ..models.ensemble import EnsembleNet, EnsembleSpec, combine_chosen
+from ..models.network import spec_to_json
+from ..state import PredictorState
+from ..training.budget import Deadline, parameter_bytes, save_seconds
+from ..training.engine import FitResult, train
+from ..training.peft_setup import apply_peft, merge_peft
+from .selection import greedy_weights
+from .variants import Member, build_member, plan_variants
+
+logger = logging.getLogger("automm")
+# A member starts only if its share of the time left is at least this fraction of an equal split at the start:
+# less would train it too briefly to help, and later members would get less still.
+MIN_SHARE = 0.5
+Rows = tuple[pd.DataFrame, np.ndarray]
+
+
+def fit_ensemble(state: PredictorState, features: pd.DataFrame, train_rows: Rows, val_rows: Rows, workdir: Path,
+                 deadline: Deadline, verbosity: int = 2, measured_save: float | None = None,
+                 ) -> tuple[FitResult, dict[str, Any]]:
+    """Train the members planned from ``state`` (``features``: the rows its processors were fitted on), weight them
+    on ``val_rows`` and put the ensemble network into ``state``. Returns the fit result and the ensemble's report
+    (each member's variant, validation score and weight) for ``fit_summary["ensemble"]``.
+
+    ``measured_save`` is the seconds one save of the single network took; the final save writes every member.
+    """
+    started = time.monotonic()
+    planned = plan_variants(state)
+    # Every member is saved at the end: its weights are the predictor's network's size.
+    reserve = save_seconds(parameter_bytes(state.net) * len(planned),
+                           measured_save * len(planned) if measured_save is not None else None)
+    equal_share = (deadline.remaining() - reserve) / len(planned)
+    trained: list[tuple[Member, FitResult, np.ndarray]] = []
+    skipped: list[str] = []
+    outputs_seconds = overrun = 0.0  # the last validation outputs pass; the most a member ran past its deadline
+    for index, (variant, config) in enumerate(planned):
+        budget = member_seconds(deadline.remaining() - reserve, len(planned) - index, equal_share, not trained,
+                                outputs_seconds + overrun)
+        if budget is None:
+            skipped.append(variant.name)
+            continue
+        member_started = time.monotonic()
+        member_deadline = Deadline(max(budget, 1e-3)) if deadline.limited else Deadline(None)  # the build counts
+        member = build_member(state, features, variant, config)
+        result = _train_member(state, member, train_rows, val_rows, workdir / f"member-{index}", member_deadline,
+                               verbosity)
+        overrun = max(overrun, time.monotonic() - member_started - budget)
+        pass_started = time.monotonic()
+        outputs = run_network(member.net, state.processors, val_rows[0], config.env.eval_batch_size,
+                              progress=False)
+        outputs_seconds = time.monotonic() - pass_started
+        trained.append((member, result, outputs))
+    if skipped:
+        logger.warning("ensemble: no time left for variant(s) %s; give fit a larger time_limit to train them.",
+                       skipped)
+    report = _select(state, trained, val_rows[1])
+    report["skipped"] = skipped
+    results = [result for _, result, _ in trained]
+    stopped_by = "time_limit" if skipped or any(r.stopped_by == "time_limit" for r in results) else (
+        results[0].stopped_by)
+    return FitResult(report["val_score"], sum(r.soup_size for r in results), sum(r.epochs for r in results),
+                     sum(r.steps for r in results), time.monotonic() - started, stopped_by), report
+
+
+def member_seconds(remaining: float, members_left: int, equal_share: float, first: bool, overhead: float = 0.0,
+                   ) -> float | None:
+    """The next member's deadline in seconds: an equal split of ``remaining`` among the members left (so time a
+    member did not use goes to the later ones) less ``overhead`` (its validation outputs pass, and what earlier
+    members ran past their deadlines); None (skip it) when that is under ``MIN_SHARE`` of ``equal_share``, the split
+    at the start, unless it is the ``first`` member to train. Infinite without a time limit."""
+    share = remaining / members_left - overhead
+    return None if not first and share < MIN_SHARE * equal_share else share
+
+
+def _train_member(state: PredictorState, member: Member, train_rows: Rows, val_rows: Rows, workdir: Path,
+                  deadline: Deadline, verbosity: int) -> FitResult:
+    """One normal fit of ``member``'s network, as a single-network predictor trains; its checkpoints are removed."""
+    optim = member.config.optim
+    shutil.rmtree(workdir, ignore_errors=True)  # a killed fit's checkpoints must not join this member's soup
+    apply_peft(member.net, optim.peft, optim.lora_rank)
+    try:
+        train_processors, *rows = state.task.training_data(member.net, state.processors, *train_rows, member.config)
+        return train(member.net, state.task, state.processors, tuple(rows), val_rows, member.config, workdir,
+                     deadline, train_processors=train_processors, verbosity=verbosity)
+    finally:  # a failed fit must not leave adapters that saving would write as unloadable weights
+        merge_peft(member.net)
+        member.net.eval()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _select(state: PredictorState, trained: list[tuple[Member, FitResult, np.ndarray]], targets: np.ndarray,
+            ) -> dict[str, Any]:
+    """Weights by greedy selection; members of weight 0 are dropped and ``state`` gets the ensemble network."""
+    task, config = state.task, state.config
+    metric, greater_is_better = task.validation_metric
+    stacked = np.stack([outputs for _, _, outputs in trained])
+
+    def score_of(weights: np.ndarray) -> float:
+        return task.score(combine_chosen(task.ensemble_combine, stacked, weights), targets, [metric])[metric]
+
+    weights = greedy_weights(score_of, len(trained), config.ensemble.selection_rounds, greater_is_better)
+    kept = [i for i, weight in enumerate(weights) if weight > 0]
+    members = [trained[i][0] for i in kept]
+    state.network_spec = EnsembleSpec([spec_to_json(m.spec) for m in members], [float(weights[i]) for i in kept],
+                                      task.ensemble_combine, [m.variant.name for m in members])
+    state.net = EnsembleNet([m.net for m in members], state.network_spec.weights, task.ensemble_combine).eval()
+    return {
+        "metric": metric,
+        "val_score": float(score_of(weights)),
+        "members": [{"variant": member.variant.name, "overrides": dict(member.variant.overrides),
+                     "val_score": float(task.score(outputs, targets, [metric])[metric]),
+                     "weight": float(weight), "seconds": result.seconds, "stopped_by": result.stopped_by}
+                    for (member, result, outputs), weight in zip(trained, weights)],
+    }
