@@ -128,6 +128,6 @@ def lint(session: nox.Session) -> None:
 def benchmarks(session: nox.Session) -> None:
     """Run benchmarks/ and rewrite BENCHMARKS.md (run.py rewrites it; the others replace their own sections)."""
     with _torch_env(session, *ALL_PACKAGES, "rdata>=0.11", "palmerpenguins>=0.1"):
-        for module in ("run", "memory", "tabular", "matching", "detection", "segmentation", "deploy"):
+        for module in ("run", "memory", "tabular", "matching", "detection", "segmentation", "deploy", "tricks"):
             args = session.posargs if module == "run" else []
             session.run("python", "-m", f"benchmarks.{module}", *args, env={**OFFLINE, **os.environ})
