@@ -214,3 +214,16 @@ def test_task_processors_refuse_core_augmentation_keys() -> None:
             check_supported(nn.Linear(2, 2), detector_processors, Config().override({key: value}), "object_detection")
     check_supported(nn.Linear(2, 2), detector_processors, Config(), "object_detection")
     assert training_processors(detector_processors, Config().override(TRICKS)) is detector_processors
+
+
+def test_network_json_without_missing_modality_builds_learnable() -> None:
+    from automm.core.models.network import spec_from_json
+
+    fusion = {"model": "mlp", "hidden_size": 8, "dropout": 0.1, "modality_dropout": 0.0}  # as 0.3 wrote it
+    tabular = {"model": "mlp", "num_numerical": 2, "cardinalities": [], "hidden_size": 8, "num_layers": 1,
+               "dropout": 0.0}
+    old = spec_from_json({"kind": "multimodal", "output_size": 2, "tabular": tabular, "fusion": fusion})
+    assert old.build(None, pretrained=False).missing_modality == "learnable"
+    new = spec_from_json({"kind": "multimodal", "output_size": 2, "tabular": tabular,
+                          "fusion": {**fusion, "missing_modality": "impute"}})
+    assert new.build(None, pretrained=False).missing_modality == "impute"
