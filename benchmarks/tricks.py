@@ -177,6 +177,14 @@ def render(results: dict[str, Any]) -> str:
                   "|---|---|---|---|---|"]
         lines += [_row(name, run, base) for name, run in runs.items()]
         lines.append("")
+    gains = [(run["scores"]["headline"] - next(iter(e["runs"].values()))["scores"]["headline"], name)
+             for e in results["experiments"].values() for name, run in list(e["runs"].items())[1:]
+             if "error" not in run and "error" not in next(iter(e["runs"].values()))]
+    if gains:
+        best, name = max(gains)
+        lines += [f"Largest gain over the default: **{best:+.4f}** ({name}); tricks ahead of their default: "
+                  f"{sum(g > 0 for g, _ in gains)} of {len(gains)}. The load average changed during the run (see "
+                  "above), so the time ratios mostly follow the machine's load, not the trick.", ""]
     return "\n".join(lines)
 
 
