@@ -79,7 +79,8 @@ def network_spec(processors: Processors, config: Config, output_size: int) -> Ne
         if processors.image else None,
         tabular=tabular,
         fusion={"model": model.fusion.model, "hidden_size": model.fusion.hidden_size,
-                "dropout": model.fusion.dropout, "modality_dropout": model.fusion.modality_dropout},
+                "dropout": model.fusion.dropout, "modality_dropout": model.fusion.modality_dropout,
+                "missing_modality": model.fusion.missing_modality},
     )
 
 

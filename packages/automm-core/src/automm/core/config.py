@@ -29,6 +29,10 @@ class TextConfig:
     pooling: str = "mean"  # "cls" or "mean"
     max_length: int = 128
     num_layers: int = 0  # keep the backbone's first N transformer layers (a smaller, faster student); 0: all
+    # EDA-style word augmentation of training rows (off at 0; never at prediction): each word is deleted with
+    # probability augment_delete, and round(augment_swap * words) random pairs of words swap places.
+    augment_delete: float = 0.0
+    augment_swap: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,9 @@ class ImageConfig:
     image_size: int = 224
     max_images_per_row: int = 2
     augment: bool = True
+    # Training-time image augmentation when ``augment``: "crop_flip" (random resized crop and horizontal flip) or
+    # "trivial_augment" (the same, then torchvision's TrivialAugmentWide).
+    augment_policy: str = "crop_flip"
     # Keep BatchNorm running statistics from pretraining while fine-tuning (small batches, or images unlike
     # the pretraining data, otherwise shift them and can undo what the features were worth).
     freeze_batchnorm: bool = False
@@ -66,6 +73,14 @@ class FusionConfig:
     hidden_size: int = 256
     dropout: float = 0.1
     modality_dropout: float = 0.0
+    # A row without text or images: "learnable" substitutes a learned embedding for the modality's features,
+    # "impute" encodes the empty input as it is (empty text through the text encoder, zero image features).
+    missing_modality: str = "learnable"
+    # Training-only objective aligning each row's text and image features (rows holding both): "none",
+    # "positive_kl" (symmetric KL between the softmaxed projections of a row's own pair) or "infonce" (contrastive
+    # across the batch, as CLIP); its loss, times alignment_weight, adds to the task's.
+    alignment: str = "none"
+    alignment_weight: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -97,6 +112,8 @@ class OptimConfig:
     peft: str = "none"  # "none", "lora", "ia3", "bitfit", "conv_lora" (SAM segmentation only)
     lora_rank: int = 8
     checkpoint_every_n_steps: int = 50
+    # Mixup of the fused embeddings within a batch, lambda ~ Beta(alpha, alpha); 0: off.
+    mixup_alpha: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -237,6 +254,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "model.text.pooling": ("cls", "mean"),
     "model.tabular.numerical_transform": NUMERICAL_TRANSFORMS,
     "model.tabular.model": ("auto", "mlp", "ft_transformer"),
+    "model.image.augment_policy": ("crop_flip", "trivial_augment"),
+    "model.fusion.missing_modality": ("learnable", "impute"),
+    "model.fusion.alignment": ("none", "positive_kl", "infonce"),
     "optim.precision": ("auto", "32", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true"),
     "optim.peft": ("none", "lora", "ia3", "bitfit", "conv_lora"),
     "env.accelerator": ("auto", "cpu", "gpu", "cuda", "mps", "tpu"),
@@ -256,6 +276,8 @@ _FRACTION: Rule = ((lambda v: 0 <= v < 1), "in [0, 1)")
 LIMITS: dict[str, Rule] = {
     "model.text.max_length": _at_least(8),
     "model.text.num_layers": _NON_NEGATIVE,
+    "model.text.augment_delete": _FRACTION,
+    "model.text.augment_swap": ((lambda v: 0 <= v <= 1), "in [0, 1]"),
     "model.image.image_size": _at_least(1),
     "model.image.max_images_per_row": _at_least(1),
     "model.tabular.hidden_size": _at_least(1),
@@ -264,6 +286,7 @@ LIMITS: dict[str, Rule] = {
     "model.fusion.hidden_size": _at_least(1),
     "model.fusion.dropout": _FRACTION,
     "model.fusion.modality_dropout": _FRACTION,
+    "model.fusion.alignment_weight": _POSITIVE,
     "optim.lr": _POSITIVE,
     "optim.head_lr_multiplier": _POSITIVE,
     "optim.layerwise_lr_decay": ((lambda v: 0 < v <= 1), "in (0, 1]"),
@@ -282,6 +305,7 @@ LIMITS: dict[str, Rule] = {
     "distiller.temperature": _POSITIVE,
     "distiller.soft_label_weight": _NON_NEGATIVE,
     "distiller.output_feature_loss_weight": _NON_NEGATIVE,
+    "optim.mixup_alpha": _NON_NEGATIVE,
     "env.eval_batch_size": _at_least(1),
     "env.num_workers": _NON_NEGATIVE,
     "env.realtime_max_rows": _NON_NEGATIVE,
@@ -293,17 +317,23 @@ LIMITS: dict[str, Rule] = {
 def check_ranges(config: Config) -> None:
     """Fail naming the first field whose value is outside its allowed choices or range."""
     for key, choices in CHOICES.items():
-        value = _get(config, key)
+        value = get_value(config, key)
         if value not in choices:
             raise ConfigError(f"Hyperparameter {key!r} must be one of {choices}, got {value!r}."
                               f"{did_you_mean(value, choices)}")
     for key, (allowed, description) in LIMITS.items():
-        value = _get(config, key)
+        value = get_value(config, key)
         if not allowed(value):
             raise ConfigError(f"Hyperparameter {key!r} must be {description}, got {value!r}.")
+    fusion = config.model.fusion
+    if fusion.missing_modality == "impute" and fusion.modality_dropout > 0:
+        raise ConfigError("Hyperparameter 'model.fusion.modality_dropout' replaces dropped modalities with the "
+                          "learnable missing embedding, which 'model.fusion.missing_modality'='impute' does not "
+                          "have: set modality_dropout to 0 or missing_modality to 'learnable'.")
 
 
-def _get(config: Config, key: str) -> Any:
+def get_value(config: Config, key: str) -> Any:
+    """The value of dotted ``key`` in ``config``."""
     value: Any = config
     for name in key.split("."):
         value = getattr(value, name)

@@ -145,6 +145,7 @@ class MultiModalPredictor:
         from .training.budget import Deadline, parameter_bytes, save_seconds
         from .training.engine import train
         from .training.peft_setup import apply_peft, merge_peft
+        from .training.tricks import auxiliary_objectives, check_supported, training_processors
 
         _check_time_limit(time_limit)
         deadline = Deadline(time_limit)  # the whole call, reading the data and the final save included
@@ -174,6 +175,7 @@ class MultiModalPredictor:
             self._fit_directly(state, data, tuning_data, deadline, seed)
             return
         # All input checks happen before anything is written, so bad data leaves no half-made predictor behind.
+        check_supported(state.net, state.processors, state.config, state.problem_type)
         train_rows, val_rows = self._split(state, data, tuning_data, holdout_frac, seed)
         cap = state.config.optim.max_num_tuning_data
         if cap and len(val_rows) > cap:  # validation cost bounded: mAP passes are slow on large sets
@@ -205,13 +207,14 @@ class MultiModalPredictor:
         else:
             apply_peft(state.net, state.config.optim.peft, state.config.optim.lora_rank)
             try:
-                train_processors, *train_set = state.task.training_data(state.net, state.processors, *train_set,
-                                                                        state.config)
+                train_processors, *train_set = state.task.training_data(
+                    state.net, training_processors(state.processors, state.config), *train_set, state.config)
                 result = train(state.net, state.task, state.processors, tuple(train_set), val_set, state.config,
                                workdir / CHECKPOINT_DIR, deadline, resume_from=self._resume_checkpoint,
                                train_processors=train_processors, verbosity=verbosity,
                                save_seconds=save_seconds(parameter_bytes(state.net), skeleton_seconds),
-                               callbacks=callbacks, auxiliary=auxiliary)
+                               callbacks=callbacks,
+                               auxiliary=[*auxiliary, *auxiliary_objectives(state.net, state.config)])
             finally:  # a failed fit must not leave adapters that save() would write as unloadable weights
                 merge_peft(state.net)
         state.net.eval()

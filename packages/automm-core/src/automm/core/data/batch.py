@@ -12,6 +12,7 @@ import torch
 from .images import ImageProcessor
 from .tabular import CategoricalProcessor, NumericalProcessor
 from .text import TextProcessor
+from .text_augment import WordAugment
 
 
 @dataclass
@@ -54,13 +55,19 @@ class EncodedTabular:
 
 @dataclass(frozen=True)
 class Processors:
-    """Every fitted per-model processor of a predictor."""
+    """Every fitted per-model processor of a predictor.
+
+    ``augment_images`` is saved with them; ``image_policy`` and ``augment_text`` are set for training only (see
+    ``training.tricks.training_processors``), never saved.
+    """
 
     numerical: NumericalProcessor | None = None
     categorical: CategoricalProcessor | None = None
     text: TextProcessor | None = None
     image: ImageProcessor | None = None
     augment_images: bool = True
+    image_policy: str = "crop_flip"
+    augment_text: WordAugment | None = None
 
     def encode_tabular(self, rows: pd.DataFrame) -> EncodedTabular | None:
         """The numeric and categorical inputs of ``rows``, or None without such columns."""
@@ -78,12 +85,12 @@ class Processors:
             batch.categorical = None if tabular.categorical is None else torch.from_numpy(tabular.categorical)
         data: dict[str, Any] = {c: rows[c].tolist() for c in self._list_columns()}
         if self.text is not None:
-            text = self.text.transform(data)
+            text = self.text.transform(data, augment=self.augment_text if train else None)
             batch.text_ids = torch.from_numpy(text["input_ids"])
             batch.text_mask = torch.from_numpy(text["attention_mask"])
             batch.text_present = torch.from_numpy(text["present"])
         if self.image is not None:
-            image = self.image.transform(data, train=train, augment=self.augment_images)
+            image = self.image.transform(data, train=train, augment=self.augment_images, policy=self.image_policy)
             batch.image_pixels, batch.image_mask = image["pixels"], image["mask"]
         if targets is not None:
             batch.target = torch.from_numpy(np.ascontiguousarray(targets))

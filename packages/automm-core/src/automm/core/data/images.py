@@ -87,12 +87,17 @@ class ImageProcessor:
     max_images_per_row: int = 2
     draft_size: int = DRAFT_SIZE
 
-    def transform(self, data: Mapping[str, Sequence[Any]], train: bool = False, augment: bool = True) -> dict[str, Any]:
-        """Pixels ``[rows, max_images, 3, size, size]`` and a mask of which slots hold an image."""
+    def transform(self, data: Mapping[str, Sequence[Any]], train: bool = False, augment: bool = True,
+                  policy: str = "crop_flip") -> dict[str, Any]:
+        """Pixels ``[rows, max_images, 3, size, size]`` and a mask of which slots hold an image.
+
+        Training with ``augment`` applies ``policy``: "crop_flip" or "trivial_augment" (crop, flip, then
+        torchvision's TrivialAugmentWide).
+        """
         rows = len(data[self.columns[0]])
         pixels = torch.zeros(rows, self.max_images_per_row, 3, self.size, self.size)
         mask = torch.zeros(rows, self.max_images_per_row, dtype=torch.bool)
-        pipeline = self._pipeline(train and augment)
+        pipeline = self._pipeline(policy if train and augment else None)
         for row in range(rows):
             images = [img for col, kind in zip(self.columns, self.kinds)
                       for img in read_image(data[col][row], ColumnType(kind), self.draft_size)]
@@ -102,14 +107,17 @@ class ImageProcessor:
                 mask[row, slot] = True
         return {"pixels": pixels, "mask": mask}
 
-    def _pipeline(self, train: bool):
+    def _pipeline(self, policy: str | None):
+        """The transform of one image: prediction's when ``policy`` is None, else that training augmentation."""
         from torchvision.transforms import v2  # imported on first use: it costs seconds at import time
 
+        if policy not in (None, "crop_flip", "trivial_augment"):
+            raise ValueError(f"unknown image augmentation policy {policy!r}")
         # Prediction resizes and crops the PIL image (PIL's bilinear filter), so Pillow alone reproduces it.
         resize = (
             [v2.PILToTensor(), v2.RandomResizedCrop(self.size, scale=(0.6, 1.0), antialias=True),
-             v2.RandomHorizontalFlip()]
-            if train
+             v2.RandomHorizontalFlip(), *([v2.TrivialAugmentWide()] if policy == "trivial_augment" else [])]
+            if policy is not None
             else [v2.Resize(self.size, antialias=True), v2.CenterCrop(self.size), v2.PILToTensor()]
         )
         return v2.Compose([*resize, v2.ToDtype(torch.float32, scale=True), v2.Normalize(self.mean, self.std)])

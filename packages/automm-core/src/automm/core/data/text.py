@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .text_augment import WordAugment
+
 CHARS_PER_TOKEN = 20  # a cell is cut to max_length * this many characters before tokenising
 # The rules of transform() by name, stored in processors.json for runtimes that redo it without transformers.
 RULES = {
@@ -33,9 +35,12 @@ class TextProcessor:
     tokenizer: Any  # a transformers tokenizer (saved with save_pretrained, never pickled)
     char_cap: int = 0
 
-    def transform(self, data: Mapping[str, Any]) -> dict[str, np.ndarray]:
-        """Token ids, attention mask and a per-row flag of whether any text was present."""
-        per_column = [self._tokenize(data[c]) for c in self.columns]
+    def transform(self, data: Mapping[str, Any], augment: WordAugment | None = None) -> dict[str, np.ndarray]:
+        """Token ids, attention mask and a per-row flag of whether any text was present.
+
+        ``augment`` (training only) rewrites each non-empty cell before tokenising.
+        """
+        per_column = [self._tokenize(data[c], augment) for c in self.columns]
         rows = len(per_column[0]) if per_column else 0
         budget = self.max_length - self._num_special_tokens()
         ids = np.full((rows, self.max_length), self.pad_id, dtype=np.int64)
@@ -71,10 +76,12 @@ class TextProcessor:
             raise ValueError("text.rules are not the rules this version implements")
         return cls(list(data["columns"]), int(data["max_length"]), tokenizer, int(data.get("char_cap", 0)))
 
-    def _tokenize(self, values: Sequence[Any]) -> list[list[int]]:
+    def _tokenize(self, values: Sequence[Any], augment: WordAugment | None = None) -> list[list[int]]:
         texts = ["" if _is_missing(v) else str(v) for v in values]
         # Cap characters before tokenising: a megabyte of text must not cost a megabyte of tokens.
         texts = [t[: self.cell_chars] for t in texts]
+        if augment is not None and augment.active:
+            texts = [augment(t) for t in texts]
         return self.tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
 
     def _special_ids(self) -> tuple[int, int]:

@@ -18,6 +18,7 @@ from ..state import PredictorState
 from ..training.budget import Deadline, parameter_bytes, save_seconds
 from ..training.engine import FitResult, train
 from ..training.peft_setup import apply_peft, merge_peft
+from ..training.tricks import auxiliary_objectives, training_processors
 from .selection import greedy_weights
 from .variants import Member, build_member, plan_variants
 
@@ -92,9 +93,11 @@ def _train_member(state: PredictorState, member: Member, train_rows: Rows, val_r
     shutil.rmtree(workdir, ignore_errors=True)  # a killed fit's checkpoints must not join this member's soup
     apply_peft(member.net, optim.peft, optim.lora_rank)
     try:
-        train_processors, *rows = state.task.training_data(member.net, state.processors, *train_rows, member.config)
+        train_processors, *rows = state.task.training_data(
+            member.net, training_processors(state.processors, member.config), *train_rows, member.config)
         return train(member.net, state.task, state.processors, tuple(rows), val_rows, member.config, workdir,
-                     deadline, train_processors=train_processors, verbosity=verbosity)
+                     deadline, train_processors=train_processors, verbosity=verbosity,
+                     auxiliary=auxiliary_objectives(member.net, member.config))
     finally:  # a failed fit must not leave adapters that saving would write as unloadable weights
         merge_peft(member.net)
         member.net.eval()

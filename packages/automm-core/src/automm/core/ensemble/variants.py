@@ -5,7 +5,8 @@ the predictor's data processors (same columns, text backbone, image size and nor
 network and training settings; a variant that would change the processors is refused.
 
 To add a variant, append it to ``VARIANTS``. ``needs`` skips it where it cannot make a difference: "fusion" needs
-two or more modalities (text, image, tabular), "tabular" needs numeric or categorical columns.
+two or more modalities (text, image, tabular), "text_image" both text and image columns, "tabular" numeric or
+categorical columns.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from ..state import PredictorState
 
 @dataclass(frozen=True)
 class Variant:
-    """A named set of dotted-key overrides; ``needs`` is "", "fusion" or "tabular" (see the module docstring)."""
+    """A named set of dotted-key overrides; ``needs`` is "", "fusion", "text_image" or "tabular" (see the module
+    docstring)."""
 
     name: str
     overrides: Mapping[str, Any]
@@ -38,6 +40,9 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("default", {}),
     Variant("transformer_fusion", {"model.fusion.model": "transformer"}, needs="fusion"),
     Variant("modality_dropout", {"model.fusion.modality_dropout": 0.2}, needs="fusion"),
+    Variant("alignment", {"model.fusion.alignment": "positive_kl"}, needs="text_image"),
+    Variant("missing_impute", {"model.fusion.missing_modality": "impute", "model.fusion.modality_dropout": 0.0},
+            needs="fusion"),
     Variant("tabular_mlp", {"model.tabular.model": "mlp"}, needs="tabular"),
     Variant("tabular_ft_transformer", {"model.tabular.model": "ft_transformer"}, needs="tabular"),
 )
@@ -57,7 +62,8 @@ def applies(variant: Variant, processors: Any) -> bool:
     """Whether ``variant`` can change anything for data read by ``processors``."""
     tabular = processors.numerical is not None or processors.categorical is not None
     modalities = (processors.text is not None) + (processors.image is not None) + tabular
-    return {"": True, "fusion": modalities >= 2, "tabular": tabular}[variant.needs]
+    text_image = processors.text is not None and processors.image is not None
+    return {"": True, "fusion": modalities >= 2, "text_image": text_image, "tabular": tabular}[variant.needs]
 
 
 def plan_variants(state: PredictorState, variants: tuple[Variant, ...] = VARIANTS) -> list[tuple[Variant, Config]]:

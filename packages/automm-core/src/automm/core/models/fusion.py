@@ -1,4 +1,5 @@
-"""Late fusion of per-modality features, with learnable missing-modality embeddings and modality dropout."""
+"""Late fusion of per-modality features, with missing-modality handling (learned embeddings or the encoded empty
+input) and modality dropout."""
 
 from __future__ import annotations
 
@@ -27,13 +28,20 @@ class ForwardParts:
 class MultiModalNet(nn.Module):
     """Encoders -> (fusion when more than one modality) -> head (none when ``output_size`` is None).
 
-    A row that lacks a modality (no readable image, no text) uses that modality's learnable
-    "missing" embedding; during training whole modalities are dropped at ``modality_dropout``.
+    With ``missing_modality="learnable"`` a row that lacks a modality (no readable image, no text) uses that
+    modality's learnable "missing" embedding, and during training whole modalities are dropped at
+    ``modality_dropout``; with ``"impute"`` the encoder's output for the empty input is used as it is.
     """
 
     def __init__(self, encoders: dict[str, nn.Module], fusion: nn.Module | None, output_size: int | None,
-                 modality_dropout: float = 0.0, head_dropout: float = 0.1):
+                 modality_dropout: float = 0.0, head_dropout: float = 0.1, missing_modality: str = "learnable"):
         super().__init__()
+        if missing_modality not in ("learnable", "impute"):
+            raise ValueError(f"missing_modality must be 'learnable' or 'impute', got {missing_modality!r}")
+        if missing_modality == "impute" and modality_dropout > 0:
+            raise ValueError("modality_dropout substitutes the learnable missing embedding: it needs "
+                             "missing_modality='learnable'")
+        self.missing_modality = missing_modality
         self.encoders = nn.ModuleDict(encoders)
         self.missing = nn.ParameterDict(
             {name: nn.Parameter(torch.zeros(enc.out_features)) for name, enc in encoders.items()}
@@ -48,12 +56,15 @@ class MultiModalNet(nn.Module):
         self.output_shape = (output_size if output_size is not None else width,)  # of one row
 
     def encode(self, batch: Batch) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-        """Per-modality features (a missing or dropped modality replaced by its learnable embedding), and which
-        rows held each modality."""
+        """Per-modality features (a missing or dropped modality replaced by its learnable embedding unless
+        imputing), and which rows held each modality."""
         features, presence = {}, {}
         for name, encoder in self.encoders.items():
             value, present = encoder(batch)
             presence[name] = present
+            if self.missing_modality == "impute":
+                features[name] = value
+                continue
             if self.training and self.modality_dropout > 0 and len(self.encoders) > 1:
                 present = present & (torch.rand_like(value[:, 0]) >= self.modality_dropout)
             features[name] = torch.where(present.unsqueeze(-1), value, self.missing[name].to(value.dtype))

@@ -34,7 +34,7 @@ class NetworkSpec:
     text: dict[str, Any] | None = None
     image: dict[str, Any] | None = None  # {"checkpoint": timm name, "weights_path": ""}
     tabular: dict[str, Any] | None = None  # {"model", "num_numerical", "cardinalities", "hidden_size", ...}
-    fusion: dict[str, Any] | None = None  # {"model", "hidden_size", "dropout", "modality_dropout"}
+    fusion: dict[str, Any] | None = None  # {"model", "hidden_size", "dropout", "modality_dropout", "missing_modality"}
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,11 +90,13 @@ def build_network(spec: NetworkSpec, text_folder: Path | None, pretrained: bool)
         encoders["tabular"] = TABULAR_ENCODERS.get(options.pop("model"))(**options)
     fusion_options = dict(spec.fusion or {})
     modality_dropout = fusion_options.pop("modality_dropout", 0.0)
+    missing_modality = fusion_options.pop("missing_modality", "learnable")  # absent from specs before 0.4
     fusion = None
     fusion_type = FUSIONS.get(fusion_options.pop("model")) if fusion_options else None
     if fusion_type is not None and (len(encoders) > 1 or getattr(fusion_type, "fuses_one_modality", False)):
         fusion = fusion_type([e.out_features for e in encoders.values()], **fusion_options)
-    return MultiModalNet(encoders, fusion, spec.output_size, modality_dropout=modality_dropout)
+    return MultiModalNet(encoders, fusion, spec.output_size, modality_dropout=modality_dropout,
+                         missing_modality=missing_modality)
 
 
 def load_text_backbone(folder: Path | None, pretrained: bool, num_layers: int = 0) -> nn.Module:

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from ..config import OptimConfig
+from .mixup import mixup_loss
 from .optim import build_optimizer
 
 VAL_SCORE = "val_score"
@@ -29,7 +30,8 @@ class MultiModalLitModule(pl.LightningModule):
     """Trains ``net`` with ``loss``; logs ``val_score``, the task's validation metric over the whole set.
 
     ``metric`` is an accumulating ``torchmetrics.Metric`` (see ``Task.metric``): updated per validation
-    batch, computed once per validation run after gathering every process's outputs.
+    batch, computed once per validation run after gathering every process's outputs. With ``optim.mixup_alpha``
+    the task's loss is taken on mixed fused embeddings (``mixup_loss``; needs ``net.forward_parts``).
     """
 
     def __init__(self, net: nn.Module, loss: Callable[[Any, Any], torch.Tensor], metric: Any, metric_name: str,
@@ -41,11 +43,12 @@ class MultiModalLitModule(pl.LightningModule):
         self.auxiliary = nn.ModuleList(auxiliary)
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        if not len(self.auxiliary):
+        if not len(self.auxiliary) and not self.optim.mixup_alpha:
             loss = self.loss(self.net(batch), batch.target)
         else:
             parts = self.net.forward_parts(batch)
-            loss = self.loss(parts.outputs, batch.target)
+            loss = (mixup_loss(self.net.head, parts.embedding, batch.target, self.loss, self.optim.mixup_alpha)
+                    if self.optim.mixup_alpha else self.loss(parts.outputs, batch.target))
             for objective in self.auxiliary:
                 term = objective(parts, batch)
                 self.log(f"train_{objective.name}", term, batch_size=len(batch))
