@@ -47,6 +47,19 @@ def test_training_stops_while_the_finishing_work_still_fits() -> None:
     assert trainer.should_stop and stop.stopped
 
 
+def test_a_slow_first_step_stands_for_the_step_time_only_until_a_second_is_timed(monkeypatch) -> None:
+    times = iter([0.0, 30.0, 30.0, 31.0, 31.0, 33.0])  # steps of 30 s (the cold first), 1 s, 2 s
+    monkeypatch.setattr("automm.core.training.budget.time.monotonic", lambda: next(times))
+    stop = BudgetStop(Deadline(None), finishing_passes=0, save_seconds=0, val_rows=10, train_batch_size=10)
+    trainer = _trainer()
+    seen = []
+    for _ in range(3):
+        stop.on_train_batch_start(trainer)
+        stop.on_train_batch_end(trainer)
+        seen.append(stop.step_seconds)
+    assert seen[:2] == [30.0, 1.0] and math.isclose(seen[2], 1.1)  # then a moving average
+
+
 def test_validation_is_estimated_from_the_steps_until_one_is_timed() -> None:
     stop = BudgetStop(Deadline(100), finishing_passes=1, save_seconds=0, val_rows=400, train_batch_size=20)
     assert stop.reserve() == 0

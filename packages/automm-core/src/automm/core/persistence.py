@@ -37,7 +37,8 @@ from .tasks import distribution_version, installed_plugins, task_class
 
 # 2: processors.json holds the preprocessing recipe (clip, unknown id, text and image rules, special ids);
 # version 1 files still load with the values that were then held in code.
-FORMAT_VERSION = 3  # 3: the quantile-normal numeric rule, task settings in the task section (0.3)
+FORMAT_VERSION = 4  # 3: the quantile-normal numeric rule, task settings in the task section (0.3); 4: the
+# distiller and ensemble config sections, the "ensemble" network kind, trick keys (0.4)
 PREDICTOR_FILE = "predictor.json"
 PROCESSORS_FILE = "processors.json"
 NETWORK_FILE = "network.json"

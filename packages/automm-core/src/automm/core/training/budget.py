@@ -51,7 +51,8 @@ class BudgetStop(pl.Callback):
 
     The finishing work is ``finishing_passes`` validation passes (the last validation Lightning runs after a stop
     request is counted on top) plus ``save_seconds``. A validation pass is timed as it runs; before the first one it
-    is estimated from the training steps and the number of validation rows.
+    is estimated from the training steps and the number of validation rows. The first step (lazy initialisation,
+    cold caches: often several times slower than the rest) only stands for the step time until a second one is timed.
     """
 
     def __init__(self, deadline: Deadline, finishing_passes: int, save_seconds: float, val_rows: int,
@@ -59,6 +60,7 @@ class BudgetStop(pl.Callback):
         self.deadline, self.finishing_passes, self.save_seconds = deadline, finishing_passes, save_seconds
         self.val_rows, self.train_batch_size = val_rows, train_batch_size
         self.step_seconds: float | None = None
+        self.steps_timed = 0
         self.validation_seconds: float | None = None
         self.stopped = False
         self._step_started = 0.0
@@ -84,7 +86,8 @@ class BudgetStop(pl.Callback):
 
     def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
         step = time.monotonic() - self._step_started
-        self.step_seconds = step if self.step_seconds is None else 0.9 * self.step_seconds + 0.1 * step
+        self.steps_timed += 1
+        self.step_seconds = step if self.steps_timed <= 2 else 0.9 * self.step_seconds + 0.1 * step
         if self.deadline.remaining() <= self.reserve() + self.step_seconds:
             self.stopped = trainer.should_stop = True
 

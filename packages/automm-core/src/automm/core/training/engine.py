@@ -75,9 +75,9 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     periodic = ModelCheckpoint(dirpath=workdir, every_n_train_steps=optim.checkpoint_every_n_steps,
                                save_top_k=0, save_last=True, enable_version_counter=False)
     stopper = EarlyStopping(VAL_SCORE, patience=optim.patience, mode=mode)
-    # Finishing passes over the validation rows: the soup's (one per top-k checkpoint), the pretrained weights'
-    # comparison, and the task's calibration.
-    finishing = max(1, optim.top_k) + int(task.zero_shot) + int(type(task).calibrate is not Task.calibrate)
+    # Finishing passes over the validation rows that must run: the soup's first (with several top-k checkpoints; it
+    # adds the others only while time is left), the pretrained weights' comparison, and the task's calibration.
+    finishing = int(optim.top_k > 1) + int(task.zero_shot) + int(type(task).calibrate is not Task.calibrate)
     budget = BudgetStop(deadline, finishing, save_seconds, len(val_data[0]), optim.batch_size)
     trainer = pl.Trainer(
         accelerator=env.accelerator,
