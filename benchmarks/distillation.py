@@ -21,7 +21,7 @@ from statistics import median
 from typing import Any
 
 from . import fit_cases
-from .fit_cases import load_average, publish, source_digest, timed
+from .fit_cases import load_average, source_digest, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work" / "distillation"
@@ -92,10 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 "path": str(teacher_path if number == 0 else WORK / f"case{number}"),
                 "teacher": str(teacher_path) if distilled else None}
         results["cases"][name] = fit_cases.run_case("distillation", WORK, spec, "roc_auc")
-    results["load_end"] = load_average()
-    results["source_digest"].append(source_digest())
-    results["wall_s"] = time.perf_counter() - started
-    publish(results, render(results), WORK, args.quick)
+    fit_cases.finish(results, started, render, WORK, args.quick)
     return 1 if any("error" in case for case in results["cases"].values()) else 0
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import fit_cases
-from .fit_cases import load_average, publish, source_digest, timed
+from .fit_cases import load_average, source_digest, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work" / "ensemble"
@@ -88,10 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                                                         "table": table, "use_ensemble": enabled, **setting},
                                      "headline")
             for name, enabled in CONFIGURATIONS.items()}
-    results["load_end"] = load_average()
-    results["source_digest"].append(source_digest())
-    results["wall_s"] = time.perf_counter() - started
-    publish(results, render(results), WORK, args.quick)
+    fit_cases.finish(results, started, render, WORK, args.quick)
     return 1 if any("error" in run for runs in results["tables"].values() for run in runs.values()) else 0
 
 

@@ -126,6 +126,15 @@ def composited_splits(write: Callable[..., Path], folder: Path, counts: dict[str
             for seed, (name, count) in enumerate(counts.items())}
 
 
+def finish(results: dict[str, Any], started: float, render: Callable[[dict[str, Any]], str], work: Path,
+           quick: bool) -> None:
+    """Record the load, source digest and wall time at the end of a run, then ``publish`` its rendered section."""
+    results["load_end"] = load_average()
+    results["source_digest"].append(source_digest())
+    results["wall_s"] = time.perf_counter() - started
+    publish(results, render(results), work, quick)
+
+
 def publish(results: dict[str, Any], section: str, work: Path, quick: bool) -> None:
     """Print ``section``, keep ``results`` as JSON in ``work``, and (full runs only) put it into BENCHMARKS.md."""
     from .report import replace_section

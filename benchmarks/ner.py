@@ -23,7 +23,7 @@ from statistics import median
 from typing import Any
 
 from . import fit_cases
-from .fit_cases import load_average, publish, source_digest, timed
+from .fit_cases import load_average, source_digest, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work" / "ner"
@@ -133,10 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                                                     "overall_f1")
     train, test = twitter_ner()
     results["gazetteer"] = gazetteer(limit_rows(train, train_rows), test)
-    results["load_end"] = load_average()
-    results["source_digest"].append(source_digest())
-    results["wall_s"] = time.perf_counter() - started
-    publish(results, render(results), WORK, args.quick)
+    fit_cases.finish(results, started, render, WORK, args.quick)
     return 1 if any("error" in case for case in results["cases"].values()) else 0
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import fit_cases
-from .fit_cases import load_average, publish, source_digest, timed
+from .fit_cases import load_average, source_digest, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work" / "tabular"
@@ -112,10 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                                                                  "time_limit": time_limit}, "headline")
                            for seed in seeds]
         results["tables"][table] = {"cases": cases, "reference": gradient_boosting(table)}
-    results["load_end"] = load_average()
-    results["source_digest"].append(source_digest())
-    results["wall_s"] = time.perf_counter() - started
-    publish(results, render(results), WORK, args.quick)
+    fit_cases.finish(results, started, render, WORK, args.quick)
     return 1 if any("error" in run for t in results["tables"].values() for c in t["cases"].values() for run in c) else 0
 
 
