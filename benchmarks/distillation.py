@@ -1,6 +1,6 @@
 """Knowledge distillation on real reviews: the default teacher, a 2-layer student alone, the same student distilled.
 
-    python -m benchmarks.distillation            # 800 reviews, 2 epochs per fit; BENCHMARKS.md
+    python -m benchmarks.distillation            # 2,000 reviews, 4 epochs per fit; BENCHMARKS.md
     python -m benchmarks.distillation --quick    # 200 reviews, 1 epoch per fit; prints only
 
 Data: R modeldata's Amazon fine-food reviews (``benchmarks.datasets.fine_foods``), the ``review`` text and the
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work" / "distillation"
 SECTION = "## Knowledge distillation"
 STUDENT = {"model.text.num_layers": 2}
-EPOCHS, QUICK_EPOCHS = 2, 1
+EPOCHS, QUICK_EPOCHS = 4, 1
 CASES = {  # name -> (hyperparameters, distilled from the teacher)
     "teacher (defaults, 6 layers)": ({}, False),
     "student alone (2 layers)": (STUDENT, False),
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="200 reviews, 1 epoch per fit; prints only")
     args = parser.parse_args(argv)
-    train_rows, test_rows, epochs = (200, 200, QUICK_EPOCHS) if args.quick else (800, 400, EPOCHS)
+    train_rows, test_rows, epochs = (200, 200, QUICK_EPOCHS) if args.quick else (2000, 500, EPOCHS)
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.distillation", *(argv or sys.argv[1:])]),
@@ -109,7 +109,7 @@ def render(results: dict[str, Any]) -> str:
              f"source digest: {digests(results['source_digest'])}.", "",
              f"Amazon fine-food reviews (R modeldata), the `review` text only, label `score` (great/other): "
              f"{first.get('train_rows', '?')} training rows sampled from the 4,000 (stratified, seed 0; small so the "
-             f"run fits this loaded machine), {first.get('test_rows', '?')} test rows. Teacher: the default predictor "
+             f"run fits a CPU budget), {first.get('test_rows', '?')} test rows. Teacher: the default predictor "
              "(MiniLM-L6, 6 layers). Students: `model.text.num_layers=2` (the teacher backbone's first 2 pretrained "
              "layers). Every fit: the defaults except `optim.max_epochs="
              f"{first.get('hyperparameters', {}).get('optim.max_epochs', '?')}` (instead of 10, for this machine), "

@@ -95,9 +95,10 @@ def test_ensemble_spec_refuses_bad_weights(weights: list[float]) -> None:
 
 
 def test_members_split_the_time_left_and_late_ones_are_skipped_when_it_ran_short() -> None:
-    assert member_seconds(90.0, 3, 30.0, first=True) == 30.0
+    assert member_seconds(90.0, 3, 30.0, first=True) == 45.0  # the plain configuration: half the time
+    assert member_seconds(90.0, 1, 30.0, first=True) == 90.0  # the only member: all of it
     assert member_seconds(50.0, 2, 30.0, first=False) == 25.0  # earlier members overran a little: still trained
     assert member_seconds(20.0, 2, 30.0, first=False) is None  # 10 s < half the 30 s planned: skipped
-    assert member_seconds(5.0, 3, 30.0, first=True) == 5.0 / 3  # the first member always trains
+    assert member_seconds(5.0, 3, 30.0, first=True) == 2.5  # the first member always trains
     assert member_seconds(60.0, 2, 30.0, first=False, overhead=20.0) is None  # members ran 20 s over their limits
     assert member_seconds(math.inf, 2, math.inf, first=False) == math.inf  # no time limit

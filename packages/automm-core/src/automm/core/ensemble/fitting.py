@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 import time
 from pathlib import Path
@@ -26,6 +27,10 @@ logger = logging.getLogger("automm")
 # A member starts only if its share of the time left is at least this fraction of an equal split at the start:
 # less would train it too briefly to help, and later members would get less still.
 MIN_SHARE = 0.5
+# The first member (the plain configuration) gets this fraction of the time, the others split the rest: at a tight
+# budget, members trained for a sliver each are all weak, and the ensemble must not end worse than a half-budget
+# single model (selection starts from the best member and adds others only where validation improves).
+FIRST_MEMBER_SHARE = 0.5
 Rows = tuple[pd.DataFrame, np.ndarray]
 
 
@@ -43,7 +48,8 @@ def fit_ensemble(state: PredictorState, features: pd.DataFrame, train_rows: Rows
     # Every member is saved at the end: its weights are the predictor's network's size.
     reserve = save_seconds(parameter_bytes(state.net) * len(planned),
                            measured_save * len(planned) if measured_save is not None else None)
-    equal_share = (deadline.remaining() - reserve) / len(planned)
+    others = len(planned) - 1
+    equal_share = (deadline.remaining() - reserve) * (1 - FIRST_MEMBER_SHARE) / others if others else math.inf
     trained: list[tuple[Member, FitResult, np.ndarray]] = []
     skipped: list[str] = []
     outputs_seconds = overrun = 0.0  # the last validation outputs pass; the most a member ran past its deadline
@@ -78,11 +84,13 @@ def fit_ensemble(state: PredictorState, features: pd.DataFrame, train_rows: Rows
 
 def member_seconds(remaining: float, members_left: int, equal_share: float, first: bool, overhead: float = 0.0,
                    ) -> float | None:
-    """The next member's deadline in seconds: an equal split of ``remaining`` among the members left (so time a
-    member did not use goes to the later ones) less ``overhead`` (its validation outputs pass, and what earlier
-    members ran past their deadlines); None (skip it) when that is under ``MIN_SHARE`` of ``equal_share``, the split
-    at the start, unless it is the ``first`` member to train. Infinite without a time limit."""
-    share = remaining / members_left - overhead
+    """The next member's deadline in seconds: for the ``first`` member to train, ``FIRST_MEMBER_SHARE`` of
+    ``remaining`` (all of it when it is the only one); for the others an equal split of ``remaining`` among the
+    members left (so time a member did not use goes to the later ones); less ``overhead`` (its validation outputs
+    pass, and what earlier members ran past their deadlines). None (skip it) when a later member's share is under
+    ``MIN_SHARE`` of ``equal_share``, the split planned at the start. Infinite without a time limit."""
+    fraction = (FIRST_MEMBER_SHARE if members_left > 1 else 1.0) if first else 1.0 / members_left
+    share = remaining * fraction - overhead
     return None if not first and share < MIN_SHARE * equal_share else share
 
 
