@@ -53,7 +53,7 @@ def thin_weights(file: Path, keep_every: int = 16, large: int = 65536) -> None:
     with safe_open(str(file), "np") as opened:
         metadata = opened.metadata()
     tensors = load_file(str(file))
-    for name, values in tensors.items():
+    for values in tensors.values():
         if values.size > large:
             mask = np.zeros(values.shape[0], bool)
             mask[::keep_every] = True

@@ -1,0 +1,88 @@
+"""Predictors saved by automm-core 0.4 (format 4) load with the current code and answer as 0.4 did.
+
+The fixtures and the answers were written by automm 0.4 itself (tests/compat/make_format4.py).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automm.core import MultiModalPredictor
+
+FIXTURES = Path(__file__).parent / "compat" / "format4"
+IMAGE_COLUMNS = {"multimodal": ["image"], "detection": ["image"], "segmentation": ["image"]}
+TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
+
+
+def rows(name: str) -> pd.DataFrame:
+    """The rows 0.4 was asked about, with image paths made absolute."""
+    folder = FIXTURES / name
+    frame = pd.read_json(folder / "rows.json", orient="records")
+    for column in IMAGE_COLUMNS.get(name, []):
+        frame[column] = [str(folder / path) for path in frame[column]]
+    return frame
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the fixtures (loading must not need write access, but a copy keeps the checkout clean)."""
+    target = tmp_path_factory.mktemp("format4")
+    shutil.copytree(FIXTURES, target, dirs_exist_ok=True)
+    return target
+
+
+def same(actual: Any, expected: Any) -> None:
+    """Equal labels, numbers within TOLERANCE, recursively through lists and dicts."""
+    if isinstance(expected, dict):
+        assert sorted(actual) == sorted(expected)
+        for key, value in expected.items():
+            same(actual[key], value)
+    elif isinstance(expected, list):
+        assert len(actual) == len(expected)
+        for a, e in zip(actual, expected):
+            same(a, e)
+    elif isinstance(expected, float):
+        np.testing.assert_allclose(actual, expected, **TOLERANCE)
+    else:
+        assert actual == expected
+
+
+def as_plain(value: Any) -> Any:
+    """A prediction as JSON-like values, the way make_format4.py recorded them."""
+    if isinstance(value, pd.DataFrame):
+        return {str(c): as_plain(value[c]) for c in value.columns}
+    if isinstance(value, pd.Series):
+        return [as_plain(v) for v in value.tolist()]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, list):
+        return [as_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): as_plain(v) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("name", ["multimodal", "regression", "multilabel", "text_similarity", "ner", "segmentation"])
+def test_a_format4_predictor_answers_as_it_did(saved: Path, name: str) -> None:
+    predictor = MultiModalPredictor.load(saved / name / "predictor")
+    expected = json.loads((FIXTURES / name / "expected.json").read_text())
+    same(as_plain(predictor.predict(rows(name))), expected["predict"])
+    if "predict_proba" in expected:
+        same(as_plain(predictor.predict_proba(rows(name))), expected["predict_proba"])
+
+
+def test_a_format4_detector_finds_the_same_boxes(saved: Path) -> None:
+    predictor = MultiModalPredictor.load(saved / "detection" / "predictor")
+    expected = json.loads((FIXTURES / "detection" / "expected.json").read_text())["predict"]
+    found = predictor.predict(rows("detection"))
+    same(as_plain(found["bboxes"]), expected["bboxes"])
+    assert [Path(p).name for p in found["image"]] == [Path(p).name for p in expected["image"]]
