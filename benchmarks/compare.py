@@ -3,21 +3,21 @@
     python -m benchmarks.compare --baseline-python /tmp/before/bin/python [--current-python PYTHON]
         [--baseline-label 98e6b22] [--repeats 3] [--output BENCHMARKS.md]
 
-(``nox -s benchmark-compare -- REF`` builds the baseline environment from a git ref and runs this.) Each measurement
-runs ``benchmarks/compare_worker.py`` in a fresh process of one interpreter, baseline and current alternating (and
-swapping which goes first every repeat); each value is the median over the repeats:
+(``nox -s benchmark-compare -- REF`` builds the baseline environment from a git ref and runs this.) Each repeat runs
+``benchmarks/compare_worker.py`` twice per version, each time in a fresh process of that version's interpreter,
+baseline and current alternating (which goes first swaps every repeat); each value is the median over the repeats:
 
-* import: ``from automm.core import MultiModalPredictor``, and the first ``MultiModalPredictor(label=...,
-  problem_type="binary")`` (plug-in discovery), and the whole process;
-* fit: a tabular (breast cancer) and a text (made-up reviews, the preset's MiniLM) predictor, seed 0, two
-  epochs: training steps per second (``fit_summary`` steps ÷ seconds) and the fit's wall time;
-* single-row ``predict`` of those predictors (median over many calls after a warm-up);
-* deploy: each predictor exported with ``automm.deploy.export``, then single-row and 64-row predict of the
-  torch-free runtime (``automm.deploy.load``) in another fresh process.
+* ``fit`` process: first ``from automm.core import MultiModalPredictor`` and the first
+  ``MultiModalPredictor(label=..., problem_type="binary")`` (plug-in discovery); then a tabular (breast cancer)
+  and a text (made-up reviews, the preset's MiniLM) predictor fitted with seed 0 for two epochs: training steps
+  per second (``fit_summary`` steps / seconds), the fit's wall time, single-row ``predict`` (median over many
+  calls after a warm-up); each predictor is exported with ``automm.deploy.export``;
+* ``deploy`` process: the exports in the torch-free runtime (``automm.deploy.load``): single-row and 64-row predict.
 
-Children run without ``PYTHONPATH``, so each interpreter measures the packages installed in it. The section
-(``SECTION``) is written into ``--output`` (default BENCHMARKS.md; nothing when both interpreters are the same
-one, a harness check whose ratios should all be ~1.0, unless ``--output`` is given).
+Children run without ``PYTHONPATH`` (each interpreter measures the packages installed in it) and with
+``--threads`` intra-op threads (default 1). About 9 minutes with 3 repeats on 2 busy cores. The section
+(``compare_report.SECTION``) goes into ``--output`` (default BENCHMARKS.md; nothing when both interpreters are the
+same one, a harness check whose ratios should all be ~1.0, unless ``--output`` is given).
 """
 
 from __future__ import annotations
@@ -111,16 +111,21 @@ def measure(pythons: dict[str, str], repeats: int, work: Path, threads: int,
 
 
 def _case_metrics(case: str) -> list[Metric]:
+    def fit(r: dict[str, Any]) -> dict[str, Any]:
+        return r["fit"]["cases"][case]
+
+    def deploy(r: dict[str, Any]) -> dict[str, Any]:
+        return r["deploy"]["cases"][case]
+
     return [
-        Metric(f"{case}: fit, training steps per second", "higher",
-               lambda r, c=case: r["fit"]["cases"][c]["steps_per_s"], "steps/s"),
-        Metric(f"{case}: fit wall time (2 epochs)", "lower", lambda r, c=case: r["fit"]["cases"][c]["fit_wall_s"]),
+        Metric(f"{case}: fit, training steps per second", "higher", lambda r: fit(r)["steps_per_s"], "steps/s"),
+        Metric(f"{case}: fit wall time (2 epochs)", "lower", lambda r: fit(r)["fit_wall_s"]),
         Metric(f"{case}: single-row `predict` (median of calls)", "lower",
-               lambda r, c=case: r["fit"]["cases"][c]["predict_single"]["median_s"]),
+               lambda r: fit(r)["predict_single"]["median_s"], fastest=lambda r: fit(r)["predict_single"]["min_s"]),
         Metric(f"{case}: deploy runtime, single row (median of calls)", "lower",
-               lambda r, c=case: r["deploy"]["cases"][c]["single"]["median_s"]),
+               lambda r: deploy(r)["single"]["median_s"], fastest=lambda r: deploy(r)["single"]["min_s"]),
         Metric(f"{case}: deploy runtime, 64-row batch (median of calls)", "lower",
-               lambda r, c=case: r["deploy"]["cases"][c]["batch"]["median_s"]),
+               lambda r: deploy(r)["batch"]["median_s"], fastest=lambda r: deploy(r)["batch"]["min_s"]),
     ]
 
 
@@ -172,7 +177,11 @@ def main(argv: list[str] | None = None) -> int:
         "labels": labels, "pythons": pythons, "same_interpreter": same, "repeats": args.repeats,
         "threads": args.threads,
     }
-    raw = measure(pythons, args.repeats, WORK, args.threads)
+    try:
+        raw = measure(pythons, args.repeats, WORK, args.threads)
+    except (RuntimeError, subprocess.TimeoutExpired) as err:
+        print(f"benchmarks.compare stopped: {err}", file=sys.stderr)
+        return 1
     results["runs"] = {side: by_repeat(raw[side]) for side in SIDES}
     results["load_end"] = load_average()
     results["wall_s"] = time.perf_counter() - started
