@@ -12,6 +12,7 @@ from .report import seconds
 
 SECTION = "## Refactor check: before and after issue 18"
 TOLERANCE = 0.10  # a verdict other than "same" needs a median ratio beyond 1 ± this, and repeats that do not overlap
+CLEAR = 0.25  # below this, a difference is within reach of the noise of 2 shared cores: "slower?" (rerun), not "slower"
 SHOWN_VERSIONS = ("python", "automm-core", "automm-classify", "automm-deploy", "torch", "onnxruntime",
                   "transformers", "numpy", "pandas")
 
@@ -31,17 +32,18 @@ class Metric:
 
 
 def verdict(metric: Metric, baseline: list[float], current: list[float], fastest: float | None = None) -> str:
-    """"slower" / "faster" when the medians differ by more than ``TOLERANCE``, no repeat of one side is as good as
-    any of the other's, and the fastest calls (where measured: the ratio ``fastest``) differ the same way;
+    """"slower" / "faster" when the medians differ by more than ``CLEAR``, no repeat of one side is as good as any
+    of the other's, and the fastest calls (where measured: the ratio ``fastest``) differ by ``TOLERANCE`` the same
+    way; "slower?" / "faster?" (rerun to tell) when the medians differ by ``TOLERANCE`` to ``CLEAR`` that way;
     otherwise "same (within noise)"."""
     ratio = median(current) / median(baseline)
     if metric.better == "higher":
         ratio, baseline, current = 1 / ratio, [-v for v in baseline], [-v for v in current]
     if ratio > 1 + TOLERANCE and min(current) > max(baseline) and (fastest is None or fastest > 1 + TOLERANCE):
-        return "**slower**"
+        return "**slower**" if ratio > 1 + CLEAR else "slower? (rerun)"
     if ratio < 1 / (1 + TOLERANCE) and max(current) < min(baseline) and (
             fastest is None or fastest < 1 / (1 + TOLERANCE)):
-        return "faster"
+        return "faster" if ratio < 1 / (1 + CLEAR) else "faster? (rerun)"
     return "same (within noise)"
 
 
@@ -104,9 +106,10 @@ def method(results: dict[str, Any]) -> str:
         "version's interpreter, the two versions alternating (which goes first swaps every repeat), so both share "
         f"whatever else the machine was doing; each cell is the median of {n} processes (their range in brackets). "
         f"A verdict other than *same* needs the medians {TOLERANCE:.0%} apart and no overlap between the two "
-        "versions' repeats (and, for per-call latencies, the fastest calls as far apart); with "
-        f"{n} repeats, chance alone keeps them apart in about one measure in {comb(2 * n, n) // 2}, so rerun "
-        "before believing a single flag (or give more `--repeats`). For per-call latencies, *fastest calls* "
+        "versions' repeats (and, for per-call latencies, the fastest calls as far apart); it is *slower?* or "
+        f"*faster?* below {CLEAR:.0%} apart: with {n} repeats, chance alone keeps the repeats apart in about one "
+        f"measure in {comb(2 * n, n) // 2}, so rerun (or give more `--repeats`) before believing such a flag. "
+        "For per-call latencies, *fastest calls* "
         "compares each process's fastest call (median over the processes): contention only ever adds time, so it "
         "shows the code's own cost when the medians are noisy. Fits: seed 0, 2 epochs, no time limit "
         "(`optim.max_epochs` 2, `optim.top_k` 1); tabular = scikit-learn breast cancer (505 training rows, 30 "
