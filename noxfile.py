@@ -134,3 +134,45 @@ def benchmarks(session: nox.Session) -> None:
                        "deploy", "ner", "hpo", "few_shot", "distillation"):
             args = session.posargs if module == "run" else []
             session.run("python", "-m", f"benchmarks.{module}", *args, env={**OFFLINE, **os.environ})
+
+
+# ---------------------------------------------------------------------------------------------- before/after check
+BASELINE_REF = "98e6b22"  # automm-core 0.4 / automm-deploy 0.2, the tree before issue 18
+
+
+@nox.session(python=PYTHON, name="benchmark-compare")
+def benchmark_compare(session: nox.Session) -> None:
+    """Before/after benchmark (not a default session): benchmarks/compare.py on a git ref and this working tree.
+
+        nox -s benchmark-compare -- [REF] [benchmarks.compare options]    # REF defaults to BASELINE_REF
+
+    The current environment installs ALL_PACKAGES from the working tree; the baseline, a second venv, installs the
+    same list from REF's tree (those that exist there), its third-party versions held to the current one's. Both
+    environments (a CUDA torch each, ~5.5 GB) exist until the comparison ends; the run takes ~10 min on 2 cores.
+    """
+    import tarfile
+
+    ref, *options = session.posargs or [BASELINE_REF]
+    described = str(session.run("git", "describe", "--always", "--tags", ref, external=True, silent=True) or "").strip()
+    label = ref if described in ("", ref) else f"{ref} ({described})"
+    scratch = Path(tempfile.mkdtemp(prefix="automm-baseline-"))
+    source, baseline = scratch / "source", scratch / "venv"
+    try:
+        with _torch_env(session, *ALL_PACKAGES):
+            freeze = str(session.run("python", "-m", "pip", "freeze", "--exclude-editable", silent=True) or "")
+            pins = [line for line in freeze.splitlines() if line and not line.startswith(("automm", "-e")) and " @ "
+                    not in line]
+            (scratch / "constraints.txt").write_text("\n".join(pins) + "\n")
+            session.run("git", "archive", "--output", str(scratch / "source.tar"), ref, external=True)
+            with tarfile.open(scratch / "source.tar") as archive:
+                archive.extractall(source, filter="data")
+            session.run("python", "-m", "venv", str(baseline))
+            pip = [str(baseline / "bin" / "python"), "-m", "pip", "install", "-q", "-c",
+                   str(scratch / "constraints.txt")]
+            session.run(*pip, *TORCH, external=True)
+            with session.chdir(source):
+                session.run(*pip, *(p for p in ALL_PACKAGES if (source / p.split("[")[0]).is_dir()), external=True)
+            session.run("python", "-m", "benchmarks.compare", "--baseline-python", str(baseline / "bin" / "python"),
+                        "--baseline-label", label, *options, env=OFFLINE)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
