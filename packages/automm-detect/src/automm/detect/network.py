@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 
@@ -39,11 +39,6 @@ def to_original(detections: dict[str, torch.Tensor], scale: torch.Tensor, size: 
 
 
 @NETWORK_KINDS.register("detector")
-class DetectorSpec(BackendSpec[DetectorOptions]):
+class DetectorSpec(BackendSpec[DetectorOptions], kind="detector", options=DetectorOptions, net=DetectionNet,
+                   processors=DetectionProcessor, backends=backend):
     """network.json of a detector: the backend's name and its options."""
-
-    kind: ClassVar[str] = "detector"
-    options_type = DetectorOptions
-    net_type = DetectionNet
-    processor_type = DetectionProcessor
-    backends = staticmethod(backend)

@@ -44,9 +44,7 @@ class DetectionTask(Task):
         self.category_ids = list(category_ids) if category_ids else list(range(1, len(self.classes) + 1))
 
     # ------------------------------------------------------------------ data and labels
-    @classmethod
-    def read_data(cls, data: Any, role: str) -> pd.DataFrame:
-        return read_detection_data(data, role)
+    read_data = staticmethod(read_detection_data)  # (data, role) -> the table of image paths and labels
 
     @classmethod
     def fit(cls, labels: pd.DataFrame, problem_type: str, arguments: Mapping[str, Any] | None = None,

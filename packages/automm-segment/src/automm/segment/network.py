@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 from torch import nn
@@ -59,11 +59,6 @@ def probabilities(logits: torch.Tensor, valid: torch.Tensor, size: torch.Tensor)
 
 
 @NETWORK_KINDS.register("segmenter")
-class SegmenterSpec(BackendSpec[SegmenterOptions]):
+class SegmenterSpec(BackendSpec[SegmenterOptions], kind="segmenter", options=SegmenterOptions,
+                    net=SegmentationNet, processors=SegmentationProcessor, backends=backend):
     """network.json of a segmenter: the backend's name and its options."""
-
-    kind: ClassVar[str] = "segmenter"
-    options_type = SegmenterOptions
-    net_type = SegmentationNet
-    processor_type = SegmentationProcessor
-    backends = staticmethod(backend)

@@ -37,8 +37,12 @@ class LetterboxNet(nn.Module):
 class BackendSpec(Generic[OptionsT]):
     """network.json of a dense-vision network: the backend's name and its options.
 
-    A subclass sets ``kind``, ``options_type`` (its ``BackendOptions``), ``net_type``, ``processor_type`` (the
-    processors it reads from) and ``backends`` (its ``lazy_backends`` look-up), and registers in ``NETWORK_KINDS``.
+    A subclass names its ``kind``, its ``BackendOptions`` type, its ``LetterboxNet`` type, the processors it reads
+    from and its ``lazy_backends`` look-up as class keywords, and registers in ``NETWORK_KINDS``:
+
+    Example:
+        >>> class DetectorSpec(BackendSpec[DetectorOptions], kind="detector", options=DetectorOptions,
+        ...                    net=DetectionNet, processors=DetectionProcessor, backends=backend): ...
     """
 
     kind: ClassVar[str] = ""
@@ -49,6 +53,12 @@ class BackendSpec(Generic[OptionsT]):
     backend: str
     options: OptionsT
 
+    def __init_subclass__(cls, *, kind: str, options: type[Any], net: type[LetterboxNet], processors: type[Any],
+                          backends: Callable[[str], Any], **rest: Any) -> None:
+        super().__init_subclass__(**rest)
+        cls.kind, cls.options_type, cls.net_type, cls.processor_type = kind, options, net, processors
+        cls.backends = staticmethod(backends)
+
     def to_json(self) -> dict[str, Any]:
         return {"backend": self.backend, "options": self.options.to_json()}
 
@@ -58,7 +68,7 @@ class BackendSpec(Generic[OptionsT]):
 
     def build(self, text_folder: Path | None, pretrained: bool) -> LetterboxNet:
         options = dataclasses.replace(self.options, pretrained=self.options.pretrained and pretrained)
-        return self.net_type(type(self).backends(self.backend).build(options))
+        return self.net_type(self.backends(self.backend).build(options))
 
     def check_inputs(self, processors: Any) -> None:
         if not isinstance(processors, self.processor_type) or processors.image_size != self.options.image_size:
