@@ -44,8 +44,6 @@ class DetectionTask(Task):
         self.category_ids = list(category_ids) if category_ids else list(range(1, len(self.classes) + 1))
 
     # ------------------------------------------------------------------ data and labels
-    read_data = staticmethod(read_detection_data)  # (data, role) -> the table of image paths and labels
-
     @classmethod
     def fit(cls, labels: pd.DataFrame, problem_type: str, arguments: Mapping[str, Any] | None = None,
             ) -> DetectionTask:
@@ -96,6 +94,11 @@ class DetectionTask(Task):
                 continue
             kept.append([x1, y1, x2, y2, index[name]])
         return np.asarray(kept, dtype=np.float32).reshape(-1, 5)
+
+    @classmethod
+    def read_data(cls, data: Any, role: str) -> pd.DataFrame:
+        """COCO JSON, Pascal VOC or an ``image`` + ``rois`` table, as that table."""
+        return read_detection_data(data, role)
 
     def check_inputs(self, features: pd.DataFrame, role: str) -> None:
         """Every image path is a string naming a file that exists."""

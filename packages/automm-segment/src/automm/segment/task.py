@@ -51,7 +51,9 @@ class SegmentationTask(Task):
         self.zero_shot = zero_shot  # this model is a usable pretrained one: fit keeps it if training scores worse
 
     # ------------------------------------------------------------------ data and labels
-    read_data = staticmethod(read_segmentation_data)  # (data, role) -> the table of image paths and labels
+    @classmethod
+    def read_data(cls, data: Any, role: str) -> pd.DataFrame:
+        return read_segmentation_data(data, role)
 
     @classmethod
     def fit(cls, labels: pd.DataFrame, problem_type: str, arguments: Mapping[str, Any] | None = None,

@@ -26,7 +26,7 @@ class LetterboxNet(nn.Module):
 
     def __init__(self, model: nn.Module):
         super().__init__()
-        self.model = model
+        self.model: Any = model  # the backend's model: feature_size, features(images), forward
         self.embedding_size = int(model.feature_size)
 
     def embed(self, batch: LetterboxBatch) -> torch.Tensor:
