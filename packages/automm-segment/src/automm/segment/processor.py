@@ -82,8 +82,8 @@ class SegmentationProcessor(LetterboxProcessor[SegmentationBatch]):
 
     def transform_target(self, loaded: _Row, placement: Placement) -> _Row:
         """The mask as a ``[1, h, w]`` label map and the prompts, in the input's pixels."""
-        label = None if loaded.mask is None else self.crop(torch.from_numpy(loaded.mask.astype(np.int64))[None],
-                                                           placement)
+        mask = loaded.mask
+        label = None if mask is None else self.place_label(torch.from_numpy(mask.astype(np.int64))[None], placement)
         prompts = loaded.prompts
         if prompts is not None and placement.augmented:
             prompts = transform(prompts, placement.width if placement.flipped else None, placement.scale,

@@ -105,7 +105,7 @@ class LetterboxProcessor(ABC, Generic[BatchT]):
         left = int(torch.randint(0, max(1, size[1] - self.image_size + 1), ()))
         return left, top
 
-    def crop(self, label: torch.Tensor, placement: Placement) -> torch.Tensor:
+    def place_label(self, label: torch.Tensor, placement: Placement) -> torch.Tensor:
         """A ``[C, H, W]`` label map of the original image moved like its pixels (nearest-neighbour resize)."""
         if placement.flipped:
             label = label.flip(-1)
