@@ -41,7 +41,7 @@ def test_augmentation_keeps_image_and_mask_aligned(tmp_path: Path) -> None:
     Image.fromarray(image).save(tmp_path / "i.png")
     Image.fromarray(mask).save(tmp_path / "m.png")
     codec = MaskCodec("values", (0, 255))
-    processor = SegmentationProcessor("image", 64, codec, scale_jitter=(0.5, 2.0))
+    processor = SegmentationProcessor("image", 64, codec=codec, scale_jitter=(0.5, 2.0))
     rows = pd.DataFrame({"image": [str(tmp_path / "i.png")] * 16})
     targets = np.array([str(tmp_path / "m.png")] * 16, dtype=object)
     torch.manual_seed(0)
@@ -56,7 +56,7 @@ def test_augmentation_keeps_image_and_mask_aligned(tmp_path: Path) -> None:
 
 def test_eval_batch_maps_back_to_the_original_size(tmp_path: Path) -> None:
     Image.new("RGB", (100, 60)).save(tmp_path / "i.png")
-    processor = SegmentationProcessor("image", 64, MaskCodec("values", (0, 255)))
+    processor = SegmentationProcessor("image", 64, codec=MaskCodec("values", (0, 255)))
     batch = processor.collate(pd.DataFrame({"image": [str(tmp_path / "i.png")]}))
     assert batch.valid.tolist() == [[38, 64]] and batch.sizes.tolist() == [[60, 100]]
     logits = torch.full((1, 64, 64), -5.0)

@@ -52,7 +52,7 @@ def _randomised(model: nn.Module) -> nn.Module:
 
 
 def _options(checkpoint: Path | str, num_outputs: int = 1, image_size: int = SIZE) -> SegmenterOptions:
-    return SegmenterOptions("custom", num_outputs=num_outputs, image_size=image_size, checkpoint=str(checkpoint))
+    return SegmenterOptions("custom", num_classes=num_outputs, image_size=image_size, checkpoint=str(checkpoint))
 
 
 def _images(batch: int = 2, size: int = SIZE) -> torch.Tensor:
@@ -333,7 +333,7 @@ def test_random_vit_b_runs_at_256(tmp_path: Path) -> None:
 
     path = tmp_path / "sam_vit_b_random.pth"
     torch.save(build_sam_vit_b(checkpoint=None).state_dict(), path)
-    options = SegmenterOptions("vit_b", num_outputs=2, image_size=256, checkpoint=str(path))
+    options = SegmenterOptions("vit_b", num_classes=2, image_size=256, checkpoint=str(path))
     model = sb.build(options).eval()  # prepare runs inside build
     assert model.feature_size == 256
     with torch.no_grad():

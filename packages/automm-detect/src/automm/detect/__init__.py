@@ -7,6 +7,7 @@ as a table).
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -18,21 +19,12 @@ except PackageNotFoundError:
 __all__ = ["MultiModalPredictor", "__version__", "export_onnx", "read_detection_data", "visualize"]
 
 
+# Public names -> the module that defines them, imported on first use (torch and the backends are heavy).
+_LAZY = {"MultiModalPredictor": "automm.core.predictor", "visualize": ".visualize", "export_onnx": ".onnx_export",
+         "read_detection_data": ".ingest"}
+
+
 def __getattr__(name: str) -> Any:
-    if name == "MultiModalPredictor":
-        from automm.core.predictor import MultiModalPredictor
-
-        return MultiModalPredictor
-    if name == "visualize":
-        from .visualize import visualize
-
-        return visualize
-    if name == "export_onnx":
-        from .onnx_export import export_onnx
-
-        return export_onnx
-    if name == "read_detection_data":
-        from .ingest import read_detection_data
-
-        return read_detection_data
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'automm.detect' has no attribute {name!r}")

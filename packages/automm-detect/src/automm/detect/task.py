@@ -15,6 +15,7 @@ from automm.core.config import Config
 from automm.core.data.column_types import ColumnDecision, ColumnType
 from automm.core.errors import ConfigError, InputError
 from automm.core.tasks import Task
+from automm.core.vision.checks import check_image_paths
 
 from .backends.base import DetectorOptions
 from .config import DetectConfig
@@ -43,10 +44,6 @@ class DetectionTask(Task):
         self.category_ids = list(category_ids) if category_ids else list(range(1, len(self.classes) + 1))
 
     # ------------------------------------------------------------------ data and labels
-    @classmethod
-    def read_data(cls, data: Any, role: str) -> pd.DataFrame:
-        return read_detection_data(data, role)
-
     @classmethod
     def fit(cls, labels: pd.DataFrame, problem_type: str, arguments: Mapping[str, Any] | None = None,
             ) -> DetectionTask:
@@ -98,14 +95,14 @@ class DetectionTask(Task):
             kept.append([x1, y1, x2, y2, index[name]])
         return np.asarray(kept, dtype=np.float32).reshape(-1, 5)
 
+    @classmethod
+    def read_data(cls, data: Any, role: str) -> pd.DataFrame:
+        """COCO JSON, Pascal VOC or an ``image`` + ``rois`` table, as that table."""
+        return read_detection_data(data, role)
+
     def check_inputs(self, features: pd.DataFrame, role: str) -> None:
         """Every image path is a string naming a file that exists."""
-        from pathlib import Path
-
-        for row, path in features[IMAGE_COLUMN].items():
-            if not isinstance(path, (str, Path)) or not Path(path).is_file():
-                raise InputError(f"{role}: image {path!r} at row {row!r} does not exist. Fix the path (COCO "
-                                 "file_names are relative to the JSON file's folder) or remove the row.")
+        check_image_paths(features, IMAGE_COLUMN, role, "COCO file_names are relative to the JSON file's folder")
 
     # ------------------------------------------------------------------ network and training
     def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
@@ -113,7 +110,8 @@ class DetectionTask(Task):
         image = config.model.image  # whether the backbone starts pretrained, and from which weights file
         extra = {k: v for k, v in (("checkpoint", settings.checkpoint), ("weights_path", image.weights_path)) if v}
         options = DetectorOptions(settings.architecture, len(self.classes), settings.image_size, settings.backbone,
-                                  image.pretrained, settings.min_score, settings.max_detections, extra)
+                                  image.pretrained, extra, min_score=settings.min_score,
+                                  max_detections=settings.max_detections)
         detector = backend(settings.backend)
         if not self.classes:  # zero-shot: the pretrained model's own classes
             options = detector.prepare(dataclasses.replace(options, num_classes=1))
@@ -127,8 +125,8 @@ class DetectionTask(Task):
         # Only a detector pretrained on these very classes is a model worth keeping over a fit (the fit keeps
         # pretrained weights that score better); a new head starts random.
         self.zero_shot = detector.pretrained_classes(options) == self.classes
-        processor = DetectionProcessor(IMAGE_COLUMN, settings.image_size, image.augment,
-                                       (settings.scale_jitter_min, settings.scale_jitter_max), settings.flip)
+        processor = DetectionProcessor(IMAGE_COLUMN, settings.image_size, image.augment, settings.scale_jitter,
+                                       settings.flip)
         spec = DetectorSpec(settings.backend, options)
         column = ColumnDecision(IMAGE_COLUMN, ColumnType.IMAGE_PATH, "the detection task's image column")
         return Built(processor, spec, spec.build(None, pretrained=True), None, {IMAGE_COLUMN: column})

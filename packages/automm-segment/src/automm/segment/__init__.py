@@ -6,6 +6,7 @@ adds ``visualize`` (the mask blended over its image) and ``export_onnx``.
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -17,17 +18,11 @@ except PackageNotFoundError:
 __all__ = ["MultiModalPredictor", "__version__", "export_onnx", "visualize"]
 
 
+# Public names -> the module that defines them, imported on first use (torch and the backends are heavy).
+_LAZY = {"MultiModalPredictor": "automm.core.predictor", "visualize": ".visualize", "export_onnx": ".onnx_export"}
+
+
 def __getattr__(name: str) -> Any:
-    if name == "MultiModalPredictor":
-        from automm.core.predictor import MultiModalPredictor
-
-        return MultiModalPredictor
-    if name == "visualize":
-        from .visualize import visualize
-
-        return visualize
-    if name == "export_onnx":
-        from .onnx_export import export_onnx
-
-        return export_onnx
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'automm.segment' has no attribute {name!r}")

@@ -6,55 +6,47 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from automm.core.errors import ConfigError
+from automm.core.vision.config import VisionConfig
 
 BACKEND_NAMES = ("auto", "smp", "sam")
 
 
 @dataclass(frozen=True)
-class SegmentConfig:
-    """Which segmenter, at what input size, and how training augments.
+class SegmentConfig(VisionConfig):
+    """Which segmenter, at what input size, and how training augments (image settings: ``VisionConfig``).
 
     ``backend`` "auto" means SAM when ``checkpoint`` names a SAM checkpoint, else segmentation-models-pytorch.
-    ``architecture``: "unet" / "fpn" / ... (smp decoders on the timm ``encoder``), or "vit_b" / "vit_l" / "vit_h"
+    ``architecture``: "unet" / "fpn" / ... (smp decoders on the timm ``backbone``), or "vit_b" / "vit_l" / "vit_h"
     (SAM; read from the checkpoint when it says otherwise). ``checkpoint``: a SAM hub id, a local Hugging Face
     folder, or an official ``sam_vit_*.pth`` file (AutoGluon's ``model.sam.checkpoint_name`` sets it).
     ``image_size``: the side of the square letterboxed input (0: 384 for smp, 1024 for SAM).
     ``point_column`` / ``box_column``: columns of SAM point / box prompts (``prompts.py``), empty for none; with
     them a pretrained SAM predicts binary masks before any fit (zero-shot), and a fit trains with them.
+    ``task.encoder``, the name automm-segment 0.1 used, still sets ``task.backbone``.
     """
 
-    aliases: ClassVar[dict[str, str]] = {"model.sam.checkpoint_name": "task.checkpoint"}
+    aliases: ClassVar[dict[str, str]] = {"model.sam.checkpoint_name": "task.checkpoint",
+                                         "task.encoder": "task.backbone"}
+    backend_names: ClassVar[tuple[str, ...]] = BACKEND_NAMES
+    auto_image_size: ClassVar[bool] = True
 
     backend: str = "auto"
     # U-Net: more test IoU per training minute than FPN on 2 CPU cores (0.180 vs 0.176; IoU 0.965 vs 0.943 after
     # a 300 s budget on the composited benchmark, BENCHMARKS.md), at the same predict speed.
     architecture: str = "unet"
-    encoder: str = "tf_efficientnet_lite0"
-    checkpoint: str = ""
-    image_size: int = 0
     threshold: float = 0.5  # binary: foreground where its probability is >= threshold
-    flip: bool = True  # training: random horizontal flip of image and mask together
-    scale_jitter_min: float = 0.75  # training: random resize factor range (random crop when larger than the input)
-    scale_jitter_max: float = 1.25
     point_column: str = ""
     box_column: str = ""
 
     def __post_init__(self) -> None:
-        if self.backend not in BACKEND_NAMES:
-            raise ConfigError(f"task.backend must be one of {BACKEND_NAMES}, got {self.backend!r}.")
+        super().__post_init__()
         if self.backend == "sam" and not self.checkpoint:
             raise ConfigError("task.backend='sam' needs a SAM checkpoint: hyperparameters={'model.sam.checkpoint_name':"
                               " 'facebook/sam-vit-base'} (a hub id, a local folder or a sam_vit_b_01ec64.pth file).")
         if (self.point_column or self.box_column) and self.point_column == self.box_column:
             raise ConfigError(f"task.point_column and task.box_column name the same column {self.point_column!r}.")
-        if self.image_size and (self.image_size < 32 or self.image_size % 32):
-            raise ConfigError(f"task.image_size must be 0 (the backend's default) or a multiple of 32 >= 32, got "
-                              f"{self.image_size}.")
         if not 0 < self.threshold < 1:
             raise ConfigError(f"task.threshold must be in (0, 1), got {self.threshold}.")
-        if not 0 < self.scale_jitter_min <= self.scale_jitter_max:
-            raise ConfigError(f"task.scale_jitter_min must be > 0 and <= task.scale_jitter_max, got "
-                              f"{self.scale_jitter_min} and {self.scale_jitter_max}.")
 
     @property
     def resolved_backend(self) -> str:

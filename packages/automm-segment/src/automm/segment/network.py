@@ -2,53 +2,33 @@
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 from torch import nn
 
 from automm.core.models.network import NETWORK_KINDS
+from automm.core.vision.backends import lazy_backends
+from automm.core.vision.network import BackendSpec, LetterboxNet
 
-from .backends.base import BACKENDS, SegmenterBackend, SegmenterOptions
+from .backends.base import BACKENDS, SegmenterOptions
 from .processor import SegmentationBatch, SegmentationProcessor
 from .prompts import prompt_counts
 
 # Backend name -> module that registers it; imported on first use.
 BACKEND_MODULES = {"smp": "smp_backend", "sam": "sam_backend"}
+backend = lazy_backends(BACKENDS, f"{__package__}.backends", BACKEND_MODULES)
 
 
-def backend(name: str) -> SegmenterBackend:
-    """The registered backend ``name``, importing its module on first use."""
-    if name not in BACKENDS and name in BACKEND_MODULES:
-        importlib.import_module(f"{__package__}.backends.{BACKEND_MODULES[name]}")
-    return BACKENDS.get(name)
-
-
-class SegmentationNet(nn.Module):
+class SegmentationNet(LetterboxNet):
     """Training: logits ``[B, K, S, S]``. Inference: per row, class probabilities ``[C, H, W]`` (float16) at the
-    original image size, ``C`` = number of classes (binary: background, foreground).
-
-    ``output_shape`` is None: outputs are per row (each image keeps its own size), not one dense array.
-    """
-
-    output_shape = None
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
-        self.embedding_size = int(model.feature_size)
+    original image size, ``C`` = number of classes (binary: background, foreground)."""
 
     def forward(self, batch: SegmentationBatch) -> Any:
         logits = self.model(batch.images) if batch.prompts is None else prompted(self.model, batch)
         if self.training:
             return logits
         return [probabilities(row, valid, size) for row, valid, size in zip(logits, batch.valid, batch.sizes)]
-
-    def embed(self, batch: SegmentationBatch) -> torch.Tensor:
-        return self.model.features(batch.images)
 
 
 def prompted(model: nn.Module, batch: SegmentationBatch) -> torch.Tensor:
@@ -79,28 +59,6 @@ def probabilities(logits: torch.Tensor, valid: torch.Tensor, size: torch.Tensor)
 
 
 @NETWORK_KINDS.register("segmenter")
-@dataclasses.dataclass(frozen=True)
-class SegmenterSpec:
+class SegmenterSpec(BackendSpec[SegmenterOptions], kind="segmenter", options=SegmenterOptions,
+                    net=SegmentationNet, processors=SegmentationProcessor, backends=backend):
     """network.json of a segmenter: the backend's name and its options."""
-
-    kind: ClassVar[str] = "segmenter"
-    backend: str
-    options: SegmenterOptions
-
-    def to_json(self) -> dict[str, Any]:
-        return {"backend": self.backend, "options": dataclasses.asdict(self.options)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> SegmenterSpec:
-        options = dict(data["options"])
-        if not isinstance(options.get("extra", {}), dict):
-            raise ValueError("options.extra must be an object")
-        return cls(str(data["backend"]), SegmenterOptions(**options))
-
-    def build(self, text_folder: Path | None, pretrained: bool) -> SegmentationNet:
-        options = dataclasses.replace(self.options, pretrained=self.options.pretrained and pretrained)
-        return SegmentationNet(backend(self.backend).build(options))
-
-    def check_inputs(self, processors: Any) -> None:
-        if not isinstance(processors, SegmentationProcessor) or processors.image_size != self.options.image_size:
-            raise ValueError("processors.json does not describe the inputs of network.json")

@@ -15,6 +15,7 @@ from automm.core.config import Config, flatten
 from automm.core.data.column_types import ColumnDecision, ColumnType
 from automm.core.errors import ConfigError, InputError
 from automm.core.tasks import Task
+from automm.core.vision.checks import check_image_paths
 
 from .backends.base import SegmenterOptions
 from .backends.conv_lora import DEFAULT_EXPERTS
@@ -94,10 +95,7 @@ class SegmentationTask(Task):
 
     def check_inputs(self, features: pd.DataFrame, role: str) -> None:
         """Every image path is a string naming a file that exists; every prompt cell parses."""
-        for row, path in features[IMAGE_COLUMN].items():
-            if not isinstance(path, (str, Path)) or not Path(path).is_file():
-                raise InputError(f"{role}: image {path!r} at row {row!r} does not exist. Fix the path (a CSV's "
-                                 "relative paths are read from its folder) or remove the row.")
+        check_image_paths(features, IMAGE_COLUMN, role, "a CSV's relative paths are read from its folder")
         for column, parse in ((self.point_column, parse_points), (self.box_column, parse_box)):
             if column:
                 for row, cell in features[column].items():
@@ -142,14 +140,14 @@ class SegmentationTask(Task):
                 raise ConfigError("optim.peft='conv_lora' adapts SAM's image encoder; give a SAM checkpoint "
                                   "(hyperparameters={'model.sam.checkpoint_name': ...}) or use optim.peft='lora'.")
             extra["conv_lora"] = {"rank": config.optim.lora_rank, "experts": DEFAULT_EXPERTS}
-        options = SegmenterOptions(architecture, self.output_size, settings.resolved_image_size, settings.encoder,
-                                   settings.checkpoint, image.pretrained, extra)
+        options = SegmenterOptions(architecture, self.output_size, settings.resolved_image_size, settings.backbone,
+                                   image.pretrained, extra, checkpoint=settings.checkpoint)
         options = backend(name).prepare(options)
         # A pretrained SAM given prompts already segments the prompted object: a binary fit must not end worse.
         self.zero_shot = bool(self.prompt_columns) and self.output_size == 1 and image.pretrained
-        processor = SegmentationProcessor(IMAGE_COLUMN, options.image_size, self.codec, image.augment,
-                                          (settings.scale_jitter_min, settings.scale_jitter_max), settings.flip,
-                                          self.point_column, self.box_column)
+        processor = SegmentationProcessor(IMAGE_COLUMN, options.image_size, image.augment, settings.scale_jitter,
+                                          settings.flip, codec=self.codec, point_column=self.point_column,
+                                          box_column=self.box_column)
         spec = SegmenterSpec(name, options)
         columns = {IMAGE_COLUMN: ColumnDecision(IMAGE_COLUMN, ColumnType.IMAGE_PATH, "the segmentation task's image")}
         for column, what in ((self.point_column, "point"), (self.box_column, "box")):

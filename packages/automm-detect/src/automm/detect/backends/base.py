@@ -16,38 +16,27 @@ A backend model takes a batch of letterboxed images and returns detections in th
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import torch
 
 from automm.core.registry import Registry
+from automm.core.vision.backends import BackendOptions, VisionBackend
 
 
 @dataclass(frozen=True)
-class DetectorOptions:
-    """What a backend builder needs; everything here is stored in network.json.
+class DetectorOptions(BackendOptions):
+    """``BackendOptions`` (``architecture``: "fcos", a transformers checkpoint, an mmdet config name;
+    ``num_classes``: classes to detect; ``extra`` may hold a transformers ``config`` dict) plus:
 
     Attributes:
-        architecture: the backend's model name ("fcos", a transformers checkpoint, an mmdet config name).
-        backbone: the backbone name (a timm model for torchvision; unused by backends that bring their own).
-        num_classes: classes to detect.
-        image_size: ``S``, the side of the square letterboxed input.
-        pretrained: load pretrained weights (at fit time; a saved predictor rebuilds with False).
         min_score: detections below this score are dropped.
         max_detections: at most this many detections per image.
-        extra: backend-specific JSON values (for example a transformers ``config`` dict, so a saved
-            predictor rebuilds the architecture without the checkpoint folder).
     """
 
-    architecture: str
-    num_classes: int
-    image_size: int
-    backbone: str = ""
-    pretrained: bool = True
     min_score: float = 0.05
     max_detections: int = 100
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class DetectorModel(Protocol):
@@ -61,18 +50,13 @@ class DetectorModel(Protocol):
 
 
 @dataclass(frozen=True)
-class DetectorBackend:
-    """A registered backend.
+class DetectorBackend(VisionBackend[DetectorOptions]):
+    """A registered backend (``build``, ``prepare``: see ``VisionBackend``).
 
     Attributes:
-        build: ``build(options) -> DetectorModel``.
-        prepare: ``prepare(options) -> options`` at fit time, before ``build``: resolve the checkpoint and
-            store in ``options.extra`` whatever rebuilding the architecture offline needs. Default: unchanged.
         pretrained_classes: class names the pretrained model already detects (zero-shot), or None.
     """
 
-    build: Callable[[DetectorOptions], Any]
-    prepare: Callable[[DetectorOptions], DetectorOptions] = lambda options: options
     pretrained_classes: Callable[[DetectorOptions], list[str] | None] = lambda options: None
 
 

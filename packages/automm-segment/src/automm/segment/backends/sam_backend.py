@@ -18,7 +18,7 @@ input size other than the pretrained one, the absolute position embedding and th
 tables are resized when the weights are loaded.
 
 Example:
-    >>> options = prepare(SegmenterOptions("vit_b", num_outputs=1, image_size=512, checkpoint="sam_vit_b_01ec64.pth"))
+    >>> options = prepare(SegmenterOptions("vit_b", num_classes=1, image_size=512, checkpoint="sam_vit_b_01ec64.pth"))
     >>> model = build(options)  # [B, 3, 512, 512] in [0, 1] -> [B, 1, 512, 512] logits
 """
 
@@ -68,7 +68,7 @@ def prepare(options: SegmenterOptions) -> SegmenterOptions:
     ``extra`` gets ``format`` ("official" / "hf"), ``checkpoint_path``, ``variant`` (vit_b / vit_l / vit_h /
     custom, read from the weights, which win over ``options.architecture``), ``encoder``, ``prompt_embed_dim``,
     ``mask_in_chans``, ``decoder`` and ``mask_tokens`` (how many mask tokens the model holds: the checkpoint's, or
-    ``num_outputs`` when larger).
+    ``num_classes`` when larger).
 
     Raises:
         CheckpointNotFoundError: The checkpoint is nowhere to be found.
@@ -77,7 +77,7 @@ def prepare(options: SegmenterOptions) -> SegmenterOptions:
     name = options.checkpoint or default_checkpoint(options.architecture)
     fmt, path = resolve_checkpoint(name, options.architecture)
     architecture = official_architecture(read_official(path), path) if fmt == "official" else hf_architecture(path)
-    tokens = max(options.num_outputs, architecture["decoder"]["num_mask_tokens"])
+    tokens = max(options.num_classes, architecture["decoder"]["num_mask_tokens"])
     extra = {**options.extra, **architecture, "format": fmt, "checkpoint_path": str(path), "mask_tokens": tokens}
     return dataclasses.replace(options, checkpoint=name, extra=extra)
 
@@ -87,12 +87,12 @@ def build(options: SegmenterOptions) -> SamSegmenter:
 
     Raises:
         CheckpointNotFoundError: ``options.pretrained`` but the checkpoint is nowhere to be found.
-        ConfigError: ``num_outputs < 1``, or the checkpoint's weights do not fit the stored architecture.
+        ConfigError: ``num_classes < 1``, or the checkpoint's weights do not fit the stored architecture.
     """
     if "encoder" not in options.extra:
         options = prepare(options)
-    if options.num_outputs < 1:
-        raise ConfigError(f"SAM needs num_outputs >= 1, got {options.num_outputs}.")
+    if options.num_classes < 1:
+        raise ConfigError(f"SAM needs num_classes >= 1, got {options.num_classes}.")
     model = SamSegmenter(options)
     if options.pretrained:
         model.load_pretrained(checkpoint_state(options))
@@ -110,7 +110,7 @@ class SamSegmenter(nn.Module):
         super().__init__()
         extra = options.extra
         self.image_size = options.image_size
-        self.num_outputs = options.num_outputs
+        self.num_outputs = options.num_classes
         # Saved before mask_tokens was stored: as many tokens as outputs.
         self.num_tokens = max(self.num_outputs, int(extra.get("mask_tokens", self.num_outputs)))
         self.backbone = _image_encoder(extra["encoder"], options.image_size)

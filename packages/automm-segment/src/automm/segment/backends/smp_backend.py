@@ -36,26 +36,26 @@ class SmpSegmenter(nn.Module):
 
 
 def build(options: SegmenterOptions) -> SmpSegmenter:
-    """``options.architecture`` is one of ARCHITECTURES; ``options.encoder`` a timm model name."""
+    """``options.architecture`` is one of ARCHITECTURES; ``options.backbone`` a timm model name."""
     import segmentation_models_pytorch as smp
 
     if options.architecture not in ARCHITECTURES:
         raise ConfigError(f"segmentation-models-pytorch decoder {options.architecture!r} is not supported; choose "
                           f"one of {list(ARCHITECTURES)} (task.architecture).")
-    model = smp.create_model(options.architecture, encoder_name=f"tu-{options.encoder}", encoder_weights=None,
-                             classes=options.num_outputs)
+    model = smp.create_model(options.architecture, encoder_name=f"tu-{options.backbone}", encoder_weights=None,
+                             classes=options.num_classes)
     if options.pretrained:
         _load_encoder_weights(model.encoder.model, options)
-    return SmpSegmenter(model, *image_normalization_or_imagenet(options.encoder))
+    return SmpSegmenter(model, *image_normalization_or_imagenet(options.backbone))
 
 
 def _load_encoder_weights(features: nn.Module, options: SegmenterOptions) -> None:
     """Pretrained weights of the whole timm model, minus its classifier, into smp's features-only copy."""
-    source = create_image_backbone(options.encoder, True, options.extra.get("weights_path", "")).state_dict()
+    source = create_image_backbone(options.backbone, True, options.extra.get("weights_path", "")).state_dict()
     wanted = features.state_dict()
     missing = [key for key in wanted if key not in source or source[key].shape != wanted[key].shape]
     if missing:
-        raise ConfigError(f"The pretrained weights of {options.encoder!r} do not fit smp's encoder: {missing[:5]} "
+        raise ConfigError(f"The pretrained weights of {options.backbone!r} do not fit smp's encoder: {missing[:5]} "
                           "are missing or differ in shape.")
     features.load_state_dict({key: source[key] for key in wanted})
 
