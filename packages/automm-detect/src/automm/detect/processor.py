@@ -1,7 +1,8 @@
 """Images and boxes to letterboxed batches: resize the longer side to ``S``, pad to ``S x S`` at the top-left.
 
 Training adds a horizontal flip and a random letterbox scale (``scale_jitter``), applied to the boxes too.
-The recipe is stored in processors.json, so a numpy-only runtime can redo it.
+Prediction reads with ``automm.core.base.letterbox``, so a numpy-only runtime redoes it (rule family
+"detection", versioned in processors.json).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from automm.core.data.letterbox import LETTERBOX_RECIPE, read_letterboxed, read_pixels, resize_pixels, scaled_size
+from automm.core.base.rules import check_rule_version, versioned
+from automm.core.data.letterbox import read_letterboxed, read_pixels, resize_pixels, scaled_size
 from automm.core.data.processor_kinds import PROCESSOR_KINDS
 
 
@@ -91,20 +93,17 @@ class DetectionProcessor:
         return _resize(pixels, scale, boxes)
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "recipe": RECIPE}
+        return {**asdict(self), **versioned("detection")}
 
     @classmethod
     def from_json(cls, data: dict[str, Any], text_folder: Path | None = None) -> DetectionProcessor:
         if not (isinstance(data.get("column"), str) and isinstance(data.get("image_size"), int)
                 and data["image_size"] >= 32):
             raise ValueError("detection processors need a column name and an integer image_size >= 32")
+        check_rule_version("detection", data)
         jitter = data.get("scale_jitter", (0.75, 1.25))
         return cls(data["column"], data["image_size"], bool(data.get("augment", True)),
                    (float(jitter[0]), float(jitter[1])), bool(data.get("flip", True)))
-
-
-# How prediction-time inputs are made, for runtimes that redo it without torch.
-RECIPE = {**LETTERBOX_RECIPE, "boxes": "output / scale, clipped to the original image"}
 
 
 def _resize(pixels: torch.Tensor, scale: float, boxes: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:

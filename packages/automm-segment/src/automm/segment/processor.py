@@ -15,19 +15,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from automm.core.data.letterbox import (
-    LETTERBOX_RECIPE,
-    letterbox_scale,
-    read_letterboxed,
-    read_pixels,
-    resize_pixels,
-    scaled_size,
-)
+from automm.core.base.rules import check_rule_version, versioned
+from automm.core.data.letterbox import letterbox_scale, read_letterboxed, read_pixels, resize_pixels, scaled_size
 from automm.core.data.processor_kinds import PROCESSOR_KINDS
 from automm.core.errors import InputError
 
 from .masks import MaskCodec
-from .prompts import batch_prompts, check_inside, parse_box, parse_points, row_prompts, transform
+from .prompts import batch_prompts, check_inside, read_prompts, to_input, transform
 
 IGNORE = -100  # target value of padding pixels: no loss there
 
@@ -112,8 +106,7 @@ class SegmentationProcessor:
                 label = None if mask is None else resize_pixels(torch.from_numpy(mask.astype(np.int64))[None], new,
                                                                 "nearest")
                 if prompt is not None:
-                    prompt = prompt.copy()
-                    prompt[:, :2] *= np.asarray([new[1] / width, new[0] / height], np.float32)
+                    prompt = to_input(prompt, (height, width), new)
             if prompt is not None:
                 prompts.append(prompt)
             h, w = pixels.shape[-2:]
@@ -128,10 +121,9 @@ class SegmentationProcessor:
         """The row's ``[m, 3]`` prompts in the original image's pixels, or None without prompt columns."""
         if not self.prompt_columns:
             return None
-        points = parse_points(rows[self.point_column].iloc[position], row, self.point_column) if self.point_column \
-            else np.zeros((0, 3), np.float32)
-        box = parse_box(rows[self.box_column].iloc[position], row, self.box_column) if self.box_column else None
-        prompts = row_prompts(points, box)
+        prompts = read_prompts(rows[self.point_column].iloc[position] if self.point_column else None,
+                               rows[self.box_column].iloc[position] if self.box_column else None, row,
+                               self.point_column, self.box_column)
         check_inside(prompts, height, width, row, self.prompt_columns)
         return prompts
 
@@ -157,13 +149,14 @@ class SegmentationProcessor:
     def to_json(self) -> dict[str, Any]:
         return {"column": self.column, "image_size": self.image_size, "codec": self.codec.to_json(),
                 "augment": self.augment, "scale_jitter": list(self.scale_jitter), "flip": self.flip,
-                "point_column": self.point_column, "box_column": self.box_column, "recipe": RECIPE}
+                "point_column": self.point_column, "box_column": self.box_column, **versioned("segmentation")}
 
     @classmethod
     def from_json(cls, data: dict[str, Any], text_folder: Path | None = None) -> SegmentationProcessor:
         if not (isinstance(data.get("column"), str) and isinstance(data.get("image_size"), int)
                 and data["image_size"] >= 32 and isinstance(data.get("codec"), dict)):
             raise ValueError("segmentation processors need a column name, an integer image_size >= 32 and a codec")
+        check_rule_version("segmentation", data)
         jitter = data.get("scale_jitter", (0.75, 1.25))
         point_column, box_column = data.get("point_column", ""), data.get("box_column", "")
         if not (isinstance(point_column, str) and isinstance(box_column, str)):
@@ -172,12 +165,3 @@ class SegmentationProcessor:
                    bool(data.get("augment", True)), (float(jitter[0]), float(jitter[1])), bool(data.get("flip", True)),
                    point_column, box_column)
 
-
-# How prediction-time inputs are made and outputs mapped back, for runtimes that redo it without torch.
-RECIPE = {**LETTERBOX_RECIPE, "prompts": "point_column / box_column cells (JSON lists, original pixels) -> per row "
-          "[m, 3] (x, y, label): points (label 1 foreground, 0 background), then the box as corners labelled 2 and "
-          "3, or one padding entry labelled -1; coordinates times (resized width / width, resized height / height); "
-          "the network runs rows with the same count together (padding changes SAM's masks)",
-          "masks": "output logits cropped to the resized image (top-left), resized bilinearly "
-          "(half-pixel centres, no antialias) to the original size, then sigmoid (binary: foreground where "
-          "p >= threshold) or softmax (argmax over classes)"}
