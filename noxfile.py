@@ -92,8 +92,8 @@ def integration(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def deploy(session: nox.Session) -> None:
     """automm-deploy: export tests with the training stack, then the runtime's tests in a second environment
-    holding automm-core's base, automm-deploy and its server alone (no torch: what the slim image installs), on the first part's
-    exports."""
+    holding automm-core's base, automm-deploy and its server alone (no torch: what the slim image installs), on
+    the first part's exports."""
     scratch = Path(tempfile.mkdtemp(prefix="automm-deploy-"))  # outside the session's environment, which goes
     exports, runtime = scratch / "exports", scratch / "runtime"
     exports.mkdir()
