@@ -17,10 +17,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
 from automm.core.errors import InputError
+
+from .cells import is_missing
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -65,11 +66,6 @@ def open_image(source: Any, draft_size: int = DRAFT_SIZE) -> Image.Image | None:
                 return to_rgb(image)
     except UNREADABLE:
         return None
-
-
-def is_missing(cell: Any) -> bool:
-    """None, NaN and NA cells hold no value."""
-    return cell is None or cell is pd.NA or (isinstance(cell, float) and np.isnan(cell))
 
 
 def read_cell(cell: Any, kind: str, draft_size: int = DRAFT_SIZE, allow_paths: bool = True,

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
+from .cells import is_missing
 from .rules import check_rule_version, versioned
 
 ArrayLike = np.ndarray | ExtensionArray
@@ -215,7 +216,7 @@ def _as_category_strings(series: pd.Series) -> pd.Series:
 def category_string(value: Any) -> str | None:
     """A cell as its category string: None when missing (None / NaN / NA), a float with an integral value
     written as an int (1.0 -> "1"), anything else ``str(value)``."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+    if is_missing(value):
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

@@ -14,14 +14,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
+
+from .cells import is_missing
 
 CHARS_PER_TOKEN = 20  # a cell is cut to max_length * this many characters before tokenising (the default cap)
-
-
-def is_missing(value: Any) -> bool:
-    """None, NaN and NA cells are empty text."""
-    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
 
 
 def cell_texts(values: Sequence[Any], char_cap: int) -> list[str]:
