@@ -21,7 +21,7 @@ nox.options.default_venv_backend = "venv"
 
 PYTHON = "3.11"
 TORCH = ["torch==2.14.1", "torchvision==0.29.1"]
-CORE = "./packages/automm-core[offline]"
+CORE = "./packages/automm-core[offline,train]"  # sessions that train need the training stack (train extra)
 PACKAGES = {
     "core": [CORE],
     "classify": [CORE, "./packages/automm-classify[plot]"],
@@ -36,7 +36,7 @@ TEST_TOOLS = ["pytest>=8", "hypothesis>=6", "scikit-image>=0.22", "scikit-learn>
 # core only when core comes first on the command line (a set's order changes from run to run).
 ALL_PACKAGES = [*dict.fromkeys(p for pkgs in PACKAGES.values() for p in pkgs), "./packages/automm-deploy[export,serve]"]
 # Core with its hpo extra (Ray Tune, Optuna) in place of plain core, for sessions that run the search.
-WITH_HPO = ["./packages/automm-core[offline,hpo]" if p == CORE else p for p in ALL_PACKAGES]
+WITH_HPO = ["./packages/automm-core[offline,train,hpo]" if p == CORE else p for p in ALL_PACKAGES]
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
@@ -92,8 +92,8 @@ def integration(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def deploy(session: nox.Session) -> None:
     """automm-deploy: export tests with the training stack, then the runtime's tests in a second environment
-    holding automm-deploy and its server alone (no torch: what the slim image installs), on the first part's
-    exports."""
+    holding automm-core's base, automm-deploy and its server alone (no torch: what the slim image installs), on
+    the first part's exports."""
     scratch = Path(tempfile.mkdtemp(prefix="automm-deploy-"))  # outside the session's environment, which goes
     exports, runtime = scratch / "exports", scratch / "runtime"
     exports.mkdir()
@@ -104,8 +104,9 @@ def deploy(session: nox.Session) -> None:
                         "--junitxml=test-results/deploy-export.xml", *session.posargs,
                         env={**OFFLINE, "AUTOMM_DEPLOY_ARTEFACTS": str(exports)})
         session.run("python3", "-m", "venv", str(runtime), external=True)
-        session.run(str(runtime / "bin" / "pip"), "install", "-q", "./packages/automm-deploy[serve]", "pytest>=8",
-                    external=True)
+        # core first (its torch-free base, no extra), so pip resolves deploy's automm-core requirement against it
+        session.run(str(runtime / "bin" / "pip"), "install", "-q", "./packages/automm-core",
+                    "./packages/automm-deploy[serve]", "pytest>=8", external=True)
         session.run(str(runtime / "bin" / "pytest"), "packages/automm-deploy/tests/runtime", "-m", "not gpu",
                     "--junitxml=test-results/deploy-runtime.xml", *session.posargs, external=True,
                     env={"AUTOMM_DEPLOY_ARTEFACTS": str(exports), "AUTOMM_DEPLOY_RUNTIME_ONLY": "1"})

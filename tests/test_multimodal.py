@@ -40,11 +40,12 @@ def _as_format_version_1(folder: Path) -> None:
     """Rewrite a saved predictor as automm-core 0.2.x wrote it: no recipe entries in processors.json."""
     meta = json.loads((folder / "predictor.json").read_text())
     processors = json.loads((folder / "processors.json").read_text())
-    assert meta["format_version"] == FORMAT_VERSION and processors["text"]["rules"] and processors["image"]["rules"]
+    assert meta["format_version"] == FORMAT_VERSION
+    assert processors["text"]["rule_version"] == 1 and processors["image"]["rule_version"] == 1
     meta["format_version"] = 1
     processors["numerical"] = {k: processors["numerical"][k] for k in ("columns", "medians", "means", "stds")}
     processors["text"] = {k: processors["text"][k] for k in ("columns", "max_length")}
-    processors["image"] = {k: v for k, v in processors["image"].items() if k not in ("rules", "draft_size")}
+    processors["image"] = {k: v for k, v in processors["image"].items() if k not in ("rule_version", "draft_size")}
     (folder / "predictor.json").write_text(json.dumps(meta))
     (folder / "processors.json").write_text(json.dumps(processors))
 

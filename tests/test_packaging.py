@@ -9,6 +9,7 @@ from importlib.metadata import distribution
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 import automm.classify
 import automm.core
@@ -67,13 +68,39 @@ def test_loading_the_classification_tasks_loads_no_scikit_learn() -> None:
     assert _loaded_after("import automm.classify.plugin", ("sklearn", "scipy")) == []
 
 
-def test_the_deploy_runtime_requires_no_training_stack() -> None:
-    """automm-deploy's base requirements (no extra): none of torch, transformers, lightning, automm-core."""
-    from packaging.requirements import Requirement
+TRAINING_STACK = {"torch", "torchvision", "lightning", "transformers", "timm", "peft"}
 
-    requirements = [Requirement(r) for r in distribution("automm-deploy").requires or []]
-    base = {r.name.lower() for r in requirements if r.marker is None}
-    assert "onnxruntime" in base and not base & {"torch", "torchvision", "transformers", "lightning", "automm-core"}
+
+def _requirements(package: str) -> tuple[list[Requirement], dict[str, list[Requirement]]]:
+    """``package``'s base requirements and extras, from its pyproject.toml in this checkout."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "packages" / package / "pyproject.toml").read_text())["project"]
+    extras = project.get("optional-dependencies", {})
+    return ([Requirement(r) for r in project["dependencies"]],
+            {name: [Requirement(r) for r in reqs] for name, reqs in extras.items()})
+
+
+def test_the_deploy_runtime_requires_no_training_stack() -> None:
+    """automm-deploy's base requirements (no extra): core's torch-free base, none of torch, transformers, lightning."""
+    base, extras = _requirements("automm-deploy")
+    names = {r.name.lower() for r in base}
+    assert "onnxruntime" in names and not names & TRAINING_STACK
+    assert [r.extras for r in base if r.name == "automm-core"] == [set()]
+    assert [r.extras for r in extras["export"] if r.name == "automm-core"] == [{"train"}]
+
+
+def test_core_base_install_has_no_training_stack() -> None:
+    base, extras = _requirements("automm-core")
+    assert not {r.name.lower() for r in base} & TRAINING_STACK
+    assert {r.name.lower() for r in extras["train"]} >= TRAINING_STACK
+
+
+@pytest.mark.parametrize("package", ["automm-classify", "automm-match", "automm-detect", "automm-segment"])
+def test_task_packages_require_the_training_stack(package: str) -> None:
+    base, _ = _requirements(package)
+    assert [r.extras for r in base if r.name == "automm-core"] == [{"train"}]
 
 
 @pytest.mark.parametrize("package", ["automm-classify", "automm-match", "automm-detect", "automm-segment"])

@@ -16,9 +16,10 @@ import pytest
 from PIL import Image
 
 from automm.core import ConfigError, InputError, MultiModalPredictor, PredictorLoadError
+from automm.core.base.images import read_cell as read_image
 from automm.core.config import Config
 from automm.core.data.column_types import ColumnType, describe_column_types, detect_column_types
-from automm.core.data.images import ImageProcessor, read_image
+from automm.core.data.images import ImageProcessor
 from automm.core.data.ingest import read_table, require_features
 from automm.core.data.tabular import CLIP, CategoricalProcessor, NumericalProcessor
 from automm.core.data.text import TextProcessor

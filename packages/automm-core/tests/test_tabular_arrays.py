@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automm.core.data.tabular import CategoricalProcessor, NumericalProcessor, _as_category_strings, parse_numbers
+from automm.core.base.tabular import CategoricalProcessor, NumericalProcessor, _as_category_strings, parse_numbers
 
 DATES = ["2020-01-01", None, "2021-01-01", "2020-01-01"]
 COLUMNS = {

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from automm.core.data.text import TextProcessor, truncate_longest_first
+from automm.core.base.text import truncate_longest_first
+from automm.core.data.text import TextProcessor
 
 
 def test_truncate_longest_first_keeps_short_columns_whole() -> None:

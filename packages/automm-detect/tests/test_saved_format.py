@@ -3,6 +3,7 @@ same, now that both come from automm.core.vision."""
 
 from __future__ import annotations
 
+from automm.core.base.legacy import BOXES_RULE, LETTERBOX_RULES
 from automm.core.models.network import spec_from_json
 from automm.detect.backends.base import DetectorOptions
 from automm.detect.network import DetectorSpec
@@ -12,7 +13,8 @@ OLD_NETWORK = {"kind": "detector", "backend": "torchvision", "options": {
     "architecture": "faster_rcnn", "num_classes": 3, "image_size": 64, "backbone": "test_efficientnet",
     "pretrained": False, "min_score": 0.0, "max_detections": 100, "extra": {"weights_path": "w.pth"}}}
 OLD_PROCESSORS = {"kind": "detection", "column": "image", "image_size": 64, "augment": False,
-                  "scale_jitter": [0.5, 1.5], "flip": True, "recipe": {}}
+                  "scale_jitter": [0.5, 1.5], "flip": True,
+                  "recipe": {**LETTERBOX_RULES, "boxes": BOXES_RULE}}  # the prose automm-detect 0.1 wrote
 
 
 def test_old_network_json_reads_and_writes_back_the_same_options() -> None:
@@ -27,5 +29,5 @@ def test_old_processors_json_reads_back_to_the_same_json() -> None:
     processor = DetectionProcessor.from_json(OLD_PROCESSORS)
     assert processor == DetectionProcessor("image", 64, False, (0.5, 1.5), True)
     written = processor.to_json()
-    assert {k: v for k, v in written.items() if k != "recipe"} == {
-        k: v for k, v in OLD_PROCESSORS.items() if k not in ("kind", "recipe")}
+    assert written.pop("rule_version") == 1
+    assert written == {k: v for k, v in OLD_PROCESSORS.items() if k not in ("kind", "recipe")}

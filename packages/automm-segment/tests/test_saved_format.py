@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from automm.core.base.legacy import LETTERBOX_RULES, MASKS_RULE, PROMPTS_RULE
 from automm.core.config import Config
 from automm.core.models.network import spec_from_json
 from automm.segment.backends.base import SegmenterOptions
@@ -24,7 +25,8 @@ OLD_NETWORK = {"kind": "segmenter", "backend": "smp", "options": {
     "pretrained": False, "extra": {}}}
 OLD_PROCESSORS = {"kind": "segmentation", "column": "image", "image_size": 64,
                   "codec": {"kind": "values", "values": [0, 255], "palette": None}, "augment": True,
-                  "scale_jitter": [0.75, 1.25], "flip": True, "point_column": "", "box_column": "box", "recipe": {}}
+                  "scale_jitter": [0.75, 1.25], "flip": True, "point_column": "", "box_column": "box",
+                  "recipe": {**LETTERBOX_RULES, "prompts": PROMPTS_RULE, "masks": MASKS_RULE}}
 
 
 def test_old_network_json_reads_with_todays_names() -> None:
@@ -42,8 +44,8 @@ def test_old_processors_json_reads_back_to_the_same_json() -> None:
     assert processor == SegmentationProcessor("image", 64, codec=MaskCodec.from_json(OLD_PROCESSORS["codec"]),
                                               box_column="box")
     written = processor.to_json()
-    assert {k: v for k, v in written.items() if k != "recipe"} == {
-        k: v for k, v in OLD_PROCESSORS.items() if k not in ("kind", "recipe")}
+    assert written.pop("rule_version") == 1
+    assert written == {k: v for k, v in OLD_PROCESSORS.items() if k not in ("kind", "recipe")}
 
 
 def test_task_encoder_is_the_backbone() -> None:

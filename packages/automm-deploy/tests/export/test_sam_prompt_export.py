@@ -18,6 +18,7 @@ pytest.importorskip("automm.segment")
 pytest.importorskip("segment_anything")
 
 from automm.core import MultiModalPredictor  # noqa: E402
+from automm.core.base import prompts as base_prompts  # noqa: E402
 from automm.core.errors import InputError as TorchInputError  # noqa: E402
 from automm.deploy import export, load  # noqa: E402
 from automm.deploy.errors import InputError  # noqa: E402
@@ -26,7 +27,6 @@ from automm.deploy.preprocess import prompts as deploy_prompts  # noqa: E402
 from automm.deploy.testing import answer_masks  # noqa: E402
 from automm.segment import prompts as segment_prompts  # noqa: E402
 from automm.segment.ingest import read_segmentation_data  # noqa: E402
-from automm.segment.processor import RECIPE  # noqa: E402
 from automm.segment.testing.composite import make_composited_segmentation  # noqa: E402
 from automm.segment.testing.tiny_sam import save_tiny_sam  # noqa: E402
 
@@ -211,17 +211,20 @@ CELLS = [None, float("nan"), "", "[]", [3, 4], [[3, 4], [5, 6, 0]], "[[3.5, 4, 1
          [[float("inf"), 2]], 7, [[1, 2, 5]], [30, 2, 1, 40], [1, 2, 3]]
 
 
-def test_the_prompt_rule_and_labels_are_automm_segments() -> None:
-    assert RECIPE["prompts"] == deploy_prompts.RULE
+def test_the_prompt_rule_and_labels_are_automm_segments(zero_shot: tuple) -> None:
+    """One parser: the runtime and automm-segment call automm.core.base.prompts, versioned by one integer."""
+    processors = json.loads((zero_shot[1] / "manifest.json").read_text())["processors"]
+    assert processors["rule_version"] == 1 and "recipe" not in processors
+    assert deploy_prompts.read_prompts is base_prompts.read_prompts is segment_prompts.read_prompts
     for name in ("PAD", "BACKGROUND", "FOREGROUND", "TOP_LEFT", "BOTTOM_RIGHT"):
-        assert getattr(deploy_prompts, name) == getattr(segment_prompts, name)
+        assert getattr(deploy_prompts, name, getattr(base_prompts, name)) == getattr(segment_prompts, name)
 
 
 @pytest.mark.parametrize("parse", ["parse_points", "parse_box"])
 @pytest.mark.parametrize("cell", CELLS, ids=[repr(c) for c in CELLS])
 def test_cells_parse_as_automm_segment_parses_them(cell: object, parse: str) -> None:
-    """The runtime's numpy copy of the cell rules gives automm-segment's prompts, or its error word for word."""
-    found, expected = _outcome(getattr(deploy_prompts, parse), cell), _outcome(getattr(segment_prompts, parse), cell)
+    """The runtime's cell rules (core's base) give automm-segment's prompts, or its error word for word."""
+    found, expected = _outcome(getattr(base_prompts, parse), cell), _outcome(getattr(segment_prompts, parse), cell)
     assert type(found) is type(expected)
     if isinstance(found, str):
         assert found == expected

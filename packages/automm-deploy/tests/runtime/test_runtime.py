@@ -16,15 +16,15 @@ import pytest
 from PIL import Image
 from tokenizers import Tokenizer, models, pre_tokenizers
 
+from automm.core.base.legacy import IMAGE_RULES, LETTERBOX_RULES, MASKS_RULE, TEXT_RULES
+from automm.core.base.legacy import PROMPTS_RULE as PROMPT_RULE
+from automm.core.base.text import truncate_longest_first as longest_first
 from automm.deploy.errors import DeployError, InputError
 from automm.deploy.manifest import MANIFEST_FILE, Manifest
-from automm.deploy.preprocess.images import RULES as IMAGE_RULES
 from automm.deploy.preprocess.images import ImageInputs
 from automm.deploy.preprocess.prompts import PAD, PromptInputs
-from automm.deploy.preprocess.prompts import RULE as PROMPT_RULE
 from automm.deploy.preprocess.tabular import categorical, numerical
-from automm.deploy.preprocess.text import RULES as TEXT_RULES
-from automm.deploy.preprocess.text import TextInputs, longest_first
+from automm.deploy.preprocess.text import TextInputs
 from automm.deploy.runtime import as_frame, load
 
 ARTEFACTS = os.environ.get("AUTOMM_DEPLOY_ARTEFACTS")
@@ -33,8 +33,9 @@ RUNTIME_ONLY = os.environ.get("AUTOMM_DEPLOY_RUNTIME_ONLY") == "1"
 
 @pytest.mark.skipif(not RUNTIME_ONLY, reason="only in the runtime-only environment (nox -s deploy)")
 def test_the_runtime_installs_without_the_training_stack() -> None:
-    for package in ("torch", "transformers", "lightning", "automm.core"):
+    for package in ("torch", "transformers", "lightning"):
         assert importlib.util.find_spec(package) is None, package
+    assert importlib.util.find_spec("automm.core.base") is not None  # core's torch-free base comes with deploy
     from automm.deploy import export
 
     with pytest.raises(DeployError, match=r"pip install 'automm-deploy\[export\]'"):
@@ -123,7 +124,8 @@ def _check_segmenter(case: Path) -> None:
 
 
 def test_prompt_recipe_parses_checks_and_scales_to_the_letterboxed_input() -> None:
-    recipe = {"point_column": "p", "box_column": "b", "recipe": {"prompts": PROMPT_RULE}}
+    recipe = {"point_column": "p", "box_column": "b",
+              "recipe": {**LETTERBOX_RULES, "prompts": PROMPT_RULE, "masks": MASKS_RULE}}  # as core 0.4 wrote it
     inputs = PromptInputs(recipe)
     frame = pd.DataFrame({"p": [[[10, 20]], "[[4, 5, 0], [6, 7]]", None], "b": [None, "[1, 2, 30, 40]", ""]},
                          index=["a", "b", "c"])
@@ -140,8 +142,9 @@ def test_prompt_recipe_parses_checks_and_scales_to_the_letterboxed_input() -> No
         inputs.scale(parsed, frame.index, np.asarray([[50, 100], [39, 30], [8, 8]]), valid)
     with pytest.raises(InputError, match=r"Row 'c', column 'b' holds 2 boxes"):
         inputs.parse(frame.assign(b=[None, None, [[1, 2, 3, 4], [5, 6, 7, 8]]]))
-    with pytest.raises(DeployError, match="prompt rule"):
-        PromptInputs({**recipe, "recipe": {"prompts": "something else"}})
+    with pytest.raises(DeployError, match="segmentation preprocessing rules"):
+        PromptInputs({**recipe, "recipe": {**recipe["recipe"], "prompts": "something else"}})
+    assert PromptInputs({"point_column": "p", "rule_version": 1}).columns == ["p"]
 
 
 def test_numerical_recipe() -> None:

@@ -11,14 +11,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .base.tabular import NUMERICAL_TRANSFORMS
 from .errors import ConfigError
 from .suggest import did_you_mean
 
 MINILM_L6 = "sentence-transformers/all-MiniLM-L6-v2"
 EFFICIENTNET_LITE0 = "tf_efficientnet_lite0"
-# How numeric columns become features (rules ``data.tabular`` and automm-deploy implement): "quantile_normal" maps
-# values through their training quantiles onto a standard normal; "standard" is a z-score clipped at 10.
-NUMERICAL_TRANSFORMS = ("quantile_normal", "standard")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from .console import DEFAULT_VERBOSITY, check_verbosity, describe_model, quiet_f
 from .data.column_types import describe_column_types, detect_column_types
 from .data.ingest import read_table, require_columns, require_features
 from .data.splitting import default_holdout_fraction, holdout_split
-from .errors import ConfigError, InputError, NotFittedError, PredictorLoadError
+from .errors import ConfigError, InputError, NotFittedError, PredictorLoadError, require_training_stack
 from .suggest import did_you_mean
 from .tasks import Task, infer_problem_type, task_class
 
@@ -103,6 +103,7 @@ class MultiModalPredictor:
             >>> student = MultiModalPredictor(label="label", hyperparameters={"model.text.num_layers": 2})
             >>> student.fit(train, teacher_predictor=teacher)
         """
+        require_training_stack("fit")
         verbosity = check_verbosity(self.verbosity)
         _check_time_limit(time_limit)
         first = self._state is None or bool(self._state.fit_info.get("zero_shot"))
@@ -443,6 +444,7 @@ class MultiModalPredictor:
     @classmethod
     def load(cls, path: str | Path, resume: bool = False, verbosity: int = DEFAULT_VERBOSITY) -> MultiModalPredictor:
         """Load a saved predictor offline; ``resume=True`` continues a fit that was killed."""
+        require_training_stack("load a predictor")
         from .persistence import TRAINING_DIR, load_state
 
         path, verbosity = Path(path), check_verbosity(verbosity)

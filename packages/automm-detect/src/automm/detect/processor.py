@@ -1,7 +1,8 @@
 """Images and boxes to letterboxed batches: resize the longer side to ``S``, pad to ``S x S`` at the top-left.
 
 Training adds a horizontal flip and a random letterbox scale (``scale_jitter``), applied to the boxes too
-(``automm.core.vision.processor``). The recipe is stored in processors.json, so a numpy-only runtime can redo it.
+(``automm.core.vision.processor``). Prediction reads with ``automm.core.base.letterbox``, so a numpy-only runtime
+redoes it (rule family "detection", versioned in processors.json).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-from automm.core.data.letterbox import LETTERBOX_RECIPE
 from automm.core.data.processor_kinds import PROCESSOR_KINDS
 from automm.core.vision.batch import LetterboxBatch
 from automm.core.vision.processor import LetterboxProcessor, Placement
@@ -58,11 +58,7 @@ class DetectionProcessor(LetterboxProcessor[DetectionBatch]):
                               loaded if labelled else None, placed if labelled else None)
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.letterbox_json(), "recipe": RECIPE}
-
-
-# How prediction-time inputs are made, for runtimes that redo it without torch.
-RECIPE = {**LETTERBOX_RECIPE, "boxes": "output / scale, clipped to the original image"}
+        return self.letterbox_json()
 
 
 def _scale_boxes(boxes: np.ndarray, x: float, y: float) -> np.ndarray:

@@ -48,7 +48,7 @@ def prompted(model: nn.Module, batch: SegmentationBatch) -> torch.Tensor:
 
 
 def probabilities(logits: torch.Tensor, valid: torch.Tensor, size: torch.Tensor) -> torch.Tensor:
-    """One row's logits ``[K, S, S]`` -> class probabilities ``[C, H, W]`` at the original size (see RECIPE)."""
+    """One row's logits ``[K, S, S]`` -> class probabilities ``[C, H, W]`` at the original size."""
     cropped = logits[None, :, : int(valid[0]), : int(valid[1])].float()
     resized = nn.functional.interpolate(cropped, size=(int(size[0]), int(size[1])), mode="bilinear",
                                         align_corners=False)[0]

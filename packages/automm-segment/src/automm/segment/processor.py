@@ -15,14 +15,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from automm.core.data.letterbox import LETTERBOX_RECIPE
 from automm.core.data.processor_kinds import PROCESSOR_KINDS
 from automm.core.errors import InputError
 from automm.core.vision.batch import LetterboxBatch
 from automm.core.vision.processor import LetterboxProcessor, Placement
 
 from .masks import MaskCodec
-from .prompts import batch_prompts, check_inside, parse_box, parse_points, row_prompts, transform
+from .prompts import batch_prompts, check_inside, read_prompts, to_input, transform
 
 IGNORE = -100  # target value of padding pixels: no loss there
 
@@ -89,8 +88,7 @@ class SegmentationProcessor(LetterboxProcessor[SegmentationBatch]):
             prompts = transform(prompts, placement.width if placement.flipped else None, placement.scale,
                                 placement.offset, self.image_size)
         elif prompts is not None:
-            prompts = prompts.copy()
-            prompts[:, :2] *= np.asarray(placement.scale, np.float32)
+            prompts = to_input(prompts, (placement.height, placement.width), placement.size)
         return _Row(label, prompts)
 
     def make_batch(self, letterboxed: LetterboxBatch, loaded: list[_Row], placed: list[_Row], labelled: bool,
@@ -110,16 +108,15 @@ class SegmentationProcessor(LetterboxProcessor[SegmentationBatch]):
         """The row's ``[m, 3]`` prompts in the original image's pixels, or None without prompt columns."""
         if not self.prompt_columns:
             return None
-        points = parse_points(rows[self.point_column].iloc[position], row, self.point_column) if self.point_column \
-            else np.zeros((0, 3), np.float32)
-        box = parse_box(rows[self.box_column].iloc[position], row, self.box_column) if self.box_column else None
-        prompts = row_prompts(points, box)
+        prompts = read_prompts(rows[self.point_column].iloc[position] if self.point_column else None,
+                               rows[self.box_column].iloc[position] if self.box_column else None, row,
+                               self.point_column, self.box_column)
         check_inside(prompts, height, width, row, self.prompt_columns)
         return prompts
 
     def to_json(self) -> dict[str, Any]:
         return {**self.letterbox_json(), "codec": self.codec.to_json(), "point_column": self.point_column,
-                "box_column": self.box_column, "recipe": RECIPE}
+                "box_column": self.box_column}
 
     @classmethod
     def from_json(cls, data: dict[str, Any], text_folder: Path | None = None) -> SegmentationProcessor:
@@ -132,12 +129,3 @@ class SegmentationProcessor(LetterboxProcessor[SegmentationBatch]):
         return cls(**fields, codec=MaskCodec.from_json(data["codec"]), point_column=point_column,
                    box_column=box_column)
 
-
-# How prediction-time inputs are made and outputs mapped back, for runtimes that redo it without torch.
-RECIPE = {**LETTERBOX_RECIPE, "prompts": "point_column / box_column cells (JSON lists, original pixels) -> per row "
-          "[m, 3] (x, y, label): points (label 1 foreground, 0 background), then the box as corners labelled 2 and "
-          "3, or one padding entry labelled -1; coordinates times (resized width / width, resized height / height); "
-          "the network runs rows with the same count together (padding changes SAM's masks)",
-          "masks": "output logits cropped to the resized image (top-left), resized bilinearly "
-          "(half-pixel centres, no antialias) to the original size, then sigmoid (binary: foreground where "
-          "p >= threshold) or softmax (argmax over classes)"}

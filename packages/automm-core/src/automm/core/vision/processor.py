@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..base.rules import check_rule_version, versioned
 from ..data.letterbox import letterbox_scale, read_letterboxed, read_pixels, resize_pixels, scaled_size
 from .batch import LetterboxBatch
 
@@ -132,7 +133,7 @@ class LetterboxProcessor(ABC, Generic[BatchT]):
     def letterbox_json(self) -> dict[str, Any]:
         """The shared part of processors.json."""
         return {"column": self.column, "image_size": self.image_size, "augment": self.augment,
-                "scale_jitter": list(self.scale_jitter), "flip": self.flip}
+                "scale_jitter": list(self.scale_jitter), "flip": self.flip, **versioned(self.kind)}
 
     @classmethod
     def letterbox_fields(cls, data: dict[str, Any]) -> dict[str, Any]:
@@ -140,6 +141,7 @@ class LetterboxProcessor(ABC, Generic[BatchT]):
         if not (isinstance(data.get("column"), str) and isinstance(data.get("image_size"), int)
                 and data["image_size"] >= 32):
             raise ValueError(f"{cls.kind} processors need a column name and an integer image_size >= 32")
+        check_rule_version(cls.kind, data)
         jitter = data.get("scale_jitter", DEFAULT_JITTER)
         return {"column": data["column"], "image_size": data["image_size"], "augment": bool(data.get("augment", True)),
                 "scale_jitter": (float(jitter[0]), float(jitter[1])), "flip": bool(data.get("flip", True))}

@@ -1,4 +1,4 @@
-"""Whole images for dense tasks (segmentation) -> letterboxed inputs, as processors.json's letterbox recipe says:
+"""Whole images for dense tasks -> letterboxed inputs, with ``automm.core.base.letterbox`` (the predictor's own):
 EXIF-rotated RGB, the longer side resized to the input size with PIL's bilinear filter, zero-padded at the
 bottom and right, scaled to [0, 1]."""
 
@@ -9,16 +9,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
-from ..errors import DeployError, InputError
-from .images import base64_bytes, to_rgb
+from automm.core.base.images import base64_bytes
+from automm.core.base.letterbox import UNREADABLE, letterbox, open_rgb
+from automm.core.errors import InputError
 
-# The letterbox rules this runtime implements, as automm-core writes them in processors.json.
-RULES = {"decode": "EXIF-rotated, RGB (alpha over white, 16-bit rescaled)", "resize": "PIL bilinear resize of the "
-         "8-bit RGB image to (max(1, round(H * s)), max(1, round(W * s))) with s = image_size / max(H, W)",
-         "pad": "zeros at the bottom and right to image_size x image_size",
-         "scale": "pixels / 255, no mean/std (the network normalises)"}
+from .rules import require_rules
 
 
 @dataclass(frozen=True)
@@ -31,27 +28,20 @@ class Letterboxed:
 
 
 class LetterboxInputs:
-    """One image column -> ``Letterboxed``; ``allow_paths=False`` (a server) takes base64 images only."""
+    """One image column -> ``Letterboxed``; ``allow_paths=False`` (a server) takes base64 images only.
+
+    ``recipe`` is processors.json: its "kind" (detection, segmentation) names the rule family it was written with.
+    """
 
     def __init__(self, recipe: dict[str, Any], allow_paths: bool = True):
-        if any(recipe.get("recipe", {}).get(key) != rule for key, rule in RULES.items()):
-            raise DeployError("processors.json's letterbox rules are not the ones this automm-deploy implements "
-                              "(a predictor saved by an older automm: load and save it with a newer one, then "
-                              "export; or upgrade automm-deploy).")
+        require_rules(str(recipe.get("kind", "segmentation")), recipe)
         self.column, self.size, self.allow_paths = str(recipe["column"]), int(recipe["image_size"]), allow_paths
 
     def __call__(self, frame: pd.DataFrame) -> Letterboxed:
         images = np.zeros((len(frame), 3, self.size, self.size), np.float32)
         valid, sizes = np.zeros((len(frame), 2), np.int64), np.zeros((len(frame), 2), np.int64)
         for i, (row, cell) in enumerate(frame[self.column].items()):
-            image = self._read(cell, row)
-            width, height = image.size
-            scale = self.size / max(height, width)
-            new = (max(1, round(height * scale)), max(1, round(width * scale)))
-            if new != (height, width):
-                image = image.resize((new[1], new[0]), resample=Image.BILINEAR)
-            images[i, :, : new[0], : new[1]] = np.asarray(image, np.float32).transpose(2, 0, 1) / np.float32(255)
-            valid[i], sizes[i] = new, (height, width)
+            images[i], valid[i], sizes[i] = letterbox(self._read(cell, row), self.size)
         return Letterboxed(images, valid, sizes)
 
     def _read(self, cell: Any, row: Any) -> Image.Image:
@@ -59,9 +49,8 @@ class LetterboxInputs:
         try:
             if source is None:
                 raise ValueError("not base64")
-            with Image.open(source) as image:
-                return to_rgb(ImageOps.exif_transpose(image))
-        except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
+            return open_rgb(source)
+        except UNREADABLE as err:
             hint = "Send it as base64 of the image file's bytes." if not self.allow_paths else "Fix the path."
             raise InputError(f"Column {self.column!r}, row {row!r}: {str(cell)[:60]!r} cannot be read as an image "
                              f"({err}). {hint}") from None
