@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from automm.core.base.boxes import to_original
+from automm.core.inference import to_numpy
 from automm.core.models.network import NETWORK_KINDS
 
 from .backends.base import BACKENDS, DetectorBackend, DetectorOptions
@@ -28,7 +30,7 @@ def backend(name: str) -> DetectorBackend:
 
 
 class DetectionNet(nn.Module):
-    """Training: the backend's losses. Inference: per-image detections in original-image pixels.
+    """Training: the backend's losses. Inference: per-image detections (numpy) in original-image pixels.
 
     ``output_shape`` is None: outputs are per row (a variable number of boxes), not one dense array.
     """
@@ -43,20 +45,12 @@ class DetectionNet(nn.Module):
     def forward(self, batch: DetectionBatch) -> Any:
         if self.training:
             return self.model(batch.images, batch.train_targets)
-        detections = self.model(batch.images)
-        return [to_original(d, scale, size) for d, scale, size in zip(detections, batch.scales, batch.sizes)]
+        detections = to_numpy(self.model(batch.images))
+        return [to_original(d, scale, size)
+                for d, scale, size in zip(detections, to_numpy(batch.scales), to_numpy(batch.sizes))]
 
     def embed(self, batch: DetectionBatch) -> torch.Tensor:
         return self.model.features(batch.images)
-
-
-def to_original(detections: dict[str, torch.Tensor], scale: torch.Tensor, size: torch.Tensor,
-                ) -> dict[str, torch.Tensor]:
-    """Boxes from input pixels back to the original image's pixels, clipped to it."""
-    boxes = detections["boxes"] / scale
-    limits = torch.stack([size[1], size[0], size[1], size[0]]).to(boxes.dtype)
-    boxes = torch.minimum(boxes.clamp(min=0), limits)
-    return {"boxes": boxes, "scores": detections["scores"], "labels": detections["labels"]}
 
 
 @NETWORK_KINDS.register("detector")
