@@ -41,8 +41,8 @@ def test_classes_are_the_argmax_and_probabilities_a_softmax() -> None:
 def test_multilabel_thresholds_each_sigmoid_at_a_half() -> None:
     decoder = roundtrip({"decoder": "multilabel", "columns": ["x", "y", "z"], "values": [[0, 1], ["no", "yes"],
                                                                                          [False, True]]})
-    found = decoder.predict(LOGITS, INDEX)
-    assert found.to_dict("list") == {"x": [1, 0, 1], "y": ["no", "yes", "yes"], "z": [True, True, True]}  # p = 0.5 is positive
+    found = decoder.predict(LOGITS, INDEX)  # p = 0.5 (a logit of 0) is positive
+    assert found.to_dict("list") == {"x": [1, 0, 1], "y": ["no", "yes", "yes"], "z": [True, True, True]}
     np.testing.assert_allclose(decoder.predict_proba(LOGITS, INDEX).to_numpy(), torch.from_numpy(LOGITS).sigmoid(),
                                rtol=1e-6)
     assert decoder.predict_proba(np.asarray([[-1000.0, 0, 1000]]), INDEX[:1]).to_numpy().tolist() == [[0, 0.5, 1]]
