@@ -156,3 +156,14 @@ def test_unknown_decoders_and_decoders_of_other_packages(tmp_path: Path, monkeyp
         sys.modules.pop("plugged_decoder", None)
     with pytest.raises(ConfigError, match="cannot be imported"):
         decoder_from_spec({"decoder": "test.other", "module": "no_such_module_here"})
+
+
+def test_the_decoders_import_without_the_training_stack() -> None:
+    import subprocess
+
+    script = ("import sys\n"
+              "from automm.core.base import answers, boxes, decoders, masks, registry\n"
+              "registry.decoder_from_spec({'decoder': 'classes', 'column': 'y', 'classes': [0, 1]})\n"
+              "print(sorted(m for m in ('torch', 'transformers', 'lightning', 'scipy') if m in sys.modules))\n")
+    found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
