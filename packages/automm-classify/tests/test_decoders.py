@@ -15,7 +15,7 @@ from automm.classify.classification import ClassificationTask
 from automm.classify.few_shot import FewShotClassificationTask
 from automm.classify.multilabel import MultilabelTask
 from automm.classify.regression import RegressionTask
-from automm.core.base.registry import decoder_from_spec
+from automm.core.base.decoding import decoder_from_spec
 
 LOGITS = np.random.default_rng(0).normal(0, 3, (7, 3)).astype(np.float32)
 INDEX = pd.RangeIndex(100, 107)

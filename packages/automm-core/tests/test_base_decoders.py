@@ -14,8 +14,9 @@ import torch
 
 from automm.core.base import answers
 from automm.core.base.boxes import letterbox_scale, to_original
+from automm.core.base.decoding import answer_encoder, decoder_from_spec
 from automm.core.base.masks import mask_image, probabilities
-from automm.core.base.registry import DECODERS, answer_encoder, decoder_from_spec
+from automm.core.base.registry import DECODERS
 from automm.core.errors import ConfigError, InputError
 
 INDEX = pd.Index([10, 11, 12])
@@ -39,7 +40,7 @@ def test_classes_are_the_argmax_and_probabilities_a_softmax() -> None:
 
 
 def test_multilabel_thresholds_each_sigmoid_at_a_half() -> None:
-    decoder = roundtrip({"decoder": "multilabel", "columns": ["x", "y", "z"], "values": [[0, 1], ["no", "yes"],
+    decoder = roundtrip({"decoder": "binary_columns", "columns": ["x", "y", "z"], "values": [[0, 1], ["no", "yes"],
                                                                                          [False, True]]})
     found = decoder.predict(LOGITS, INDEX)  # p = 0.5 (a logit of 0) is positive
     assert found.to_dict("list") == {"x": [1, 0, 1], "y": ["no", "yes", "yes"], "z": [True, True, True]}
@@ -162,8 +163,8 @@ def test_the_decoders_import_without_the_training_stack() -> None:
     import subprocess
 
     script = ("import sys\n"
-              "from automm.core.base import answers, boxes, decoders, masks, registry\n"
-              "registry.decoder_from_spec({'decoder': 'classes', 'column': 'y', 'classes': [0, 1]})\n"
+              "from automm.core.base import decoding\n"
+              "decoding.decoder_from_spec({'decoder': 'classes', 'column': 'y', 'classes': [0, 1]})\n"
               "print(sorted(m for m in ('torch', 'transformers', 'lightning', 'scipy') if m in sys.modules))\n")
     found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "[]"

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from automm.core.base.registry import decoder_from_spec
+from automm.core.base.decoding import decoder_from_spec
 from automm.detect.task import DetectionTask
 
 

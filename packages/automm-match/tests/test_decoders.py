@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automm.core.base.registry import decoder_from_spec
+from automm.core.base.decoding import decoder_from_spec
 from automm.core.errors import ConfigError
 from automm.match.task import MatchTask
 

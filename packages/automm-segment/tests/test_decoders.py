@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from automm.core.base.registry import decoder_from_spec
+from automm.core.base.decoding import decoder_from_spec
 from automm.segment.masks import MaskCodec
 from automm.segment.network import probabilities
 from automm.segment.task import SegmentationTask

@@ -84,7 +84,7 @@ class MultilabelTask(Task):
 
     def decoder_spec(self) -> dict[str, Any]:
         """The multilabel decoder (``automm.core.base.decoders.MultilabelDecoder``): a sigmoid per column."""
-        return {"decoder": "multilabel", "columns": self.columns, "values": self.values}
+        return {"decoder": "binary_columns", "columns": self.columns, "values": self.values}
 
     def predict(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
         return MultilabelDecoder(self.columns, self.values).predict(logits, index)

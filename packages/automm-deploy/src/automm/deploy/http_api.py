@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automm.core.base.registry import AnswerEncoder, answer_encoder
+from automm.core.base.decoding import answer_encoder
+from automm.core.base.registry import AnswerEncoder
 
 from .errors import DeployError, InputError
 from .runtime import load

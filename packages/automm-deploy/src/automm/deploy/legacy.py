@@ -32,7 +32,7 @@ def decoder_spec(problem_type: str, task: dict[str, Any], processors: dict[str, 
         return {"decoder": "values", "columns": task["columns"], "means": task["means"], "stds": task["stds"],
                 "series": problem_type == "regression"}
     if problem_type == "multilabel":
-        return {"decoder": "multilabel", "columns": task["columns"], "values": task["values"]}
+        return {"decoder": "binary_columns", "columns": task["columns"], "values": task["values"]}
     if problem_type in MATCHING:
         return {"decoder": "match", "name": task.get("label") or "match", "kind": task["kind"],
                 "match_label": task["match_label"], "other_label": task["other_label"],

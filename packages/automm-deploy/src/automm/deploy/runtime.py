@@ -20,7 +20,7 @@ import onnxruntime as ort
 import pandas as pd
 
 from automm.core.base.answers import decoded
-from automm.core.base.registry import decoder_from_spec
+from automm.core.base.decoding import decoder_from_spec
 from automm.core.errors import AutoMMError
 
 from .errors import DeployError, InputError

@@ -1,6 +1,6 @@
 """Network outputs -> answers, with numpy only: one implementation for the torch predictor and the ONNX runtime.
 
-Each decoder is built from a JSON spec ``{"decoder": name, ...params}`` (``registry.decoder_from_spec``), which a
+Each decoder is built from a JSON spec ``{"decoder": name, ...params}`` (``decoding.decoder_from_spec``), which a
 task writes with ``Task.decoder_spec()`` and an export's manifest carries. A decoder has ``has_proba``,
 ``needs_rows`` (its ``predict`` takes the rows themselves, not only their index), ``spec()``, ``predict(outputs,
 index or rows)`` and, where ``has_proba``, ``predict_proba(outputs, index)``.
@@ -87,11 +87,11 @@ class ClassesDecoder(Decoder):
         return pd.DataFrame(proba, index=index, columns=self.classes)
 
 
-@DECODERS.register("multilabel")
+@DECODERS.register("binary_columns")
 class MultilabelDecoder(Decoder):
     """One sigmoid per label column: its positive value (``values[i][1]``) where p >= 0.5, else its negative one."""
 
-    name = "multilabel"
+    name = "binary_columns"
 
     def __init__(self, columns: list[str], values: list[list[Any]]):
         self.columns, self.values = list(columns), [list(v) for v in values]

@@ -4,7 +4,7 @@ Three tables, each filled by the package that owns the piece:
 
 - ``DECODERS``: decoder name -> decoder class, built from a JSON spec ``{"decoder": name, ...params}`` that a task
   writes (``Task.decoder_spec``) and an export's manifest carries. A spec may name the torch-free module that
-  registers its decoder (``"module"``); ``decoder_from_spec`` imports it on first use.
+  registers its decoder (``"module"``); ``decoding.decoder_from_spec`` imports it on first use.
 - ``ANSWER_ENCODERS``: decoder name -> how the HTTP API writes that decoder's answers as JSON (decoders without one
   answer as a table of labels or values, with probabilities where they have them).
 - ``EXPORTERS``: network kind -> the exporter that writes that network as ONNX graphs, registered by the task
@@ -13,7 +13,6 @@ Three tables, each filled by the package that owns the piece:
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -86,35 +85,3 @@ AnswerEncoder = Callable[[Any, Any, Any, list[tuple[int, int]]], list[dict[str, 
 DECODERS: NamedRegistry[type] = NamedRegistry("decoder")
 ANSWER_ENCODERS: NamedRegistry[AnswerEncoder] = NamedRegistry("answer encoder")
 EXPORTERS: NamedRegistry[Exporter] = NamedRegistry("exporter of network kind")
-
-
-def decoder_from_spec(spec: Mapping[str, Any]) -> Any:
-    """The decoder ``spec`` describes: ``DECODERS[spec["decoder"]].from_spec(spec)``.
-
-    Raises:
-        ConfigError: the spec names no decoder, or one that no installed package registers.
-    """
-    name = spec.get("decoder") if isinstance(spec, Mapping) else None
-    if not isinstance(name, str):
-        raise ConfigError(f"A decoder spec must be an object with a \"decoder\" name, got {spec!r}.")
-    _load_builtin_decoders()
-    module = spec.get("module")
-    if name not in DECODERS and isinstance(module, str):
-        try:
-            importlib.import_module(module)
-        except ImportError as err:
-            raise ConfigError(f"Decoder {name!r} is registered by module {module!r}, which cannot be imported "
-                              f"({err}). Install the package that provides it.") from None
-    return DECODERS.get(name).from_spec(spec)
-
-
-def answer_encoder(name: str) -> AnswerEncoder:
-    """How the HTTP API answers with decoder ``name`` (a table of labels or values when it registers none)."""
-    from . import answers
-
-    return ANSWER_ENCODERS.get(name) if name in ANSWER_ENCODERS else answers.table_answers
-
-
-def _load_builtin_decoders() -> None:
-    """Import the modules that register core's own decoders (they register on import)."""
-    from . import boxes, decoders, masks  # noqa: F401
