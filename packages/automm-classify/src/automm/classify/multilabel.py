@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from automm.core.base.decoders import MultilabelDecoder, sigmoid
 from automm.core.errors import InputError
 from automm.core.tasks import Task
 
@@ -81,26 +82,22 @@ class MultilabelTask(Task):
     def soft_label_loss(self, outputs: torch.Tensor, soft_targets: torch.Tensor, temperature: float) -> torch.Tensor:
         return sigmoid_distillation_loss(outputs, soft_targets, temperature)
 
+    def decoder_spec(self) -> dict[str, Any]:
+        """The multilabel decoder (``automm.core.base.decoders.MultilabelDecoder``): a sigmoid per column."""
+        return {"decoder": "binary_columns", "columns": self.columns, "values": self.values}
+
     def predict(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
-        positive = _expit(logits) >= 0.5
-        data = {c: np.where(positive[:, i], v[1], v[0]) for i, (c, v) in enumerate(zip(self.columns, self.values))}
-        return pd.DataFrame(data, index=index)
+        return MultilabelDecoder(self.columns, self.values).predict(logits, index)
 
     def predict_proba(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
         """Probability of each column's positive value."""
-        return pd.DataFrame(_expit(logits), index=index, columns=self.columns)
+        return MultilabelDecoder(self.columns, self.values).predict_proba(logits, index)
 
     def score(self, logits: np.ndarray, targets: np.ndarray, names: list[str] | None = None) -> dict[str, float]:
         names = names or ["roc_auc", "f1_macro", "accuracy", "subset_accuracy", "log_loss"]
-        proba = _expit(logits)
+        proba = sigmoid(logits)
         return metrics.compute(metrics.MULTILABEL, names, targets.astype(int), (proba >= 0.5).astype(int), proba)
 
     @property
     def validation_metric(self) -> tuple[str, bool]:
         return "log_loss", False
-
-
-def _expit(logits: np.ndarray) -> np.ndarray:
-    from scipy.special import expit  # imported on first use: scipy costs ~0.5 s when a predictor loads
-
-    return expit(logits)

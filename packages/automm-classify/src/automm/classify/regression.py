@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from automm.core.base.decoders import ValuesDecoder
 from automm.core.data.tabular import to_numeric
 from automm.core.errors import InputError
 from automm.core.tasks import Task
@@ -71,8 +72,16 @@ class RegressionTask(Task):
                              "those rows.")
         return ((values - self.means) / self.stds).astype(np.float32)
 
+    def decoder_spec(self) -> dict[str, Any]:
+        """The values decoder (``automm.core.base.decoders.ValuesDecoder``): outputs * std + mean per column."""
+        return {"decoder": "values", "columns": self.columns, "means": self.means, "stds": self.stds,
+                "series": self.problem_type == "regression"}
+
+    def decoder(self) -> ValuesDecoder:
+        return ValuesDecoder(self.columns, self.means, self.stds, self.problem_type == "regression")
+
     def _decode(self, outputs: np.ndarray) -> np.ndarray:
-        return outputs * np.asarray(self.stds) + np.asarray(self.means)
+        return self.decoder().values(outputs)
 
     def soft_targets(self, teacher: Task, outputs: np.ndarray) -> np.ndarray:
         """The teacher's outputs in its label units, standardised with this task's statistics."""
@@ -84,10 +93,7 @@ class RegressionTask(Task):
         return RegressionLoss(task_config.loss)
 
     def predict(self, logits: np.ndarray, index: pd.Index) -> pd.Series | pd.DataFrame:
-        values = self._decode(logits.reshape(len(logits), len(self.columns)))
-        if self.problem_type == "regression":
-            return pd.Series(values[:, 0], index=index, name=self.columns[0])
-        return pd.DataFrame(values, index=index, columns=self.columns)
+        return self.decoder().predict(logits, index)
 
     def predict_proba(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
         raise InputError("predict_proba is for classification; this predictor does regression: use predict().")

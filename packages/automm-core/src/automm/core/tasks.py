@@ -115,6 +115,11 @@ class Task(abc.ABC):
     def predict_proba(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
         """Class probabilities (classification tasks only)."""
 
+    def decoder_spec(self) -> dict[str, Any] | None:
+        """The JSON spec ``{"decoder": name, ...}`` of the torch-free decoder (``automm.core.base.registry``) that
+        ``predict`` / ``predict_proba`` use, which an export carries to the runtime; None: the task has none."""
+        return None
+
     @abc.abstractmethod
     def score(self, logits: Any, targets: np.ndarray, metrics: list[str] | None = None) -> dict[str, float]:
         """Metrics of encoded ``targets``; the first key is the validation metric unless ``metrics`` is given.

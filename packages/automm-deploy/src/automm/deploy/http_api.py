@@ -3,14 +3,14 @@ and type checks, one model call for several requests' rows, JSON answers, 4xx er
 
 ``POST /predict`` takes ``{"rows": [{column: value, ...}, ...]}`` and answers, one prediction per row:
 
-- classification, regression, matching: ``{"predictions": [...], "probabilities": [[...], ...], "classes": [...]}``
-  (no probabilities for regression or graded matching; for multilabel and multi-output regression each prediction
-  is a list, in the order of ``"columns"``);
-- semantic segmentation: ``{"predictions": [{"mask": PNG as base64, "height": H, "width": W}, ...], "classes":
-  [...]}``, each mask in the training masks' encoding (class ``i`` is pixel value ``classes[i]``, a grey level,
-  palette index or ``"#rrggbb"`` colour); no probability maps (one float per class and pixel: use the runtime);
-- object detection: ``{"predictions": [[{"class": name, "score": s, "bbox": [x1, y1, x2, y2]}, ...], ...]}``, each
-  row's boxes best first in its image's pixels, as automm-detect's ``bboxes``.
+- by default (labels, values, matches): ``{"predictions": [...], "probabilities": [[...], ...], "classes": [...]}``
+  (no probabilities where the model has none; when predictions have several columns each prediction is a list, in
+  the order of ``"columns"``);
+- otherwise as the model's decoder registered its answers with ``automm.core.base.registry.ANSWER_ENCODERS``
+  (``automm.core.base.answers``): masks as ``{"predictions": [{"mask": PNG as base64, "height": H, "width": W},
+  ...], "classes": [...]}`` in the training masks' encoding (class ``i`` is pixel value ``classes[i]``), with no
+  probability maps (use the runtime); boxes as ``{"predictions": [[{"class": name, "score": s, "bbox": [x1, y1, x2,
+  y2]}, ...], ...]}``, each row's boxes best first in its image's pixels.
 
 Images travel as base64 strings of the image files' bytes: a server never reads a path. Errors are ``{"detail":
 message}`` with 400 (malformed JSON), 413 (body too large), 415 (not sent as JSON) or 422 (wrong shape, missing
@@ -20,9 +20,6 @@ columns, wrong types, images that do not decode).
 # No ``from __future__ import annotations``: the servers hand ``PredictRequest`` annotations to FastAPI, which
 # cannot resolve string annotations from this module.
 
-import base64
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,8 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from automm.core.base.decoding import answer_encoder
+from automm.core.base.registry import AnswerEncoder
+
 from .errors import DeployError, InputError
-from .runtime import ExportedPredictor, load
+from .runtime import load
 
 try:
     from fastapi import Request
@@ -49,7 +49,6 @@ DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 EXPECTED_BODY = '{"rows": [{column: value, ...}, ...]} with at least one row'
 IMAGE_KINDS = ("image_path", "image_base64", "image_bytes")
 Rows = list[dict[str, Any]]
-Spans = list[tuple[int, int]]  # each request's first row and the row after its last, in one frame of their rows
 
 
 class PredictRequest(BaseModel):
@@ -79,8 +78,7 @@ class RowService:
 
     def __init__(self, folder: str | Path, device: str = "cpu", threads: int | None = None):
         self.model = load(folder, device=device, threads=threads, allow_paths=False)
-        self.answers: Callable[[ExportedPredictor, pd.DataFrame, Spans], list[dict[str, Any]]] = ANSWERS.get(
-            self.model.problem_type, _table_answers)
+        self.answers: AnswerEncoder = answer_encoder(self.model.decoder.name)
         self.kinds = {column: self.model.manifest.columns.get(column, "") for column in self.model.columns}
 
     def decode(self, request: PredictRequest) -> Rows | Rejection:
@@ -118,58 +116,8 @@ class RowService:
         """The answers of several requests from one run of the network over all their rows."""
         frame = pd.DataFrame([row for rows in requests for row in rows], columns=list(self.kinds))
         bounds = np.cumsum([0, *(len(rows) for rows in requests)]).tolist()
-        return self.answers(self.model, frame, list(zip(bounds[:-1], bounds[1:])))
-
-
-def _table_answers(model: ExportedPredictor, frame: pd.DataFrame, spans: Spans) -> list[dict[str, Any]]:
-    """Labels or values, and probabilities where the model has them."""
-    predictions, proba = model.predict_with_proba(frame)
-    return [_answer(predictions.iloc[start:end], None if proba is None else proba.iloc[start:end])
-            for start, end in spans]
-
-
-def _mask_answers(model: ExportedPredictor, frame: pd.DataFrame, spans: Spans) -> list[dict[str, Any]]:
-    """Each row's mask as a base64 PNG with its size; the classes name the PNG's pixel values."""
-    decoder = model.decoder
-    masks = [{"mask": base64.b64encode(decoder.png(mask)).decode("ascii"), "height": mask.shape[0],
-              "width": mask.shape[1]} for mask in model.predict(frame)]
-    return [{"predictions": masks[start:end], "classes": decoder.classes} for start, end in spans]
-
-
-def _box_answers(model: ExportedPredictor, frame: pd.DataFrame, spans: Spans) -> list[dict[str, Any]]:
-    """Each row's detections (``bboxes`` of the runtime's table, without the image it echoes)."""
-    boxes = model.predict(frame)["bboxes"].tolist()
-    return [{"predictions": boxes[start:end]} for start, end in spans]
-
-
-# The answers of the problem types whose predictions are not a table of labels or values.
-ANSWERS = {"semantic_segmentation": _mask_answers, "object_detection": _box_answers}
-
-
-def _answer(predictions: pd.Series | pd.DataFrame, proba: pd.DataFrame | None) -> dict[str, Any]:
-    """The JSON answer of one request: predictions, and probabilities with their classes when there are any."""
-    body: dict[str, Any] = {"predictions": _json_values(predictions)}
-    if isinstance(predictions, pd.DataFrame):
-        body["columns"] = [_json_value(column) for column in predictions.columns]
-    if proba is not None:
-        body["probabilities"] = _json_values(proba)
-        body["classes"] = [_json_value(column) for column in proba.columns]
-    return body
-
-
-def _json_values(values: pd.Series | pd.DataFrame) -> list[Any]:
-    """A Series as a list, a DataFrame as a list of row lists, of JSON-native values."""
-    array = values.to_numpy(dtype=object)
-    if array.ndim == 1:
-        return [_json_value(value) for value in array]
-    return [[_json_value(value) for value in row] for row in array]
-
-
-def _json_value(value: Any) -> Any:
-    """A numpy scalar as the Python value; NaN and infinity as null (JSON has neither)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    return None if isinstance(value, float) and not math.isfinite(value) else value
+        return self.answers(self.model.decoder, self.model.network.outputs(frame), frame,
+                            list(zip(bounds[:-1], bounds[1:])))
 
 
 def _check_rows(rows: Rows, kinds: dict[str, str]) -> None:

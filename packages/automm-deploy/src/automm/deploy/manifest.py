@@ -3,7 +3,8 @@
 An export folder holds ``manifest.json``, one ``.onnx`` file per graph and, with text columns, the tokenizer's
 ``tokenizer.json``. The manifest names the task (problem type, label encoding as the predictor saved it), the
 feature columns and their types, the preprocessing recipe (processors.json of the saved predictor, unchanged),
-and for each graph its file, input and output tensor names and opset.
+for each graph its file, input and output tensor names and opset, how the runtime feeds the graphs, and the
+decoder spec of the task (``automm.core.base.registry``) that turns the graphs' outputs into answers.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import legacy
 from .errors import DeployError
 
 MANIFEST_FILE = "manifest.json"
-FORMAT_VERSION = 2  # 2: recipes of automm-core 0.3 (quantile-normal numeric rule), prompted SAM
+# 2: recipes of automm-core 0.3 (quantile-normal numeric rule), prompted SAM; 3: decoder spec and graph feed
+FORMAT_VERSION = 3
 TOKENIZER_FILE = "tokenizer.json"
 
 
@@ -37,7 +40,7 @@ class Manifest:
     """The contents of manifest.json.
 
     Attributes:
-        problem_type: the predictor's problem type ("binary", "multiclass", "regression", ...).
+        problem_type: the predictor's problem type, for the record and messages.
         label_columns: the label column(s) predictions are named after.
         columns: feature column -> column type ("numerical", "text", "image_path", ...).
         network_kind: the saved network's kind ("multimodal"), which says how graph inputs are made.
@@ -46,6 +49,8 @@ class Manifest:
         graphs: graph name -> Graph ("model" for a single network, one per tower for a bi-encoder).
         versions: package versions at export time, for the record.
         sides: for a network with sides (a matcher), side ("query", "response") -> the graph that embeds it.
+        decoder: the task's decoder spec, ``{"decoder": name, ...params}`` (derived by ``legacy`` for format 2).
+        feed: how the runtime feeds the graphs from rows (``networks.NETWORKS``' keys; by ``legacy`` for format 2).
     """
 
     problem_type: str
@@ -57,6 +62,8 @@ class Manifest:
     graphs: dict[str, Graph]
     versions: dict[str, str] = field(default_factory=dict)
     sides: dict[str, str] = field(default_factory=dict)
+    decoder: dict[str, Any] = field(default_factory=dict)
+    feed: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"format_version": FORMAT_VERSION, **asdict(self)}
@@ -73,10 +80,13 @@ class Manifest:
             graphs = {str(name): Graph(str(g["file"]), [str(n) for n in g["inputs"]], [str(n) for n in g["outputs"]],
                                        int(g["opset"]), str(g.get("precision", "fp32")))
                       for name, g in data["graphs"].items()}
-            return cls(str(data["problem_type"]), [str(c) for c in data["label_columns"]],
-                       {str(k): str(v) for k, v in data["columns"].items()}, str(data["network_kind"]),
-                       dict(data["task"]), dict(data["processors"]), graphs, dict(data.get("versions", {})),
-                       {str(k): str(v) for k, v in data.get("sides", {}).items()})
+            problem_type, kind = str(data["problem_type"]), str(data["network_kind"])
+            task, processors = dict(data["task"]), dict(data["processors"])
+            decoder = dict(data["decoder"]) if found >= 3 else legacy.decoder_spec(problem_type, task, processors)
+            return cls(problem_type, [str(c) for c in data["label_columns"]],
+                       {str(k): str(v) for k, v in data["columns"].items()}, kind, task, processors, graphs,
+                       dict(data.get("versions", {})), {str(k): str(v) for k, v in data.get("sides", {}).items()},
+                       decoder, str(data["feed"]) if found >= 3 else legacy.feed(kind))
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise DeployError(f"{MANIFEST_FILE} is damaged or was edited ({err!r}): export again.") from err
 

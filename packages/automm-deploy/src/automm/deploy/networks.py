@@ -1,5 +1,5 @@
-"""The graphs of an export folder behind one interface per network kind: ``outputs`` for predict, ``embed`` for
-extract_embedding. Rows are fed in chunks of ``batch_size``."""
+"""The graphs of an export folder behind one interface per graph feed (the manifest's ``feed``): ``outputs`` for
+predict, ``embed`` for extract_embedding. Rows are fed in chunks of ``batch_size``."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import numpy as np
 import onnxruntime as ort
 import pandas as pd
 
-from .boxes import to_original
+from automm.core.base.boxes import letterbox_scale, to_original
+from automm.core.base.masks import probabilities
+
 from .errors import DeployError, InputError
 from .manifest import Graph, Manifest
-from .masks import probabilities
 from .preprocess import MultimodalInputs
 from .preprocess.letterbox import Letterboxed, LetterboxInputs
 from .preprocess.prompts import PromptInputs
@@ -194,7 +195,8 @@ class DetectorNetwork(LetterboxedNetwork):
     kind = "detector"
 
     def _answers(self, chunk: Letterboxed) -> list[dict[str, np.ndarray]]:
-        return [to_original(*self.session.run(self.names, {"images": image[None]}), size, self.inputs.size)
+        return [to_original(dict(zip(self.names, self.session.run(self.names, {"images": image[None]}))),
+                            letterbox_scale(size, self.inputs.size), size)
                 for image, size in zip(chunk.images, chunk.sizes)]
 
 
@@ -210,5 +212,6 @@ def _once(factory: SessionFactory) -> SessionFactory:
     return session
 
 
-NETWORKS = {"multimodal": MultimodalNetwork, "bi_encoder": BiEncoderNetwork, "segmenter": SegmenterNetwork,
-            "detector": DetectorNetwork, "clip": BiEncoderNetwork}
+# The manifest's graph feed -> the runtime network that feeds those graphs from table rows.
+NETWORKS = {"multimodal": MultimodalNetwork, "sides": BiEncoderNetwork, "segmenter": SegmenterNetwork,
+            "detector": DetectorNetwork}

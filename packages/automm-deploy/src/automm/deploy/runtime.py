@@ -19,10 +19,13 @@ import numpy as np
 import onnxruntime as ort
 import pandas as pd
 
+from automm.core.base.answers import decoded
+from automm.core.base.decoding import decoder_from_spec
+from automm.core.errors import AutoMMError
+
 from .errors import DeployError, InputError
-from .manifest import Manifest
+from .manifest import MANIFEST_FILE, Manifest
 from .networks import NETWORKS
-from .outputs import decoder_for
 
 logger = logging.getLogger("automm.deploy")
 
@@ -85,15 +88,16 @@ class ExportedPredictor:
                  allow_paths: bool = True, fp16: bool = False):
         self.folder = Path(folder)
         self.manifest = Manifest.read(self.folder)
-        kind = self.manifest.network_kind
-        if kind not in NETWORKS:
-            raise DeployError(f"automm-deploy cannot run a {kind!r} network yet; it runs {sorted(NETWORKS)}.")
+        feed = self.manifest.feed
+        if feed not in NETWORKS:
+            raise DeployError(f"automm-deploy cannot feed the graphs of a {self.manifest.network_kind!r} network "
+                              f"({feed!r} inputs) yet; it feeds {sorted(NETWORKS)}. Upgrade automm-deploy.")
         if batch_size < 1:
             raise DeployError(f"batch_size must be at least 1, got {batch_size}.")
-        self.decoder = decoder_for(self.manifest.problem_type, self.manifest.task, self.manifest.processors)
+        self.decoder = decoder_of(self.manifest)
         cache = Path(tempfile.gettempdir()) / "automm-deploy-tensorrt" / self.folder.resolve().name
         options, providers = session_options(threads), providers_for(device, fp16, cache)
-        self.network = NETWORKS[kind](self.manifest, self.folder,
+        self.network = NETWORKS[feed](self.manifest, self.folder,
                                       lambda file: ort.InferenceSession(str(file), options, providers=providers),
                                       batch_size, allow_paths)
 
@@ -109,7 +113,7 @@ class ExportedPredictor:
     def predict(self, data: Any) -> pd.Series | pd.DataFrame:
         """Labels (values, masks, boxes) per row, named and indexed as the torch predictor's."""
         frame = as_frame(data)
-        return self.decoder.predict(self.network.outputs(frame), _rows_for(self.decoder, frame))
+        return decoded(self.decoder, self.network.outputs(frame), frame)
 
     def predict_proba(self, data: Any) -> pd.DataFrame:
         """Class probabilities, one column per class (per label column for multilabel)."""
@@ -119,21 +123,28 @@ class ExportedPredictor:
         return self.decoder.predict_proba(self.network.outputs(frame), frame.index)
 
     def predict_with_proba(self, data: Any) -> tuple[pd.Series | pd.DataFrame, pd.DataFrame | None]:
-        """``predict`` and ``predict_proba`` (None for regression) from one run of the network (what a server
+        """``predict`` and ``predict_proba`` (None without probabilities) from one run of the network (what a server
         answers)."""
         frame = as_frame(data)
         outputs = self.network.outputs(frame)
         proba = self.decoder.predict_proba(outputs, frame.index) if self.decoder.has_proba else None
-        return self.decoder.predict(outputs, _rows_for(self.decoder, frame)), proba
+        return decoded(self.decoder, outputs, frame), proba
 
     def extract_embedding(self, data: Any, signature: str | None = None) -> np.ndarray:
         """Each row's embedding ``[rows, dim]``; a matcher embeds one side: ``signature="query"`` / ``"response"``."""
         return self.network.embed(as_frame(data), signature)
 
 
-def _rows_for(decoder: Any, frame: pd.DataFrame) -> pd.DataFrame | pd.Index:
-    """What ``decoder.predict`` takes besides the outputs: the rows, or (most decoders) their index."""
-    return frame if getattr(decoder, "needs_rows", False) else frame.index
+def decoder_of(manifest: Manifest) -> Any:
+    """The decoder the manifest's spec names, from core's registry (``automm.core.base.registry.DECODERS``).
+
+    Raises:
+        DeployError: no installed package registers that decoder, or the spec does not fit it.
+    """
+    try:
+        return decoder_from_spec(manifest.decoder)
+    except AutoMMError as err:
+        raise DeployError(f"The decoder of this export ({MANIFEST_FILE}) cannot be built: {err}") from None
 
 
 def as_frame(data: Any) -> pd.DataFrame:

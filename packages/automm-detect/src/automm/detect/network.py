@@ -6,6 +6,8 @@ from typing import Any
 
 import torch
 
+from automm.core.base.boxes import to_original
+from automm.core.inference import to_numpy
 from automm.core.models.network import NETWORK_KINDS
 from automm.core.vision.backends import lazy_backends
 from automm.core.vision.network import BackendSpec, LetterboxNet
@@ -20,22 +22,14 @@ backend = lazy_backends(BACKENDS, f"{__package__}.backends", BACKEND_MODULES)
 
 
 class DetectionNet(LetterboxNet):
-    """Training: the backend's losses. Inference: per-image detections in original-image pixels."""
+    """Training: the backend's losses. Inference: per-image detections (numpy) in original-image pixels."""
 
     def forward(self, batch: DetectionBatch) -> Any:
         if self.training:
             return self.model(batch.images, batch.train_targets)
-        detections = self.model(batch.images)
-        return [to_original(d, scale, size) for d, scale, size in zip(detections, batch.scales, batch.sizes)]
-
-
-def to_original(detections: dict[str, torch.Tensor], scale: torch.Tensor, size: torch.Tensor,
-                ) -> dict[str, torch.Tensor]:
-    """Boxes from input pixels back to the original image's pixels, clipped to it."""
-    boxes = detections["boxes"] / scale
-    limits = torch.stack([size[1], size[0], size[1], size[0]]).to(boxes.dtype)
-    boxes = torch.minimum(boxes.clamp(min=0), limits)
-    return {"boxes": boxes, "scores": detections["scores"], "labels": detections["labels"]}
+        detections = to_numpy(self.model(batch.images))
+        return [to_original(d, scale, size)
+                for d, scale, size in zip(detections, to_numpy(batch.scales), to_numpy(batch.sizes))]
 
 
 @NETWORK_KINDS.register("detector")

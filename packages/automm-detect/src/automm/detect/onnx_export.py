@@ -1,8 +1,8 @@
 """Export a fitted detector to ONNX: one letterboxed image in, its detections (input pixels) out.
 
 The graph holds the network only; reading, letterboxing (``processors.json``'s recipe) and mapping boxes
-back to the original image (divide by the letterbox scale) stay outside it, so a runtime without torch
-(onnxruntime + numpy) does them.
+back to the original image (``automm.core.base.boxes``) stay outside it, so a runtime without torch
+(onnxruntime + numpy) does them. ``export_graphs`` is automm-deploy's exporter of the "detector" network kind.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from typing import Any
 
 import torch
 from torch import nn
+
+from automm.core.base.registry import ExportedGraphs
 
 INPUT_NAMES = ["images"]
 OUTPUT_NAMES = ["boxes", "scores", "labels"]
@@ -48,3 +50,21 @@ def export_onnx(predictor: Any, path: str | Path, opset_version: int = 17) -> Pa
                       dynamic_axes={name: {0: "detections"} for name in OUTPUT_NAMES})
     onnx.checker.check_model(str(path))
     return path
+
+
+def export_graphs(predictor: Any, folder: Path, opset: int, tools: Any) -> ExportedGraphs:
+    """automm-deploy's exporter: ``export_onnx`` to ``folder/model.onnx``, then ``tools.verify`` of onnxruntime
+    against torch on a random image; the runtime feeds it letterboxed images ("detector" feed)."""
+    import warnings
+
+    file = folder / "model.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer and torchvision export warnings
+        export_onnx(predictor, file, opset_version=opset)
+    size = predictor.state.processors.image_size
+    image = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        found = predictor.state.net.model.eval()(image)[0]
+    tools.verify(file, {INPUT_NAMES[0]: image}, tuple(found[name] for name in OUTPUT_NAMES), list(OUTPUT_NAMES))
+    return ExportedGraphs({"model": tools.Graph(file.name, list(INPUT_NAMES), list(OUTPUT_NAMES), opset)},
+                          "detector")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from automm.core.base.registry import EXPORTERS
 from automm.core.tasks import TaskPlugin, distribution_version
 
+from .onnx_export import export_graphs
 from .presets import PRESETS
 from .task import DetectionTask
 
@@ -13,3 +15,4 @@ PLUGIN = TaskPlugin(
     tasks={"object_detection": DetectionTask},
     presets=PRESETS,
 )
+EXPORTERS.register("detector")(export_graphs)  # automm-deploy's exporter of the detector network

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from automm.core.base.boxes import BoxesDecoder
 from automm.core.building import Built
 from automm.core.config import Config
 from automm.core.data.column_types import ColumnDecision, ColumnType
@@ -22,7 +23,7 @@ from .config import DetectConfig
 from .ingest import IMAGE_COLUMN, ROIS_COLUMN, read_detection_data
 from .metrics import DetectionMetric, score_detections
 from .network import DetectorSpec, backend
-from .outputs import coco_results, detections_table, save_json
+from .outputs import coco_results, save_json
 from .processor import DetectionProcessor
 
 logger = logging.getLogger("automm")
@@ -142,10 +143,13 @@ class DetectionTask(Task):
         return "map", True
 
     # ------------------------------------------------------------------ outputs
+    def decoder_spec(self) -> dict[str, Any]:
+        """The boxes decoder (``automm.core.base.boxes.BoxesDecoder``) of these classes."""
+        return {"decoder": "boxes", "classes": self.classes, "image_column": IMAGE_COLUMN}
+
     def predict(self, logits: list[dict[str, np.ndarray]], index: pd.Index) -> pd.Series:
-        boxes = detections_table(logits, pd.DataFrame({IMAGE_COLUMN: [""] * len(index)}, index=index), IMAGE_COLUMN,
-                                 self.classes)
-        return boxes["bboxes"]
+        rows = pd.DataFrame({IMAGE_COLUMN: [""] * len(index)}, index=index)
+        return BoxesDecoder(self.classes, IMAGE_COLUMN).predict(logits, rows)["bboxes"]
 
     def predict_rows(self, outputs: list[dict[str, np.ndarray]], rows: pd.DataFrame, as_coco: bool = False,
                      save_results: str | None = None, bbox_format: str = "xyxy") -> pd.DataFrame | list[dict]:
@@ -154,7 +158,7 @@ class DetectionTask(Task):
             image_ids = rows.attrs.get("image_ids") or list(range(len(rows)))
             result: Any = coco_results(outputs, image_ids, self.category_ids)
         else:
-            result = detections_table(outputs, rows, IMAGE_COLUMN, self.classes, bbox_format)
+            result = BoxesDecoder(self.classes, IMAGE_COLUMN).predict(outputs, rows, bbox_format)
         if save_results is not None:
             save_json(result if as_coco else result.to_dict(orient="records"), save_results)
         return result

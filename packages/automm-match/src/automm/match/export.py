@@ -1,4 +1,6 @@
-"""Export a text matcher as a sentence-transformers model folder (``SentenceTransformer(path)`` loads it)."""
+"""Export a matcher: as ONNX graphs for automm-deploy (one per tower, registered for the "bi_encoder" and "clip"
+network kinds), or a text matcher as a sentence-transformers model folder (``SentenceTransformer(path)`` loads it).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +9,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
+from automm.core.base.registry import ExportedGraphs
+from automm.core.data.batch import Batch
 from automm.core.errors import ConfigError
 from automm.core.persistence import check_save_target
 
@@ -56,3 +61,31 @@ def export_sentence_transformer(predictor: Any, path: str | Path, side: str = "q
         shutil.rmtree(path)
     shutil.move(str(staging), str(path))
     return path
+
+
+class SideGraph(nn.Module):
+    """One side of a matcher (bi-encoder tower, or CLIP's text or vision tower): named tensors -> its unit-length
+    embedding, as ``net.encode(side, batch)`` gives it."""
+
+    outputs = ("embedding",)
+
+    def __init__(self, net: nn.Module, names: list[str], side: str):
+        super().__init__()
+        self.net, self.names, self.side = net, names, side
+
+    def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
+        return self.net.encode(self.side, Batch(**dict(zip(self.names, tensors))))
+
+
+def export_graphs(predictor: Any, folder: Path, opset: int, tools: Any) -> ExportedGraphs:
+    """automm-deploy's exporter of a matcher: one graph per tower (sides sharing a tower share its graph), each
+    written and checked by ``tools.write_graph``; the runtime embeds each side with its graph ("sides" feed)."""
+    state = predictor.state
+    net, processors = state.net, state.processors
+    sides = dict(net.side_towers) if hasattr(net, "side_towers") else {side: side for side in processors.sides}
+    first = {graph: side for side, graph in reversed(sides.items())}  # graph -> a side it embeds
+    graphs = {graph: tools.write_graph(lambda names, side=side: SideGraph(net, names, side), processors.sides[side],
+                                       folder / f"{graph}.onnx", opset)
+              for graph, side in first.items()}
+    text = next((p.text for p in processors.sides.values() if p.text is not None), None)
+    return ExportedGraphs(graphs, "sides", sides, None if text is None else text.tokenizer)

@@ -7,14 +7,10 @@ import numpy as np
 import pandas as pd
 import torch
 
+from automm.core.base.decoders import pair_similarity  # noqa: F401  (the one cosine of a pair, for this package)
 from automm.core.embedding import top_k_cosine
 
 RETRIEVAL_METRICS = ("mrr@10", "recall@1", "recall@5", "recall@10", "ndcg@10")
-
-
-def pair_similarity(outputs: np.ndarray) -> np.ndarray:
-    """Cosine similarity of each row's query and response (the embeddings are unit length)."""
-    return (outputs[:, 0] * outputs[:, 1]).sum(axis=1) if len(outputs) else np.zeros(0, dtype=np.float32)
 
 
 def binary_scores(similarity: np.ndarray, probability: np.ndarray, labels: np.ndarray) -> dict[str, float]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from automm.core.base.registry import EXPORTERS
 from automm.core.tasks import TaskPlugin, distribution_version
 
 from . import clip, network  # noqa: F401  (registers the "bi_encoder" and "clip" network kinds)
+from .export import export_graphs
 from .presets import PRESETS
 from .task import MatchTask
 
@@ -14,3 +16,6 @@ PLUGIN = TaskPlugin(
     tasks={"text_similarity": MatchTask, "image_similarity": MatchTask, "image_text_similarity": MatchTask},
     presets=PRESETS,
 )
+# automm-deploy's exporter of both matcher networks (one ONNX graph per tower)
+EXPORTERS.register("bi_encoder")(export_graphs)
+EXPORTERS.register("clip")(export_graphs)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from torch.utils.data import Sampler
 
+from automm.core.base.decoders import MatchDecoder
 from automm.core.config import Config
 from automm.core.data.column_types import ColumnDecision, ColumnType
 from automm.core.errors import ConfigError, InputError
@@ -145,25 +146,26 @@ class MatchTask(Task):
             self.platt = fit_platt(metrics.pair_similarity(outputs), targets[:, 0])
 
     # ------------------------------------------------------------------ outputs
+    def decoder_spec(self) -> dict[str, Any]:
+        """The match decoder (``automm.core.base.decoders.MatchDecoder``) of this label encoding."""
+        return {"decoder": "match", "name": self.label or "match", "kind": self.kind,
+                "match_label": _plain(self.match_label), "other_label": _plain(self.other_label),
+                "label_range": list(self.label_range), "platt": list(self.platt)}
+
+    def decoder(self) -> MatchDecoder:
+        return MatchDecoder(self.label or "match", self.kind, self.match_label, self.other_label,
+                            list(self.label_range), list(self.platt))
+
     def probability(self, outputs: np.ndarray) -> np.ndarray:
-        a, b = self.platt
-        return 1.0 / (1.0 + np.exp(-(a * metrics.pair_similarity(outputs) + b)))
+        return self.decoder().probability(outputs)
 
     def predict(self, logits: np.ndarray, index: pd.Index) -> pd.Series:
-        name = self.label or "match"
-        if self.kind == "graded":
-            low, high = self.label_range
-            values = low + np.clip(metrics.pair_similarity(logits), 0, 1) * (high - low)
-            return pd.Series(values, index=index, name=name)
-        match = self.probability(logits) >= 0.5
-        values = np.where(match, self.match_label, self.other_label) if len(match) else []
-        return pd.Series(values, index=index, name=name)
+        return self.decoder().predict(logits, index)
 
     def predict_proba(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
         if self.kind == "graded":
             raise ConfigError("This matcher learned graded scores, which have no class probabilities; use predict().")
-        probability = self.probability(logits)
-        return pd.DataFrame({self.other_label: 1.0 - probability, self.match_label: probability}, index=index)
+        return self.decoder().predict_proba(logits, index)
 
     def score(self, logits: np.ndarray, targets: np.ndarray, metrics_wanted: list[str] | None = None,
               ) -> dict[str, float]:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from automm.core.base.masks import mask_image
 from automm.core.errors import InputError
 
 logger = logging.getLogger("automm")
@@ -127,19 +128,7 @@ class MaskCodec:
     # ------------------------------------------------------------------ encoding predictions
     def to_image(self, indices: np.ndarray) -> Image.Image:
         """Class indices -> a mask image in the training masks' encoding (palette, grey levels or colours)."""
-        if self.kind in ("threshold", "nonzero"):
-            return Image.fromarray((indices > 0).astype(np.uint8) * 255, mode="L")
-        values = np.asarray(self.values, dtype=np.int64)[indices]
-        if self.kind == "colours":
-            rgb = np.stack([(values >> 16) & 255, (values >> 8) & 255, values & 255], axis=-1).astype(np.uint8)
-            return Image.fromarray(rgb, mode="RGB")
-        if values.max(initial=0) > 255:
-            return Image.fromarray(values.astype(np.uint16))  # mode I;16
-        image = Image.fromarray(values.astype(np.uint8), mode="L")
-        if self.palette is not None:
-            image = image.convert("P")
-            image.putpalette(list(self.palette))
-        return image
+        return mask_image(indices, self.to_json())
 
     # ------------------------------------------------------------------ JSON
     def to_json(self) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from automm.core.base.masks import probabilities as base_probabilities
+from automm.core.inference import to_numpy
 from automm.core.models.network import NETWORK_KINDS
 from automm.core.vision.backends import lazy_backends
 from automm.core.vision.network import BackendSpec, LetterboxNet
@@ -48,14 +50,10 @@ def prompted(model: nn.Module, batch: SegmentationBatch) -> torch.Tensor:
 
 
 def probabilities(logits: torch.Tensor, valid: torch.Tensor, size: torch.Tensor) -> torch.Tensor:
-    """One row's logits ``[K, S, S]`` -> class probabilities ``[C, H, W]`` at the original size."""
-    cropped = logits[None, :, : int(valid[0]), : int(valid[1])].float()
-    resized = nn.functional.interpolate(cropped, size=(int(size[0]), int(size[1])), mode="bilinear",
-                                        align_corners=False)[0]
-    if len(resized) == 1:
-        foreground = resized.sigmoid()
-        return torch.cat([1 - foreground, foreground]).half()
-    return resized.softmax(dim=0).half()
+    """One row's logits ``[K, S, S]`` -> class probabilities ``[C, H, W]`` (float16) at the original size, by
+    ``automm.core.base.masks.probabilities`` (the ONNX runtime's too), on the logits' device."""
+    found = base_probabilities(logits.detach().float().cpu().numpy(), to_numpy(valid), to_numpy(size))
+    return torch.from_numpy(found).to(logits.device)
 
 
 @NETWORK_KINDS.register("segmenter")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from automm.core.base.registry import EXPORTERS
 from automm.core.tasks import TaskPlugin, distribution_version
 
+from .onnx_export import export_graphs
 from .presets import PRESETS
 from .task import SegmentationTask
 
@@ -13,3 +15,4 @@ PLUGIN = TaskPlugin(
     tasks={"semantic_segmentation": SegmentationTask},
     presets=PRESETS,
 )
+EXPORTERS.register("segmenter")(export_graphs)  # automm-deploy's exporter of the segmenter network

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from automm.core.base.masks import MasksDecoder
 from automm.core.building import Built
 from automm.core.config import Config, flatten
 from automm.core.data.column_types import ColumnDecision, ColumnType
@@ -25,7 +26,7 @@ from .losses import segmentation_loss
 from .masks import MaskCodec, oriented_size
 from .metrics import BINARY_METRICS, MULTICLASS_METRICS, SegmentationMetric
 from .network import SegmenterSpec, backend
-from .outputs import mask_series, proba_frame, save_masks
+from .outputs import save_masks
 from .processor import SegmentationProcessor
 from .prompts import parse_box, parse_points
 
@@ -167,20 +168,27 @@ class SegmentationTask(Task):
         return "iou", True
 
     # ------------------------------------------------------------------ outputs
+    def decoder_spec(self) -> dict[str, Any]:
+        """The masks decoder (``automm.core.base.masks.MasksDecoder``) of this mask encoding and threshold."""
+        return {"decoder": "masks", "codec": self.codec.to_json(), "threshold": self.threshold}
+
+    def decoder(self) -> MasksDecoder:
+        return MasksDecoder(self.codec.to_json(), self.threshold)
+
     def predict(self, logits: list[np.ndarray], index: pd.Index) -> pd.Series:
-        return mask_series(logits, index, self.threshold)
+        return self.decoder().predict(logits, index)
 
     def predict_rows(self, outputs: list[np.ndarray], rows: pd.DataFrame, save_results: str | None = None,
                      ) -> pd.Series:
         """One ``[H, W]`` class-index mask per row; with ``save_results`` (a folder) the written PNG paths."""
-        masks = mask_series(outputs, rows.index, self.threshold)
+        masks = self.decoder().predict(outputs, rows.index)
         if save_results is None:
             return masks
         return save_masks(masks, rows[IMAGE_COLUMN], self.codec, Path(save_results))
 
     def predict_proba(self, logits: list[np.ndarray], index: pd.Index) -> pd.DataFrame:
         """One column per class (named by its mask value, or ``#rrggbb`` colour), cells ``[H, W]`` maps."""
-        return proba_frame(logits, index, self.codec.class_names)
+        return self.decoder().predict_proba(logits, index)
 
     def score(self, logits: list[np.ndarray], targets: np.ndarray, metrics: list[str] | None = None,
               ) -> dict[str, float]:

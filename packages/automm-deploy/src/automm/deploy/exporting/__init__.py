@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
-from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -41,48 +40,38 @@ def export(predictor: Any, out: str | Path, opset: int = DEFAULT_OPSET, quantize
         raise DeployError(f"Export needs the training stack ({err.name} is missing): pip install "
                           "'automm-deploy[export]' (automm-core, onnx, onnxscript), plus the predictor's task "
                           "package.") from None
-    from .graphs import FusedGraph, SideGraph, write_detector, write_graph, write_segmenter
+    from automm.core.base.registry import EXPORTERS
+
+    from . import graphs  # registers the exporter of core's own "multimodal" network
 
     if isinstance(predictor, (str, Path)):
-        predictor = MultiModalPredictor.load(predictor)
+        predictor = MultiModalPredictor.load(predictor)  # loads the task package, which registers its exporters
     state = predictor.state
     kind = state.network_spec.kind
     if quantize not in (None, "int8"):
         raise DeployError(f"quantize must be None or 'int8', got {quantize!r}.")
-    if kind not in ("multimodal", "bi_encoder", "clip", "segmenter", "detector"):
-        raise DeployError(f"Exporting a {kind!r} network ({state.problem_type}) is not supported yet; supported: "
-                          "classification, regression, multilabel, matching (bi-encoders and CLIP), object "
-                          "detection and semantic segmentation (SAM with point / box prompts too) predictors.")
+    decoder = state.task.decoder_spec()
+    if kind not in EXPORTERS or decoder is None:
+        raise DeployError(f"Exporting a {kind!r} network ({state.problem_type}) is not supported yet; the installed "
+                          f"task packages export the network kinds {list(EXPORTERS)} (with a decoder spec).")
     out = Path(out)
     _check_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.exporting-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
-        if kind == "multimodal":
-            graphs = {"model": write_graph(partial(FusedGraph, state.net), state.processors, staging / "model.onnx",
-                                           opset)}
-            sides, text = {}, state.processors.text
-        elif kind in ("segmenter", "detector"):
-            write = write_segmenter if kind == "segmenter" else write_detector
-            graphs, sides, text = {"model": write(predictor, staging / "model.onnx", opset)}, {}, None
-        else:  # a matcher: one graph per tower; sides sharing a tower share its graph
-            sides = dict(state.net.side_towers) if kind == "bi_encoder" else {s: s for s in state.processors.sides}
-            first = {graph: side for side, graph in reversed(sides.items())}  # graph -> a side it embeds
-            graphs = {graph: write_graph(lambda names, side=side: SideGraph(state.net, names, side),
-                                         state.processors.sides[side], staging / f"{graph}.onnx", opset)
-                      for graph, side in first.items()}
-            text = next((p.text for p in state.processors.sides.values() if p.text is not None), None)
+        written = EXPORTERS.get(kind)(predictor, staging, opset, graphs)
+        files = dict(written.graphs)
         if quantize:
             from .quantize import quantize_graph
 
-            graphs = {name: quantize_graph(staging, graph) for name, graph in graphs.items()}
-        if text is not None:
-            _save_tokenizer(text.tokenizer, staging / TOKENIZER_FILE)
+            files = {name: quantize_graph(staging, graph) for name, graph in files.items()}
+        if written.tokenizer is not None:
+            _save_tokenizer(written.tokenizer, staging / TOKENIZER_FILE)
         manifest = Manifest(state.problem_type, list(state.label_columns),
                             {c: d.type.value for c, d in state.columns.items() if d.type.is_used}, kind,
-                            _plain(state.task.to_json()), _plain(processors_to_json(state.processors)), graphs,
-                            _versions(), sides)
+                            _plain(state.task.to_json()), _plain(processors_to_json(state.processors)), files,
+                            _versions(), dict(written.sides), _plain(decoder), written.feed)
         manifest.write(staging)
         swap_into_place(staging, out)
     finally:

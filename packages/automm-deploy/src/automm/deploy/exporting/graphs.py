@@ -1,5 +1,11 @@
 """Networks as ONNX graphs: wrappers that take named tensors (no data-dependent shapes), example inputs, and the
-write-then-verify step every graph goes through."""
+write-then-verify step every graph goes through.
+
+This module is the ``tools`` every exporter of ``automm.core.base.registry.EXPORTERS`` receives: ``write_graph``
+(a module over the processors' example inputs -> a checked graph), ``example_inputs``, ``verify`` (onnxruntime
+against torch) and ``Graph`` (the manifest's description of a graph). It registers the exporter of core's own
+late-fusion network ("multimodal"); task packages register those of their network kinds.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from automm.core.base.registry import EXPORTERS, ExportedGraphs
 from automm.core.data.batch import Batch
 
 from ..errors import DeployError
@@ -38,20 +45,6 @@ class FusedGraph(nn.Module):
     def forward(self, *tensors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         embedding = self.net.embed(Batch(**dict(zip(self.names, tensors))))
         return self.net.head(embedding), embedding
-
-
-class SideGraph(nn.Module):
-    """One side of a matcher (bi-encoder tower, or CLIP's text or vision tower): named tensors -> its unit-length
-    embedding, as ``net.encode(side, batch)`` gives it."""
-
-    outputs = ("embedding",)
-
-    def __init__(self, net: nn.Module, names: list[str], side: str):
-        super().__init__()
-        self.net, self.names, self.side = net, names, side
-
-    def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
-        return self.net.encode(self.side, Batch(**dict(zip(self.names, tensors))))
 
 
 def example_inputs(processors: Any) -> dict[str, torch.Tensor]:
@@ -81,8 +74,8 @@ def example_inputs(processors: Any) -> dict[str, torch.Tensor]:
 
 
 def write_graph(make: Callable[[list[str]], nn.Module], processors: Any, file: Path, opset: int) -> Graph:
-    """Export ``make(input_names)`` (a FusedGraph or SideGraph) on the processors' example inputs to ``file``, check
-    it with ``onnx.checker`` and compare onnxruntime's outputs with torch's.
+    """Export ``make(input_names)`` (a module taking the named tensors) on the processors' example inputs to
+    ``file``, check it with ``onnx.checker`` and compare onnxruntime's outputs with torch's.
 
     Raises:
         DeployError: the graph's outputs differ from the module's by more than ``TOLERANCE``.
@@ -102,7 +95,7 @@ def write_graph(make: Callable[[list[str]], nn.Module], processors: Any, file: P
     onnx.checker.check_model(str(file))
     used = {tensor.name for tensor in onnx.load(str(file), load_external_data=False).graph.input}
     inputs = {name: tensor for name, tensor in inputs.items() if name in used}  # e.g. CLIP ignores text_present
-    _verify(file, inputs, expected if isinstance(expected, tuple) else (expected,), outputs)
+    verify(file, inputs, expected if isinstance(expected, tuple) else (expected,), outputs)
     return Graph(file.name, list(inputs), outputs, opset)
 
 
@@ -118,8 +111,13 @@ def _plain_attention() -> Iterator[None]:
         torch.backends.mha.set_fastpath_enabled(enabled)
 
 
-def _verify(file: Path, inputs: dict[str, torch.Tensor], expected: tuple[torch.Tensor, ...], outputs: list[str],
-            ) -> None:
+def verify(file: Path, inputs: dict[str, torch.Tensor], expected: tuple[torch.Tensor, ...], outputs: list[str],
+           ) -> None:
+    """Run the graph in ``file`` with onnxruntime on ``inputs`` and compare its ``outputs`` with ``expected``.
+
+    Raises:
+        DeployError: the shapes differ, or the values by more than ``TOLERANCE``.
+    """
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(file), providers=["CPUExecutionProvider"])
@@ -134,54 +132,15 @@ def _verify(file: Path, inputs: dict[str, torch.Tensor], expected: tuple[torch.T
                           f"{TOLERANCE}); this network does not export exactly. Please report it.")
 
 
-def write_segmenter(predictor: Any, file: Path, opset: int) -> Graph:
-    """automm-segment's own export of the segmenter (letterboxed "images", and with prompt columns SAM's
-    "prompts", in; "logits" out), then the same check of onnxruntime against torch on two random images (with
-    prompts: twice, at two prompt counts, as the prompt axis is dynamic)."""
-    from automm.segment.onnx_export import INPUT_NAMES, OUTPUT_NAMES, PROMPT_INPUT, export_onnx
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        export_onnx(predictor, file, opset_version=opset)
-    size = predictor.state.processors.image_size
-    images = torch.rand(2, 3, size, size, generator=torch.Generator().manual_seed(0))
-    model = predictor.state.net.model.eval()
-    if predictor.state.processors.prompt_columns:
-        names, examples = [*INPUT_NAMES, PROMPT_INPUT], [(images, prompts) for prompts in example_prompts(size)]
-    else:
-        names, examples = list(INPUT_NAMES), [(images,)]
-    for inputs in examples:
-        with torch.inference_mode():
-            expected = model(*inputs)
-        _verify(file, dict(zip(names, inputs)), (expected,), list(OUTPUT_NAMES))
-    return Graph(file.name, names, list(OUTPUT_NAMES), opset)
+@EXPORTERS.register("multimodal")
+def export_multimodal(predictor: Any, folder: Path, opset: int, tools: Any) -> ExportedGraphs:
+    """core's late-fusion network as one graph "model" (outputs "logits" and "embedding")."""
+    state = predictor.state
+    graph = tools.write_graph(lambda names: FusedGraph(state.net, names), state.processors, folder / "model.onnx",
+                              opset)
+    return ExportedGraphs({"model": graph}, "multimodal", tokenizer=_tokenizer(state.processors.text))
 
 
-def example_prompts(size: int) -> list[torch.Tensor]:
-    """SAM prompts for two rows of a ``size x size`` input, in automm-segment's ``[B, N, 3]`` layout: points only
-    (a padding entry ends each row), then points and a box."""
-    from automm.segment.prompts import BACKGROUND, BOTTOM_RIGHT, FOREGROUND, PAD, TOP_LEFT
-
-    s = float(size)
-    points = torch.tensor([[[s / 4, s / 3, FOREGROUND], [0, 0, PAD]], [[s / 2, s / 2, BACKGROUND], [0, 0, PAD]]])
-    boxed = torch.tensor([[[s / 3, s / 2, FOREGROUND], [s / 8, s / 4, BACKGROUND], [s / 8, s / 8, TOP_LEFT],
-                           [s / 2, s * 3 / 4, BOTTOM_RIGHT]],
-                          [[s / 2, s / 3, BACKGROUND], [s / 2, s / 2, FOREGROUND], [s / 4, s / 4, TOP_LEFT],
-                           [s * 7 / 8, s * 7 / 8, BOTTOM_RIGHT]]])
-    return [points, boxed]
-
-
-def write_detector(predictor: Any, file: Path, opset: int) -> Graph:
-    """automm-detect's own export of the detector (one letterboxed image in; boxes, scores, labels out, after the
-    graph's NMS), then the check of onnxruntime against torch on a random image."""
-    from automm.detect.onnx_export import INPUT_NAMES, OUTPUT_NAMES, export_onnx
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tracer and torchvision export warnings
-        export_onnx(predictor, file, opset_version=opset)
-    size = predictor.state.processors.image_size
-    image = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0))
-    with torch.inference_mode():
-        found = predictor.state.net.model.eval()(image)[0]
-    _verify(file, {INPUT_NAMES[0]: image}, tuple(found[name] for name in OUTPUT_NAMES), list(OUTPUT_NAMES))
-    return Graph(file.name, list(INPUT_NAMES), list(OUTPUT_NAMES), opset)
+def _tokenizer(text: Any) -> Any:
+    """The text processor's tokenizer, or None without text columns."""
+    return None if text is None else text.tokenizer
