@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from automm.core.base.boxes import to_original
 from automm.core.inference import to_numpy
 from automm.core.models.network import NETWORK_KINDS
