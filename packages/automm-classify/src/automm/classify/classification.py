@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from automm.core.errors import InputError
-from automm.core.tasks import Task
+from automm.core.plugin import Task
 
-from . import metrics
+from . import metrics as metric_table
 from .config import ClassificationConfig
 from .inference import check_single_values, row_name
 from .losses import classification_loss, softmax_distillation_loss
@@ -89,10 +89,10 @@ class ClassificationTask(Task):
         proba = softmax(logits, axis=1) if len(logits) else np.zeros((0, len(self.classes)))
         return pd.DataFrame(proba, index=index, columns=self.classes)
 
-    def score(self, logits: np.ndarray, targets: np.ndarray, names: list[str] | None = None) -> dict[str, float]:
-        names = names or self.default_metrics()
+    def score(self, logits: np.ndarray, targets: np.ndarray, metrics: list[str] | None = None) -> dict[str, float]:
+        names = metrics or self.default_metrics()
         proba = softmax(logits, axis=1)
-        return metrics.compute(metrics.CLASSIFICATION, names, targets, proba.argmax(axis=1), proba)
+        return metric_table.compute(metric_table.CLASSIFICATION, names, targets, proba.argmax(axis=1), proba)
 
     def default_metrics(self) -> list[str]:
         if self.problem_type == "binary":

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from automm.core.errors import InputError
-from automm.core.tasks import Task
+from automm.core.plugin import Task
 
-from . import metrics
+from . import metrics as metric_table
 from .classification import _key
 from .config import MultilabelConfig
 from .inference import check_single_values, row_name
@@ -90,10 +90,11 @@ class MultilabelTask(Task):
         """Probability of each column's positive value."""
         return pd.DataFrame(_expit(logits), index=index, columns=self.columns)
 
-    def score(self, logits: np.ndarray, targets: np.ndarray, names: list[str] | None = None) -> dict[str, float]:
-        names = names or ["roc_auc", "f1_macro", "accuracy", "subset_accuracy", "log_loss"]
+    def score(self, logits: np.ndarray, targets: np.ndarray, metrics: list[str] | None = None) -> dict[str, float]:
+        names = metrics or ["roc_auc", "f1_macro", "accuracy", "subset_accuracy", "log_loss"]
         proba = _expit(logits)
-        return metrics.compute(metrics.MULTILABEL, names, targets.astype(int), (proba >= 0.5).astype(int), proba)
+        predicted = (proba >= 0.5).astype(int)
+        return metric_table.compute(metric_table.MULTILABEL, names, targets.astype(int), predicted, proba)
 
     @property
     def validation_metric(self) -> tuple[str, bool]:

@@ -8,11 +8,10 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from automm.core.data.tabular import to_numeric
 from automm.core.errors import InputError
-from automm.core.tasks import Task
+from automm.core.plugin import Task, to_numeric
 
-from . import metrics
+from . import metrics as metric_table
 from .config import RegressionConfig
 from .inference import row_name
 from .losses import RegressionLoss
@@ -92,10 +91,10 @@ class RegressionTask(Task):
     def predict_proba(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
         raise InputError("predict_proba is for classification; this predictor does regression: use predict().")
 
-    def score(self, logits: np.ndarray, targets: np.ndarray, names: list[str] | None = None) -> dict[str, float]:
-        names = names or ["rmse", "mae", "r2"]
+    def score(self, logits: np.ndarray, targets: np.ndarray, metrics: list[str] | None = None) -> dict[str, float]:
+        names = metrics or ["rmse", "mae", "r2"]
         truth, pred = self._decode(targets.reshape(logits.shape)), self._decode(logits)
-        return metrics.compute(metrics.REGRESSION, names, truth, pred, pred)
+        return metric_table.compute(metric_table.REGRESSION, names, truth, pred, pred)
 
     @property
     def validation_metric(self) -> tuple[str, bool]:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from automm.core.models.network import NETWORK_KINDS
+from automm.core.plugin import NETWORK_KINDS
 
 from .backends.base import BACKENDS, DetectorBackend, DetectorOptions
 from .processor import DetectionBatch, DetectionProcessor

@@ -14,8 +14,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from automm.core.data.letterbox import LETTERBOX_RECIPE, read_letterboxed, read_pixels, resize_pixels, scaled_size
-from automm.core.data.processor_kinds import PROCESSOR_KINDS
+from automm.core.plugin import (
+    LETTERBOX_RECIPE,
+    PROCESSOR_KINDS,
+    read_letterboxed,
+    read_pixels,
+    resize_pixels,
+    scaled_size,
+)
 
 
 @dataclass

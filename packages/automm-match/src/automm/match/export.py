@@ -10,7 +10,7 @@ from typing import Any
 from torch import nn
 
 from automm.core.errors import ConfigError
-from automm.core.persistence import check_save_target
+from automm.core.plugin import check_save_target
 
 
 def export_sentence_transformer(predictor: Any, path: str | Path, side: str = "query") -> Path:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from automm.core.embedding import top_k_cosine
+from automm.core.plugin import top_k_cosine
 
 RETRIEVAL_METRICS = ("mrr@10", "recall@1", "recall@5", "recall@10", "ndcg@10")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -9,12 +10,10 @@ import numpy as np
 import pandas as pd
 from torch.utils.data import Sampler
 
-from automm.core.config import Config
-from automm.core.data.column_types import ColumnDecision, ColumnType
 from automm.core.errors import ConfigError, InputError
-from automm.core.tasks import Task
+from automm.core.plugin import ColumnDecision, ColumnType, Config, Task
 
-from . import metrics
+from . import metrics as pair_metrics
 from .building import Built, as_side_column, build_bi_encoder, side_modality
 from .calibration import fit_platt
 from .config import MatchConfig
@@ -34,7 +33,8 @@ class MatchTask(Task):
 
     arguments: ClassVar[tuple[str, ...]] = ("query", "response", "match_label")
     labels_optional: ClassVar[bool] = True
-    zero_shot: ClassVar[bool] = True
+    predicts_before_fit: ClassVar[bool] = True  # a pretrained text or CLIP encoder embeds before any fit
+    calibrates: ClassVar[bool] = True  # binary labels: Platt scaling of the cosine on the validation pairs
     signatures: ClassVar[tuple[str, ...]] = SIDES
     config_type: ClassVar[type] = MatchConfig
 
@@ -75,8 +75,8 @@ class MatchTask(Task):
         return ([self.label] if self.label else []) + self.input_columns
 
     @property
-    def output_size(self) -> int:
-        return 0  # no head: the network outputs one embedding per side
+    def output_size(self) -> None:
+        return None  # no head: the network outputs one embedding per side
 
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
         """``[rows, 3]`` float32: label (1/0 or graded in [0, 1]), query group, response group."""
@@ -106,8 +106,10 @@ class MatchTask(Task):
     # ------------------------------------------------------------------ network and training
     def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
         columns = self._side_columns(columns, features)
-        self.column_types = {c: columns[c].type.value for c in self.input_columns}
-        return build_bi_encoder(self.sides, features, columns, config)
+        column_types = {c: columns[c].type.value for c in self.input_columns}
+        task = MatchTask(self.problem_type, self.sides, self.label, self.kind, self.match_label, self.other_label,
+                         self.label_range, self.platt, column_types)
+        return dataclasses.replace(build_bi_encoder(self.sides, features, columns, config), task=task)
 
     def loss(self, optim: Any, task_config: MatchConfig):
         return build_loss(task_config.loss, self.kind, task_config)
@@ -142,18 +144,18 @@ class MatchTask(Task):
     def calibrate(self, outputs: np.ndarray, targets: np.ndarray) -> None:
         """Binary labels: fit probability = sigmoid(a * cosine + b) on the validation pairs."""
         if self.kind == "binary" and len(np.unique(targets[:, 0])) == 2:
-            self.platt = fit_platt(metrics.pair_similarity(outputs), targets[:, 0])
+            self.platt = fit_platt(pair_metrics.pair_similarity(outputs), targets[:, 0])
 
     # ------------------------------------------------------------------ outputs
     def probability(self, outputs: np.ndarray) -> np.ndarray:
         a, b = self.platt
-        return 1.0 / (1.0 + np.exp(-(a * metrics.pair_similarity(outputs) + b)))
+        return 1.0 / (1.0 + np.exp(-(a * pair_metrics.pair_similarity(outputs) + b)))
 
     def predict(self, logits: np.ndarray, index: pd.Index) -> pd.Series:
         name = self.label or "match"
         if self.kind == "graded":
             low, high = self.label_range
-            values = low + np.clip(metrics.pair_similarity(logits), 0, 1) * (high - low)
+            values = low + np.clip(pair_metrics.pair_similarity(logits), 0, 1) * (high - low)
             return pd.Series(values, index=index, name=name)
         match = self.probability(logits) >= 0.5
         values = np.where(match, self.match_label, self.other_label) if len(match) else []
@@ -165,22 +167,22 @@ class MatchTask(Task):
         probability = self.probability(logits)
         return pd.DataFrame({self.other_label: 1.0 - probability, self.match_label: probability}, index=index)
 
-    def score(self, logits: np.ndarray, targets: np.ndarray, metrics_wanted: list[str] | None = None,
+    def score(self, logits: np.ndarray, targets: np.ndarray, metrics: list[str] | None = None,
               ) -> dict[str, float]:
-        labels, similarity = targets[:, 0], metrics.pair_similarity(logits)
+        labels, similarity = targets[:, 0], pair_metrics.pair_similarity(logits)
         if self.kind == "graded":
-            found = metrics.graded_scores(similarity, labels)
+            found = pair_metrics.graded_scores(similarity, labels)
         else:
             positive = labels > 0.5
-            retrieval = metrics.retrieval_scores(logits[positive], targets[positive, 1], targets[positive, 2])
+            retrieval = pair_metrics.retrieval_scores(logits[positive], targets[positive, 1], targets[positive, 2])
             found = retrieval if self.kind == "positive" else {
-                **metrics.binary_scores(similarity, self.probability(logits), labels.astype(int)), **retrieval}
-        if not metrics_wanted:
+                **pair_metrics.binary_scores(similarity, self.probability(logits), labels.astype(int)), **retrieval}
+        if not metrics:
             return found
-        unknown = [m for m in metrics_wanted if m not in found]
+        unknown = [m for m in metrics if m not in found]
         if unknown:
             raise ConfigError(f"Unknown metric(s) {unknown} for this matcher; available: {list(found)}.")
-        return {m: found[m] for m in metrics_wanted}
+        return {m: found[m] for m in metrics}
 
     @property
     def validation_metric(self) -> tuple[str, bool]:

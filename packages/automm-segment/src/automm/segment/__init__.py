@@ -19,7 +19,7 @@ __all__ = ["MultiModalPredictor", "__version__", "export_onnx", "visualize"]
 
 def __getattr__(name: str) -> Any:
     if name == "MultiModalPredictor":
-        from automm.core.predictor import MultiModalPredictor
+        from automm.core import MultiModalPredictor
 
         return MultiModalPredictor
     if name == "visualize":

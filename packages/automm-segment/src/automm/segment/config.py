@@ -21,9 +21,13 @@ class SegmentConfig:
     ``image_size``: the side of the square letterboxed input (0: 384 for smp, 1024 for SAM).
     ``point_column`` / ``box_column``: columns of SAM point / box prompts (``prompts.py``), empty for none; with
     them a pretrained SAM predicts binary masks before any fit (zero-shot), and a fit trains with them.
+    ``conv_lora``: SAM only; build Conv-LoRA adapters (rank ``optim.lora_rank``) into the image encoder and train
+    them in place of the encoder's own weights (``{"optim.peft": "conv_lora"}`` sets it too, as before 0.5).
     """
 
     aliases: ClassVar[dict[str, str]] = {"model.sam.checkpoint_name": "task.checkpoint"}
+    value_aliases: ClassVar[dict[tuple[str, object], tuple[str, object]]] = {
+        ("optim.peft", "conv_lora"): ("task.conv_lora", True)}
 
     backend: str = "auto"
     # U-Net: more test IoU per training minute than FPN on 2 CPU cores (0.180 vs 0.176; IoU 0.965 vs 0.943 after
@@ -38,6 +42,7 @@ class SegmentConfig:
     scale_jitter_max: float = 1.25
     point_column: str = ""
     box_column: str = ""
+    conv_lora: bool = False
 
     def __post_init__(self) -> None:
         if self.backend not in BACKEND_NAMES:

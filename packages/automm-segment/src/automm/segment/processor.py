@@ -15,16 +15,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from automm.core.data.letterbox import (
+from automm.core.errors import InputError
+from automm.core.plugin import (
     LETTERBOX_RECIPE,
+    PROCESSOR_KINDS,
     letterbox_scale,
     read_letterboxed,
     read_pixels,
     resize_pixels,
     scaled_size,
 )
-from automm.core.data.processor_kinds import PROCESSOR_KINDS
-from automm.core.errors import InputError
 
 from .masks import MaskCodec
 from .prompts import batch_prompts, check_inside, parse_box, parse_points, row_prompts, transform

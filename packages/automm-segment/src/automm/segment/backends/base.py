@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from automm.core.registry import Registry
+from automm.core.plugin import Registry
 
 
 @dataclass(frozen=True)
