@@ -40,6 +40,7 @@ from .errors import (
 )
 from .protocols import (
     Batch,
+    Built,
     Calibrated,
     DirectFit,
     Distillable,
@@ -52,7 +53,6 @@ from .protocols import (
     ZeroShot,
 )
 from .registry import Registry
-from .results import Built
 from .suggest import did_you_mean
 from .tasks import Task, TaskPlugin, distribution_version
 

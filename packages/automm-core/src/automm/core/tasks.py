@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import torch
     from torch.utils.data import Sampler
 
-    from .results import Built
+    from .protocols import Built
     from .training.budget import Deadline
     from .training.engine import FitResult
 
