@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 class ClassificationTask(Task):
     """Classes are the sorted distinct label values; the model outputs one logit per class."""
 
-    config_type: ClassVar[type] = ClassificationConfig
+    config_type = ClassificationConfig
     distillable: ClassVar[bool] = True
-    ensemble_combine: ClassVar[str] = "softmax"  # an ensemble averages the members' class probabilities
+    ensemble_combine = "softmax"  # an ensemble averages the members' class probabilities
 
     def __init__(self, problem_type: str, column: str, classes: list[Any]):
         self.problem_type, self.column, self.classes = problem_type, column, classes

@@ -31,7 +31,7 @@ class FewShotClassificationTask(ClassificationTask):
     Only text and image columns are embedded; numeric and categorical columns are ignored (and logged).
     """
 
-    config_type: ClassVar[type] = FewShotConfig
+    config_type = FewShotConfig
     fits_directly: ClassVar[bool] = True
 
     def __init__(self, problem_type: str, column: str, classes: list[Any], svm: dict[str, Any] | None = None):

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 class MultilabelTask(Task):
     """Each label column has a negative and a positive value (the larger/later of its two values)."""
 
-    config_type: ClassVar[type] = MultilabelConfig
-    ensemble_combine: ClassVar[str] = "sigmoid"  # an ensemble averages each label's probability
+    config_type = MultilabelConfig
+    ensemble_combine = "sigmoid"  # an ensemble averages each label's probability
     problem_type = "multilabel"
     distillable: ClassVar[bool] = True
 

@@ -20,10 +20,10 @@ from .losses import RegressionLoss
 class RegressionTask(Task):
     """``regression`` (one column) and ``multi_output_regression`` (several)."""
 
-    config_type: ClassVar[type] = RegressionConfig
+    config_type = RegressionConfig
     has_proba: ClassVar[bool] = False  # predictions are numbers, not classes
     distillable: ClassVar[bool] = True  # soft-label loss: core's default, MSE to the teacher's outputs
-    ensemble_combine: ClassVar[str] = "mean"  # an ensemble averages the members' (standardised) outputs
+    ensemble_combine = "mean"  # an ensemble averages the members' (standardised) outputs
 
     def __init__(self, problem_type: str, columns: list[str], means: list[float], stds: list[float]):
         self.problem_type, self.columns, self.means, self.stds = problem_type, columns, means, stds

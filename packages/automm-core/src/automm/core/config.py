@@ -214,8 +214,10 @@ def check_applicable(overrides: Mapping[str, Any], sections: tuple[str, ...], hi
     override itself resolves or names them.
     """
     core_keys = set(valid_keys())
-    for key in flatten(overrides):
-        if key not in core_keys or any(key == s or key.startswith(f"{s}.") for s in sections):
+    for flat in flatten(overrides):  # a search space {"choice": [...]} flattens to "<key>.choice"
+        parts = flat.split(".")
+        key = next((k for k in (".".join(parts[:n]) for n in range(len(parts), 0, -1)) if k in core_keys), None)
+        if key is None or any(key == s or key.startswith(f"{s}.") for s in sections):
             continue
         instead = hints.get(key)
         fix = (f"Use {instead!r} instead." if instead

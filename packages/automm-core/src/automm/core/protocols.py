@@ -160,13 +160,15 @@ class ModelFactory(Protocol):
         """Processors, network and the task they were built for (``Built.task``); ``self`` is left unchanged."""
         ...
 
-    def loss(self, optim: Any, task_config: Any = None) -> Callable[..., Any]: ...
+    def loss(self, optim: Any, task_config: Any) -> Callable[..., Any]: ...
 
 
 class Outputs(Protocol):
     """Decodes and scores network outputs."""
 
-    def predict_rows(self, outputs: Any, rows: pd.DataFrame, **options: Any) -> Any: ...
+    def predict_rows(self, outputs: Any, rows: pd.DataFrame) -> Any:
+        """What ``predict(rows)`` returns; the task's ``predict_options`` are keyword arguments with defaults."""
+        ...
 
     def metric(self, names: list[str]) -> Any:
         """An accumulating ``torchmetrics.Metric`` (``update(outputs, targets)``, ``compute() -> {name: value}``)."""

@@ -122,7 +122,7 @@ class Task(abc.ABC):
         """Labels -> training targets (float32 or int64 array, one row per row)."""
 
     @abc.abstractmethod
-    def loss(self, optim: Any, task_config: Any = None) -> Callable[..., Any]:
+    def loss(self, optim: Any, task_config: Any) -> Callable[..., Any]:
         """The loss module ``loss(logits, targets)``; ``optim`` is the OptimConfig, ``task_config`` Config.task."""
 
     def predict(self, logits: Any, index: pd.Index) -> pd.Series | pd.DataFrame:
@@ -150,8 +150,9 @@ class Task(abc.ABC):
 
         return TaskMetric(lambda outputs, targets: self.score(outputs, targets, names))
 
-    def predict_rows(self, outputs: Any, rows: pd.DataFrame, **options: Any) -> Any:
-        """What ``predict(rows, **options)`` returns; a task may use the input rows and its ``predict_options``."""
+    def predict_rows(self, outputs: Any, rows: pd.DataFrame) -> Any:
+        """What ``predict(rows)`` returns; a task may use the input rows, and take its ``predict_options`` as
+        keyword arguments with defaults."""
         return self.predict(outputs, rows.index)
 
     @property

@@ -29,17 +29,16 @@ class DetectionTask(Task):
 
     # AutoGluon-MM's detection quick start passes sample_data_path= (a COCO file) to fix the class list.
     arguments: ClassVar[tuple[str, ...]] = ("sample_data_path",)
-    default_label: ClassVar[str] = ROIS_COLUMN
+    default_label = ROIS_COLUMN
     predicts_before_fit: ClassVar[bool] = True  # a COCO-pretrained detector (high_quality) predicts before fit
     has_proba: ClassVar[bool] = False
-    config_type: ClassVar[type] = DetectConfig
+    config_type = DetectConfig
     predict_options: ClassVar[tuple[str, ...]] = ("as_coco", "save_results", "bbox_format")
     # Image settings live in the task section; the backbone's pretraining, weights file and augmentation in core's.
-    config_sections: ClassVar[tuple[str, ...]] = (
+    config_sections = (
         "model.image.pretrained", "model.image.weights_path", "model.image.augment", "optim", "env", "distiller",
         "ensemble")
-    config_hints: ClassVar[Mapping[str, str]] = {"model.image.image_size": "task.image_size",
-                                                 "model.image.checkpoint": "task.backbone"}
+    config_hints = {"model.image.image_size": "task.image_size", "model.image.checkpoint": "task.backbone"}
 
     def __init__(self, problem_type: str, classes: list[str], category_ids: list[int] | None = None,
                  keep_pretrained_if_better: bool = False):

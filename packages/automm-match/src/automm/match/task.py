@@ -36,7 +36,7 @@ class MatchTask(Task):
     predicts_before_fit: ClassVar[bool] = True  # a pretrained text or CLIP encoder embeds before any fit
     calibrates: ClassVar[bool] = True  # binary labels: Platt scaling of the cosine on the validation pairs
     signatures: ClassVar[tuple[str, ...]] = SIDES
-    config_type: ClassVar[type] = MatchConfig
+    config_type = MatchConfig
 
     def __init__(self, problem_type: str, sides: dict[str, list[str]], label: str | None, kind: str,
                  match_label: Any = 1, other_label: Any = 0, label_range: tuple[float, float] = (0.0, 1.0),
@@ -78,12 +78,12 @@ class MatchTask(Task):
     def output_size(self) -> None:
         return None  # no head: the network outputs one embedding per side
 
-    def encode(self, frame: pd.DataFrame) -> np.ndarray:
+    def encode(self, labels: pd.DataFrame) -> np.ndarray:
         """``[rows, 3]`` float32: label (1/0 or graded in [0, 1]), query group, response group."""
-        targets = np.empty((len(frame), 3), dtype=np.float32)
-        targets[:, 0] = self._encode_labels(frame[self.label]) if self.label and self.kind != "positive" else 1.0
+        targets = np.empty((len(labels), 3), dtype=np.float32)
+        targets[:, 0] = self._encode_labels(labels[self.label]) if self.label and self.kind != "positive" else 1.0
         for i, side in enumerate(SIDES, start=1):
-            keys = frame[self.sides[side]].astype(str).agg("\x1f".join, axis=1)
+            keys = labels[self.sides[side]].astype(str).agg("\x1f".join, axis=1)
             targets[:, i] = pd.factorize(keys)[0]
         return targets
 

@@ -35,15 +35,14 @@ class SegmentationTask(Task):
     Before any fit, a pretrained SAM with point / box prompt columns predicts binary masks (zero-shot).
     """
 
-    default_label: ClassVar[str] = "label"
+    default_label = "label"
     predicts_before_fit: ClassVar[bool] = True  # a pretrained SAM with prompt columns; build() refuses others
     # Image settings live in the task section; the backbone's pretraining, weights file and augmentation in core's.
-    config_sections: ClassVar[tuple[str, ...]] = (
+    config_sections = (
         "model.image.pretrained", "model.image.weights_path", "model.image.augment", "optim", "env", "distiller",
         "ensemble")
-    config_hints: ClassVar[Mapping[str, str]] = {"model.image.image_size": "task.image_size",
-                                                 "model.image.checkpoint": "task.encoder"}
-    config_type: ClassVar[type] = SegmentConfig
+    config_hints = {"model.image.image_size": "task.image_size", "model.image.checkpoint": "task.encoder"}
+    config_type = SegmentConfig
     predict_options: ClassVar[tuple[str, ...]] = ("save_results",)
 
     def __init__(self, problem_type: str, codec: MaskCodec, threshold: float = 0.5, point_column: str = "",
