@@ -177,5 +177,6 @@ class DetectionTask(Task):
         ids = [int(i) for i in state["category_ids"]]
         if len(ids) != len(classes):
             raise ValueError("category_ids must give one id per class")
-        return cls(str(state["problem_type"]), classes, ids, bool(state.get("keep_pretrained_if_better", False)))
+        # Saved before 0.5 (no key): a loaded detector kept its weights when a further fit scored worse.
+        return cls(str(state["problem_type"]), classes, ids, bool(state.get("keep_pretrained_if_better", True)))
 

@@ -35,6 +35,7 @@ class MatchTask(Task):
     labels_optional: ClassVar[bool] = True
     predicts_before_fit: ClassVar[bool] = True  # a pretrained text or CLIP encoder embeds before any fit
     calibrates: ClassVar[bool] = True  # binary labels: Platt scaling of the cosine on the validation pairs
+    keep_pretrained_if_better = True  # the pretrained encoders already match pairs: a fit must not end worse
     signatures: ClassVar[tuple[str, ...]] = SIDES
     config_type = MatchConfig
 
