@@ -121,10 +121,25 @@ def slow(session: nox.Session) -> None:
         session.run("pytest", "packages", "tests", "-m", "slow", *session.posargs, env=OFFLINE)
 
 
+SOURCES = [f"packages/automm-{name}/src" for name in ("core", "classify", "match", "detect", "segment", "deploy")]
+
+
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    session.install("ruff>=0.6")
+    """ruff; the import contracts of pyproject.toml (core's layers, the plug-in boundary, no cycles); no code copied
+    across packages (tests/test_no_copies.py, pylint's duplicate-code engine). Reads the sources, installs none."""
+    session.install("ruff>=0.6", "import-linter>=2.1", "pylint>=3.2", "pytest>=8")
     session.run("ruff", "check", ".")
+    session.run("lint-imports", env={"PYTHONPATH": os.pathsep.join(SOURCES)})
+    session.run("pytest", "tests/test_no_copies.py", "--noconftest", "-p", "no:cacheprovider")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """pyright over every package's src/ (settings in pyproject.toml), with the packages and their dependencies
+    installed so torch, pandas and transformers types resolve."""
+    with _torch_env(session, *ALL_PACKAGES, "pyright>=1.1.380"):
+        session.run("pyright", "--pythonpath", str(Path(session.bin) / "python"))
 
 
 @nox.session(python=PYTHON)

@@ -125,3 +125,31 @@ def test_no_build_artefacts_are_tracked() -> None:
         pytest.skip("not a git checkout")
     artefact = re.compile(r"(^|/)([^/]+\.egg-info|dist|build|__pycache__)/|\.py[co]$")
     assert [f for f in listed.stdout.split("\0") if artefact.search(f)] == []
+
+
+# automm.core's public modules: what task packages may import (pyproject.toml's plugin-boundary contract).
+PUBLIC_CORE_MODULES = {"plugin", "errors", "base", "vision", "testing"}
+
+
+def test_the_plugin_boundary_covers_every_core_module() -> None:
+    """Every module of automm.core is public or protected by the import-linter contract, so a new module is
+    private to core until it is added to one list or the other."""
+    import pkgutil
+
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    contracts = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    protected = {m.removeprefix("automm.core.") for c in contracts if c["id"] == "plugin-boundary"
+                 for m in c["protected_modules"]}
+    modules = {info.name for info in pkgutil.iter_modules(automm.core.__path__)}
+    assert modules - protected - PUBLIC_CORE_MODULES == set()
+    assert protected & PUBLIC_CORE_MODULES == set()
+
+
+def test_the_plugin_module_exports_what_it_lists() -> None:
+    """automm.core.plugin's names resolve, and importing it (as every task plug-in does) loads no torch."""
+    import automm.core.plugin as plugin
+
+    assert [name for name in plugin.__all__ if not hasattr(plugin, name)] == []
+    assert _loaded_after("import automm.core.plugin", ("torch", "lightning", "transformers")) == []

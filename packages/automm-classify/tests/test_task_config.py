@@ -47,3 +47,14 @@ def test_a_predictor_saved_with_the_loss_in_optim_loads(iris: pd.DataFrame, tmp_
     loaded = MultiModalPredictor.load(tmp_path / "p")
     assert loaded.state.config.task == ClassificationConfig(loss="focal", label_smoothing=0.1)
     pd.testing.assert_series_equal(loaded.predict(iris), predictor.predict(iris))
+
+
+def test_a_classifier_still_reads_core_image_settings(tmp_path: Path) -> None:
+    """``model.image.image_size`` is refused on a detector (automm-detect's tests) but is a classifier's setting."""
+    from automm.core.config import check_applicable
+    from automm.core.tasks import task_class
+
+    task = task_class("multiclass")
+    check_applicable({"model.image.image_size": 640}, task.config_sections, task.config_hints, "multiclass")
+    config = Config(task=ClassificationConfig()).override({"model.image.image_size": 640})
+    assert config.model.image.image_size == 640

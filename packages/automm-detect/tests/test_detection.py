@@ -139,7 +139,7 @@ def test_pretrained_detr_predicts_zero_shot_then_fits_new_classes(tmp_path: Path
     predictor = MultiModalPredictor(problem_type="object_detection", hyperparameters=settings,
                                     path=tmp_path / "detr")
     zero_shot = predictor.predict(str(test_json))
-    assert predictor.class_labels == COCO_NAMES and predictor.state.task.zero_shot
+    assert predictor.class_labels == COCO_NAMES and predictor.state.task.keep_pretrained_if_better
     assert {b["class"] for boxes in zero_shot["bboxes"] for b in boxes} <= set(COCO_NAMES)
     predictor.fit(str(train_json), hyperparameters=settings)
     assert predictor.class_labels == ["zero", "one", "seven"]
@@ -162,7 +162,7 @@ def test_autogluon_quick_start_with_only_the_import_changed(train_json: Path, te
                                     presets="medium_quality", path=str(tmp_path / "quick_start"))
     predictor.fit(str(train_json), time_limit=300, hyperparameters={**TINY, "optim.max_num_tuning_data": 2})
     assert predictor.fit_summary["validation_rows"] == 2
-    assert not predictor.state.task.zero_shot  # a random head is never kept over the fit as "pretrained"
+    assert not predictor.state.task.keep_pretrained_if_better  # a random head is never kept over the fit
     assert predictor.class_labels == ["zero", "one", "seven"]
     assert "map" in predictor.evaluate(str(test_json))
     assert len(predictor.predict(str(test_json))) == 8

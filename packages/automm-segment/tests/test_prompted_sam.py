@@ -49,7 +49,7 @@ def test_zero_shot_masks_before_fit_save_and_reload(checkpoint: Path, test_table
     table.loc[table.index[4], ["box", "points"]] = [None, None]  # a row without prompts still gets a mask
     predictor = _zero_shot(checkpoint, tmp_path / "zero", box_column="box", point_column="points")
     masks = predictor.predict(table.drop(columns="label"))
-    assert predictor.state.fit_info.get("zero_shot") and predictor.state.task.zero_shot
+    assert predictor.state.fit_info.get("zero_shot") and predictor.state.task.keep_pretrained_if_better
     assert all(m.shape == (96, 96) and set(np.unique(m)) <= {0, 1} for m in masks)
     # The masks are the pretrained SAM's own single-mask output for each row's prompts, at the image's size.
     model = sb.build(sb.prepare(SegmenterOptions("custom", 1, 64, checkpoint=str(checkpoint)))).eval()
@@ -82,7 +82,7 @@ def test_fit_with_box_prompts_then_onnx_takes_them(checkpoint: Path, train_table
     predictor = _zero_shot(checkpoint, tmp_path / "fit", box_column="box")
     predictor.fit(_with_prompts(train_table).head(16), tuning_data=_with_prompts(train_table).tail(8),
                   hyperparameters={"optim.max_epochs": 1, "optim.batch_size": 8})
-    assert predictor.state.task.zero_shot  # a pretrained SAM with prompts: fit keeps it if training scores worse
+    assert predictor.state.task.keep_pretrained_if_better  # a prompted pretrained SAM: kept if training scores worse
     table = _with_prompts(test_table).head(3)
     masks = predictor.predict(table)
     assert all(m.shape == (96, 96) for m in masks)

@@ -263,3 +263,20 @@ def test_conv_lora_needs_sam(train_table: pd.DataFrame, tmp_path: Path) -> None:
                                     hyperparameters={**TINY, "optim.peft": "conv_lora"})
     with pytest.raises(ConfigError, match="conv_lora.*SAM"):
         predictor.fit(train_table.head(8))
+
+
+def test_predictors_saved_by_core_0_4_with_conv_lora_and_zero_shot_still_load() -> None:
+    """0.4 kept conv_lora in core's optim.peft and the task's pretrained-weights decision as ``zero_shot``."""
+    from automm.core.config import Config
+    from automm.segment.config import SegmentConfig
+    from automm.segment.masks import MaskCodec
+    from automm.segment.task import SegmentationTask
+
+    saved = Config(task=SegmentConfig(checkpoint="sam.pth")).to_dict()
+    saved["optim"]["peft"] = "conv_lora"
+    del saved["task"]["conv_lora"]
+    config = Config.from_dict(saved, SegmentConfig())
+    assert config.task.conv_lora and config.optim.peft == "none"
+    state = {"problem_type": "semantic_segmentation", "codec": MaskCodec.any_binary().to_json(), "zero_shot": True}
+    assert SegmentationTask.from_json(state).keep_pretrained_if_better
+    assert SegmentationTask.from_json(SegmentationTask.from_json(state).to_json()).keep_pretrained_if_better

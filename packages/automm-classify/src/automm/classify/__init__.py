@@ -16,7 +16,7 @@ __all__ = ["MultiModalPredictor", "plot_confusion_matrix", "plot_residuals", "__
 
 def __getattr__(name: str) -> Any:
     if name == "MultiModalPredictor":
-        from automm.core.predictor import MultiModalPredictor
+        from automm.core import MultiModalPredictor
 
         return MultiModalPredictor
     if name in ("plot_confusion_matrix", "plot_residuals"):

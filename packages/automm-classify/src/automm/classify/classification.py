@@ -10,9 +10,9 @@ import pandas as pd
 
 from automm.core.base.decoders import ClassesDecoder, softmax
 from automm.core.errors import InputError
-from automm.core.tasks import Task
+from automm.core.plugin import Task
 
-from . import metrics
+from . import metrics as metric_table
 from .config import ClassificationConfig
 from .inference import check_single_values, row_name
 from .losses import classification_loss, softmax_distillation_loss
@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 class ClassificationTask(Task):
     """Classes are the sorted distinct label values; the model outputs one logit per class."""
 
-    config_type: ClassVar[type] = ClassificationConfig
+    config_type = ClassificationConfig
     distillable: ClassVar[bool] = True
-    ensemble_combine: ClassVar[str] = "softmax"  # an ensemble averages the members' class probabilities
+    ensemble_combine = "softmax"  # an ensemble averages the members' class probabilities
 
     def __init__(self, problem_type: str, column: str, classes: list[Any]):
         self.problem_type, self.column, self.classes = problem_type, column, classes
@@ -92,10 +92,10 @@ class ClassificationTask(Task):
     def predict_proba(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
         return ClassesDecoder(self.column, self.classes).predict_proba(logits, index)
 
-    def score(self, logits: np.ndarray, targets: np.ndarray, names: list[str] | None = None) -> dict[str, float]:
-        names = names or self.default_metrics()
+    def score(self, logits: np.ndarray, targets: np.ndarray, metrics: list[str] | None = None) -> dict[str, float]:
+        names = metrics or self.default_metrics()
         proba = softmax(logits, axis=1)
-        return metrics.compute(metrics.CLASSIFICATION, names, targets, proba.argmax(axis=1), proba)
+        return metric_table.compute(metric_table.CLASSIFICATION, names, targets, proba.argmax(axis=1), proba)
 
     def default_metrics(self) -> list[str]:
         if self.problem_type == "binary":

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from automm.core.errors import ConfigError
-from automm.core.suggest import did_you_mean
+from automm.core.plugin import did_you_mean
 
 CLASSIFICATION_LOSSES = ("auto", "cross_entropy", "focal")  # "auto": cross_entropy
 REGRESSION_LOSSES = ("auto", "mse", "mae", "huber")  # "auto": mse

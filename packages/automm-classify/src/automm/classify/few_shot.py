@@ -10,18 +10,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from automm.core.config import Config, flatten
-from automm.core.data.column_types import ColumnDecision, ColumnType
 from automm.core.errors import ConfigError, InputError
+from automm.core.plugin import ColumnDecision, ColumnType, Config, flatten
 
 from .classification import ClassificationTask
 from .config import FewShotConfig
 from .few_shot_svm import check_class_counts, fit_linear_svm
 
 if TYPE_CHECKING:
-    from automm.core.building import Built
-    from automm.core.training.budget import Deadline
-    from automm.core.training.engine import FitResult
+    from automm.core.plugin import Built, Deadline, FitResult
 
 logger = logging.getLogger("automm")
 FUSION = "l2_concat"  # each modality's embedding at unit length, concatenated
@@ -34,7 +31,7 @@ class FewShotClassificationTask(ClassificationTask):
     Only text and image columns are embedded; numeric and categorical columns are ignored (and logged).
     """
 
-    config_type: ClassVar[type] = FewShotConfig
+    config_type = FewShotConfig
     fits_directly: ClassVar[bool] = True
 
     def __init__(self, problem_type: str, column: str, classes: list[Any], svm: dict[str, Any] | None = None):
@@ -63,16 +60,16 @@ class FewShotClassificationTask(ClassificationTask):
     def validation_metric(self) -> tuple[str, bool]:
         return ("roc_auc", True) if len(self.classes) == 2 else ("accuracy", True)
 
-    def configure(self, config: Config, overrides: Mapping[str, Any]) -> Config:
+    def configure(self, config: Config, overrides: Mapping[str, Any]) -> tuple[FewShotClassificationTask, Config]:
         fusion = flatten(overrides).get("model.fusion.model", FUSION)  # dotted or nested keys
         if fusion != FUSION:
             raise ConfigError(f"few_shot_classification concatenates frozen embeddings (model.fusion.model="
                               f"{FUSION!r}); got {fusion!r}. Remove that hyperparameter, or use problem_type="
                               "'multiclass' / 'binary' to train a fusion network.")
-        return config.override({"model.fusion.model": FUSION})
+        return self, config.override({"model.fusion.model": FUSION})
 
     def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
-        from automm.core.building import build_multimodal
+        from automm.core.plugin import build_multimodal
 
         kept = {c: d for c, d in columns.items() if d.type == ColumnType.TEXT or d.type.is_image}
         if not kept:
@@ -95,8 +92,7 @@ class FewShotClassificationTask(ClassificationTask):
         """Embed the rows, fit the SVM, and write it into the head: ``net.head``'s last layer is the SVM."""
         import torch
 
-        from automm.core.inference import run_network
-        from automm.core.training.engine import FitResult
+        from automm.core.plugin import FitResult, run_network
 
         started = time.monotonic()
         features, codes = train_data
@@ -128,7 +124,7 @@ class FewShotClassificationTask(ClassificationTask):
 
     @staticmethod
     def _embed(net: Any, processors: Any, features: pd.DataFrame, config: Config) -> np.ndarray:
-        from automm.core.inference import run_network
+        from automm.core.plugin import run_network
 
         env = config.env
         return run_network(net, processors, features, env.eval_batch_size, forward=net.embed,

@@ -8,7 +8,7 @@ from types import ModuleType
 import numpy as np
 
 from automm.core.errors import ConfigError
-from automm.core.suggest import did_you_mean
+from automm.core.plugin import did_you_mean
 
 # name -> (function of (y_true, y_pred, proba), greater is better)
 Metric = Callable[[np.ndarray, np.ndarray, np.ndarray], float]

@@ -10,9 +10,9 @@ import pandas as pd
 
 from automm.core.base.decoders import MultilabelDecoder, sigmoid
 from automm.core.errors import InputError
-from automm.core.tasks import Task
+from automm.core.plugin import Task
 
-from . import metrics
+from . import metrics as metric_table
 from .classification import _key
 from .config import MultilabelConfig
 from .inference import check_single_values, row_name
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 class MultilabelTask(Task):
     """Each label column has a negative and a positive value (the larger/later of its two values)."""
 
-    config_type: ClassVar[type] = MultilabelConfig
-    ensemble_combine: ClassVar[str] = "sigmoid"  # an ensemble averages each label's probability
+    config_type = MultilabelConfig
+    ensemble_combine = "sigmoid"  # an ensemble averages each label's probability
     problem_type = "multilabel"
     distillable: ClassVar[bool] = True
 
@@ -93,10 +93,11 @@ class MultilabelTask(Task):
         """Probability of each column's positive value."""
         return MultilabelDecoder(self.columns, self.values).predict_proba(logits, index)
 
-    def score(self, logits: np.ndarray, targets: np.ndarray, names: list[str] | None = None) -> dict[str, float]:
-        names = names or ["roc_auc", "f1_macro", "accuracy", "subset_accuracy", "log_loss"]
+    def score(self, logits: np.ndarray, targets: np.ndarray, metrics: list[str] | None = None) -> dict[str, float]:
+        names = metrics or ["roc_auc", "f1_macro", "accuracy", "subset_accuracy", "log_loss"]
         proba = sigmoid(logits)
-        return metrics.compute(metrics.MULTILABEL, names, targets.astype(int), (proba >= 0.5).astype(int), proba)
+        predicted = (proba >= 0.5).astype(int)
+        return metric_table.compute(metric_table.MULTILABEL, names, targets.astype(int), predicted, proba)
 
     @property
     def validation_metric(self) -> tuple[str, bool]:

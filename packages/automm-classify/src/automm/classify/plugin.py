@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from automm.core.tasks import TaskPlugin, distribution_version
+from automm.core.plugin import TaskPlugin, distribution_version
 
 from .classification import ClassificationTask
 from .few_shot import FewShotClassificationTask

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from automm.core.config import (
-    Config,
-    EnsembleConfig,
-    ImageConfig,
-    ModelConfig,
-    OptimConfig,
-    TabularConfig,
-    TextConfig,
-)
+from automm.core.plugin import Config, EnsembleConfig, ImageConfig, ModelConfig, OptimConfig, TabularConfig, TextConfig
 
 # The two backbones that ship inside PyPI packages, so this preset works with no model hub.
 MEDIUM_QUALITY = Config()

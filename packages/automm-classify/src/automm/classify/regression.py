@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 
 from automm.core.base.decoders import ValuesDecoder
-from automm.core.data.tabular import to_numeric
 from automm.core.errors import InputError
-from automm.core.tasks import Task
+from automm.core.plugin import Task, to_numeric
 
-from . import metrics
+from . import metrics as metric_table
 from .config import RegressionConfig
 from .inference import row_name
 from .losses import RegressionLoss
@@ -22,10 +21,10 @@ from .losses import RegressionLoss
 class RegressionTask(Task):
     """``regression`` (one column) and ``multi_output_regression`` (several)."""
 
-    config_type: ClassVar[type] = RegressionConfig
+    config_type = RegressionConfig
     has_proba: ClassVar[bool] = False  # predictions are numbers, not classes
     distillable: ClassVar[bool] = True  # soft-label loss: core's default, MSE to the teacher's outputs
-    ensemble_combine: ClassVar[str] = "mean"  # an ensemble averages the members' (standardised) outputs
+    ensemble_combine = "mean"  # an ensemble averages the members' (standardised) outputs
 
     def __init__(self, problem_type: str, columns: list[str], means: list[float], stds: list[float]):
         self.problem_type, self.columns, self.means, self.stds = problem_type, columns, means, stds
@@ -98,10 +97,10 @@ class RegressionTask(Task):
     def predict_proba(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
         raise InputError("predict_proba is for classification; this predictor does regression: use predict().")
 
-    def score(self, logits: np.ndarray, targets: np.ndarray, names: list[str] | None = None) -> dict[str, float]:
-        names = names or ["rmse", "mae", "r2"]
+    def score(self, logits: np.ndarray, targets: np.ndarray, metrics: list[str] | None = None) -> dict[str, float]:
+        names = metrics or ["rmse", "mae", "r2"]
         truth, pred = self._decode(targets.reshape(logits.shape)), self._decode(logits)
-        return metrics.compute(metrics.REGRESSION, names, truth, pred, pred)
+        return metric_table.compute(metric_table.REGRESSION, names, truth, pred, pred)
 
     @property
     def validation_metric(self) -> tuple[str, bool]:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
-from torch import nn
 
 from .config import Config
 from .data.batch import Processors
@@ -17,6 +14,7 @@ from .data.tabular import CategoricalProcessor, NumericalProcessor
 from .data.text import TextProcessor
 from .models.checkpoints import image_normalization_or_imagenet
 from .models.network import NetworkSpec, build_network
+from .protocols import Built
 
 
 def columns_of(columns: dict[str, ColumnDecision], *types: ColumnType) -> list[str]:
@@ -59,7 +57,7 @@ def tabular_model(name: str, processors: Processors) -> str:
     return "ft_transformer" if processors.text is None and processors.image is None else "mlp"
 
 
-def network_spec(processors: Processors, config: Config, output_size: int) -> NetworkSpec:
+def network_spec(processors: Processors, config: Config, output_size: int | None) -> NetworkSpec:
     model = config.model
     tabular = None
     if processors.numerical or processors.categorical:
@@ -84,21 +82,6 @@ def network_spec(processors: Processors, config: Config, output_size: int) -> Ne
     )
 
 
-@dataclass(frozen=True)
-class Built:
-    """What a task builds for a new predictor: processors, network (with its JSON spec), text backbone folder.
-
-    ``processors`` is a :class:`Processors` or :class:`~automm.core.data.sides.SidedProcessors`; ``spec`` is
-    any registered network kind (``to_json``/``from_json``/``build``). ``columns`` may refine the detected types.
-    """
-
-    processors: Any
-    spec: Any
-    net: nn.Module
-    text_folder: Path | None
-    columns: dict[str, ColumnDecision]
-
-
 def resolve_text_folder(columns: dict[str, ColumnDecision], config: Config) -> Path | None:
     """The local folder of the text backbone when any column is text, else None."""
     if not columns_of(columns, ColumnType.TEXT):
@@ -109,7 +92,7 @@ def resolve_text_folder(columns: dict[str, ColumnDecision], config: Config) -> P
 
 
 def build_multimodal(features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config,
-                     output_size: int) -> Built:
+                     output_size: int | None) -> Built:
     """One multimodal network over every used column, with a linear head of ``output_size``."""
     text_folder = resolve_text_folder(columns, config)
     processors = fit_processors(features, columns, config, text_folder)

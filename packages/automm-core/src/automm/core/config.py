@@ -107,7 +107,7 @@ class OptimConfig:
     val_every_n_epochs: int = 1  # validate (early stopping, top-k checkpoints) every N epochs
     max_num_tuning_data: int = 0  # validate on at most this many rows (a seeded sample); 0: all of them
     precision: str = "auto"  # "auto", "32", "16-mixed", "bf16-mixed"
-    peft: str = "none"  # "none", "lora", "ia3", "bitfit", "conv_lora" (SAM segmentation only)
+    peft: str = "none"  # "none", "lora", "ia3" or "bitfit" (SAM's Conv-LoRA: segmentation's task.conv_lora)
     lora_rank: int = 8
     checkpoint_every_n_steps: int = 50
     # Mixup of the fused embeddings within a batch, lambda ~ Beta(alpha, alpha); 0: off.
@@ -165,7 +165,9 @@ class Config:
 
     ``task`` holds the task package's own frozen dataclass (e.g. ``task.shared_towers`` for matching);
     it validates itself in ``__post_init__``. Its optional class attribute ``aliases`` maps other dotted names
-    to its keys (e.g. AutoGluon's ``"model.sam.checkpoint_name"`` -> ``"task.checkpoint"``).
+    to its keys (e.g. AutoGluon's ``"model.sam.checkpoint_name"`` -> ``"task.checkpoint"``), and
+    ``value_aliases`` maps a (key, value) pair to another (e.g. ``("optim.peft", "conv_lora")`` ->
+    ``("task.conv_lora", True)``).
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -195,6 +197,31 @@ class Config:
             raise ConfigError(f'hyperparameters must be a dict such as {{"optim.lr": 1e-4}}, '
                               f"got {type(overrides).__name__}.")
         return apply_overrides(self, flatten(overrides or {}))
+
+
+# The sections of Config a task reads unless its ``Task.config_sections`` says otherwise.
+CORE_SECTIONS = ("model.text", "model.image", "model.tabular", "model.fusion", "optim", "env", "distiller", "ensemble")
+
+
+def check_applicable(overrides: Mapping[str, Any], sections: tuple[str, ...], hints: Mapping[str, str],
+                     problem_type: str) -> None:
+    """Refuse a key of core's Config that ``problem_type``'s task does not read, before anything is built.
+
+    ``sections`` are the dotted prefixes the task reads (``Task.config_sections``); ``hints`` name the task key
+    to use instead of a refused one (``Task.config_hints``). Task keys, aliases and unknown keys pass: the
+    override itself resolves or names them.
+    """
+    core_keys = set(valid_keys())
+    for flat in flatten(overrides):  # a search space {"choice": [...]} flattens to "<key>.choice"
+        parts = flat.split(".")
+        key = next((k for k in (".".join(parts[:n]) for n in range(len(parts), 0, -1)) if k in core_keys), None)
+        if key is None or any(key == s or key.startswith(f"{s}.") for s in sections):
+            continue
+        instead = hints.get(key)
+        fix = (f"Use {instead!r} instead." if instead
+               else f"Remove it; this task reads {sorted(sections)} and its own 'task.*' settings.")
+        raise ConfigError(f"Hyperparameter {key!r} does not apply to problem_type {problem_type!r}: its task does "
+                          f"not read it. {fix}")
 
 
 # Keys automm-core 0.2.x saved in every config, now settings of the tasks that read them (in their `aliases`).
@@ -235,7 +262,10 @@ def apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
     """Return a copy of ``config`` with dotted-key ``overrides``; unknown keys suggest the closest."""
     keys = valid_keys(config)
     aliases: Mapping[str, str] = getattr(config.task, "aliases", {})  # the task section's other names for its keys
+    value_aliases: Mapping[tuple[str, Any], tuple[str, Any]] = getattr(config.task, "value_aliases", {})
     for key, value in overrides.items():
+        if isinstance(value, str | int | float | bool):  # hashable settings only; search spaces are dicts
+            key, value = value_aliases.get((key, value), (key, value))
         key = aliases.get(key, key)
         if key not in keys:
             section, _, leaf = key.rpartition(".")
@@ -256,7 +286,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "model.fusion.missing_modality": ("learnable", "impute"),
     "model.fusion.alignment": ("none", "positive_kl", "infonce"),
     "optim.precision": ("auto", "32", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true"),
-    "optim.peft": ("none", "lora", "ia3", "bitfit", "conv_lora"),
+    "optim.peft": ("none", "lora", "ia3", "bitfit"),
     "env.accelerator": ("auto", "cpu", "gpu", "cuda", "mps", "tpu"),
 }
 

@@ -16,13 +16,14 @@ import numpy as np
 import pandas as pd
 
 from . import presets as preset_registry
+from .config import check_applicable
 from .console import DEFAULT_VERBOSITY, check_verbosity, describe_model, quiet_frameworks, summary_text
 from .data.column_types import describe_column_types, detect_column_types
 from .data.ingest import read_table, require_columns, require_features
 from .data.splitting import default_holdout_fraction, holdout_split
 from .errors import ConfigError, InputError, NotFittedError, PredictorLoadError, require_training_stack
 from .suggest import did_you_mean
-from .tasks import Task, infer_problem_type, task_class
+from .tasks import infer_problem_type, task_class
 
 if TYPE_CHECKING:
     from .state import PredictorState
@@ -219,7 +220,7 @@ class MultiModalPredictor:
             finally:  # a failed fit must not leave adapters that save() would write as unloadable weights
                 merge_peft(state.net)
         state.net.eval()
-        if type(state.task).calibrate is not Task.calibrate:  # a forward pass only for tasks that calibrate
+        if state.task.calibrates:  # a forward pass only for tasks that calibrate
             state.task.calibrate(self._outputs(state, val_set[0], progress=False), val_set[1])
         self._state, self.problem_type, self._resume_checkpoint = state, state.problem_type, None
         state.fit_info = {**asdict(result), "train_rows": len(train_rows), "validation_rows": len(val_rows),
@@ -256,7 +257,8 @@ class MultiModalPredictor:
         task = task.for_zero_shot() if zero_shot else task
         config = preset_registry.resolve(problem_type, presets or self.presets)
         overrides = {**self.hyperparameters, **(hyperparameters or {})}
-        config = task.configure(config.override(overrides), overrides)
+        check_applicable(overrides, type(task).config_sections, type(task).config_hints, problem_type)
+        task, config = task.configure(config.override(overrides), overrides)
         if config.ensemble.enabled and task.ensemble_combine is None:
             raise ConfigError(f"use_ensemble (hyperparameter 'ensemble.enabled') is not available for problem_type "
                               f"{problem_type!r}: its outputs cannot be averaged across models. Pass "
@@ -405,7 +407,7 @@ class MultiModalPredictor:
 
     def _ready(self, frame: pd.DataFrame | None) -> PredictorState:
         """The fitted state; a task that works zero-shot builds its pretrained model from ``frame``'s columns."""
-        if self._state is None and self.problem_type and task_class(self.problem_type).zero_shot:
+        if self._state is None and self.problem_type and task_class(self.problem_type).predicts_before_fit:
             self._state = self._new_state(frame if frame is not None else pd.DataFrame(), None, None, None,
                                           zero_shot=True)
         return self.state

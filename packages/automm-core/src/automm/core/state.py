@@ -40,5 +40,6 @@ def build_state(features: pd.DataFrame, labels: pd.DataFrame, columns: dict[str,
                 config: Config, problem_type: str) -> PredictorState:
     """A new, untrained predictor state with pretrained backbones, built by the task."""
     built = task.build(features, columns, config)
-    return PredictorState(list(labels.columns), problem_type, config, built.columns, task, built.processors,
+    built_for = built.task if built.task is not None else task
+    return PredictorState(list(labels.columns), problem_type, config, built.columns, built_for, built.processors,
                           built.spec, built.net, built.text_folder)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from .config import Config
+from .config import CORE_SECTIONS, Config
 from .data.column_types import ColumnDecision
 from .errors import ConfigError, TaskNotInstalledError
 from .suggest import did_you_mean
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import torch
     from torch.utils.data import Sampler
 
-    from .building import Built
+    from .protocols import Built
     from .training.budget import Deadline
     from .training.engine import FitResult
 
@@ -47,29 +47,47 @@ KNOWN_PROBLEM_TYPES: dict[str, str] = {
 
 
 class Task(abc.ABC):
-    """One fitted problem type: encodes labels, owns the loss, decodes and scores model outputs.
+    """One fitted problem type: a label codec, a model factory and its outputs (see :mod:`automm.core.protocols`).
 
     A task is fitted on the label columns of the training data and must be describable in JSON
-    (``to_json`` / ``from_json``) so a saved predictor can rebuild it without pickle.
+    (``to_json`` / ``from_json``) so a saved predictor can rebuild it without pickle. Required: ``fit``,
+    ``encode``, ``to_json``/``from_json``, ``output_size``, ``loss``, ``validation_metric``, and one of ``metric``
+    or ``score``. Capabilities are declared by the class flags below and implemented by the matching hooks.
     """
 
     problem_type: str
     # Keyword arguments of MultiModalPredictor(...) this task reads, e.g. ("query", "response", "match_label").
     arguments: ClassVar[tuple[str, ...]] = ()
     labels_optional: ClassVar[bool] = False  # True: fit() also works on rows without a label column
-    zero_shot: ClassVar[bool] = False  # True: predict() works before fit() with the pretrained model
     signatures: ClassVar[tuple[str, ...]] = ()  # named sides that extract_embedding(signature=...) encodes
     config_type: ClassVar[type | None] = None  # the dataclass of Config.task for this task
+    # The settings of core's Config this task reads, as dotted prefixes: whole sections ("model.text") or single
+    # keys ("model.image.pretrained"); a hyperparameter outside them (and outside "task.") is refused.
+    config_sections: ClassVar[tuple[str, ...]] = CORE_SECTIONS
+    # Core keys this task does not read -> the task key to use instead, named when such a key is refused.
+    config_hints: ClassVar[Mapping[str, str]] = {}
     default_label: ClassVar[str | None] = None  # label column used when MultiModalPredictor(label=None)
-    has_proba: ClassVar[bool] = True  # predict_proba() gives class probabilities
+    has_proba: ClassVar[bool] = True  # predict_proba() gives class probabilities (implement ``predict_proba``)
     has_embeddings: ClassVar[bool] = True  # extract_embedding() gives one vector per row
     predict_options: ClassVar[tuple[str, ...]] = ()  # extra keyword arguments predict() accepts
+    # ---- opt-in capabilities (protocols Distillable, Calibrated, DirectFit, ZeroShot)
+    # True: predict() works before fit() with the pretrained model (``for_zero_shot`` gives the task to use).
+    predicts_before_fit: ClassVar[bool] = False
+    calibrates: ClassVar[bool] = False  # True: ``calibrate`` adjusts decision settings after training
     # True: fit() calls ``fit_directly`` on every labelled row (no holdout split) instead of training with Lightning.
     fits_directly: ClassVar[bool] = False
     distillable: ClassVar[bool] = False  # fit(teacher_predictor=...) works: see the distillation hooks below
     # How an ensemble merges member outputs: a combiner in automm.core.models.ensemble.COMBINERS ("mean",
     # "softmax", "sigmoid"); None: this problem type cannot be ensembled (use_ensemble is refused).
     ensemble_combine: ClassVar[str | None] = None
+    # Decided by ``build`` for the network it built: its pretrained weights are a usable model, so fit keeps them
+    # when training scores worse on validation.
+    keep_pretrained_if_better: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.score is Task.score and cls.metric is Task.metric:
+            raise TypeError(f"{cls.__name__} must define metric() (or score()): the task's validation metric.")
 
     @classmethod
     def read_data(cls, data: Any, role: str) -> pd.DataFrame:
@@ -96,37 +114,39 @@ class Task(abc.ABC):
 
     @property
     @abc.abstractmethod
-    def output_size(self) -> int:
-        """Width of the network's final layer."""
+    def output_size(self) -> int | None:
+        """Width of the network's final layer; None: no head (the network outputs its embedding)."""
 
     @abc.abstractmethod
     def encode(self, labels: pd.DataFrame) -> np.ndarray:
         """Labels -> training targets (float32 or int64 array, one row per row)."""
 
     @abc.abstractmethod
-    def loss(self, optim: Any, task_config: Any = None) -> Callable[..., Any]:
+    def loss(self, optim: Any, task_config: Any) -> Callable[..., Any]:
         """The loss module ``loss(logits, targets)``; ``optim`` is the OptimConfig, ``task_config`` Config.task."""
 
-    @abc.abstractmethod
-    def predict(self, logits: np.ndarray, index: pd.Index) -> pd.Series | pd.DataFrame:
-        """Decoded predictions in the user's label space."""
+    def predict(self, logits: Any, index: pd.Index) -> pd.Series | pd.DataFrame:
+        """Decoded predictions in the user's label space, for the default ``predict_rows``."""
+        raise NotImplementedError(f"{type(self).__name__} must define predict_rows() or predict()")
 
-    @abc.abstractmethod
-    def predict_proba(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
-        """Class probabilities (classification tasks only)."""
+    def predict_proba(self, logits: Any, index: pd.Index) -> pd.DataFrame:
+        """Class probabilities; only called when ``has_proba`` is True."""
+        raise NotImplementedError(f"{type(self).__name__} sets has_proba but does not define predict_proba()")
 
     def decoder_spec(self) -> dict[str, Any] | None:
         """The JSON spec ``{"decoder": name, ...}`` of the torch-free decoder (``automm.core.base.registry``) that
         ``predict`` / ``predict_proba`` use, which an export carries to the runtime; None: the task has none."""
         return None
 
-    @abc.abstractmethod
     def score(self, logits: Any, targets: np.ndarray, metrics: list[str] | None = None) -> dict[str, float]:
         """Metrics of encoded ``targets``; the first key is the validation metric unless ``metrics`` is given.
 
         ``logits`` is what ``run_network`` returns: an array, or a list with one entry per row for networks
-        whose outputs differ in size from row to row (boxes, masks).
+        whose outputs differ in size from row to row (boxes, masks). Default: the task's ``metric`` over all rows.
         """
+        metric = self.metric(list(metrics or []))
+        metric.update(logits, targets)
+        return dict(metric.compute())
 
     def metric(self, names: list[str]) -> Any:
         """An accumulating ``torchmetrics.Metric``: ``update(outputs, targets)`` per batch, ``compute()`` once
@@ -135,8 +155,9 @@ class Task(abc.ABC):
 
         return TaskMetric(lambda outputs, targets: self.score(outputs, targets, names))
 
-    def predict_rows(self, outputs: Any, rows: pd.DataFrame, **options: Any) -> Any:
-        """What ``predict(rows, **options)`` returns; a task may use the input rows and its ``predict_options``."""
+    def predict_rows(self, outputs: Any, rows: pd.DataFrame) -> Any:
+        """What ``predict(rows)`` returns; a task may use the input rows, and take its ``predict_options`` as
+        keyword arguments with defaults."""
         return self.predict(outputs, rows.index)
 
     @property
@@ -159,18 +180,23 @@ class Task(abc.ABC):
         return None
 
     def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
-        """Processors and network for this task; the default is one multimodal network with a linear head."""
+        """Processors and network for this task; the default is one multimodal network with a linear head.
+
+        A task that settles settings of its own here (classes, a threshold) returns them in a new task as
+        ``Built.task`` and leaves ``self`` unchanged.
+        """
         from .building import build_multimodal  # torch: imported when a network is built, not with the predictor
 
         return build_multimodal(features, columns, config, self.output_size)
 
-    def configure(self, config: Config, overrides: Mapping[str, Any]) -> Config:
-        """The final Config after presets and the user's ``overrides`` (default: unchanged).
+    def configure(self, config: Config, overrides: Mapping[str, Any]) -> tuple[Task, Config]:
+        """The task and the final Config after presets and the user's ``overrides`` (default: both unchanged).
 
         A task may fill in defaults that depend on other settings, e.g. LoRA for a SAM checkpoint chosen by a
-        hyperparameter, but must keep whatever ``overrides`` set explicitly.
+        hyperparameter, but must keep whatever ``overrides`` set explicitly. A task that reads settings of its own
+        here (input columns, say) returns them in a new task and leaves ``self`` unchanged.
         """
-        return config
+        return self, config
 
     def for_zero_shot(self) -> Task:
         """The task to use before any fit, with the pretrained model (default: this one, unchanged).
@@ -199,7 +225,7 @@ class Task(abc.ABC):
         return None
 
     def calibrate(self, outputs: np.ndarray, targets: np.ndarray) -> None:  # noqa: B027 (optional hook)
-        """Adjust decision settings on validation outputs after training (default: nothing to adjust)."""
+        """Adjust decision settings on validation outputs after training; called only when ``calibrates``."""
 
     def fit_directly(self, net: Any, processors: Any, train_data: tuple[pd.DataFrame, np.ndarray],
                      val_data: tuple[pd.DataFrame, np.ndarray] | None, config: Config, deadline: Deadline,

@@ -20,7 +20,7 @@ __all__ = ["MultiModalPredictor", "__version__", "export_onnx", "read_detection_
 
 
 # Public names -> the module that defines them, imported on first use (torch and the backends are heavy).
-_LAZY = {"MultiModalPredictor": "automm.core.predictor", "visualize": ".visualize", "export_onnx": ".onnx_export",
+_LAZY = {"MultiModalPredictor": "automm.core", "visualize": ".visualize", "export_onnx": ".onnx_export",
          "read_detection_data": ".ingest"}
 
 

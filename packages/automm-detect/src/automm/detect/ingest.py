@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from automm.core.data.ingest import read_table
 from automm.core.errors import InputError
+from automm.core.plugin import read_table
 
 logger = logging.getLogger("automm")
 IMAGE_COLUMN, ROIS_COLUMN = "image", "rois"

@@ -74,7 +74,7 @@ def pick(found: dict[str, float], names: list[str] | None) -> dict[str, float]:
     if not names:
         return found
     from automm.core.errors import ConfigError
-    from automm.core.suggest import did_you_mean
+    from automm.core.plugin import did_you_mean
 
     unknown = [n for n in names if n not in found]
     if unknown:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from automm.core.base.boxes import to_original
-from automm.core.inference import to_numpy
-from automm.core.models.network import NETWORK_KINDS
+from automm.core.plugin import NETWORK_KINDS, to_numpy
 from automm.core.vision.backends import lazy_backends
 from automm.core.vision.network import BackendSpec, LetterboxNet
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from automm.core.base.registry import EXPORTERS
-from automm.core.tasks import TaskPlugin, distribution_version
+from automm.core.plugin import TaskPlugin, distribution_version
 
 from .onnx_export import export_graphs
 from .presets import PRESETS

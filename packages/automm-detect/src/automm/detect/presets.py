@@ -5,7 +5,7 @@ COCO-pretrained transformers detectors that also work zero-shot (``high_quality`
 
 from __future__ import annotations
 
-from automm.core.config import Config, OptimConfig
+from automm.core.plugin import Config, OptimConfig
 
 from .config import DetectConfig
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from automm.core.data.processor_kinds import PROCESSOR_KINDS
+from automm.core.plugin import PROCESSOR_KINDS
 from automm.core.vision.batch import LetterboxBatch
 from automm.core.vision.processor import LetterboxProcessor, Placement
 

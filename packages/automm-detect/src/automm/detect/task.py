@@ -11,11 +11,8 @@ import numpy as np
 import pandas as pd
 
 from automm.core.base.boxes import BoxesDecoder
-from automm.core.building import Built
-from automm.core.config import Config
-from automm.core.data.column_types import ColumnDecision, ColumnType
 from automm.core.errors import ConfigError, InputError
-from automm.core.tasks import Task
+from automm.core.plugin import Built, ColumnDecision, ColumnType, Config, Task
 from automm.core.vision.checks import check_image_paths
 
 from .backends.base import DetectorOptions
@@ -34,15 +31,22 @@ class DetectionTask(Task):
 
     # AutoGluon-MM's detection quick start passes sample_data_path= (a COCO file) to fix the class list.
     arguments: ClassVar[tuple[str, ...]] = ("sample_data_path",)
-    default_label: ClassVar[str] = ROIS_COLUMN
-    zero_shot: ClassVar[bool] = True  # a COCO-pretrained detector (high_quality) predicts before fit
+    default_label = ROIS_COLUMN
+    predicts_before_fit: ClassVar[bool] = True  # a COCO-pretrained detector (high_quality) predicts before fit
     has_proba: ClassVar[bool] = False
-    config_type: ClassVar[type] = DetectConfig
+    config_type = DetectConfig
     predict_options: ClassVar[tuple[str, ...]] = ("as_coco", "save_results", "bbox_format")
+    # Image settings live in the task section; the backbone's pretraining, weights file and augmentation in core's.
+    config_sections = (
+        "model.image.pretrained", "model.image.weights_path", "model.image.augment", "optim", "env", "distiller",
+        "ensemble")
+    config_hints = {"model.image.image_size": "task.image_size", "model.image.checkpoint": "task.backbone"}
 
-    def __init__(self, problem_type: str, classes: list[str], category_ids: list[int] | None = None):
+    def __init__(self, problem_type: str, classes: list[str], category_ids: list[int] | None = None,
+                 keep_pretrained_if_better: bool = False):
         self.problem_type, self.classes = problem_type, list(classes)
         self.category_ids = list(category_ids) if category_ids else list(range(1, len(self.classes) + 1))
+        self.keep_pretrained_if_better = keep_pretrained_if_better
 
     # ------------------------------------------------------------------ data and labels
     @classmethod
@@ -114,23 +118,25 @@ class DetectionTask(Task):
                                   image.pretrained, extra, min_score=settings.min_score,
                                   max_detections=settings.max_detections)
         detector = backend(settings.backend)
-        if not self.classes:  # zero-shot: the pretrained model's own classes
+        classes, category_ids = self.classes, self.category_ids
+        if not classes:  # zero-shot: the pretrained model's own classes
             options = detector.prepare(dataclasses.replace(options, num_classes=1))
-            self.classes = detector.pretrained_classes(options) or []
-            if not self.classes:
+            classes = detector.pretrained_classes(options) or []
+            if not classes:
                 raise ConfigError(f"The {settings.backend} detector {settings.architecture!r} is not pretrained on "
                                   "a fixed class set, so it cannot predict before fit(). Fit it on annotated images, "
                                   "or use presets='high_quality' (a COCO-pretrained RT-DETR) for zero-shot boxes.")
-            self.category_ids = list(range(1, len(self.classes) + 1))
-        options = detector.prepare(dataclasses.replace(options, num_classes=len(self.classes)))
+            category_ids = list(range(1, len(classes) + 1))
+        options = detector.prepare(dataclasses.replace(options, num_classes=len(classes)))
         # Only a detector pretrained on these very classes is a model worth keeping over a fit (the fit keeps
         # pretrained weights that score better); a new head starts random.
-        self.zero_shot = detector.pretrained_classes(options) == self.classes
+        keep = detector.pretrained_classes(options) == classes
+        task = DetectionTask(self.problem_type, classes, category_ids, keep)
         processor = DetectionProcessor(IMAGE_COLUMN, settings.image_size, image.augment, settings.scale_jitter,
                                        settings.flip)
         spec = DetectorSpec(settings.backend, options)
         column = ColumnDecision(IMAGE_COLUMN, ColumnType.IMAGE_PATH, "the detection task's image column")
-        return Built(processor, spec, spec.build(None, pretrained=True), None, {IMAGE_COLUMN: column})
+        return Built(processor, spec, spec.build(None, pretrained=True), None, {IMAGE_COLUMN: column}, task)
 
     def loss(self, optim: Any, task_config: Any = None):
         return lambda losses, _targets: sum(losses.values())
@@ -163,16 +169,14 @@ class DetectionTask(Task):
             save_json(result if as_coco else result.to_dict(orient="records"), save_results)
         return result
 
-    def predict_proba(self, logits: Any, index: pd.Index) -> pd.DataFrame:
-        raise ConfigError("Object detection has no class probabilities: predict() gives each box with its score.")
-
     def score(self, logits: list[dict[str, np.ndarray]], targets: np.ndarray, metrics: list[str] | None = None,
               ) -> dict[str, float]:
         return score_detections(logits, targets, self.classes, list(metrics) if metrics else None)
 
     # ------------------------------------------------------------------ JSON
     def to_json(self) -> dict[str, Any]:
-        return {"problem_type": self.problem_type, "classes": self.classes, "category_ids": self.category_ids}
+        return {"problem_type": self.problem_type, "classes": self.classes, "category_ids": self.category_ids,
+                "keep_pretrained_if_better": self.keep_pretrained_if_better}
 
     @classmethod
     def from_json(cls, state: Mapping[str, Any]) -> DetectionTask:
@@ -180,5 +184,6 @@ class DetectionTask(Task):
         ids = [int(i) for i in state["category_ids"]]
         if len(ids) != len(classes):
             raise ValueError("category_ids must give one id per class")
-        return cls(str(state["problem_type"]), classes, ids)
+        # Saved before 0.5 (no key): a loaded detector kept its weights when a further fit scored worse.
+        return cls(str(state["problem_type"]), classes, ids, bool(state.get("keep_pretrained_if_better", True)))
 

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from PIL import Image
 
-from automm.core.data.letterbox import read_pixels
+from automm.core.plugin import read_pixels
 
 
 def visualize(predictor: Any, image: str | Path, output: str | Path | None = None, min_score: float = 0.3,

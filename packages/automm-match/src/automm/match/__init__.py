@@ -20,7 +20,7 @@ __all__ = ["MultiModalPredictor", "__version__", "export_sentence_transformer", 
 
 def __getattr__(name: str) -> Any:
     if name == "MultiModalPredictor":
-        from automm.core.predictor import MultiModalPredictor
+        from automm.core import MultiModalPredictor
 
         return MultiModalPredictor
     if name == "export_sentence_transformer":

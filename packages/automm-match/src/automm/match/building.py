@@ -7,14 +7,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from automm.core.building import Built, fit_processors, network_spec, resolve_text_folder
-from automm.core.config import Config
-from automm.core.data.batch import Processors
-from automm.core.data.column_types import IMAGE_EXTENSIONS, ColumnDecision, ColumnType
-from automm.core.data.images import ImageProcessor
-from automm.core.data.sides import SidedProcessors
-from automm.core.data.text import TextProcessor
 from automm.core.errors import InputError
+from automm.core.plugin import (
+    IMAGE_EXTENSIONS,
+    Built,
+    ColumnDecision,
+    ColumnType,
+    Config,
+    ImageProcessor,
+    Processors,
+    SidedProcessors,
+    TextProcessor,
+    fit_processors,
+    network_spec,
+    resolve_text_folder,
+)
 
 from .clip import ClipSpec, clip_image_normalization, is_clip_folder
 from .network import BiEncoderSpec
@@ -58,7 +65,7 @@ def build_bi_encoder(sides: dict[str, list[str]], features: pd.DataFrame, column
 def _tower_width(processors: Processors, config: Config, text_folder: Path | None) -> int:
     """The width of a tower's embedding without projection, read from the backbone configs."""
     if processors.image is not None and processors.text is None:
-        from automm.core.models.checkpoints import create_image_backbone
+        from automm.core.plugin import create_image_backbone
 
         return int(create_image_backbone(config.model.image.checkpoint, pretrained=False).num_features)
     if processors.text is not None and processors.image is None:

@@ -10,9 +10,8 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from automm.core.data.batch import Batch
-from automm.core.data.sides import SidedProcessors
-from automm.core.models.network import NETWORK_KINDS
+from automm.core.plugin import NETWORK_KINDS, SidedProcessors
+from automm.core.plugin import MultiModalBatch as Batch
 
 from .network import PairEncoder
 

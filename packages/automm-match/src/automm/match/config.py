@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from automm.core.errors import ConfigError
-from automm.core.suggest import did_you_mean
+from automm.core.plugin import did_you_mean
 
 LOSSES = ("auto", "multiple_negatives_ranking", "contrastive", "online_contrastive", "cosent", "cosine_similarity")
 

@@ -15,7 +15,7 @@ from torch import nn
 from automm.core.base.registry import ExportedGraphs
 from automm.core.data.batch import Batch
 from automm.core.errors import ConfigError
-from automm.core.persistence import check_save_target
+from automm.core.plugin import check_save_target
 
 
 def export_sentence_transformer(predictor: Any, path: str | Path, side: str = "query") -> Path:

@@ -14,10 +14,7 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
-from automm.core.data.batch import Processors
-from automm.core.data.sides import SidedProcessors
-from automm.core.embedding import top_k_cosine
-from automm.core.inference import run_network
+from automm.core.plugin import Processors, SidedProcessors, run_network, top_k_cosine
 
 NEGATIVE = "negative"
 CANDIDATES = 20  # ranked responses searched per query for one that is not a positive

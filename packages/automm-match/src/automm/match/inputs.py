@@ -10,8 +10,8 @@ from typing import Any
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
-from automm.core.data.column_types import ColumnType, split_paths
 from automm.core.errors import InputError
+from automm.core.plugin import ColumnType, split_paths
 
 MAX_ROWS_SHOWN = 5
 

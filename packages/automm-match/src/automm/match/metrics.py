@@ -8,7 +8,7 @@ import pandas as pd
 import torch
 
 from automm.core.base.decoders import pair_similarity  # noqa: F401  (the one cosine of a pair, for this package)
-from automm.core.embedding import top_k_cosine
+from automm.core.plugin import top_k_cosine
 
 RETRIEVAL_METRICS = ("mrr@10", "recall@1", "recall@5", "recall@10", "ndcg@10")
 

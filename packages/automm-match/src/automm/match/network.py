@@ -9,9 +9,8 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from automm.core.data.batch import Batch
-from automm.core.data.sides import SidedBatch, SidedProcessors
-from automm.core.models.network import NETWORK_KINDS, NetworkSpec
+from automm.core.plugin import NETWORK_KINDS, NetworkSpec, SidedBatch, SidedProcessors
+from automm.core.plugin import MultiModalBatch as Batch
 
 
 class PairEncoder(nn.Module):

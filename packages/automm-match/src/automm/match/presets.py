@@ -7,7 +7,7 @@ assembled from those two with projection heads (it needs fine-tuning: the projec
 
 from __future__ import annotations
 
-from automm.core.config import Config, ImageConfig, ModelConfig, OptimConfig, TextConfig
+from automm.core.plugin import Config, ImageConfig, ModelConfig, OptimConfig, TextConfig
 
 from .config import MatchConfig
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -10,12 +11,10 @@ import pandas as pd
 from torch.utils.data import Sampler
 
 from automm.core.base.decoders import MatchDecoder
-from automm.core.config import Config
-from automm.core.data.column_types import ColumnDecision, ColumnType
 from automm.core.errors import ConfigError, InputError
-from automm.core.tasks import Task
+from automm.core.plugin import ColumnDecision, ColumnType, Config, Task
 
-from . import metrics
+from . import metrics as pair_metrics
 from .building import Built, as_side_column, build_bi_encoder, side_modality
 from .calibration import fit_platt
 from .config import MatchConfig
@@ -35,9 +34,11 @@ class MatchTask(Task):
 
     arguments: ClassVar[tuple[str, ...]] = ("query", "response", "match_label")
     labels_optional: ClassVar[bool] = True
-    zero_shot: ClassVar[bool] = True
+    predicts_before_fit: ClassVar[bool] = True  # a pretrained text or CLIP encoder embeds before any fit
+    calibrates: ClassVar[bool] = True  # binary labels: Platt scaling of the cosine on the validation pairs
+    keep_pretrained_if_better = True  # the pretrained encoders already match pairs: a fit must not end worse
     signatures: ClassVar[tuple[str, ...]] = SIDES
-    config_type: ClassVar[type] = MatchConfig
+    config_type = MatchConfig
 
     def __init__(self, problem_type: str, sides: dict[str, list[str]], label: str | None, kind: str,
                  match_label: Any = 1, other_label: Any = 0, label_range: tuple[float, float] = (0.0, 1.0),
@@ -76,15 +77,15 @@ class MatchTask(Task):
         return ([self.label] if self.label else []) + self.input_columns
 
     @property
-    def output_size(self) -> int:
-        return 0  # no head: the network outputs one embedding per side
+    def output_size(self) -> None:
+        return None  # no head: the network outputs one embedding per side
 
-    def encode(self, frame: pd.DataFrame) -> np.ndarray:
+    def encode(self, labels: pd.DataFrame) -> np.ndarray:
         """``[rows, 3]`` float32: label (1/0 or graded in [0, 1]), query group, response group."""
-        targets = np.empty((len(frame), 3), dtype=np.float32)
-        targets[:, 0] = self._encode_labels(frame[self.label]) if self.label and self.kind != "positive" else 1.0
+        targets = np.empty((len(labels), 3), dtype=np.float32)
+        targets[:, 0] = self._encode_labels(labels[self.label]) if self.label and self.kind != "positive" else 1.0
         for i, side in enumerate(SIDES, start=1):
-            keys = frame[self.sides[side]].astype(str).agg("\x1f".join, axis=1)
+            keys = labels[self.sides[side]].astype(str).agg("\x1f".join, axis=1)
             targets[:, i] = pd.factorize(keys)[0]
         return targets
 
@@ -107,8 +108,10 @@ class MatchTask(Task):
     # ------------------------------------------------------------------ network and training
     def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
         columns = self._side_columns(columns, features)
-        self.column_types = {c: columns[c].type.value for c in self.input_columns}
-        return build_bi_encoder(self.sides, features, columns, config)
+        column_types = {c: columns[c].type.value for c in self.input_columns}
+        task = MatchTask(self.problem_type, self.sides, self.label, self.kind, self.match_label, self.other_label,
+                         self.label_range, self.platt, column_types)
+        return dataclasses.replace(build_bi_encoder(self.sides, features, columns, config), task=task)
 
     def loss(self, optim: Any, task_config: MatchConfig):
         return build_loss(task_config.loss, self.kind, task_config)
@@ -143,7 +146,7 @@ class MatchTask(Task):
     def calibrate(self, outputs: np.ndarray, targets: np.ndarray) -> None:
         """Binary labels: fit probability = sigmoid(a * cosine + b) on the validation pairs."""
         if self.kind == "binary" and len(np.unique(targets[:, 0])) == 2:
-            self.platt = fit_platt(metrics.pair_similarity(outputs), targets[:, 0])
+            self.platt = fit_platt(pair_metrics.pair_similarity(outputs), targets[:, 0])
 
     # ------------------------------------------------------------------ outputs
     def decoder_spec(self) -> dict[str, Any]:
@@ -167,22 +170,22 @@ class MatchTask(Task):
             raise ConfigError("This matcher learned graded scores, which have no class probabilities; use predict().")
         return self.decoder().predict_proba(logits, index)
 
-    def score(self, logits: np.ndarray, targets: np.ndarray, metrics_wanted: list[str] | None = None,
+    def score(self, logits: np.ndarray, targets: np.ndarray, metrics: list[str] | None = None,
               ) -> dict[str, float]:
-        labels, similarity = targets[:, 0], metrics.pair_similarity(logits)
+        labels, similarity = targets[:, 0], pair_metrics.pair_similarity(logits)
         if self.kind == "graded":
-            found = metrics.graded_scores(similarity, labels)
+            found = pair_metrics.graded_scores(similarity, labels)
         else:
             positive = labels > 0.5
-            retrieval = metrics.retrieval_scores(logits[positive], targets[positive, 1], targets[positive, 2])
+            retrieval = pair_metrics.retrieval_scores(logits[positive], targets[positive, 1], targets[positive, 2])
             found = retrieval if self.kind == "positive" else {
-                **metrics.binary_scores(similarity, self.probability(logits), labels.astype(int)), **retrieval}
-        if not metrics_wanted:
+                **pair_metrics.binary_scores(similarity, self.probability(logits), labels.astype(int)), **retrieval}
+        if not metrics:
             return found
-        unknown = [m for m in metrics_wanted if m not in found]
+        unknown = [m for m in metrics if m not in found]
         if unknown:
             raise ConfigError(f"Unknown metric(s) {unknown} for this matcher; available: {list(found)}.")
-        return {m: found[m] for m in metrics_wanted}
+        return {m: found[m] for m in metrics}
 
     @property
     def validation_metric(self) -> tuple[str, bool]:

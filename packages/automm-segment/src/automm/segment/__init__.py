@@ -19,7 +19,7 @@ __all__ = ["MultiModalPredictor", "__version__", "export_onnx", "visualize"]
 
 
 # Public names -> the module that defines them, imported on first use (torch and the backends are heavy).
-_LAZY = {"MultiModalPredictor": "automm.core.predictor", "visualize": ".visualize", "export_onnx": ".onnx_export"}
+_LAZY = {"MultiModalPredictor": "automm.core", "visualize": ".visualize", "export_onnx": ".onnx_export"}
 
 
 def __getattr__(name: str) -> Any:

@@ -22,11 +22,15 @@ class SegmentConfig(VisionConfig):
     ``image_size``: the side of the square letterboxed input (0: 384 for smp, 1024 for SAM).
     ``point_column`` / ``box_column``: columns of SAM point / box prompts (``prompts.py``), empty for none; with
     them a pretrained SAM predicts binary masks before any fit (zero-shot), and a fit trains with them.
+    ``conv_lora``: SAM only; build Conv-LoRA adapters (rank ``optim.lora_rank``) into the image encoder and train
+    them in place of the encoder's own weights (``{"optim.peft": "conv_lora"}`` sets it too, as before 0.5).
     ``task.encoder``, the name automm-segment 0.1 used, still sets ``task.backbone``.
     """
 
     aliases: ClassVar[dict[str, str]] = {"model.sam.checkpoint_name": "task.checkpoint",
                                          "task.encoder": "task.backbone"}
+    value_aliases: ClassVar[dict[tuple[str, object], tuple[str, object]]] = {
+        ("optim.peft", "conv_lora"): ("task.conv_lora", True)}
     backend_names: ClassVar[tuple[str, ...]] = BACKEND_NAMES
     auto_image_size: ClassVar[bool] = True
 
@@ -37,6 +41,7 @@ class SegmentConfig(VisionConfig):
     threshold: float = 0.5  # binary: foreground where its probability is >= threshold
     point_column: str = ""
     box_column: str = ""
+    conv_lora: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()

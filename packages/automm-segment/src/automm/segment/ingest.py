@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from automm.core.data.ingest import read_table
+from automm.core.plugin import read_table
 
 IMAGE_COLUMN = "image"
 

@@ -18,7 +18,7 @@ import torch
 from torchmetrics import Metric
 
 from automm.core.errors import ConfigError, InputError
-from automm.core.suggest import did_you_mean
+from automm.core.plugin import did_you_mean
 
 BINARY_METRICS = ("iou", "ber", "sm", "em", "fm", "mae", "accuracy")
 MULTICLASS_METRICS = ("iou", "accuracy")

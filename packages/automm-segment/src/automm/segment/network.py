@@ -8,8 +8,7 @@ import torch
 from torch import nn
 
 from automm.core.base.masks import probabilities as base_probabilities
-from automm.core.inference import to_numpy
-from automm.core.models.network import NETWORK_KINDS
+from automm.core.plugin import NETWORK_KINDS, to_numpy
 from automm.core.vision.backends import lazy_backends
 from automm.core.vision.network import BackendSpec, LetterboxNet
 

@@ -5,7 +5,7 @@ as AutoGluon-MM does.
 
 from __future__ import annotations
 
-from automm.core.config import Config, OptimConfig
+from automm.core.plugin import Config, OptimConfig
 
 from .config import SegmentConfig
 

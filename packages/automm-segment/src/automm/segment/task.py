@@ -11,15 +11,12 @@ import numpy as np
 import pandas as pd
 
 from automm.core.base.masks import MasksDecoder
-from automm.core.building import Built
-from automm.core.config import Config, flatten
-from automm.core.data.column_types import ColumnDecision, ColumnType
 from automm.core.errors import ConfigError, InputError
-from automm.core.tasks import Task
+from automm.core.plugin import Built, ColumnDecision, ColumnType, Config, Task, flatten
 from automm.core.vision.checks import check_image_paths
 
 from .backends.base import SegmenterOptions
-from .backends.conv_lora import DEFAULT_EXPERTS
+from .backends.conv_lora import DEFAULT_EXPERTS, train_adapters_only
 from .config import SegmentConfig
 from .ingest import IMAGE_COLUMN, read_segmentation_data
 from .losses import segmentation_loss
@@ -40,16 +37,21 @@ class SegmentationTask(Task):
     Before any fit, a pretrained SAM with point / box prompt columns predicts binary masks (zero-shot).
     """
 
-    default_label: ClassVar[str] = "label"
-    zero_shot: ClassVar[bool] = True  # a pretrained SAM with prompt columns; build() refuses other segmenters
-    config_type: ClassVar[type] = SegmentConfig
+    default_label = "label"
+    predicts_before_fit: ClassVar[bool] = True  # a pretrained SAM with prompt columns; build() refuses others
+    # Image settings live in the task section; the backbone's pretraining, weights file and augmentation in core's.
+    config_sections = (
+        "model.image.pretrained", "model.image.weights_path", "model.image.augment", "optim", "env", "distiller",
+        "ensemble")
+    config_hints = {"model.image.image_size": "task.image_size", "model.image.checkpoint": "task.backbone"}
+    config_type = SegmentConfig
     predict_options: ClassVar[tuple[str, ...]] = ("save_results",)
 
     def __init__(self, problem_type: str, codec: MaskCodec, threshold: float = 0.5, point_column: str = "",
-                 box_column: str = "", zero_shot: bool = False):
+                 box_column: str = "", keep_pretrained_if_better: bool = False):
         self.problem_type, self.codec, self.threshold = problem_type, codec, threshold
         self.point_column, self.box_column = point_column, box_column
-        self.zero_shot = zero_shot  # this model is a usable pretrained one: fit keeps it if training scores worse
+        self.keep_pretrained_if_better = keep_pretrained_if_better
 
     # ------------------------------------------------------------------ data and labels
     @classmethod
@@ -104,7 +106,10 @@ class SegmentationTask(Task):
 
     def training_data(self, net: Any, processors: Any, features: pd.DataFrame, targets: np.ndarray, config: Config,
                       ) -> tuple[Any, pd.DataFrame, np.ndarray]:
-        """Before training: every mask exists and has its image's size (read from the file headers)."""
+        """Before training: every mask exists and has its image's size (read from the file headers); with
+        ``task.conv_lora`` only the adapters of SAM's image encoder train."""
+        if config.task.conv_lora:
+            train_adapters_only(net)
         for (row, image), mask in zip(features[IMAGE_COLUMN].items(), targets):
             if not Path(mask).is_file():
                 raise InputError(f"Row {row!r}: mask {mask!r} does not exist. Fix the path in the label column or "
@@ -116,19 +121,19 @@ class SegmentationTask(Task):
         return processors, features, targets
 
     # ------------------------------------------------------------------ network and training
-    def configure(self, config: Config, overrides: Mapping[str, Any]) -> Config:
-        """SAM trains LoRA adapters on its image encoder unless ``optim.peft`` was set explicitly; the prompt
-        columns become inputs."""
+    def configure(self, config: Config, overrides: Mapping[str, Any]) -> tuple[SegmentationTask, Config]:
+        """SAM trains LoRA adapters on its image encoder unless ``optim.peft`` (or ``task.conv_lora``) was set
+        explicitly; the prompt columns become inputs of the returned task."""
         settings: SegmentConfig = config.task
-        self.point_column, self.box_column = settings.point_column, settings.box_column
-        explicit = "optim.peft" in flatten(overrides)
+        task = SegmentationTask(self.problem_type, self.codec, self.threshold, settings.point_column,
+                                settings.box_column, self.keep_pretrained_if_better)
+        explicit = {"optim.peft", "task.conv_lora"} & set(flatten(overrides))
         if settings.resolved_backend == "sam" and config.optim.peft == "none" and not explicit:
-            return dataclasses.replace(config, optim=dataclasses.replace(config.optim, peft="lora"))
-        return config
+            return task, dataclasses.replace(config, optim=dataclasses.replace(config.optim, peft="lora"))
+        return task, config
 
     def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
         settings: SegmentConfig = config.task
-        self.threshold = settings.threshold
         name = settings.resolved_backend
         _check_prompt_support(name, self.prompt_columns, self.before_fit, config.model.image.pretrained)
         architecture = settings.architecture
@@ -136,16 +141,19 @@ class SegmentationTask(Task):
             architecture = "auto"
         image = config.model.image
         extra: dict[str, Any] = {"weights_path": image.weights_path} if image.weights_path and name == "smp" else {}
-        if config.optim.peft == "conv_lora":
+        if settings.conv_lora:
             if name != "sam":
-                raise ConfigError("optim.peft='conv_lora' adapts SAM's image encoder; give a SAM checkpoint "
-                                  "(hyperparameters={'model.sam.checkpoint_name': ...}) or use optim.peft='lora'.")
+                raise ConfigError("task.conv_lora (optim.peft='conv_lora') adapts SAM's image encoder; give a SAM "
+                                  "checkpoint (hyperparameters={'model.sam.checkpoint_name': ...}) or use "
+                                  "optim.peft='lora'.")
             extra["conv_lora"] = {"rank": config.optim.lora_rank, "experts": DEFAULT_EXPERTS}
         options = SegmenterOptions(architecture, self.output_size, settings.resolved_image_size, settings.backbone,
                                    image.pretrained, extra, checkpoint=settings.checkpoint)
         options = backend(name).prepare(options)
         # A pretrained SAM given prompts already segments the prompted object: a binary fit must not end worse.
-        self.zero_shot = bool(self.prompt_columns) and self.output_size == 1 and image.pretrained
+        keep = bool(self.prompt_columns) and self.output_size == 1 and image.pretrained
+        task = SegmentationTask(self.problem_type, self.codec, settings.threshold, self.point_column,
+                                self.box_column, keep)
         processor = SegmentationProcessor(IMAGE_COLUMN, options.image_size, image.augment, settings.scale_jitter,
                                           settings.flip, codec=self.codec, point_column=self.point_column,
                                           box_column=self.box_column)
@@ -155,7 +163,7 @@ class SegmentationTask(Task):
             if column:
                 columns[column] = ColumnDecision(column, ColumnType.COORDINATES, f"SAM {what} prompts "
                                                  f"(task.{what}_column)")
-        return Built(processor, spec, spec.build(None, pretrained=True), None, columns)
+        return Built(processor, spec, spec.build(None, pretrained=True), None, columns, task)
 
     def loss(self, optim: Any, task_config: Any = None):
         return segmentation_loss(self.codec.binary)
@@ -201,7 +209,8 @@ class SegmentationTask(Task):
     # ------------------------------------------------------------------ JSON
     def to_json(self) -> dict[str, Any]:
         return {"problem_type": self.problem_type, "codec": self.codec.to_json(), "threshold": self.threshold,
-                "point_column": self.point_column, "box_column": self.box_column, "zero_shot": self.zero_shot}
+                "point_column": self.point_column, "box_column": self.box_column,
+                "keep_pretrained_if_better": self.keep_pretrained_if_better}
 
     @classmethod
     def from_json(cls, state: Mapping[str, Any]) -> SegmentationTask:
@@ -212,7 +221,7 @@ class SegmentationTask(Task):
         if not (isinstance(point_column, str) and isinstance(box_column, str)):
             raise ValueError("point_column and box_column must be column names (or empty)")
         return cls(str(state["problem_type"]), MaskCodec.from_json(dict(state["codec"])), threshold, point_column,
-                   box_column, bool(state.get("zero_shot", False)))
+                   box_column, bool(state.get("keep_pretrained_if_better", state.get("zero_shot", False))))
 
 
 def _check_prompt_support(backend_name: str, prompt_columns: list[str], before_fit: bool, pretrained: bool) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from automm.core.data.letterbox import read_pixels
+from automm.core.plugin import read_pixels
 
 
 def class_colours(count: int) -> np.ndarray:

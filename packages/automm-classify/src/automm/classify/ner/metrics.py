@@ -16,7 +16,7 @@ from torchmetrics import Metric
 from torchmetrics.utilities import dim_zero_cat
 
 from automm.core.errors import ConfigError
-from automm.core.suggest import did_you_mean
+from automm.core.plugin import did_you_mean
 
 from .tags import IGNORE, TagScheme
 

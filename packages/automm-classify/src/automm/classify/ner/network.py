@@ -9,8 +9,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from automm.core.models.fusion import MultiModalNet
-from automm.core.models.network import NETWORK_KINDS, NetworkSpec, load_text_backbone
+from automm.core.plugin import NETWORK_KINDS, MultiModalNet, NetworkSpec, load_text_backbone
 
 from .processor import NERBatch, NERProcessor
 

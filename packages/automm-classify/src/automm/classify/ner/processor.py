@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from automm.core.data.batch import Batch, Processors
-from automm.core.data.processor_kinds import PROCESSOR_KINDS
-from automm.core.data.text import CHARS_PER_TOKEN
+from automm.core.plugin import CHARS_PER_TOKEN, PROCESSOR_KINDS, Processors
+from automm.core.plugin import MultiModalBatch as Batch
 
 from .tags import IGNORE, TagScheme
 
@@ -100,14 +99,14 @@ class NERProcessor:
                         context, target)
 
     def to_json(self) -> dict[str, Any]:
-        from automm.core.persistence import processors_to_json
+        from automm.core.plugin import processors_to_json
 
         return {"column": self.text.column, "max_length": self.text.max_length, "groups": self.scheme.groups,
                 "context": processors_to_json(self.context) if self.context is not None else None, "rules": RULES}
 
     @classmethod
     def from_json(cls, data: dict[str, Any], text_folder: Path | None = None) -> NERProcessor:
-        from automm.core.persistence import _load_tokenizer, _single_processors
+        from automm.core.plugin import load_tokenizer, processors_from_json
 
         if data.get("rules") != RULES:
             raise ValueError("ner.rules are not the rules this version implements")
@@ -116,6 +115,6 @@ class NERProcessor:
                 and isinstance(groups, list) and groups and all(isinstance(g, str) for g in groups)):
             raise ValueError("ner processors need a column name, an integer max_length >= 8 and entity groups")
         context = data.get("context")
-        return cls(TaggedText(column, max_length, _load_tokenizer(text_folder)), TagScheme(groups),
-                   _single_processors(context, None) if context else None)
+        return cls(TaggedText(column, max_length, load_tokenizer(text_folder)), TagScheme(groups),
+                   processors_from_json(context, None) if context else None)
 

@@ -8,16 +8,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from automm.core.config import Config
-from automm.core.data.column_types import ColumnDecision, ColumnType
 from automm.core.errors import ConfigError, InputError
-from automm.core.tasks import Task
+from automm.core.plugin import ColumnDecision, ColumnType, Config, Task
 
 from .spans import check_inside, entity_groups, parse_cell
 from .tags import TagScheme
 
 if TYPE_CHECKING:
-    from automm.core.building import Built
+    from automm.core.plugin import Built
 
 
 class NERTask(Task):
@@ -95,27 +93,27 @@ class NERTask(Task):
     def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
         from transformers import AutoTokenizer
 
-        from automm.core.building import Built, fit_processors, network_spec
-        from automm.core.models.checkpoints import resolve_text_checkpoint
+        from automm.core.plugin import Built, fit_processors, network_spec, resolve_text_checkpoint
 
         from .network import NERSpec
         from .processor import NERProcessor, TaggedText
 
-        self.text_column = tagged_column(columns, self.text_column)
-        columns = {c: _decision(d, self.text_column) for c, d in columns.items()}
+        text_column = tagged_column(columns, self.text_column)
+        columns = {c: _decision(d, text_column) for c, d in columns.items()}
         text_folder = resolve_text_checkpoint(config.model.text.checkpoint)
         tokenizer = AutoTokenizer.from_pretrained(str(text_folder), local_files_only=True)
         if not tokenizer.is_fast:
             raise ConfigError(f"NER needs a fast (Rust) tokenizer for character offsets; model.text.checkpoint "
                               f"{config.model.text.checkpoint!r} has none. Choose a checkpoint with tokenizer.json.")
-        others = {c: d for c, d in columns.items() if c != self.text_column}
+        others = {c: d for c, d in columns.items() if c != text_column}
         context = fit_processors(features, others, config, None) if any(d.type.is_used for d in others.values()) \
             else None
         context_spec = network_spec(context, config, None).to_json() if context is not None else None
-        processor = NERProcessor(TaggedText(self.text_column, config.model.text.max_length, tokenizer), self.scheme,
+        processor = NERProcessor(TaggedText(text_column, config.model.text.max_length, tokenizer), self.scheme,
                                  context)
         spec = NERSpec(len(self.scheme), config.model.fusion.dropout, context_spec)
-        return Built(processor, spec, spec.build(text_folder, pretrained=True), text_folder, columns)
+        task = NERTask(self.problem_type, self.column, self.scheme.groups, text_column)
+        return Built(processor, spec, spec.build(text_folder, pretrained=True), text_folder, columns, task)
 
     def loss(self, optim: Any, task_config: Any = None) -> Any:
         from .network import TokenLoss

@@ -23,10 +23,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ..config import check_applicable
 from ..errors import ConfigError
+from ..tasks import Task, task_class
 from .tiny_models import make_tiny_text_model, tiny_hyperparameters
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".bin", ".joblib")
+# Capability flag -> the hook core calls when it is set.
+CAPABILITIES = {"calibrates": "calibrate", "fits_directly": "fit_directly"}
+
+
+def applicable(task: type[Task], hyperparameters: dict) -> dict:
+    """``hyperparameters`` without the core keys ``task`` does not read (shared tiny settings cover every task)."""
+    kept = {}
+    for key, value in hyperparameters.items():
+        try:
+            check_applicable({key: value}, task.config_sections, task.config_hints, task.__name__)
+        except ConfigError:
+            continue
+        kept[key] = value
+    return kept
 
 
 def is_pickle(data: bytes) -> bool:
@@ -70,14 +86,32 @@ class PredictorContract:
 
         root = tmp_path_factory.mktemp("contract")
         text_model = make_tiny_text_model(root / "tiny_text")
+        hyperparameters = applicable(task_class(self.problem_type),
+                                     tiny_hyperparameters(text_model, **self.extra_hyperparameters))
         predictor = MultiModalPredictor(label=self.label, problem_type=self.problem_type, path=root / "predictor",
-                                        hyperparameters=tiny_hyperparameters(text_model, **self.extra_hyperparameters),
-                                        **self.task_arguments)
+                                        hyperparameters=hyperparameters, **self.task_arguments)
         predictor.fit(table, seed=0)
         return predictor
 
     def test_problem_type(self, fitted) -> None:
         assert fitted.problem_type == self.problem_type
+
+    def test_declared_capabilities_are_implemented(self) -> None:
+        """Each capability flag has its hook, and no hook is left without its flag (core calls hooks by flag)."""
+        task = task_class(self.problem_type)
+        for flag, hook in CAPABILITIES.items():
+            overridden = getattr(task, hook) is not getattr(Task, hook)
+            assert getattr(task, flag) == overridden, f"{task.__name__}.{flag} is {getattr(task, flag)} but " \
+                f"{hook} is {'' if overridden else 'not '}defined"
+        if task.has_proba:
+            assert task.predict_proba is not Task.predict_proba, f"{task.__name__} sets has_proba: define predict_proba"
+
+    def test_inapplicable_setting_is_refused(self) -> None:
+        """A core key outside the task's ``config_sections`` is refused, naming the task key when there is one."""
+        task = task_class(self.problem_type)
+        for key, instead in task.config_hints.items():
+            with pytest.raises(ConfigError, match=instead.replace(".", r"\.")):
+                check_applicable({key: 1}, task.config_sections, task.config_hints, self.problem_type)
 
     def test_predict_shape_and_index(self, fitted, table: pd.DataFrame) -> None:
         rows = table.sample(7, random_state=1)

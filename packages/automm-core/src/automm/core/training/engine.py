@@ -77,7 +77,7 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     stopper = EarlyStopping(VAL_SCORE, patience=optim.patience, mode=mode)
     # Finishing passes over the validation rows that must run: the soup's first (with several top-k checkpoints; it
     # adds the others only while time is left), the pretrained weights' comparison, and the task's calibration.
-    finishing = int(optim.top_k > 1) + int(task.zero_shot) + int(type(task).calibrate is not Task.calibrate)
+    finishing = int(optim.top_k > 1) + int(task.keep_pretrained_if_better) + int(task.calibrates)
     budget = BudgetStop(deadline, finishing, save_seconds, len(val_data[0]), optim.batch_size)
     trainer = pl.Trainer(
         accelerator=env.accelerator,
@@ -101,7 +101,8 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
                                 env.num_workers, train_processors=train_processors,
                                 batch_sampler=partial(task.train_batch_sampler, config=config))
     # A task that works zero-shot already has a usable model: fit must not end worse than it on validation.
-    pretrained = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()} if task.zero_shot else None
+    pretrained = ({k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+                  if task.keep_pretrained_if_better else None)
     net.train()  # pretrained backbones load in eval mode; dropout must be on while training
     # Read before training: the periodic callback overwrites last.ckpt, which may be the file resumed from.
     resumed_from = checkpoint_progress(resume_from)[1] if resume_from else 0

@@ -1,7 +1,7 @@
 """Parameter-efficient fine-tuning of the backbones: LoRA and IA3 through ``peft``, BitFit by freezing.
 
-``conv_lora`` adapters are built into the network by the task that supports them (segmentation's SAM): here
-every other backbone parameter is frozen.
+Adapters a task builds into its own network (segmentation's Conv-LoRA for SAM, ``task.conv_lora``) are the
+task's setting, not one of these methods.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from torch import nn
 
 from ..errors import ConfigError
 
-PEFT_METHODS = ("none", "lora", "ia3", "bitfit", "conv_lora")
-CONV_LORA_MARK = "conv_lora"  # in the names of the parameters of built-in Conv-LoRA adapters
+PEFT_METHODS = ("none", "lora", "ia3", "bitfit")
 
 
 def apply_peft(net: nn.Module, method: str, rank: int) -> None:
@@ -21,13 +20,9 @@ def apply_peft(net: nn.Module, method: str, rank: int) -> None:
     if method == "none":
         return
     for encoder in _encoders_with_backbone(net):
-        if method in ("bitfit", "conv_lora"):
-            named = list(encoder.backbone.named_parameters())
-            if method == "conv_lora" and not any(CONV_LORA_MARK in name for name, _ in named):
-                raise ConfigError("optim.peft='conv_lora' needs a network with built-in Conv-LoRA adapters; only "
-                                  "semantic segmentation with a SAM checkpoint has them. Use 'lora' instead.")
-            for name, param in named:
-                param.requires_grad = name.endswith("bias") if method == "bitfit" else CONV_LORA_MARK in name
+        if method == "bitfit":
+            for name, param in encoder.backbone.named_parameters():
+                param.requires_grad = name.endswith("bias")
             continue
         encoder.backbone = _wrap(encoder.backbone, method, rank)
 

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import torch
 
-from automm.core.registry import Registry
+from automm.core.plugin import Registry
 from automm.core.vision.backends import BackendOptions, VisionBackend
 
 

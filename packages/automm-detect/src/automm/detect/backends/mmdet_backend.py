@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from automm.core.errors import CheckpointNotFoundError, ConfigError
-from automm.core.suggest import did_you_mean
+from automm.core.plugin import did_you_mean
 
 from .base import BACKENDS, DetectorBackend, DetectorOptions
 

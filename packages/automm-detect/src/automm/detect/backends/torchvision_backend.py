@@ -17,7 +17,7 @@ from torchvision.ops import FeaturePyramidNetwork, MultiScaleRoIAlign
 from torchvision.ops.feature_pyramid_network import LastLevelMaxPool, LastLevelP6P7
 
 from automm.core.errors import ConfigError
-from automm.core.models.checkpoints import create_image_backbone, image_normalization_or_imagenet
+from automm.core.plugin import create_image_backbone, image_normalization_or_imagenet
 
 from .base import BACKENDS, DetectorBackend, DetectorOptions
 

@@ -19,7 +19,7 @@ from transformers.image_transforms import center_to_corners_format, corners_to_c
 from transformers.models.auto.modeling_auto import MODEL_FOR_OBJECT_DETECTION_MAPPING_NAMES
 
 from automm.core.errors import CheckpointNotFoundError, ConfigError
-from automm.core.models.checkpoints import hub_model_folder, is_model_folder
+from automm.core.plugin import hub_model_folder, is_model_folder
 
 from .base import BACKENDS, DetectorBackend, DetectorOptions
 

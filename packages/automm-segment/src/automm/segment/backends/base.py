@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
-from automm.core.registry import Registry
+from automm.core.plugin import Registry
 from automm.core.vision.backends import BackendOptions, VisionBackend
 
 

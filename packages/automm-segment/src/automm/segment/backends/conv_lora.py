@@ -16,9 +16,8 @@ import math
 import torch
 from torch import nn
 
-from automm.core.training.peft_setup import CONV_LORA_MARK
-
 DEFAULT_EXPERTS = 4  # scales 1..4
+CONV_LORA_MARK = "conv_lora"  # in the names of the adapters' parameters (saved weights keep this name)
 
 
 class ConvLoraExpert(nn.Module):
@@ -52,7 +51,7 @@ class ConvLoraLinear(nn.Module):
         adapter.experts = nn.ModuleList(ConvLoraExpert(rank, scale) for scale in range(1, experts + 1))
         nn.init.kaiming_uniform_(adapter.down.weight, a=math.sqrt(5))
         nn.init.zeros_(adapter.up.weight)
-        setattr(self, CONV_LORA_MARK, adapter)  # parameter names contain the mark core's optim.peft looks for
+        setattr(self, CONV_LORA_MARK, adapter)  # parameter names contain the mark train_adapters_only looks for
         self.scaling = 2.0  # lora_alpha = 2 r, as core's LoRA
 
     @property
@@ -73,3 +72,15 @@ def add_conv_lora(encoder: nn.Module, rank: int, experts: int = DEFAULT_EXPERTS)
     """Wrap the ``attn.qkv`` layer of every block of SAM's image encoder in a ``ConvLoraLinear``, in place."""
     for block in encoder.blocks:
         block.attn.qkv = ConvLoraLinear(block.attn.qkv, rank, experts)
+
+
+def train_adapters_only(net: nn.Module) -> None:
+    """Freeze every backbone parameter but the Conv-LoRA adapters' (``task.conv_lora``), in place.
+
+    Core's ``merge_peft`` makes the backbones trainable again after the fit.
+    """
+    for module in net.modules():
+        backbone = getattr(module, "backbone", None)
+        if isinstance(backbone, nn.Module):
+            for name, param in backbone.named_parameters():
+                param.requires_grad = CONV_LORA_MARK in name

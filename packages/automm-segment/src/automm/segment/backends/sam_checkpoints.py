@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from automm.core.errors import CheckpointNotFoundError, ConfigError
-from automm.core.models.checkpoints import hub_model_folder, is_model_folder
+from automm.core.plugin import hub_model_folder, is_model_folder
 
 from .base import SegmenterOptions
 

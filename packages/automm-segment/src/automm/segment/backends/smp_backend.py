@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from automm.core.errors import ConfigError
-from automm.core.models.checkpoints import create_image_backbone, image_normalization_or_imagenet
+from automm.core.plugin import create_image_backbone, image_normalization_or_imagenet
 
 from .base import BACKENDS, SegmenterBackend, SegmenterOptions
 
