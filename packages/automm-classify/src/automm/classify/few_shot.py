@@ -20,8 +20,8 @@ from .few_shot_svm import check_class_counts, fit_linear_svm
 
 if TYPE_CHECKING:
     from automm.core.building import Built
+    from automm.core.results import FitResult
     from automm.core.training.budget import Deadline
-    from automm.core.training.engine import FitResult
 
 logger = logging.getLogger("automm")
 FUSION = "l2_concat"  # each modality's embedding at unit length, concatenated
@@ -96,7 +96,7 @@ class FewShotClassificationTask(ClassificationTask):
         import torch
 
         from automm.core.inference import run_network
-        from automm.core.training.engine import FitResult
+        from automm.core.results import FitResult
 
         started = time.monotonic()
         features, codes = train_data

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
-from torch import nn
 
 from .config import Config
 from .data.batch import Processors
@@ -17,6 +14,7 @@ from .data.tabular import CategoricalProcessor, NumericalProcessor
 from .data.text import TextProcessor
 from .models.checkpoints import image_normalization_or_imagenet
 from .models.network import NetworkSpec, build_network
+from .results import Built
 
 
 def columns_of(columns: dict[str, ColumnDecision], *types: ColumnType) -> list[str]:
@@ -82,21 +80,6 @@ def network_spec(processors: Processors, config: Config, output_size: int) -> Ne
                 "dropout": model.fusion.dropout, "modality_dropout": model.fusion.modality_dropout,
                 "missing_modality": model.fusion.missing_modality},
     )
-
-
-@dataclass(frozen=True)
-class Built:
-    """What a task builds for a new predictor: processors, network (with its JSON spec), text backbone folder.
-
-    ``processors`` is a :class:`Processors` or :class:`~automm.core.data.sides.SidedProcessors`; ``spec`` is
-    any registered network kind (``to_json``/``from_json``/``build``). ``columns`` may refine the detected types.
-    """
-
-    processors: Any
-    spec: Any
-    net: nn.Module
-    text_folder: Path | None
-    columns: dict[str, ColumnDecision]
 
 
 def resolve_text_folder(columns: dict[str, ColumnDecision], config: Config) -> Path | None:

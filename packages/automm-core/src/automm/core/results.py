@@ -1,0 +1,45 @@
+"""What a task hands back to core: the parts it builds for a new predictor, and the outcome of a fit.
+
+A leaf module (no torch at import): the task contract (``tasks.py``), the training engine and task packages all
+import these types from here, so none of them needs another to describe its results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .data.column_types import ColumnDecision
+
+if TYPE_CHECKING:
+    from torch import nn
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a task builds for a new predictor: processors, network (with its JSON spec), text backbone folder.
+
+    ``processors`` is a :class:`Processors` or :class:`~automm.core.data.sides.SidedProcessors`; ``spec`` is
+    any registered network kind (``to_json``/``from_json``/``build``). ``columns`` may refine the detected types.
+    """
+
+    processors: Any
+    spec: Any
+    net: nn.Module
+    text_folder: Path | None
+    columns: dict[str, ColumnDecision]
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """How one fit went: ``fit_summary`` records every field."""
+
+    best_val_score: float
+    soup_size: int
+    epochs: int
+    steps: int
+    seconds: float
+    stopped_by: str
+    resumed_from_step: int = 0
+    kept_pretrained: bool = False  # the pretrained (zero-shot) weights scored better on validation than training
