@@ -15,8 +15,8 @@ import pandas as pd
 from .console import DEFAULT_VERBOSITY, check_verbosity, describe_model, quiet_frameworks, summary_text
 from .data.column_types import describe_column_types
 from .data.rows import encode_targets, feature_rows, labelled_rows, read_rows
-from .errors import ConfigError, NotFittedError, PredictorLoadError
-from .fitting.settings import FitOptions, FitRows, PredictorSettings, check_task_arguments, label_columns
+from .errors import ConfigError, NotFittedError
+from .fitting.settings import FitOptions, PredictorSettings
 from .suggest import did_you_mean
 from .tasks import task_class
 
@@ -49,16 +49,13 @@ class MultiModalPredictor:
                  hyperparameters: Mapping[str, Any] | None = None, eval_metric: str | None = None,
                  verbosity: int = DEFAULT_VERBOSITY, use_ensemble: bool | None = None,
                  ensemble_size: int | None = None, **task_arguments: Any):
-        if hyperparameters is not None and not isinstance(hyperparameters, Mapping):
-            raise ConfigError(f'hyperparameters must be a dict such as {{"optim.lr": 1e-4}}, '
-                              f"got {type(hyperparameters).__name__}.")
-        self.task_arguments = check_task_arguments(problem_type, task_arguments)
-        self.label_columns = label_columns(label, problem_type)
-        self.problem_type = problem_type
+        settings = PredictorSettings.create(label, problem_type, presets, hyperparameters, eval_metric,
+                                            {"ensemble.enabled": use_ensemble, "ensemble.size": ensemble_size},
+                                            task_arguments)
+        self.label_columns, self.problem_type, self.task_arguments = settings.label_columns, problem_type, \
+            settings.task_arguments
+        self.presets, self.hyperparameters, self.eval_metric = presets, settings.hyperparameters, eval_metric
         self.path = Path(path) if path is not None else Path("automm_models") / time.strftime("%Y%m%d_%H%M%S")
-        self.presets, self.hyperparameters, self.eval_metric = presets, dict(hyperparameters or {}), eval_metric
-        ensemble = {"ensemble.enabled": use_ensemble, "ensemble.size": ensemble_size}
-        self.hyperparameters.update({key: value for key, value in ensemble.items() if value is not None})
         self.verbosity = check_verbosity(verbosity)
         self._state: PredictorState | None = None
         self._resume_checkpoint: Path | None = None
@@ -79,52 +76,29 @@ class MultiModalPredictor:
         by the ``distiller.*`` hyperparameters. What it prints follows ``verbosity`` (see ``__init__``): by default
         one progress bar and a summary.
 
+        The modes themselves live in ``automm.core.fitting``.
+
         Example:
             >>> predictor.fit(train, hyperparameters={"optim.lr": {"loguniform": [1e-5, 1e-3]}},
             ...               hyperparameter_tune_kwargs={"num_trials": 8, "searcher": "bayes", "scheduler": "ASHA"})
             >>> student = MultiModalPredictor(label="label", hyperparameters={"model.text.num_layers": 2})
             >>> student.fit(train, teacher_predictor=teacher)
         """
-        from .hpo.search import search, wants_search  # torch and Lightning load with the first fit
-        from .persistence import check_save_target
+        from .fitting.entry import run_fit  # torch and Lightning load with the first fit
         from .training.budget import Deadline
 
         verbosity, deadline = check_verbosity(self.verbosity), Deadline(time_limit)
-        first = self._state is None or bool(self._state.fit_info.get("zero_shot"))
-        settings = self._settings()
         teacher, teacher_path = self._teacher(teacher_predictor)
         options = FitOptions(presets, hyperparameters, column_types, holdout_frac, seed, verbosity, teacher=teacher,
                              teacher_path=teacher_path, resume_from=self._resume_checkpoint)
         with quiet_frameworks(verbosity):
-            if first and wants_search(presets or self.presets, settings.with_overrides(presets, hyperparameters)
-                                      .hyperparameters, hyperparameter_tune_kwargs):
-                if teacher_predictor is not None:
-                    raise ConfigError("teacher_predictor cannot be combined with a hyperparameter search: distil "
-                                      "into a predictor with fixed hyperparameters.")
-                check_save_target(self.path)
-                state = search(settings.with_overrides(presets, hyperparameters), self.path,
-                               FitRows.read(settings, train_data, tuning_data), deadline, hyperparameter_tune_kwargs,
-                               options)
-            elif hyperparameter_tune_kwargs is not None:
-                raise ConfigError("hyperparameter_tune_kwargs searches on the first fit only; this predictor is "
-                                  "already fitted (fit again without it to continue training).")
-            else:
-                state = self._fit(settings, train_data, tuning_data, deadline, options)
+            state = run_fit(self._state, self._settings(), train_data, tuning_data, deadline, self.path, options,
+                            hyperparameter_tune_kwargs)
         self._state, self.problem_type, self._resume_checkpoint = state, state.problem_type, None
         if verbosity >= 2:
             print(summary_text(state.problem_type, state.columns, describe_model(state.network_spec, state.config),
                               state.fit_info, state.task.validation_metric[0], self.path, verbosity), file=sys.stderr)
         return self
-
-    def _fit(self, settings: PredictorSettings, train_data: Any, tuning_data: Any, deadline: Any,
-             options: FitOptions) -> PredictorState:
-        """A plain fit (first, continued or resumed) through the fitting layer."""
-        from .fitting.fitter import fit
-        from .persistence import check_save_target
-
-        check_save_target(self.path)
-        return fit(self._state, settings, FitRows.read(settings, train_data, tuning_data), deadline, self.path,
-                   options)
 
     def _settings(self) -> PredictorSettings:
         return PredictorSettings(self.label_columns, self.problem_type, self.task_arguments, self.presets,
@@ -206,23 +180,27 @@ class MultiModalPredictor:
 
         With ``return_pred=True`` returns ``(scores, predictions)``, the predictions as ``predict`` gives them.
         """
+        from .inference import state_scores
+
         frame = labelled_rows(self._read(data, "evaluation data"), self.label_columns, "evaluation data")
         state = self._ready(frame)
-        outputs = self._outputs(state, self._features(frame, "evaluation data", state))
-        targets = encode_targets(state.task, state.label_columns, frame)
-        scores = state.task.score(outputs, targets, list(metrics) if metrics else None)
+        scores, outputs = state_scores(state, self._features(frame, "evaluation data", state),
+                                       encode_targets(state.task, state.label_columns, frame),
+                                       list(metrics) if metrics else None, self._progress, keep_outputs=return_pred)
         return (scores, state.task.predict_rows(outputs, frame)) if return_pred else scores
 
     def _read(self, data: Any, role: str = "data") -> pd.DataFrame:
         return read_rows(data, role, self.problem_type)
 
     def _outputs(self, state: PredictorState, features: pd.DataFrame) -> np.ndarray | list[Any]:
-        """The network's outputs; a progress bar over many batches unless ``verbosity`` < 2."""
-        from .inference import run_network
+        from .inference import state_outputs
 
-        env = state.config.env
-        return run_network(state.net, state.processors, features, env.eval_batch_size, num_workers=env.num_workers,
-                           realtime_max_rows=env.realtime_max_rows, progress=None if self.verbosity >= 2 else False)
+        return state_outputs(state, features, self._progress)
+
+    @property
+    def _progress(self) -> bool | None:
+        """Progress bars over many batches (None: when there are several) unless ``verbosity`` < 2."""
+        return None if self.verbosity >= 2 else False
 
     def _features(self, frame: pd.DataFrame, role: str, state: PredictorState) -> pd.DataFrame:
         return feature_rows(frame, state.feature_columns, state.task, role, state.config.env.realtime_max_rows)
@@ -267,35 +245,13 @@ class MultiModalPredictor:
     @classmethod
     def load(cls, path: str | Path, resume: bool = False, verbosity: int = DEFAULT_VERBOSITY) -> MultiModalPredictor:
         """Load a saved predictor offline; ``resume=True`` continues a fit that was killed."""
-        from .persistence import TRAINING_DIR, load_state
+        from .fitting.loading import resume_point, saved_state
 
         path, verbosity = Path(path), check_verbosity(verbosity)
-        if resume:
-            return cls._load_for_resume(path, verbosity)
-        if not (path / "predictor.json").exists() and (path / TRAINING_DIR).exists():
-            raise PredictorLoadError(
-                f"The fit saving to {str(path)!r} did not finish. Continue it with "
-                f"MultiModalPredictor.load({str(path)!r}, resume=True).fit(train_data)."
-            )
-        return cls._from_state(load_state(path), path, verbosity)
-
-    @classmethod
-    def _from_state(cls, state: PredictorState, path: Path, verbosity: int) -> MultiModalPredictor:
+        state, checkpoint = resume_point(path) if resume else (saved_state(path), None)
         predictor = cls(label=state.label_columns or None, problem_type=state.problem_type, path=path,
                         verbosity=verbosity)
-        predictor._state = state
-        return predictor
-
-    @classmethod
-    def _load_for_resume(cls, path: Path, verbosity: int) -> MultiModalPredictor:
-        from .fitting.fitter import CHECKPOINT_DIR, SKELETON_DIR
-        from .persistence import TRAINING_DIR, load_state
-        from .training.checkpoint_io import latest_readable_checkpoint
-
-        predictor = cls._from_state(load_state(path / TRAINING_DIR / SKELETON_DIR), path, verbosity)
-        predictor._resume_checkpoint = latest_readable_checkpoint(path / TRAINING_DIR / CHECKPOINT_DIR)
-        if predictor._resume_checkpoint is None:
-            logger.warning("No usable checkpoint under %s: fit will start again from the saved start.", path)
+        predictor._state, predictor._resume_checkpoint = state, checkpoint
         return predictor
 
     def __repr__(self) -> str:

@@ -116,7 +116,7 @@ def _select(state: PredictorState, trained: list[tuple[Member, FitResult, np.nda
         return score(combine_chosen(task.ensemble_combine, stacked, weights))
 
     def score(outputs: np.ndarray) -> float:
-        return score_outputs(task.metric([metric]), outputs, targets)[metric]
+        return float(score_outputs(task.metric([metric]), outputs, targets)[metric])
 
     weights = greedy_weights(score_of, len(trained), config.ensemble.selection_rounds, greater_is_better)
     kept = [i for i, weight in enumerate(weights) if weight > 0]

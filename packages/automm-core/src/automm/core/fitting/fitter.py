@@ -29,12 +29,11 @@ from ..tasks import Task
 from ..training.budget import Deadline, parameter_bytes, save_seconds
 from ..training.engine import fit_network
 from ..training.tricks import check_supported
+from .loading import CHECKPOINT_DIR, SKELETON_DIR
 from .settings import FitOptions, FitRows, PredictorSettings
 from .start import new_state
 
 logger = logging.getLogger("automm")
-SKELETON_DIR = "predictor"  # under TRAINING_DIR: the untrained state a killed fit resumes from
-CHECKPOINT_DIR = "checkpoints"
 Encoded = tuple[pd.DataFrame, np.ndarray]
 
 

@@ -29,6 +29,19 @@ class PredictorSettings:
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     eval_metric: str | None = None
 
+    @classmethod
+    def create(cls, label: str | Sequence[str] | None, problem_type: str | None, presets: str | None,
+               hyperparameters: Mapping[str, Any] | None, eval_metric: str | None, shortcuts: Mapping[str, Any],
+               task_arguments: dict[str, Any]) -> PredictorSettings:
+        """``MultiModalPredictor(...)``'s arguments checked; ``shortcuts`` (``use_ensemble=`` and the like, as
+        dotted keys) join the hyperparameters unless None."""
+        if hyperparameters is not None and not isinstance(hyperparameters, Mapping):
+            raise ConfigError(f'hyperparameters must be a dict such as {{"optim.lr": 1e-4}}, '
+                              f"got {type(hyperparameters).__name__}.")
+        arguments = check_task_arguments(problem_type, task_arguments)
+        merged = {**(hyperparameters or {}), **{key: value for key, value in shortcuts.items() if value is not None}}
+        return cls(label_columns(label, problem_type), problem_type, arguments, presets, merged, eval_metric)
+
     def with_overrides(self, presets: str | None, hyperparameters: Mapping[str, Any] | None) -> PredictorSettings:
         """These settings with a fit call's ``presets`` (when given) and ``hyperparameters`` on top."""
         return replace(self, presets=presets or self.presets,

@@ -143,8 +143,9 @@ def _finish_with_soup(net: MultiModalNet, task: Task, processors: Processors,
 
     def evaluate(weights: dict[str, torch.Tensor]) -> float:
         net.load_state_dict(weights)
-        return score_network(net, processors, features, targets, task.metric([metric]), config.env.eval_batch_size,
-                             num_workers=config.env.num_workers, progress=False)[metric]
+        scores, _ = score_network(net, processors, features, targets, task.metric([metric]),
+                                  config.env.eval_batch_size, num_workers=config.env.num_workers)
+        return float(scores[metric])
 
     weights, used, trained = greedy_soup(ranked, evaluate, greater_is_better, can_continue)
     if pretrained is not None:
