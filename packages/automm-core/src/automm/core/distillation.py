@@ -65,7 +65,7 @@ def resolve_teacher(teacher: PredictorState | str | Path, student: PredictorStat
             state = load_state(Path(teacher))
         except (PredictorLoadError, OSError) as err:
             raise ConfigError(f"teacher_predictor={str(teacher)!r} could not be loaded: {err}") from err
-        path = str(teacher)
+        path = str(Path(teacher))
     elif isinstance(teacher, PredictorState):
         state = teacher
     else:

@@ -67,24 +67,8 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     # adds the others only while time is left), the pretrained weights' comparison, and the task's calibration.
     finishing = int(optim.top_k > 1) + int(task.zero_shot) + int(type(task).calibrate is not Task.calibrate)
     budget = BudgetStop(deadline, finishing, save_seconds, len(val_data[0]), optim.batch_size)
-    trainer = pl.Trainer(
-        accelerator=env.accelerator,
-        devices=env.devices,
-        num_nodes=env.num_nodes,
-        strategy=_strategy(env.strategy, env.devices, env.num_nodes),
-        precision=_precision(optim.precision),
-        max_epochs=optim.max_epochs,
-        gradient_clip_val=optim.gradient_clip or None,
-        val_check_interval=1.0 / max(1, optim.val_checks_per_epoch),
-        check_val_every_n_epoch=optim.val_every_n_epochs,
-        callbacks=[top_k, periodic, stopper, *([budget] if deadline.limited else []), *_progress_bar(verbosity),
-                   *callbacks],
-        default_root_dir=workdir,
-        logger=False,
-        num_sanity_val_steps=0,
-        enable_progress_bar=verbosity >= 2,
-        enable_model_summary=verbosity >= 3,
-    )
+    trainer = _trainer(config, workdir, [top_k, periodic, stopper, *([budget] if deadline.limited else []),
+                                         *_progress_bar(verbosity), *callbacks], verbosity)
     data = MultiModalDataModule(processors, train_data, val_data, optim.batch_size, env.eval_batch_size,
                                 env.num_workers, train_processors=train_processors,
                                 batch_sampler=partial(task.train_batch_sampler, config=config))
@@ -169,6 +153,28 @@ def ranked_checkpoints(workdir: Path, greater_is_better: bool) -> list[tuple[Pat
         if match and math.isfinite(float(match.group(1))) and is_readable(path):
             scored.append((path, float(match.group(1))))
     return sorted(scored, key=lambda item: item[1], reverse=greater_is_better)
+
+
+def _trainer(config: Config, workdir: Path, callbacks: list[pl.Callback], verbosity: int) -> pl.Trainer:
+    """The Lightning trainer of the config's environment and optimisation settings."""
+    optim, env = config.optim, config.env
+    return pl.Trainer(
+        accelerator=env.accelerator,
+        devices=env.devices,
+        num_nodes=env.num_nodes,
+        strategy=_strategy(env.strategy, env.devices, env.num_nodes),
+        precision=_precision(optim.precision),
+        max_epochs=optim.max_epochs,
+        gradient_clip_val=optim.gradient_clip or None,
+        val_check_interval=1.0 / max(1, optim.val_checks_per_epoch),
+        check_val_every_n_epoch=optim.val_every_n_epochs,
+        callbacks=callbacks,
+        default_root_dir=workdir,
+        logger=False,
+        num_sanity_val_steps=0,
+        enable_progress_bar=verbosity >= 2,
+        enable_model_summary=verbosity >= 3,
+    )
 
 
 def _progress_bar(verbosity: int) -> list[FitProgressBar]:
