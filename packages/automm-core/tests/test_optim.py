@@ -5,21 +5,21 @@ import torch
 from torch import nn
 
 from automm.core.config import OptimConfig
+from automm.core.training.budget import Deadline
 from automm.core.training.optim import BudgetSchedule, parameter_groups
 
 
 def test_schedule_warms_up_then_anneals_by_steps() -> None:
-    schedule = BudgetSchedule(total_steps=100, warmup_ratio=0.1, time_limit=None)
+    schedule = BudgetSchedule(total_steps=100, warmup_ratio=0.1, deadline=Deadline(None))
     assert schedule(5) == pytest.approx(0.5)
     assert schedule(10) == pytest.approx(1.0)
     assert schedule(55) == pytest.approx(0.5)
     assert schedule(100) == pytest.approx(0.0, abs=1e-9)
 
 
-def test_schedule_follows_the_clock_when_time_runs_out_first(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_schedule_follows_the_clock_when_time_runs_out_first() -> None:
     clock = [1000.0]
-    monkeypatch.setattr("automm.core.training.optim.time.monotonic", lambda: clock[0])
-    schedule = BudgetSchedule(total_steps=10_000, warmup_ratio=0.1, time_limit=60)
+    schedule = BudgetSchedule(total_steps=10_000, warmup_ratio=0.1, deadline=Deadline(60, lambda: clock[0]))
     schedule(0)
     clock[0] += 30  # half the time gone, almost no steps done
     assert schedule(3) == pytest.approx(0.5 * (1 + torch.cos(torch.tensor(torch.pi * 0.4 / 0.9)).item()))
@@ -59,3 +59,13 @@ def test_a_top_level_backbone_gets_layerwise_decay_too() -> None:
     lrs = {id(p): group["lr"] for group in parameter_groups(net, optim) for p in group["params"]}
     assert lrs[id(net.backbone.layer[1].weight)] == 0.5
     assert lrs[id(net.projection.weight)] == 10.0
+
+
+def test_schedule_state_holds_plain_numbers_only() -> None:
+    """LambdaLR saves the schedule's __dict__ in checkpoints, which are read back with weights_only=True."""
+    net = nn.Linear(2, 1)
+    optimizer = torch.optim.AdamW(net.parameters())
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, BudgetSchedule(10, 0.1, Deadline(60)))
+    saved = scheduler.state_dict()["lr_lambdas"][0]
+    assert set(saved) == {"total_steps", "warmup_ratio", "span", "process"}
+    assert all(isinstance(value, (int, float)) for value in saved.values())

@@ -14,7 +14,7 @@ from .data.tabular import CategoricalProcessor, NumericalProcessor
 from .data.text import TextProcessor
 from .models.checkpoints import image_normalization_or_imagenet
 from .models.network import NetworkSpec, build_network
-from .protocols import Built
+from .results import Built
 
 
 def columns_of(columns: dict[str, ColumnDecision], *types: ColumnType) -> list[str]:

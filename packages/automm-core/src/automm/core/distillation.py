@@ -1,4 +1,7 @@
-"""``fit(..., teacher_predictor=...)``: check the teacher, run it once over the training rows, build the objectives."""
+"""``fit(..., teacher_predictor=...)``: check the teacher, run it once over the training rows, build the objectives.
+
+The teacher arrives as a fitted ``PredictorState`` (with the folder it is saved in) or as the path of a saved
+predictor: this module knows nothing of ``MultiModalPredictor``."""
 
 from __future__ import annotations
 
@@ -11,11 +14,11 @@ import pandas as pd
 
 from .data.ingest import require_features
 from .errors import ConfigError, PredictorLoadError
+from .persistence import load_state
+from .state import PredictorState
 from .tasks import installed_plugins
 
 if TYPE_CHECKING:
-    from .predictor import MultiModalPredictor
-    from .state import PredictorState
     from .training.module import AuxiliaryObjective
 
 
@@ -51,27 +54,23 @@ class Teacher:
                 "objectives": [o.name for o in objectives]}
 
 
-def resolve_teacher(teacher: MultiModalPredictor | str | Path, student: PredictorState,
-                    predictor_type: type[MultiModalPredictor]) -> Teacher:
+def resolve_teacher(teacher: PredictorState | str | Path, student: PredictorState, path: str | None = None,
+                    ) -> Teacher:
     """The teacher (loaded when given as a path), refused with a ConfigError unless it can teach ``student``.
 
-    ``predictor_type`` is ``MultiModalPredictor`` (passed in: the predictor imports this module).
+    ``path``: where a teacher given as a state is saved, when known (recorded in ``fit_info``).
     """
-    path: str | None = None
     if isinstance(teacher, (str, Path)):
         try:
-            teacher = predictor_type.load(teacher, verbosity=0)
+            state = load_state(Path(teacher))
         except (PredictorLoadError, OSError) as err:
             raise ConfigError(f"teacher_predictor={str(teacher)!r} could not be loaded: {err}") from err
-        path = str(teacher.path)
-    elif not isinstance(teacher, predictor_type):
+        path = str(Path(teacher))
+    elif isinstance(teacher, PredictorState):
+        state = teacher
+    else:
         raise ConfigError(f"teacher_predictor must be a fitted MultiModalPredictor or the path of a saved one, got "
                           f"{type(teacher).__name__}.")
-    elif (teacher.path / "predictor.json").exists():
-        path = str(teacher.path)
-    if teacher._state is None:
-        raise ConfigError("teacher_predictor is not fitted: fit it first, or pass the path of a saved predictor.")
-    state = teacher._state
     _check_compatible(state, student)
     return Teacher(state, path)
 

@@ -1,9 +1,10 @@
-"""Streaming forward passes over a feature table: logits or embeddings, batch by batch."""
+"""Streaming forward passes over a feature table: logits or embeddings, batch by batch, or a score through the
+task's accumulating metric."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .data.loaders import iterate_batches, make_loader
+
+if TYPE_CHECKING:
+    from .state import PredictorState
 
 
 def run_network(
@@ -24,7 +28,7 @@ def run_network(
     num_workers: int = 0,
     realtime_max_rows: int = 64,
     progress: bool | None = None,
-) -> np.ndarray:
+) -> np.ndarray | list[Any]:
     """Forward ``features`` through ``net`` (or ``forward``, e.g. ``net.embed``) in eval mode.
 
     ``processors`` turn rows into batches (``Processors`` or ``SidedProcessors``); ``row_shape`` is the
@@ -35,30 +39,94 @@ def run_network(
     A network whose output is a tensor gives one array ``[rows, *row_shape]``; one that returns a list
     (one entry per row, e.g. a variable number of boxes) gives a list of per-row numpy values.
     """
-    if any(module.training for module in net.modules()):  # eval() itself walks and sets every module: ~50 us
-        net.eval()
-    device = next(net.parameters()).device
+    batches = _batches(features, processors, batch_size, None, num_workers, realtime_max_rows, progress)
+    return _collect((result for _, result in _forward(net, batches, forward)), lambda: row_shape or net.output_shape)
+
+
+def score_network(net: nn.Module, processors: Any, features: pd.DataFrame, targets: np.ndarray, metric: Any,
+                  batch_size: int, num_workers: int = 0, realtime_max_rows: int = 64, progress: bool | None = False,
+                  keep_outputs: bool = False) -> tuple[dict[str, Any], np.ndarray | list[Any] | None]:
+    """The task's accumulating ``metric`` (``Task.metric``) over ``features`` and their encoded ``targets``, and
+    with ``keep_outputs`` the outputs as ``run_network`` gives them (else None), from the same single pass.
+
+    The batches are those of a validation pass: ``metric.update(net(batch), batch.target)`` per batch, then one
+    ``compute()``, so a score here equals the one training logs for the same weights and rows.
+    """
+    metric = metric.to(next(net.parameters()).device)
+    batches = _batches(features, processors, batch_size, targets, num_workers, realtime_max_rows, progress)
+    kept: list[Any] = []
+    for batch, result in _forward(net, batches, None):
+        metric.update(result, batch.target)
+        if keep_outputs:
+            kept.append(result)
+    return dict(metric.compute()), _collect(kept, lambda: net.output_shape) if keep_outputs else None
+
+
+def state_outputs(state: PredictorState, features: pd.DataFrame, progress: bool | None) -> np.ndarray | list[Any]:
+    """``run_network`` over a predictor state's network, with its environment settings."""
+    env = state.config.env
+    return run_network(state.net, state.processors, features, env.eval_batch_size, num_workers=env.num_workers,
+                       realtime_max_rows=env.realtime_max_rows, progress=progress)
+
+
+def state_scores(state: PredictorState, features: pd.DataFrame, targets: np.ndarray, names: list[str] | None,
+                 progress: bool | None, keep_outputs: bool = False,
+                 ) -> tuple[dict[str, Any], np.ndarray | list[Any] | None]:
+    """``score_network`` with the state's task metric of ``names`` (None: the task's defaults)."""
+    env = state.config.env
+    return score_network(state.net, state.processors, features, targets, state.task.metric(names),
+                         env.eval_batch_size, env.num_workers, env.realtime_max_rows, progress, keep_outputs)
+
+
+def _forward(net: nn.Module, batches: Iterable[Any], forward: Callable[[Any], Any] | None,
+             ) -> Iterator[tuple[Any, Any]]:
+    """(batch on the network's device, its output) for each batch, in eval mode and without gradients."""
+    device = _eval_device(net)
     forward = forward or net
-    if len(features) <= realtime_max_rows:
-        batches = iterate_batches(features, processors, batch_size)
-    else:
-        batches = make_loader(features, processors, batch_size, num_workers=num_workers)
-        show = progress if progress is not None else len(batches) > 1
-        batches = tqdm(batches, desc="predict", unit="batch", disable=not show)
-    outputs: list[Any] = []
-    per_row: list[Any] = []
     with torch.inference_mode():
         for batch in batches:
-            result = forward(batch.to(device))
-            if isinstance(result, torch.Tensor):
-                outputs.append(result.float().cpu().numpy())
-            else:
-                per_row.extend(to_numpy(result))
-    if per_row or (not outputs and (row_shape or net.output_shape) is None):
+            batch = batch.to(device)
+            yield batch, forward(batch)
+
+
+def _collect(results: Iterable[Any], row_shape: Callable[[], tuple[int, ...] | None]) -> np.ndarray | list[Any]:
+    """Batch outputs as one array ``[rows, *row_shape()]``, or a list of per-row numpy values for networks that
+    return lists (``row_shape`` is asked only when there is no row)."""
+    outputs: list[Any] = []
+    per_row: list[Any] = []
+    for result in results:
+        if isinstance(result, torch.Tensor):
+            outputs.append(result.float().cpu().numpy())
+        else:
+            per_row.extend(to_numpy(result))
+    if per_row or (not outputs and row_shape() is None):
         return per_row
     if not outputs:
-        return np.zeros((0, *(row_shape or net.output_shape)), dtype=np.float32)
+        return np.zeros((0, *row_shape()), dtype=np.float32)
     return np.concatenate(outputs)
+
+
+def score_outputs(metric: Any, outputs: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+    """The task's accumulating ``metric`` over whole-set ``outputs`` (``[rows, ...]``): one update, one compute."""
+    metric.update(torch.as_tensor(outputs), torch.as_tensor(targets))
+    return dict(metric.compute())
+
+
+def _eval_device(net: nn.Module) -> torch.device:
+    """``net`` in eval mode; the device it is on."""
+    if any(module.training for module in net.modules()):  # eval() itself walks and sets every module: ~50 us
+        net.eval()
+    return next(net.parameters()).device
+
+
+def _batches(features: pd.DataFrame, processors: Any, batch_size: int, targets: np.ndarray | None,
+             num_workers: int, realtime_max_rows: int, progress: bool | None) -> Iterable[Any]:
+    """Batches in row order: built directly for a few rows, else from a DataLoader with a progress bar."""
+    if len(features) <= realtime_max_rows:
+        return iterate_batches(features, processors, batch_size, targets)
+    loader = make_loader(features, processors, batch_size, targets, num_workers=num_workers)
+    show = progress if progress is not None else len(loader) > 1
+    return tqdm(loader, desc="predict", unit="batch", disable=not show)
 
 
 def to_numpy(value: Any) -> Any:

@@ -53,6 +53,7 @@ from .protocols import (
     ZeroShot,
 )
 from .registry import Registry
+from .results import FitResult
 from .suggest import did_you_mean
 from .tasks import Task, TaskPlugin, distribution_version
 
@@ -79,7 +80,6 @@ if TYPE_CHECKING:
     from .persistence import _single_processors as processors_from_json
     from .persistence import check_save_target, processors_to_json
     from .training.budget import Deadline
-    from .training.engine import FitResult
 
 # name -> (module, attribute): the names that import torch, loaded on first use.
 _LAZY: dict[str, tuple[str, str]] = {
@@ -108,7 +108,6 @@ _LAZY: dict[str, tuple[str, str]] = {
     "check_save_target": (".persistence", "check_save_target"),
     "processors_to_json": (".persistence", "processors_to_json"),
     "Deadline": (".training.budget", "Deadline"),
-    "FitResult": (".training.engine", "FitResult"),
 }
 
 __all__ = [

@@ -20,20 +20,19 @@ none is ``runtime_checkable``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from .results import Built, FitResult
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
     import torch
-    from torch import nn
 
     from .config import Config
     from .data.column_types import ColumnDecision
     from .training.budget import Deadline
-    from .training.engine import FitResult
 
 
 # ---------------------------------------------------------------------------------------------- data and model
@@ -105,26 +104,6 @@ class NetworkKind(Protocol):
     def build(self, text_folder: Path | None, pretrained: bool) -> Any:
         """The network (a :class:`Net`), with pretrained backbone weights when ``pretrained``."""
         ...
-
-
-@dataclass(frozen=True)
-class Built:
-    """What a task builds for a new predictor: processors, network (with its JSON spec), text backbone folder.
-
-    ``processors`` is a :class:`~automm.core.data.batch.Processors`, a
-    :class:`~automm.core.data.sides.SidedProcessors` or a registered processor kind; ``spec`` is any registered
-    network kind (``to_json``/``from_json``/``build``). ``columns`` may refine the detected types. ``task`` is the
-    task the network was built for, when ``build`` settled settings of its own (the classes of a pretrained
-    detector, a threshold, the prompt columns): a new object, the task ``build`` was called on stays unchanged.
-    None: that task, as it is.
-    """
-
-    processors: Any
-    spec: Any
-    net: nn.Module
-    text_folder: Path | None
-    columns: dict[str, ColumnDecision]
-    task: Any = None  # a Task (typed Any: tasks.py imports this module)
 
 
 # ---------------------------------------------------------------------------------------------- task roles

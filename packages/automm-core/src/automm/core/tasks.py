@@ -23,9 +23,8 @@ if TYPE_CHECKING:
     import torch
     from torch.utils.data import Sampler
 
-    from .protocols import Built
+    from .results import Built, FitResult
     from .training.budget import Deadline
-    from .training.engine import FitResult
 
 ENTRY_POINT_GROUP = "automm.tasks"
 

@@ -19,13 +19,15 @@ MAP_METRICS = ("map", "map_50", "map_75", "map_small", "map_medium", "map_large"
 class DetectionMetric(Metric):
     """``update(detections, targets)``: per-image dicts (boxes/scores/labels) and ``[n, 5]`` ground truth.
 
-    ``compute()`` gives every name in ``MAP_METRICS`` plus ``map_<class>`` per class name.
+    ``compute()`` gives the metrics ``names`` asks for, in that order (default: every name in ``MAP_METRICS`` plus
+    ``map_<class>`` per class name).
     """
 
     full_state_update = False
 
-    def __init__(self, class_names: list[str]):
+    def __init__(self, class_names: list[str], names: list[str] | None = None):
         super().__init__()
+        self.names = list(names) if names else None
         from torchmetrics.detection import MeanAveragePrecision
 
         self.class_names = class_names
@@ -43,7 +45,7 @@ class DetectionMetric(Metric):
         for index, value in zip(classes, per_class):
             if 0 <= index < len(self.class_names):
                 scores[f"map_{self.class_names[index]}"] = float(value)
-        return scores
+        return pick(scores, self.names)
 
     def reset(self) -> None:
         super().reset()
@@ -64,9 +66,9 @@ def _ground_truth(target: np.ndarray) -> dict[str, torch.Tensor]:
 def score_detections(detections: list[dict[str, Any]], targets: np.ndarray, class_names: list[str],
                      names: list[str] | None) -> dict[str, float]:
     """COCO metrics of whole-dataset ``detections`` against ``targets``; ``names`` picks some (default: all)."""
-    metric = DetectionMetric(class_names)
+    metric = DetectionMetric(class_names, names)
     metric.update(detections, list(targets))
-    return pick(metric.compute(), names)
+    return metric.compute()
 
 
 def pick(found: dict[str, float], names: list[str] | None) -> dict[str, float]:

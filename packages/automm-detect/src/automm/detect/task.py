@@ -141,8 +141,8 @@ class DetectionTask(Task):
     def loss(self, optim: Any, task_config: Any = None):
         return lambda losses, _targets: sum(losses.values())
 
-    def metric(self, names: list[str]) -> DetectionMetric:
-        return DetectionMetric(self.classes)
+    def metric(self, names: list[str] | None) -> DetectionMetric:
+        return DetectionMetric(self.classes, names)
 
     @property
     def validation_metric(self) -> tuple[str, bool]:

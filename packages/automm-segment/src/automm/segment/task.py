@@ -168,7 +168,8 @@ class SegmentationTask(Task):
     def loss(self, optim: Any, task_config: Any = None):
         return segmentation_loss(self.codec.binary)
 
-    def metric(self, names: list[str]) -> SegmentationMetric:
+    def metric(self, names: list[str] | None) -> SegmentationMetric:
+        names = list(names) if names else list(BINARY_METRICS[:-1] if self.codec.binary else MULTICLASS_METRICS)
         return SegmentationMetric(self.codec.num_classes, names, self.threshold)
 
     @property
@@ -200,8 +201,7 @@ class SegmentationTask(Task):
 
     def score(self, logits: list[np.ndarray], targets: np.ndarray, metrics: list[str] | None = None,
               ) -> dict[str, float]:
-        names = list(metrics) if metrics else list(BINARY_METRICS[:-1] if self.codec.binary else MULTICLASS_METRICS)
-        metric = self.metric(names)
+        metric = self.metric(metrics)
         for position, (output, path) in enumerate(zip(logits, targets)):
             metric.update([output], [self.codec.decode(path, position)])
         return metric.compute()

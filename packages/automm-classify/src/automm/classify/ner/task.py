@@ -120,19 +120,17 @@ class NERTask(Task):
 
         return TokenLoss()
 
-    def metric(self, names: list[str]) -> Any:
-        from .metrics import NERMetric
+    def metric(self, names: list[str] | None) -> Any:
+        from .metrics import METRICS, NERMetric
 
-        return NERMetric(self.scheme, names)
+        return NERMetric(self.scheme, list(names) if names else list(METRICS))
 
     @property
     def validation_metric(self) -> tuple[str, bool]:
         return "overall_f1", True
 
     def score(self, logits: Any, targets: np.ndarray, metrics: list[str] | None = None) -> dict[str, float]:
-        from .metrics import METRICS
-
-        metric = self.metric(list(metrics) if metrics else list(METRICS))
+        metric = self.metric(metrics)
         metric.update(logits, list(targets))
         return metric.compute()
 

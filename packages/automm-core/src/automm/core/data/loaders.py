@@ -66,10 +66,14 @@ def make_loader(
     )
 
 
-def iterate_batches(features: pd.DataFrame, processors: Processors, batch_size: int) -> Iterator[Batch]:
-    """Prediction batches in order, without DataLoader overhead (used for small inputs)."""
+def iterate_batches(features: pd.DataFrame, processors: Processors, batch_size: int,
+                    targets: np.ndarray | None = None) -> Iterator[Batch]:
+    """Prediction batches in order, without DataLoader overhead (used for small inputs); ``targets``, when given,
+    go into each batch's ``target``."""
     if 0 < len(features) <= batch_size:  # one batch: no row slice to build
-        yield processors.collate(features)
+        yield processors.collate(features) if targets is None else processors.collate(features, targets)
         return
     for start in range(0, len(features), batch_size):
-        yield processors.collate(features.iloc[start : start + batch_size])
+        rows = features.iloc[start : start + batch_size]
+        yield (processors.collate(rows) if targets is None
+               else processors.collate(rows, targets[start : start + len(rows)]))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError, InputError
 
 
 def holdout_split(rows: int, fraction: float, groups: np.ndarray | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -32,3 +35,21 @@ def default_holdout_fraction(rows: int) -> float:
     if rows <= 500:
         return 0.2
     return min(0.1, 1000 / rows)
+
+
+def split_rows(data: pd.DataFrame, groups: np.ndarray | None, holdout_frac: float | None, seed: int,
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(training rows, validation rows) of labelled ``data``, ``holdout_frac`` of it (default: by size) held out,
+    stratified by ``groups`` (the task's ``stratify_key``, or None)."""
+    if len(data) < 2:
+        raise InputError(f"train_data has {len(data)} labelled row(s); at least 2 are needed to train.")
+    fraction = holdout_frac if holdout_frac is not None else default_holdout_fraction(len(data))
+    if not 0 < fraction < 1:
+        raise ConfigError(f"holdout_frac must be between 0 and 1, got {fraction!r}.")
+    train_rows, val_rows = holdout_split(len(data), fraction, groups, seed)
+    return data.iloc[train_rows], data.iloc[val_rows]
+
+
+def cap_rows(rows: pd.DataFrame, cap: int, seed: int) -> pd.DataFrame:
+    """At most ``cap`` of ``rows`` (a random sample; 0 means no cap): validation cost stays bounded."""
+    return rows.sample(cap, random_state=seed) if cap and len(rows) > cap else rows

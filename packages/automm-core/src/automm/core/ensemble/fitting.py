@@ -12,14 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..inference import run_network
+from ..inference import run_network, score_outputs
 from ..models.ensemble import EnsembleNet, EnsembleSpec, combine_chosen
 from ..models.network import spec_to_json
+from ..results import FitResult
 from ..state import PredictorState
 from ..training.budget import Deadline, parameter_bytes, save_seconds
-from ..training.engine import FitResult, train
-from ..training.peft_setup import apply_peft, merge_peft
-from ..training.tricks import auxiliary_objectives, training_processors
+from ..training.engine import fit_network
 from .selection import greedy_weights
 from .variants import Member, build_member, plan_variants
 
@@ -60,7 +59,7 @@ def fit_ensemble(state: PredictorState, features: pd.DataFrame, train_rows: Rows
             skipped.append(variant.name)
             continue
         member_started = time.monotonic()
-        member_deadline = Deadline(max(budget, 1e-3)) if deadline.limited else Deadline(None)  # the build counts
+        member_deadline = deadline.within(budget)  # the member's build counts
         member = build_member(state, features, variant, config)
         result = _train_member(state, member, train_rows, val_rows, workdir / f"member-{index}", member_deadline,
                                verbosity)
@@ -97,17 +96,11 @@ def member_seconds(remaining: float, members_left: int, equal_share: float, firs
 def _train_member(state: PredictorState, member: Member, train_rows: Rows, val_rows: Rows, workdir: Path,
                   deadline: Deadline, verbosity: int) -> FitResult:
     """One normal fit of ``member``'s network, as a single-network predictor trains; its checkpoints are removed."""
-    optim = member.config.optim
     shutil.rmtree(workdir, ignore_errors=True)  # a killed fit's checkpoints must not join this member's soup
-    apply_peft(member.net, optim.peft, optim.lora_rank)
     try:
-        train_processors, *rows = state.task.training_data(
-            member.net, training_processors(state.processors, member.config), *train_rows, member.config)
-        return train(member.net, state.task, state.processors, tuple(rows), val_rows, member.config, workdir,
-                     deadline, train_processors=train_processors, verbosity=verbosity,
-                     auxiliary=auxiliary_objectives(member.net, member.config))
-    finally:  # a failed fit must not leave adapters that saving would write as unloadable weights
-        merge_peft(member.net)
+        return fit_network(member.net, state.task, state.processors, train_rows, val_rows, member.config, workdir,
+                           deadline, verbosity=verbosity)
+    finally:
         member.net.eval()
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -120,7 +113,10 @@ def _select(state: PredictorState, trained: list[tuple[Member, FitResult, np.nda
     stacked = np.stack([outputs for _, _, outputs in trained])
 
     def score_of(weights: np.ndarray) -> float:
-        return task.score(combine_chosen(task.ensemble_combine, stacked, weights), targets, [metric])[metric]
+        return score(combine_chosen(task.ensemble_combine, stacked, weights))
+
+    def score(outputs: np.ndarray) -> float:
+        return float(score_outputs(task.metric([metric]), outputs, targets)[metric])
 
     weights = greedy_weights(score_of, len(trained), config.ensemble.selection_rounds, greater_is_better)
     kept = [i for i, weight in enumerate(weights) if weight > 0]
@@ -132,7 +128,7 @@ def _select(state: PredictorState, trained: list[tuple[Member, FitResult, np.nda
         "metric": metric,
         "val_score": float(score_of(weights)),
         "members": [{"variant": member.variant.name, "overrides": dict(member.variant.overrides),
-                     "val_score": float(task.score(outputs, targets, [metric])[metric]),
+                     "val_score": score(outputs),
                      "weight": float(weight), "seconds": result.seconds, "stopped_by": result.stopped_by}
                     for (member, result, outputs), weight in zip(trained, weights)],
     }

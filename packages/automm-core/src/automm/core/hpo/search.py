@@ -1,4 +1,4 @@
-"""Run a hyperparameter search on Ray Tune and make its best trial the predictor saved at the predictor's path."""
+"""Run a hyperparameter search on Ray Tune and save its best trial as the predictor at the given path."""
 
 from __future__ import annotations
 
@@ -10,23 +10,21 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import pandas as pd
+from typing import Any
 
 from .. import presets as preset_registry
 from ..config import Config
 from ..errors import ConfigError, InputError, MissingExtraError
+from ..fitting.settings import FitOptions, FitRows, PredictorSettings
 from ..persistence import PREDICTOR_FILE, check_save_target, load_state, save_state
+from ..state import PredictorState
 from ..tasks import infer_problem_type, task_class
 from ..training.budget import Deadline
 from .options import TuneOptions, preset_search_space, preset_tune_options, split_hpo_preset
 from .spaces import INSTALL_HINT, Space, check_spaces, require_tune, split_spaces
 from .trial import FINISHED, SCORE, TrialJob, run_trial, trial_folder
-
-if TYPE_CHECKING:
-    from ..predictor import MultiModalPredictor
 
 logger = logging.getLogger("automm")
 # Kept from a time_limit for loading the best trial and saving it at the predictor's path.
@@ -43,51 +41,51 @@ def wants_search(presets: str | None, hyperparameters: Mapping[str, Any], tune_k
     return tune_kwargs is not None or split_hpo_preset(presets)[1] or bool(split_spaces(hyperparameters)[1])
 
 
-def search(predictor: MultiModalPredictor, train_data: Any, tuning_data: Any, time_limit: float | None,
-           presets: str | None, hyperparameters: Mapping[str, Any], tune_kwargs: Mapping[str, Any] | None,
-           column_types: Mapping[str, str] | None, holdout_frac: float | None, seed: int) -> None:
-    """Search, then save the best trial at ``predictor.path`` and set it as ``predictor``'s state.
+def search(settings: PredictorSettings, path: Path, rows: FitRows, deadline: Deadline,
+           tune_kwargs: Mapping[str, Any] | None, options: FitOptions) -> PredictorState:
+    """Search, then save the best trial at ``path`` and return its state.
 
-    Everything is checked (data, names and values of the spaces, tune kwargs) before Ray starts.
+    ``settings`` carry the presets and hyperparameters (search spaces included) of the whole call; ``options``
+    the fit's ``column_types``, ``holdout_frac``, ``seed`` and ``verbosity``. Everything is checked (data, names
+    and values of the spaces, tune kwargs) before Ray starts.
     """
-    deadline = Deadline(time_limit)
-    check_save_target(predictor.path)
-    data = predictor._labelled(predictor._read(train_data, "train_data"), "train_data")
-    tuning = None if tuning_data is None else predictor._labelled(predictor._read(tuning_data, "tuning_data"),
-                                                                  "tuning_data")
-    problem_type = predictor.problem_type or infer_problem_type(data[predictor.label_columns])
-    task = task_class(problem_type).fit(data[predictor.label_columns], problem_type, predictor.task_arguments)
-    preset, config, fixed, spaces, options = _plan(problem_type, presets, hyperparameters, tune_kwargs)
+    check_save_target(path)
+    labels = rows.train[settings.label_columns]
+    problem_type = settings.problem_type or infer_problem_type(labels)
+    task = task_class(problem_type).fit(labels, problem_type, settings.task_arguments)
+    preset, config, fixed, spaces, tune_options = _plan(problem_type, settings.presets, settings.hyperparameters,
+                                                        tune_kwargs)
     check_spaces(config, fixed, spaces, configure=task.configure)
-    root = _trials_root(predictor.path)
+    root = _trials_root(path)
     tune = require_tune()
-    started_ray = _init_ray(predictor.verbosity)
+    started_ray = _init_ray(options.verbosity)
     try:
-        budget = _tune_budget(deadline, time_limit)
+        reserve = _copy_reserve(deadline)
         job = TrialJob(
-            predictor_class=type(predictor), label=predictor.label_columns, problem_type=problem_type, preset=preset,
-            fixed=fixed, task_arguments=predictor.task_arguments, eval_metric=predictor.eval_metric,
-            column_types=dict(column_types) if column_types else None, holdout_frac=holdout_frac, seed=seed,
+            settings=replace(settings, problem_type=problem_type, presets=preset, hyperparameters=fixed),
+            options=FitOptions(column_types=dict(options.column_types) if options.column_types else None,
+                               holdout_frac=options.holdout_frac, seed=options.seed, verbosity=0),
             root=str(root), working_dir=os.getcwd(),
-            ends_at=None if budget is None else time.time() + budget - REPORT_MARGIN_SECONDS)
+            deadline=deadline.on_wall_clock(less=reserve + REPORT_MARGIN_SECONDS))
         started = time.monotonic()
-        with _tune_output(predictor.verbosity) as verbose:
-            tuner = _tuner(tune, job, data, tuning, spaces, options, task.validation_metric[1], budget, seed, verbose,
+        with _tune_output(options.verbosity) as verbose:
+            tuner = _tuner(tune, job, rows, spaces, tune_options, task.validation_metric[1],
+                           deadline.remaining() - reserve if deadline.limited else None, options.seed, verbose,
                            _max_reports(config, fixed, spaces))
             results = tuner.fit()
         trials = _trials_table(results, spaces, root)
         best = _best(trials, task.validation_metric[1], results)
-        _save_best(best, trials, options, time.monotonic() - started, predictor.path)
-        if predictor.verbosity >= 2:
+        _save_best(best, trials, tune_options, time.monotonic() - started, path)
+        if options.verbosity >= 2:
             print(_trials_text(trials, best, task.validation_metric[0]), file=sys.stderr)
     finally:
         if started_ray:
             import ray
 
             ray.shutdown()
-        if not options.keep_trials:
+        if not tune_options.keep_trials:
             shutil.rmtree(root, ignore_errors=True)
-    predictor._state, predictor.problem_type = load_state(predictor.path), problem_type
+    return load_state(path)
 
 
 def _plan(problem_type: str, presets: str | None, hyperparameters: Mapping[str, Any],
@@ -171,15 +169,15 @@ def _tune_output(verbosity: int) -> Iterator[int]:
             os.environ[NEW_OUTPUT] = saved_output
 
 
-def _tune_budget(deadline: Deadline, time_limit: float | None) -> float | None:
-    """Seconds Tune may run: what is left of ``time_limit`` less the final load and save."""
-    if time_limit is None:
-        return None
-    budget = deadline.remaining() - COPY_RESERVE_SECONDS - COPY_RESERVE_FRACTION * time_limit
-    if budget <= 0:
-        raise ConfigError(f"time_limit={time_limit} s leaves no time to search after reading the data and starting "
-                          "Ray: raise it.")
-    return budget
+def _copy_reserve(deadline: Deadline) -> float:
+    """Seconds kept from the deadline for loading the best trial and saving it; refused when nothing is left."""
+    if not deadline.limited:
+        return 0.0
+    reserve = COPY_RESERVE_SECONDS + COPY_RESERVE_FRACTION * deadline.seconds
+    if deadline.remaining() - reserve <= 0:
+        raise ConfigError(f"time_limit={deadline.seconds} s leaves no time to search after reading the data and "
+                          "starting Ray: raise it.")
+    return reserve
 
 
 def _optuna_verbosity(level: int | None) -> int | None:
@@ -194,7 +192,7 @@ def _optuna_verbosity(level: int | None) -> int | None:
     return previous
 
 
-def _tuner(tune: Any, job: TrialJob, data: pd.DataFrame, tuning: pd.DataFrame | None, spaces: Mapping[str, Space],
+def _tuner(tune: Any, job: TrialJob, rows: FitRows, spaces: Mapping[str, Space],
            options: TuneOptions, greater_is_better: bool, budget: float | None, seed: int, verbose: int,
            max_reports: int) -> Any:
     import ray
@@ -202,7 +200,7 @@ def _tuner(tune: Any, job: TrialJob, data: pd.DataFrame, tuning: pd.DataFrame | 
     gpus = options.gpus_per_trial
     if gpus is None:
         gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
-    trainable = tune.with_resources(tune.with_parameters(run_trial, job=job, train_data=data, tuning_data=tuning),
+    trainable = tune.with_resources(tune.with_parameters(run_trial, job=job, rows=rows),
                                     {"cpu": options.cpus_per_trial, "gpu": gpus})
     tune_config = tune.TuneConfig(metric=SCORE, mode="max" if greater_is_better else "min",
                                   num_samples=options.num_trials, search_alg=_searcher(options, seed),

@@ -6,13 +6,15 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
-import pandas as pd
 
+from ..fitting.fitter import fit
+from ..fitting.settings import FitOptions, FitRows, PredictorSettings
+from ..training.budget import Deadline
 from ..training.module import VAL_SCORE
 
 SCORE = "score"  # the metric name reported to Tune
@@ -21,21 +23,14 @@ FINISHED = "finished"  # set on a trial's last report, after its predictor is sa
 
 @dataclass(frozen=True)
 class TrialJob:
-    """What every trial shares: the predictor's settings, the fit's arguments and the search's end."""
+    """What every trial shares: the predictor's settings (the fixed hyperparameters), the fit's options and the
+    search's deadline (on the wall clock: trials run in other processes, on a cluster on other machines)."""
 
-    predictor_class: type  # the caller's MultiModalPredictor class (a subclass works too)
-    label: list[str]
-    problem_type: str
-    preset: str | None
-    fixed: dict[str, Any]
-    task_arguments: dict[str, Any]
-    eval_metric: str | None
-    column_types: dict[str, str] | None
-    holdout_frac: float | None
-    seed: int
+    settings: PredictorSettings
+    options: FitOptions
     root: str  # absolute folder holding one subfolder per trial
     working_dir: str  # the caller's working directory, so relative paths in the data resolve as in the caller
-    ends_at: float | None  # wall-clock time (time.time()) by which each trial's fit must end
+    deadline: Deadline  # by which each trial's fit must end
 
 
 class TuneReporter(pl.Callback):
@@ -53,24 +48,19 @@ def trial_folder(root: str, trial_id: str) -> Path:
     return Path(root) / f"trial_{trial_id}"
 
 
-def run_trial(config: dict[str, Any], job: TrialJob, train_data: pd.DataFrame,
-              tuning_data: pd.DataFrame | None) -> None:
+def run_trial(config: dict[str, Any], job: TrialJob, rows: FitRows) -> None:
     """The Tune trainable: fit with ``config`` on top of the fixed hyperparameters, then report the final score."""
     from ray import tune
 
     from ..console import quiet_frameworks
 
     os.chdir(job.working_dir)  # Tune starts trials in their own folders
-    time_limit = None if job.ends_at is None else job.ends_at - time.time()
-    if time_limit is not None and time_limit <= 0:
+    if job.deadline.remaining() <= 0:
         return
     folder = trial_folder(job.root, tune.get_context().get_trial_id())
-    predictor = job.predictor_class(label=job.label, problem_type=job.problem_type, path=folder, presets=job.preset,
-                                    hyperparameters={**job.fixed, **config}, eval_metric=job.eval_metric,
-                                    verbosity=0, **job.task_arguments)
+    settings = replace(job.settings, hyperparameters={**job.settings.hyperparameters, **config})
     started = time.monotonic()
     with quiet_frameworks(0):
-        predictor._fit(train_data, tuning_data, time_limit, None, None, job.column_types, job.holdout_frac,
-                       job.seed, 0, callbacks=[TuneReporter()])
-    score = predictor.fit_summary.get("best_val_score", math.nan)
+        state = fit(None, settings, rows, job.deadline, folder, replace(job.options, callbacks=[TuneReporter()]))
+    score = state.fit_info.get("best_val_score", math.nan)
     tune.report({SCORE: float(score), FINISHED: True, "fit_seconds": time.monotonic() - started})

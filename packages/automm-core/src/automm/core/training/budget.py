@@ -6,10 +6,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from numbers import Real
 from typing import Any
 
 import lightning.pytorch as pl
 from torch import nn
+
+from ..errors import ConfigError
 
 # Until a validation pass has been timed, one is estimated from the training steps: a forward pass over a row costs
 # about a third of a training step's forward + backward; the estimate assumes half, to err on the early side.
@@ -19,10 +22,18 @@ SAVE_OVERHEAD_SECONDS = 1.0
 
 
 class Deadline:
-    """A point on the monotonic clock by which ``fit`` must return; ``time_limit`` None means no limit."""
+    """A point on a clock by which ``fit`` must return; ``time_limit`` None means no limit.
+
+    The one representation of a fit's time budget: the training callbacks, the LR schedule, the ensemble's members
+    and hyperparameter-search trials all read the same object. ``time_limit`` is checked here, once.
+    ``clock`` is ``time.monotonic`` within a process; a deadline sent to other processes (search trials) uses
+    ``time.time`` (see ``on_wall_clock``).
+    """
 
     def __init__(self, time_limit: float | None, clock: Callable[[], float] = time.monotonic):
+        check_time_limit(time_limit)
         self.clock = clock
+        self.seconds = time_limit  # the limit as given, for shares of it (a search keeps a fraction for the copy)
         self.at = clock() + time_limit if time_limit else None
 
     def remaining(self) -> float:
@@ -32,6 +43,25 @@ class Deadline:
     @property
     def limited(self) -> bool:
         return self.at is not None
+
+    def within(self, seconds: float) -> Deadline:
+        """A deadline ``seconds`` from now (at least a millisecond), or no limit when this one has none."""
+        return Deadline(max(seconds, 1e-3), self.clock) if self.limited else Deadline(None, self.clock)
+
+    def on_wall_clock(self, less: float = 0.0) -> Deadline:
+        """The same end, ``less`` seconds earlier, on ``time.time``: a deadline that other processes can read."""
+        moved = Deadline(None, time.time)
+        moved.seconds = self.seconds
+        moved.at = None if self.at is None else time.time() + self.remaining() - less
+        return moved
+
+
+def check_time_limit(time_limit: Any) -> None:
+    """Refuse anything but a positive, finite number of seconds (or None for no limit)."""
+    if time_limit is not None and not (isinstance(time_limit, Real) and not isinstance(time_limit, bool)
+                                       and math.isfinite(time_limit) and time_limit > 0):
+        raise ConfigError(f"time_limit must be a positive number of seconds (or None for no limit), "
+                          f"got {time_limit!r}.")
 
 
 def parameter_bytes(net: nn.Module) -> int:

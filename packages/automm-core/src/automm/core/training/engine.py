@@ -6,7 +6,6 @@ import math
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -19,29 +18,20 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
 from ..config import Config
 from ..data.batch import Processors
-from ..inference import run_network
+from ..inference import score_network
 from ..models.fusion import MultiModalNet
+from ..results import FitResult
 from ..tasks import Task
 from .budget import BudgetStop, Deadline
 from .checkpoint_io import checkpoint_progress, is_readable, read_lightning_weights
 from .datamodule import MultiModalDataModule
 from .module import VAL_SCORE, AuxiliaryObjective, MultiModalLitModule
+from .peft_setup import apply_peft, merge_peft
 from .progress import FitProgressBar
 from .soup import greedy_soup
+from .tricks import auxiliary_objectives, training_processors
 
 _SCORE = re.compile(r"val_score=(-?[0-9.]+(?:e-?[0-9]+)?|nan|inf)\.ckpt$")
-
-
-@dataclass(frozen=True)
-class FitResult:
-    best_val_score: float
-    soup_size: int
-    epochs: int
-    steps: int
-    seconds: float
-    stopped_by: str
-    resumed_from_step: int = 0
-    kept_pretrained: bool = False  # the pretrained (zero-shot) weights scored better on validation than training
 
 
 def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tuple[pd.DataFrame, np.ndarray],
@@ -66,10 +56,8 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     mode = "max" if greater_is_better else "min"
     steps_per_epoch = max(1, len(train_data[0]) // optim.batch_size)
     loss = task.loss(optim, config.task)
-    training_seconds = deadline.remaining() if deadline.limited else None
     lit = MultiModalLitModule(net, loss, task.metric([metric]), metric, optim,
-                              total_steps=steps_per_epoch * optim.max_epochs, time_limit=training_seconds,
-                              auxiliary=auxiliary)
+                              total_steps=steps_per_epoch * optim.max_epochs, deadline=deadline, auxiliary=auxiliary)
     top_k = ModelCheckpoint(dirpath=workdir, filename="top-{epoch}-{step}-{val_score:.6f}", monitor=VAL_SCORE,
                             mode=mode, save_top_k=max(1, optim.top_k))
     periodic = ModelCheckpoint(dirpath=workdir, every_n_train_steps=optim.checkpoint_every_n_steps,
@@ -79,24 +67,8 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     # adds the others only while time is left), the pretrained weights' comparison, and the task's calibration.
     finishing = int(optim.top_k > 1) + int(task.keep_pretrained_if_better) + int(task.calibrates)
     budget = BudgetStop(deadline, finishing, save_seconds, len(val_data[0]), optim.batch_size)
-    trainer = pl.Trainer(
-        accelerator=env.accelerator,
-        devices=env.devices,
-        num_nodes=env.num_nodes,
-        strategy=_strategy(env.strategy, env.devices, env.num_nodes),
-        precision=_precision(optim.precision),
-        max_epochs=optim.max_epochs,
-        gradient_clip_val=optim.gradient_clip or None,
-        val_check_interval=1.0 / max(1, optim.val_checks_per_epoch),
-        check_val_every_n_epoch=optim.val_every_n_epochs,
-        callbacks=[top_k, periodic, stopper, *([budget] if deadline.limited else []), *_progress_bar(verbosity),
-                   *callbacks],
-        default_root_dir=workdir,
-        logger=False,
-        num_sanity_val_steps=0,
-        enable_progress_bar=verbosity >= 2,
-        enable_model_summary=verbosity >= 3,
-    )
+    trainer = _trainer(config, workdir, [top_k, periodic, stopper, *([budget] if deadline.limited else []),
+                                         *_progress_bar(verbosity), *callbacks], verbosity)
     data = MultiModalDataModule(processors, train_data, val_data, optim.batch_size, env.eval_batch_size,
                                 env.num_workers, train_processors=train_processors,
                                 batch_sampler=partial(task.train_batch_sampler, config=config))
@@ -121,6 +93,23 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
                      kept_pretrained=bool(ranked) and soup_size == 0)
 
 
+def fit_network(net: MultiModalNet, task: Task, processors: Processors, train_data: tuple[pd.DataFrame, np.ndarray],
+                val_data: tuple[pd.DataFrame, np.ndarray], config: Config, workdir: Path, deadline: Deadline,
+                auxiliary: Sequence[AuxiliaryObjective] = (), **options: Any) -> FitResult:
+    """``train`` with the config's PEFT adapters (merged back afterwards, even on failure), the task's training
+    inputs and training processors, and the config's auxiliary objectives after ``auxiliary``; ``options`` are
+    ``train``'s (``resume_from``, ``verbosity``, ``save_seconds``, ``callbacks``)."""
+    apply_peft(net, config.optim.peft, config.optim.lora_rank)
+    try:
+        train_processors, *rows = task.training_data(net, training_processors(processors, config), *train_data,
+                                                     config)
+        return train(net, task, processors, tuple(rows), val_data, config, workdir, deadline,
+                     train_processors=train_processors,
+                     auxiliary=[*auxiliary, *auxiliary_objectives(net, config)], **options)
+    finally:  # a failed fit must not leave adapters that save() would write as unloadable weights
+        merge_peft(net)
+
+
 def _finish_with_soup(net: MultiModalNet, task: Task, processors: Processors,
                       val_data: tuple[pd.DataFrame, np.ndarray], config: Config, ranked: list[Path],
                       pretrained: dict[str, torch.Tensor] | None = None,
@@ -139,8 +128,9 @@ def _finish_with_soup(net: MultiModalNet, task: Task, processors: Processors,
 
     def evaluate(weights: dict[str, torch.Tensor]) -> float:
         net.load_state_dict(weights)
-        logits = run_network(net, processors, features, config.env.eval_batch_size, progress=False)
-        return task.score(logits, targets, [metric])[metric]
+        scores, _ = score_network(net, processors, features, targets, task.metric([metric]),
+                                  config.env.eval_batch_size, num_workers=config.env.num_workers)
+        return float(scores[metric])
 
     weights, used, trained = greedy_soup(ranked, evaluate, greater_is_better, can_continue)
     if pretrained is not None:
@@ -164,6 +154,28 @@ def ranked_checkpoints(workdir: Path, greater_is_better: bool) -> list[tuple[Pat
         if match and math.isfinite(float(match.group(1))) and is_readable(path):
             scored.append((path, float(match.group(1))))
     return sorted(scored, key=lambda item: item[1], reverse=greater_is_better)
+
+
+def _trainer(config: Config, workdir: Path, callbacks: list[pl.Callback], verbosity: int) -> pl.Trainer:
+    """The Lightning trainer of the config's environment and optimisation settings."""
+    optim, env = config.optim, config.env
+    return pl.Trainer(
+        accelerator=env.accelerator,
+        devices=env.devices,
+        num_nodes=env.num_nodes,
+        strategy=_strategy(env.strategy, env.devices, env.num_nodes),
+        precision=_precision(optim.precision),
+        max_epochs=optim.max_epochs,
+        gradient_clip_val=optim.gradient_clip or None,
+        val_check_interval=1.0 / max(1, optim.val_checks_per_epoch),
+        check_val_every_n_epoch=optim.val_every_n_epochs,
+        callbacks=callbacks,
+        default_root_dir=workdir,
+        logger=False,
+        num_sanity_val_steps=0,
+        enable_progress_bar=verbosity >= 2,
+        enable_model_summary=verbosity >= 3,
+    )
 
 
 def _progress_bar(verbosity: int) -> list[FitProgressBar]:

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from ..config import OptimConfig
+from .budget import Deadline
 from .mixup import mixup_loss
 from .optim import build_optimizer
 
@@ -35,11 +36,11 @@ class MultiModalLitModule(pl.LightningModule):
     """
 
     def __init__(self, net: nn.Module, loss: Callable[[Any, Any], torch.Tensor], metric: Any, metric_name: str,
-                 optim: OptimConfig, total_steps: int, time_limit: float | None = None,
+                 optim: OptimConfig, total_steps: int, deadline: Deadline | None = None,
                  auxiliary: Sequence[AuxiliaryObjective] = ()):
         super().__init__()
         self.net, self.loss, self.metric, self.metric_name = net, loss, metric, metric_name
-        self.optim, self.total_steps, self.time_limit = optim, total_steps, time_limit
+        self.optim, self.total_steps, self.deadline = optim, total_steps, deadline
         self.auxiliary = nn.ModuleList(auxiliary)
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
@@ -67,6 +68,6 @@ class MultiModalLitModule(pl.LightningModule):
         self.log(VAL_SCORE, score, prog_bar=True, sync_dist=True)
 
     def configure_optimizers(self):
-        optimizer, scheduler = build_optimizer(self.net, self.optim, self.total_steps, self.time_limit,
+        optimizer, scheduler = build_optimizer(self.net, self.optim, self.total_steps, self.deadline,
                                                extra=self.auxiliary)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 import os
 import re
-import time
 
 import torch
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 
 from ..config import OptimConfig
+from .budget import Deadline
 
 _LAYER = re.compile(r"\.(?:layer|layers|blocks|stages|h)\.(\d+)\.")
 _STEM = re.compile(r"(embeddings|conv_stem|patch_embed|stem|bn1\.|pos_embed|cls_token)")
@@ -51,9 +51,9 @@ def _layer_of(relative_name: str, depth: int) -> int:
     return 0 if _STEM.search(relative_name) else depth + 1
 
 
-def build_optimizer(net: nn.Module, optim: OptimConfig, total_steps: int, time_limit: float | None = None,
+def build_optimizer(net: nn.Module, optim: OptimConfig, total_steps: int, deadline: Deadline | None = None,
                     extra: nn.Module | None = None):
-    """AdamW and a warmup + cosine schedule over whichever budget runs out first: steps or seconds.
+    """AdamW and a warmup + cosine schedule over whichever budget runs out first: steps or ``deadline``.
 
     ``extra`` (auxiliary objectives' own layers) trains at the head's learning rate.
     """
@@ -63,27 +63,33 @@ def build_optimizer(net: nn.Module, optim: OptimConfig, total_steps: int, time_l
         groups.append({"params": extra_params, "lr": optim.lr * optim.head_lr_multiplier,
                        "weight_decay": optim.weight_decay})
     optimizer = torch.optim.AdamW(groups, lr=optim.lr)
-    return optimizer, LambdaLR(optimizer, BudgetSchedule(total_steps, optim.warmup_ratio, time_limit))
+    return optimizer, LambdaLR(optimizer, BudgetSchedule(total_steps, optim.warmup_ratio, deadline or Deadline(None)))
 
 
 class BudgetSchedule:
-    """LR factor from training progress = max(step / total_steps, elapsed / time_limit).
+    """LR factor from training progress = max(step / total_steps, share of the time to ``deadline`` used).
 
-    Without a time limit this is the usual step-based warmup + cosine; with one, a fit that the time
-    limit will stop early still warms up and anneals within the time it has.
+    Without a time limit this is the usual step-based warmup + cosine; with one, a fit that the deadline will stop
+    early still warms up and anneals within the time it has. The share of time is measured on the deadline's own
+    clock, from the first call in this process (a resumed fit, a new process with restored state, starts again).
     """
 
-    def __init__(self, total_steps: int, warmup_ratio: float, time_limit: float | None):
-        self.total_steps, self.warmup_ratio, self.time_limit = max(total_steps, 1), warmup_ratio, time_limit
-        self.started: float | None = None
-        self.process = os.getpid()  # a resumed fit (new process, restored state) restarts the clock
+    # LambdaLR saves this object's __dict__ in checkpoints, read back with weights_only=True: the deadline (a
+    # clock function) stays in a slot, the dict holds plain numbers.
+    __slots__ = ("deadline", "__dict__")
+
+    def __init__(self, total_steps: int, warmup_ratio: float, deadline: Deadline):
+        self.total_steps, self.warmup_ratio, self.deadline = max(total_steps, 1), warmup_ratio, deadline
+        self.span: float | None = None  # seconds to the deadline at the first call
+        self.process = os.getpid()
 
     def __call__(self, step: int) -> float:
         progress = step / self.total_steps
-        if self.time_limit:
-            if self.started is None or self.process != os.getpid():
-                self.started, self.process = time.monotonic(), os.getpid()
-            progress = max(progress, (time.monotonic() - self.started) / self.time_limit)
+        if self.deadline.limited:
+            if self.span is None or self.process != os.getpid():
+                self.span, self.process = self.deadline.remaining(), os.getpid()
+            used = 1.0 - self.deadline.remaining() / self.span if self.span > 0 else 1.0
+            progress = max(progress, used)
         progress = min(progress, 1.0)
         if progress < self.warmup_ratio:
             return max(progress / self.warmup_ratio, 1e-3)

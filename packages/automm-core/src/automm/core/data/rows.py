@@ -1,0 +1,56 @@
+"""The user's rows on their way to the network: read, keep the labelled ones, check the features, encode targets.
+
+Plain functions of explicit inputs, shared by ``MultiModalPredictor``, the fitting layer, hyperparameter-search
+trials and distillation.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..tasks import task_class
+from .ingest import read_table, require_columns, require_features
+
+if TYPE_CHECKING:
+    from ..tasks import Task
+
+logger = logging.getLogger("automm")
+
+
+def read_rows(data: Any, role: str = "data", problem_type: str | None = None) -> pd.DataFrame:
+    """``data`` as a table, in the formats ``problem_type`` accepts (CSV/parquet/DataFrame at least)."""
+    return task_class(problem_type).read_data(data, role) if problem_type else read_table(data, role)
+
+
+def labelled_rows(data: pd.DataFrame, label_columns: list[str], role: str) -> pd.DataFrame:
+    """Rows with a label, keeping the caller's index; a label column that is missing or empty is an error."""
+    require_columns(data, label_columns, role, "the label given to MultiModalPredictor")
+    if len(data) == 0:
+        raise InputError(f"{role} has no rows.")
+    present = data[label_columns].notna().all(axis=1).to_numpy()
+    if not present.any():
+        raise InputError(f"{role}: label column(s) {label_columns} have no values (all missing).")
+    if not present.all():
+        logger.warning("%s: dropping %d row(s) with a missing label.", role, int((~present).sum()))
+    return data[present]
+
+
+def feature_rows(frame: pd.DataFrame, feature_columns: list[str], task: Task, role: str,
+                 realtime_max_rows: int) -> pd.DataFrame:
+    """The rows the processors read, checked: every feature column present and accepted by ``task``."""
+    require_features(frame, feature_columns, role)
+    # Processors read their columns by name: a few rows skip the sub-table (it costs more than their forward).
+    features = frame if len(frame) <= realtime_max_rows else frame[feature_columns]
+    task.check_inputs(features, role)
+    return features
+
+
+def encode_targets(task: Task, label_columns: list[str], rows: pd.DataFrame) -> np.ndarray:
+    """The task's encoding of the labels (a task may also read its input columns, e.g. to group pairs)."""
+    wanted = task.target_columns if task.target_columns is not None else label_columns
+    return task.encode(rows[wanted])

@@ -1,0 +1,116 @@
+"""What a fit is made of: the predictor's settings, the labelled rows, and the fit call's options."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..data.rows import labelled_rows, read_rows
+from ..errors import ConfigError
+from ..suggest import did_you_mean
+from ..tasks import task_class
+
+if TYPE_CHECKING:
+    from ..state import PredictorState
+
+
+@dataclass(frozen=True)
+class PredictorSettings:
+    """What a ``MultiModalPredictor`` was made with: everything a new state needs besides the rows."""
+
+    label_columns: list[str]
+    problem_type: str | None
+    task_arguments: dict[str, Any] = field(default_factory=dict)
+    presets: str | None = None
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    eval_metric: str | None = None
+
+    @classmethod
+    def create(cls, label: str | Sequence[str] | None, problem_type: str | None, presets: str | None,
+               hyperparameters: Mapping[str, Any] | None, eval_metric: str | None, shortcuts: Mapping[str, Any],
+               task_arguments: dict[str, Any]) -> PredictorSettings:
+        """``MultiModalPredictor(...)``'s arguments checked; ``shortcuts`` (``use_ensemble=`` and the like, as
+        dotted keys) join the hyperparameters unless None."""
+        if hyperparameters is not None and not isinstance(hyperparameters, Mapping):
+            raise ConfigError(f'hyperparameters must be a dict such as {{"optim.lr": 1e-4}}, '
+                              f"got {type(hyperparameters).__name__}.")
+        arguments = check_task_arguments(problem_type, task_arguments)
+        merged = {**(hyperparameters or {}), **{key: value for key, value in shortcuts.items() if value is not None}}
+        return cls(label_columns(label, problem_type), problem_type, arguments, presets, merged, eval_metric)
+
+    def with_overrides(self, presets: str | None, hyperparameters: Mapping[str, Any] | None) -> PredictorSettings:
+        """These settings with a fit call's ``presets`` (when given) and ``hyperparameters`` on top."""
+        return replace(self, presets=presets or self.presets,
+                       hyperparameters={**self.hyperparameters, **(hyperparameters or {})})
+
+    def labelled(self, data: Any, role: str) -> pd.DataFrame:
+        """The labelled rows of ``data`` (a table or a path, read as the problem type reads it)."""
+        return labelled_rows(read_rows(data, role, self.problem_type), self.label_columns, role)
+
+
+@dataclass(frozen=True)
+class FitRows:
+    """The labelled training rows and, when the caller gave some, the labelled tuning (validation) rows."""
+
+    train: pd.DataFrame
+    tuning: pd.DataFrame | None = None
+
+    @classmethod
+    def read(cls, settings: PredictorSettings, train_data: Any, tuning_data: Any = None) -> FitRows:
+        tuning = None if tuning_data is None else settings.labelled(tuning_data, "tuning_data")
+        return cls(settings.labelled(train_data, "train_data"), tuning)
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """A fit call's options besides the rows and the deadline.
+
+    ``presets``/``hyperparameters``/``column_types`` apply to a first fit only. ``teacher`` distils a fitted
+    state or a saved predictor's path into this fit (``teacher_path``: where a state teacher is saved).
+    ``resume_from`` continues a killed fit from its checkpoint; ``callbacks`` are extra Lightning callbacks.
+    """
+
+    presets: str | None = None
+    hyperparameters: Mapping[str, Any] | None = None
+    column_types: Mapping[str, str] | None = None
+    holdout_frac: float | None = None
+    seed: int = 0
+    verbosity: int = 2
+    callbacks: Sequence[Any] = ()
+    teacher: PredictorState | str | Path | None = None
+    teacher_path: str | None = None
+    resume_from: Path | None = None
+
+
+def label_columns(label: str | Sequence[str] | None, problem_type: str | None) -> list[str]:
+    """``MultiModalPredictor(label=...)`` as a list of column names (the task's default label when None)."""
+    if label is None and problem_type is not None:
+        label = task_class(problem_type).default_label
+    if label is None:
+        if problem_type is None or not task_class(problem_type).labels_optional:
+            raise ConfigError("label is required: the name of the column (or list of columns) to predict.")
+        return []
+    single = isinstance(label, str) or not isinstance(label, Sequence)
+    columns = [str(label)] if single else [str(c) for c in label]
+    if not columns:
+        raise ConfigError("label must name at least one column.")
+    if len(set(columns)) < len(columns):
+        raise ConfigError(f"label names a column more than once: {columns}.")
+    return columns
+
+
+def check_task_arguments(problem_type: str | None, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments a task reads (``query=``, ``response=``...), checked against the task's list."""
+    accepted = task_class(problem_type).arguments if problem_type is not None else ()
+    unknown = [name for name in arguments if name not in accepted]
+    if unknown and problem_type is None:
+        raise ConfigError(f"MultiModalPredictor got argument(s) {unknown} that belong to a task: pass problem_type "
+                          "as well, e.g. problem_type='text_similarity' with query= and response=.")
+    if unknown:
+        raise ConfigError(f"MultiModalPredictor got unexpected argument(s) {unknown} for problem_type "
+                          f"{problem_type!r}.{did_you_mean(unknown[0], accepted)} It accepts: {list(accepted)}.")
+    return dict(arguments)
