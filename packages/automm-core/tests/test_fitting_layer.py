@@ -11,12 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automm.core.data.rows import encode_targets, feature_rows, labelled_rows, read_rows
+from automm.core.data.rows import encode_targets, feature_rows, labelled_rows
 from automm.core.data.splitting import cap_rows, split_rows
 from automm.core.errors import ConfigError, InputError
 from automm.core.fitting.settings import FitRows, PredictorSettings, label_columns
 from automm.core.inference import score_outputs
 from automm.core.metric import TaskMetric
+from automm.core.tasks import read_rows
 from automm.core.training.budget import Deadline
 
 
@@ -123,7 +124,7 @@ def test_score_outputs_goes_through_the_accumulating_metric() -> None:
 def test_hpo_and_distillation_do_not_import_the_predictor() -> None:
     """They call the fitting layer and the data functions, never MultiModalPredictor's privates."""
     code = ("import sys, automm.core.hpo.search, automm.core.hpo.trial, automm.core.distillation, "
-            "automm.core.fitting.fitter, automm.core.fitting.entry, automm.core.ensemble.fitting; "
+            "automm.core.fitting.fitter, automm.core.fit_entry, automm.core.ensemble.fitting; "
             "print('automm.core.predictor' in sys.modules)")
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "False", found.stderr

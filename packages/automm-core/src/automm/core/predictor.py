@@ -14,11 +14,11 @@ import pandas as pd
 
 from .console import DEFAULT_VERBOSITY, check_verbosity, describe_model, quiet_frameworks, summary_text
 from .data.column_types import describe_column_types
-from .data.rows import encode_targets, feature_rows, labelled_rows, read_rows
+from .data.rows import encode_targets, feature_rows, labelled_rows
 from .errors import ConfigError, NotFittedError, require_training_stack
 from .fitting.settings import FitOptions, PredictorSettings
 from .suggest import did_you_mean
-from .tasks import task_class
+from .tasks import read_rows, task_class
 
 if TYPE_CHECKING:
     from .state import PredictorState
@@ -85,7 +85,7 @@ class MultiModalPredictor:
             >>> student.fit(train, teacher_predictor=teacher)
         """
         require_training_stack("fit")
-        from .fitting.entry import run_fit  # torch and Lightning load with the first fit
+        from .fit_entry import run_fit  # torch and Lightning load with the first fit
         from .training.budget import Deadline
 
         verbosity, deadline = check_verbosity(self.verbosity), Deadline(time_limit)

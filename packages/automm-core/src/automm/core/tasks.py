@@ -373,6 +373,15 @@ def task_class(problem_type: str) -> type[Task]:
     return plugin_for(problem_type).tasks[problem_type]
 
 
+def read_rows(data: Any, role: str = "data", problem_type: str | None = None) -> pd.DataFrame:
+    """``data`` as a table, in the formats ``problem_type`` accepts (CSV/parquet/DataFrame at least)."""
+    if problem_type:
+        return task_class(problem_type).read_data(data, role)
+    from .data.ingest import read_table
+
+    return read_table(data, role)
+
+
 def infer_problem_type(labels: pd.DataFrame) -> str:
     """Ask each installed plug-in to recognise the labels; the first answer wins."""
     for plugin in installed_plugins():

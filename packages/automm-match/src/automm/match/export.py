@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 from automm.core.base.registry import ExportedGraphs
-from automm.core.data.batch import Batch
 from automm.core.errors import ConfigError
+from automm.core.plugin import MultiModalBatch as Batch
 from automm.core.plugin import check_save_target
 
 

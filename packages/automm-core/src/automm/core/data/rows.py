@@ -7,24 +7,25 @@ trials and distillation.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..tasks import task_class
-from .ingest import read_table, require_columns, require_features
+from .ingest import require_columns, require_features
 
-if TYPE_CHECKING:
-    from ..tasks import Task
+
+class RowTask(Protocol):
+    """What these functions need of a task (``automm.core.tasks.Task`` has it; this module stays below tasks)."""
+
+    target_columns: list[str] | None
+
+    def check_inputs(self, features: pd.DataFrame, role: str) -> None: ...
+
+    def encode(self, labels: pd.DataFrame) -> np.ndarray: ...
 
 logger = logging.getLogger("automm")
-
-
-def read_rows(data: Any, role: str = "data", problem_type: str | None = None) -> pd.DataFrame:
-    """``data`` as a table, in the formats ``problem_type`` accepts (CSV/parquet/DataFrame at least)."""
-    return task_class(problem_type).read_data(data, role) if problem_type else read_table(data, role)
 
 
 def labelled_rows(data: pd.DataFrame, label_columns: list[str], role: str) -> pd.DataFrame:
@@ -40,7 +41,7 @@ def labelled_rows(data: pd.DataFrame, label_columns: list[str], role: str) -> pd
     return data[present]
 
 
-def feature_rows(frame: pd.DataFrame, feature_columns: list[str], task: Task, role: str,
+def feature_rows(frame: pd.DataFrame, feature_columns: list[str], task: RowTask, role: str,
                  realtime_max_rows: int) -> pd.DataFrame:
     """The rows the processors read, checked: every feature column present and accepted by ``task``."""
     require_features(frame, feature_columns, role)
@@ -50,7 +51,7 @@ def feature_rows(frame: pd.DataFrame, feature_columns: list[str], task: Task, ro
     return features
 
 
-def encode_targets(task: Task, label_columns: list[str], rows: pd.DataFrame) -> np.ndarray:
+def encode_targets(task: RowTask, label_columns: list[str], rows: pd.DataFrame) -> np.ndarray:
     """The task's encoding of the labels (a task may also read its input columns, e.g. to group pairs)."""
     wanted = task.target_columns if task.target_columns is not None else label_columns
     return task.encode(rows[wanted])

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..data.rows import labelled_rows, read_rows
+from ..data.rows import labelled_rows
 from ..errors import ConfigError
 from ..suggest import did_you_mean
-from ..tasks import task_class
+from ..tasks import read_rows, task_class
 
 if TYPE_CHECKING:
     from ..state import PredictorState

@@ -1,4 +1,6 @@
-"""What ``MultiModalPredictor.fit`` runs: a hyperparameter search or a plain fit."""
+"""What ``MultiModalPredictor.fit`` runs: a hyperparameter search (``hpo``) or a plain fit (``fitting``).
+
+It sits above both, since a search trial is itself a plain fit."""
 
 from __future__ import annotations
 
@@ -6,13 +8,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
-from ..hpo.search import search, wants_search
-from ..persistence import check_save_target
-from ..state import PredictorState
-from ..training.budget import Deadline
-from .fitter import fit
-from .settings import FitOptions, FitRows, PredictorSettings
+from .errors import ConfigError
+from .fitting.fitter import fit
+from .fitting.settings import FitOptions, FitRows, PredictorSettings
+from .hpo.search import search, wants_search
+from .persistence import check_save_target
+from .state import PredictorState
+from .training.budget import Deadline
 
 
 def run_fit(state: PredictorState | None, settings: PredictorSettings, train_data: Any, tuning_data: Any,
