@@ -7,6 +7,7 @@ ignoring comments, docstrings, imports and signatures.
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import sys
@@ -31,23 +32,26 @@ def _package(path: str) -> str:
     return Path(path).relative_to(ROOT / "packages").parts[0]
 
 
-def copies(left: tuple[str, ...], right: tuple[str, ...]) -> list[str]:
-    """Every block of at least ``MIN_LINES`` lines found in a file of ``left`` and a file of ``right``."""
-    files = sorted(str(f) for name in (*left, *right) for f in (ROOT / "packages" / name / "src").rglob("*.py"))
+@functools.cache
+def shared_blocks() -> list[tuple[str, list[str]]]:
+    """Every block of at least ``MIN_LINES`` equal lines in two or more source files: (line count, spans)."""
+    files = sorted(str(f) for f in (ROOT / "packages").glob("*/src/**/*.py"))
     report = subprocess.run([sys.executable, "-m", "pylint.checkers.symilar", "-d", str(MIN_LINES),
                              "--ignore-comments", "--ignore-docstrings", "--ignore-imports", "--ignore-signatures",
                              *files], capture_output=True, text=True, check=False).stdout
+    return [(lines, [line[2:] for line in where.splitlines()]) for lines, where in BLOCK.findall(report)]
+
+
+def copies(left: tuple[str, ...], right: tuple[str, ...]) -> list[str]:
+    """Every shared block found in a file of ``left`` and a file of ``right``."""
     found = []
-    for lines, where in BLOCK.findall(report):
-        spans = [line[2:] for line in where.splitlines()]
+    for lines, spans in shared_blocks():
         packages = {_package(span.split(":[")[0]) for span in spans}
         if packages & set(left) and packages & set(right):
             found.append(f"{lines} lines: " + " = ".join(str(Path(s).relative_to(ROOT)) for s in spans))
     return found
 
 
-# The parallel issue-18 branches remove the copies this finds today; the integrator drops the mark after merging.
-@pytest.mark.xfail(strict=True, reason="copies remain until the issue-18 branches are merged")
 @pytest.mark.parametrize("boundary", sorted(BOUNDARIES))
 def test_no_block_copied_across(boundary: str) -> None:
     found = copies(*BOUNDARIES[boundary])

@@ -19,6 +19,8 @@ from automm.core import MultiModalPredictor
 FIXTURES = Path(__file__).parent / "compat" / "format4"
 IMAGE_COLUMNS = {"multimodal": ["image"], "detection": ["image"], "segmentation": ["image"]}
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
+# Segmentation probability maps are float16: numpy's bilinear resize and torch's may round one step apart there.
+FLOAT16_STEP = {"rtol": 0.0, "atol": 2.5e-4}
 
 
 def rows(name: str) -> pd.DataFrame:
@@ -38,18 +40,18 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
-def same(actual: Any, expected: Any) -> None:
-    """Equal labels, numbers within TOLERANCE, recursively through lists and dicts."""
+def same(actual: Any, expected: Any, tolerance: dict[str, float] = TOLERANCE) -> None:
+    """Equal labels, numbers within ``tolerance``, recursively through lists and dicts."""
     if isinstance(expected, dict):
         assert sorted(actual) == sorted(expected)
         for key, value in expected.items():
-            same(actual[key], value)
+            same(actual[key], value, tolerance)
     elif isinstance(expected, list):
         assert len(actual) == len(expected)
         for a, e in zip(actual, expected):
-            same(a, e)
+            same(a, e, tolerance)
     elif isinstance(expected, float):
-        np.testing.assert_allclose(actual, expected, **TOLERANCE)
+        np.testing.assert_allclose(actual, expected, **tolerance)
     else:
         assert actual == expected
 
@@ -77,7 +79,8 @@ def test_a_format4_predictor_answers_as_it_did(saved: Path, name: str) -> None:
     expected = json.loads((FIXTURES / name / "expected.json").read_text())
     same(as_plain(predictor.predict(rows(name))), expected["predict"])
     if "predict_proba" in expected:
-        same(as_plain(predictor.predict_proba(rows(name))), expected["predict_proba"])
+        tolerance = FLOAT16_STEP if name == "segmentation" else TOLERANCE
+        same(as_plain(predictor.predict_proba(rows(name))), expected["predict_proba"], tolerance)
 
 
 def test_a_format4_detector_finds_the_same_boxes(saved: Path) -> None:

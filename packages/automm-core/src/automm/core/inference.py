@@ -99,11 +99,10 @@ def _collect(results: Iterable[Any], row_shape: Callable[[], tuple[int, ...] | N
             outputs.append(result.float().cpu().numpy())
         else:
             per_row.extend(to_numpy(result))
-    if per_row or (not outputs and row_shape() is None):
-        return per_row
-    if not outputs:
-        return np.zeros((0, *row_shape()), dtype=np.float32)
-    return np.concatenate(outputs)
+    if outputs:
+        return np.concatenate(outputs)
+    shape = None if per_row else row_shape()
+    return per_row if shape is None else np.zeros((0, *shape), dtype=np.float32)
 
 
 def score_outputs(metric: Any, outputs: np.ndarray, targets: np.ndarray) -> dict[str, float]:

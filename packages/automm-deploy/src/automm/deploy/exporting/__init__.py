@@ -35,7 +35,7 @@ def export(predictor: Any, out: str | Path, opset: int = DEFAULT_OPSET, quantize
         import torch  # noqa: F401
 
         from automm.core import MultiModalPredictor
-        from automm.core.persistence import processors_to_json, swap_into_place
+        from automm.core.plugin import processors_to_json, swap_into_place
     except ImportError as err:
         raise DeployError(f"Export needs the training stack ({err.name} is missing): pip install "
                           "'automm-deploy[export]' (automm-core, onnx, onnxscript), plus the predictor's task "

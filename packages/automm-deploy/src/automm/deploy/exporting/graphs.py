@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from automm.core.base.registry import EXPORTERS, ExportedGraphs
-from automm.core.data.batch import Batch
+from automm.core.plugin import MultiModalBatch as Batch
 
 from ..errors import DeployError
 from ..manifest import Graph
