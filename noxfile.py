@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["lint", "tests", "integration", "detect-mmdet", "deploy"]
+nox.options.sessions = ["lint", "typecheck", "tests", "integration", "detect-mmdet", "deploy"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.default_venv_backend = "venv"
 
