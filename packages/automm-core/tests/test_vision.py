@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import torch
 
+from automm.core.base.registry import Registry
 from automm.core.errors import ConfigError, InputError
-from automm.core.registry import Registry
 from automm.core.vision.backends import BackendOptions, VisionBackend, lazy_backends
 from automm.core.vision.batch import LetterboxBatch
 from automm.core.vision.checks import check_image_paths

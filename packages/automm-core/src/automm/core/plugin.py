@@ -15,6 +15,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from .base.registry import Registry
 from .config import (
     Config,
     EnsembleConfig,
@@ -52,7 +53,6 @@ from .protocols import (
     ProcessorKind,
     ZeroShot,
 )
-from .registry import Registry
 from .results import FitResult
 from .suggest import did_you_mean
 from .tasks import Task, TaskPlugin, distribution_version

@@ -18,12 +18,20 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from automm.core.errors import ConfigError
+from automm.core.suggest import did_you_mean
 
 T = TypeVar("T")
 
 
-class NamedRegistry(Generic[T]):
-    """Names -> objects; registering a name twice or asking for an unknown one fails naming the known ones."""
+class Registry(Generic[T]):
+    """Names -> objects (usually builders), in the style of timm's ``register_model``: registering another object
+    under a taken name fails, and an unknown name fails with the known ones and the closest.
+
+    Example:
+        >>> FUSIONS = Registry("fusion")
+        >>> @FUSIONS.register("mlp")
+        ... def build_mlp(**kw): ...
+    """
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -44,8 +52,9 @@ class NamedRegistry(Generic[T]):
         try:
             return self._items[name]
         except KeyError:
-            raise ConfigError(f"Unknown {self.kind} {name!r}; registered: {sorted(self._items)}. Install the task "
-                              "package that registers it.") from None
+            raise ConfigError(f"Unknown {self.kind} {name!r}. Known: {sorted(self._items)}."
+                              f"{did_you_mean(name, self._items)} A task package may register it: install it.",
+                              ) from None
 
     def unregister(self, name: str) -> None:
         """Forget ``name`` (for tests that register a temporary entry)."""
@@ -82,6 +91,6 @@ Exporter = Callable[[Any, Any, int, Any], ExportedGraphs]
 # (decoder, network outputs, rows, spans) -> one JSON answer per span of rows (a request's rows).
 AnswerEncoder = Callable[[Any, Any, Any, list[tuple[int, int]]], list[dict[str, Any]]]
 
-DECODERS: NamedRegistry[type] = NamedRegistry("decoder")
-ANSWER_ENCODERS: NamedRegistry[AnswerEncoder] = NamedRegistry("answer encoder")
-EXPORTERS: NamedRegistry[Exporter] = NamedRegistry("exporter of network kind")
+DECODERS: Registry[type] = Registry("decoder")
+ANSWER_ENCODERS: Registry[AnswerEncoder] = Registry("answer encoder")
+EXPORTERS: Registry[Exporter] = Registry("exporter of network kind")

@@ -9,6 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..registry import Registry
+from ..base.registry import Registry
 
 PROCESSOR_KINDS: Registry[Any] = Registry("processor kind")

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..registry import Registry
+from ..base.registry import Registry
 from .network import NETWORK_KINDS, spec_from_json
 
 Combine = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # ([members, rows, ...], [members]) -> [rows, ...]

@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 
 from torch import nn
 
+from ..base.registry import Registry
 from ..data.batch import Processors
 from ..errors import ConfigError
-from ..registry import Registry
 from .encoders import FTTransformerTabularEncoder, ImageEncoder, MLPTabularEncoder, TextEncoder
 from .fusion import L2ConcatFusion, MLPFusion, MultiModalNet, TransformerFusion
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
-from ..registry import Registry
+from ..base.registry import Registry
 
 OptionsT = TypeVar("OptionsT", bound="BackendOptions")
 BackendT = TypeVar("BackendT", bound="VisionBackend[Any]")
