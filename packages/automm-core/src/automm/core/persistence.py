@@ -54,14 +54,8 @@ def save_state(state: PredictorState, path: Path) -> None:
     """Write ``state`` to ``path`` atomically, replacing any predictor already there."""
     path = Path(path)
     check_save_target(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.parent / f".{path.name}.saving-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
-    try:
+    with staged_folder(path) as staging:
         _write(state, staging)
-        swap_into_place(staging, path)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def check_save_target(path: Path) -> None:
@@ -103,6 +97,20 @@ def _write(state: PredictorState, folder: Path) -> None:
         text.tokenizer.save_pretrained(str(text_folder))
         _text_backbone(state.net).config.to_json_file(str(text_folder / "config.json"))
     _fsync_tree(folder)
+
+
+@contextmanager
+def staged_folder(path: Path, purpose: str = "saving") -> Iterator[Path]:
+    """A new folder beside ``path`` to write into; when the block succeeds it replaces ``path``
+    (``swap_into_place``), and whatever happens it is gone afterwards."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.parent / f".{path.name}.{purpose}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        yield staging
+        swap_into_place(staging, path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def swap_into_place(staging: Path, path: Path) -> None:

@@ -78,7 +78,7 @@ if TYPE_CHECKING:
     from .models.network import NETWORK_KINDS, NetworkSpec, load_text_backbone
     from .persistence import _load_tokenizer as load_tokenizer
     from .persistence import _single_processors as processors_from_json
-    from .persistence import check_save_target, processors_to_json, swap_into_place
+    from .persistence import check_save_target, processors_to_json, staged_folder
     from .training.budget import Deadline
 
 # name -> (module, attribute): the names that import torch, loaded on first use.
@@ -107,7 +107,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "processors_from_json": (".persistence", "_single_processors"),
     "check_save_target": (".persistence", "check_save_target"),
     "processors_to_json": (".persistence", "processors_to_json"),
-    "swap_into_place": (".persistence", "swap_into_place"),
+    "staged_folder": (".persistence", "staged_folder"),
     "Deadline": (".training.budget", "Deadline"),
 }
 
@@ -123,7 +123,7 @@ __all__ = [
     "fit_processors", "flatten", "hub_model_folder", "image_normalization_or_imagenet", "is_model_folder",
     "load_text_backbone", "load_tokenizer", "network_spec", "processors_from_json",
     "processors_to_json", "read_letterboxed", "read_pixels", "read_table", "resize_pixels", "resolve_text_checkpoint",
-    "resolve_text_folder", "run_network", "split_paths", "swap_into_place", "to_numeric", "to_numpy", "top_k_cosine",
+    "resolve_text_folder", "run_network", "split_paths", "staged_folder", "to_numeric", "to_numpy", "top_k_cosine",
 ]
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import uuid
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -35,7 +33,7 @@ def export(predictor: Any, out: str | Path, opset: int = DEFAULT_OPSET, quantize
         import torch  # noqa: F401
 
         from automm.core import MultiModalPredictor
-        from automm.core.plugin import processors_to_json, swap_into_place
+        from automm.core.plugin import processors_to_json, staged_folder
     except ImportError as err:
         raise DeployError(f"Export needs the training stack ({err.name} is missing): pip install "
                           "'automm-deploy[export]' (automm-core, onnx, onnxscript), plus the predictor's task "
@@ -56,10 +54,7 @@ def export(predictor: Any, out: str | Path, opset: int = DEFAULT_OPSET, quantize
                           f"task packages export the network kinds {list(EXPORTERS)} (with a decoder spec).")
     out = Path(out)
     _check_target(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.exporting-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
-    try:
+    with staged_folder(out, "exporting") as staging:
         written = EXPORTERS.get(kind)(predictor, staging, opset, graphs)
         files = dict(written.graphs)
         if quantize:
@@ -73,9 +68,6 @@ def export(predictor: Any, out: str | Path, opset: int = DEFAULT_OPSET, quantize
                             _plain(state.task.to_json()), _plain(processors_to_json(state.processors)), files,
                             _versions(), dict(written.sides), _plain(decoder), written.feed)
         manifest.write(staging)
-        swap_into_place(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return out
 
 
