@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeats < 1 or args.threads < 1:
         parser.error("--repeats and --threads must be at least 1")
     pythons = {"baseline": args.baseline_python, "current": args.current_python}
-    same = Path(pythons["baseline"]).resolve() == Path(pythons["current"]).resolve()
+    same = Path(pythons["baseline"]).absolute() == Path(pythons["current"]).absolute()  # a venv links its python
     output = args.output or (None if same else ROOT / "BENCHMARKS.md")
     labels = {"baseline": args.baseline_label, "current": args.current_label or f"working tree {git_describe()}"}
     WORK.mkdir(parents=True, exist_ok=True)
