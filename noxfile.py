@@ -17,7 +17,9 @@ import nox
 
 nox.options.sessions = ["lint", "typecheck", "tests", "integration", "detect-mmdet", "deploy"]
 nox.options.reuse_existing_virtualenvs = True
-nox.options.default_venv_backend = "venv"
+# uv (the `nox[uv]` extra) builds each session's environment from its cache in seconds where pip copies a 5.5 GB
+# torch build every time; without uv, nox falls back to venv + pip.
+nox.options.default_venv_backend = "uv|venv"
 
 PYTHON = "3.11"
 TORCH = ["torch==2.14.1", "torchvision==0.29.1"]
@@ -43,6 +45,26 @@ OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARAL
 # Each environment holds a CUDA build of torch (about 5.5 GB): by default a session removes its environment
 # when it ends, so a full run needs disk for one at a time. AUTOMM_KEEP_VENVS=1 keeps them for `nox -r`.
 KEEP_VENVS = os.environ.get("AUTOMM_KEEP_VENVS") == "1"
+
+
+def _uv_follows_pip() -> None:
+    """uv reads ``UV_*`` variables, not pip's configuration: give it pip's indexes, find-links, constraints and CA
+    bundle (where they are set and uv's own are not), and pip's choice of the best match across indexes."""
+    import subprocess
+    import sys
+
+    found = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True).stdout
+    settings = dict(line.split("=", 1) for line in found.splitlines() if "=" in line)
+    pip = {key.split(".", 1)[1]: value.strip("'\"") for key, value in settings.items()}
+    for name, variable, joined in (("find-links", "UV_FIND_LINKS", ","), ("extra-index-url", "UV_EXTRA_INDEX_URL", " "),
+                                   ("index-url", "UV_INDEX_URL", " "), ("constraint", "UV_CONSTRAINT", " "),
+                                   ("cert", "SSL_CERT_FILE", " ")):
+        if name in pip and variable not in os.environ:
+            os.environ[variable] = joined.join(pip[name].split())
+    os.environ.setdefault("UV_INDEX_STRATEGY", "unsafe-best-match")
+
+
+_uv_follows_pip()
 
 
 @contextmanager
@@ -175,6 +197,7 @@ def benchmark_compare(session: nox.Session) -> None:
     source, baseline = scratch / "source", scratch / "venv"
     try:
         with _torch_env(session, *ALL_PACKAGES):
+            session.install("pip")  # a uv-built environment has none: the freeze below is pip's
             freeze = str(session.run("python", "-m", "pip", "freeze", "--exclude-editable", silent=True) or "")
             pins = [line for line in freeze.splitlines() if line and not line.startswith(("automm", "-e")) and " @ "
                     not in line]
