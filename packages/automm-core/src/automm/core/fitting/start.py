@@ -27,6 +27,7 @@ def new_state(settings: PredictorSettings, data: pd.DataFrame, column_types: Map
     """
     labels = data.reindex(columns=settings.label_columns) if zero_shot else data[settings.label_columns]
     problem_type = settings.problem_type or infer_problem_type(labels)
+    choice = settings.metric_choice(problem_type)  # checked before anything is built
     task = task_class(problem_type).fit(labels, problem_type, settings.task_arguments)
     task = task.for_zero_shot() if zero_shot else task
     config = preset_registry.resolve(problem_type, settings.presets)
@@ -53,6 +54,7 @@ def new_state(settings: PredictorSettings, data: pd.DataFrame, column_types: Map
         )
     logger.info("column types:\n%s", describe_column_types(columns))
     state = build_state(data[list(columns)], labels, columns, task, config, problem_type)
+    state.task.chosen_metrics = choice
     if zero_shot:
         state.fit_info = {"zero_shot": True}
     return state
