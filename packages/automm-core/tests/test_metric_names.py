@@ -96,3 +96,25 @@ def test_the_search_objective_follows_eval_metric_and_validation_metric() -> Non
     assert objective(_Task(), settings, "binary") == ("log_loss", "min")
     settings = PredictorSettings.create("y", "binary", None, None, "nll", {}, {}, validation_metric="acc")
     assert objective(_Task(), settings, "binary") == ("accuracy", "max")
+
+
+def test_problem_types_reg_describes_the_installed_problem_types() -> None:
+    from automm.core.problem_types import BINARY, OBJECT_DETECTION, PROBLEM_TYPES_REG, REGRESSION
+
+    binary = PROBLEM_TYPES_REG.get(BINARY)
+    assert binary.fallback_evaluation_metric == "roc_auc" and binary.is_classification
+    assert {"acc", "accuracy"} & set(binary.supported_evaluation_metrics) == {"accuracy"}
+    assert PROBLEM_TYPES_REG.get(REGRESSION).fallback_validation_metric == "rmse"
+    assert "pearsonr" in PROBLEM_TYPES_REG.get(REGRESSION).supported_validation_metrics
+    assert PROBLEM_TYPES_REG.get(OBJECT_DETECTION).support_zero_shot and OBJECT_DETECTION in PROBLEM_TYPES_REG
+    with pytest.raises(ConfigError, match='Did you mean "binary"'):
+        PROBLEM_TYPES_REG.get("binery")
+
+
+def test_get_presets_gives_hyperparameters_and_tune_kwargs() -> None:
+    from automm.core.hpo.options import get_presets
+
+    hyperparameters, tune_kwargs = get_presets("default", "high_quality")
+    assert tune_kwargs == {} and "optim.lr" in hyperparameters and "optim.max_epochs" in hyperparameters
+    searched, tune_kwargs = get_presets("multiclass", "high_quality_hpo")
+    assert tune_kwargs["searcher"] == "bayes" and "loguniform" in searched["optim.lr"]
