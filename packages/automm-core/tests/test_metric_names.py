@@ -36,7 +36,7 @@ class _Task:
     ("mean_average_precision", "object_detection", "map"), ("map_50", "object_detection", "map_50"),
     ("NDCG@5", "text_similarity", "ndcg@5"), ("recall", "image_text_similarity", "recall"),
     ("mcc", "binary", "mcc"), ("quadratic_kappa", "multiclass", "quadratic_kappa"),
-    ("ber", "semantic_segmentation", "ber"), ("ner_token_f1", "ner", "overall_f1"),
+    ("ber", "semantic_segmentation", "ber"), ("Overall_F1", "ner", "overall_f1"),
 ])
 def test_autogluon_names_resolve_to_what_the_task_computes(name: str, problem_type: str, expected: str) -> None:
     assert resolve(name, problem_type) == expected

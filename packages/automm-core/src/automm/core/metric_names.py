@@ -30,7 +30,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "spearmanr": ("spearmanr", "spearman"),
     "spearman": ("spearman", "spearmanr"),
     "mean_average_precision": ("map",),
-    "ner_token_f1": ("overall_f1",),
     "roc_auc_ovr": ("roc_auc",),
     "roc_auc_ovr_macro": ("roc_auc",),
     "f1_binary": ("f1",),
