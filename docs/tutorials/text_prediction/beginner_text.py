@@ -21,7 +21,7 @@ train_all, test_all = fine_foods()
 train = train_all.sample(240, random_state=0)[["review", "score"]].reset_index(drop=True)
 test = test_all.sample(100, random_state=0)[["review", "score"]].reset_index(drop=True)
 workdir = Path(tempfile.mkdtemp(prefix="automm_beginner_text_"))
-train.head()
+print(train.head())
 
 # %% [markdown]
 # ## Classification
@@ -42,7 +42,7 @@ print("tracked during fit:", classifier.fit_summary["validation_metric"])
 # %%
 print(classifier.evaluate(test))
 scores = classifier.evaluate(test, metrics=["acc", "f1"])
-scores
+print(scores)
 
 # %% [markdown]
 # Predictions come back in the label's own values; probabilities have one column per class.
@@ -75,7 +75,7 @@ def with_length(frame):
 regressor = MultiModalPredictor(label="length", eval_metric="rmse", path=workdir / "regressor", verbosity=1)
 regressor.fit(with_length(train), time_limit=20)
 regression_test = with_length(test)
-regressor.evaluate(regression_test, metrics=["rmse", "pearsonr", "spearmanr"])
+print(regressor.evaluate(regression_test, metrics=["rmse", "pearsonr", "spearmanr"]))
 
 # %%
 predicted = regressor.predict(regression_test)

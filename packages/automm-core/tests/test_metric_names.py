@@ -62,10 +62,17 @@ def test_a_task_s_own_names_and_unlisted_problem_types_pass_through() -> None:
 def test_settings_refuse_a_metric_of_another_problem_type_at_construction() -> None:
     with pytest.raises(ConfigError, match="validation_metric='r2' does not apply"):
         PredictorSettings.create("y", "binary", None, None, "acc", {}, {}, validation_metric="r2")
-    settings = PredictorSettings.create("y", None, None, None, "rmse", {}, {})  # checked at fit, once inferred
-    with pytest.raises(ConfigError, match="eval_metric='rmse' does not apply to problem_type 'multiclass'"):
+    settings = PredictorSettings.create("y", None, None, None, "mae", {}, {})  # checked at fit, once inferred
+    with pytest.raises(ConfigError, match="eval_metric='mae' does not apply to problem_type 'multiclass'"):
         settings.metric_choice("multiclass")
-    assert settings.metric_choice("regression") == MetricChoice("rmse", None)
+    assert settings.metric_choice("regression") == MetricChoice("mae", None)
+
+
+def test_a_regression_only_eval_metric_makes_one_label_column_a_regression() -> None:
+    assert PredictorSettings.create("y", None, None, None, "RMSE", {}, {}).problem_type == "regression"
+    assert PredictorSettings.create("y", None, None, None, "spearmanr", {}, {}).problem_type == "regression"
+    assert PredictorSettings.create(["a", "b"], None, None, None, "rmse", {}, {}).problem_type is None
+    assert PredictorSettings.create("y", None, None, None, "acc", {}, {}).problem_type is None
 
 
 def test_validation_metric_wins_over_eval_metric_which_wins_over_the_default() -> None:

@@ -104,6 +104,17 @@ def resolve(name: str, problem_type: str | None, extra: Iterable[str] = (), role
     raise ConfigError(_refusal(name, lowered, problem_type, role, [*accepted, *extras.values()]))
 
 
+def implied_problem_type(eval_metric: str | None, label_count: int) -> str | None:
+    """``"regression"`` for one label column and an eval metric only regression has (``rmse``, ``r2``,
+    ``pearsonr``, ``spearmanr``...), as AutoGluon-MM infers it; else None (inferred from the labels)."""
+    if eval_metric is None or label_count != 1 or not isinstance(eval_metric, str):
+        return None
+    lowered = eval_metric.strip().lower()
+    names = {lowered, *ALIASES.get(lowered, ())}
+    types = {p for p, accepted in SUPPORTED.items() if names & set(accepted) and p not in RANKED}  # matchers: named
+    return "regression" if types and types <= {"regression", "multi_output_regression"} else None
+
+
 def resolve_all(names: Sequence[str], problem_type: str | None, extra: Iterable[str] = (),
                 role: str = "metrics") -> list[str]:
     """``resolve`` of each name, in order."""

@@ -52,8 +52,8 @@ class MultiModalPredictor:
         settings = PredictorSettings.create(label, problem_type, presets, hyperparameters, eval_metric,
                                             {"ensemble.enabled": use_ensemble, "ensemble.size": ensemble_size},
                                             task_arguments, validation_metric)
-        self.label_columns, self.problem_type, self.task_arguments = settings.label_columns, problem_type, \
-            settings.task_arguments
+        self.label_columns, self.problem_type, self.task_arguments = settings.label_columns, \
+            settings.problem_type, settings.task_arguments
         self.presets, self.hyperparameters, self.eval_metric = presets, settings.hyperparameters, eval_metric
         self.validation_metric = validation_metric
         self.path = Path(path) if path is not None else Path("automm_models") / time.strftime("%Y%m%d_%H%M%S")
@@ -99,7 +99,8 @@ class MultiModalPredictor:
         self._state, self.problem_type, self._resume_checkpoint = state, state.problem_type, None
         if verbosity >= 2:
             print(summary_text(state.problem_type, state.columns, describe_model(state.network_spec, state.config),
-                              state.fit_info, state.task.tracked_metric[0], self.path, verbosity), file=sys.stderr)
+                              state.fit_info, state.fit_info.get("validation_metric", state.task.tracked_metric[0]),
+                              self.path, verbosity), file=sys.stderr)
         return self
 
     def _settings(self) -> PredictorSettings:

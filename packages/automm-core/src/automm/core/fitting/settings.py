@@ -12,6 +12,7 @@ import pandas as pd
 from ..data.rows import labelled_rows
 from ..errors import ConfigError
 from ..metric_choice import MetricChoice
+from ..metric_names import implied_problem_type
 from ..suggest import did_you_mean
 from ..tasks import read_rows, task_class
 
@@ -37,15 +38,17 @@ class PredictorSettings:
                task_arguments: dict[str, Any], validation_metric: str | None = None) -> PredictorSettings:
         """``MultiModalPredictor(...)``'s arguments checked; ``shortcuts`` (``use_ensemble=`` and the like, as
         dotted keys) join the hyperparameters unless None. The metric names are checked against ``problem_type``
-        here when it is given, else at fit once it is inferred."""
+        here when it is given, else at fit once it is inferred; a regression-only ``eval_metric`` (``rmse``) on one
+        label column makes the problem type regression, as in AutoGluon-MM."""
         if hyperparameters is not None and not isinstance(hyperparameters, Mapping):
             raise ConfigError(f'hyperparameters must be a dict such as {{"optim.lr": 1e-4}}, '
                               f"got {type(hyperparameters).__name__}.")
         arguments = check_task_arguments(problem_type, task_arguments)
         merged = {**(hyperparameters or {}), **{key: value for key, value in shortcuts.items() if value is not None}}
+        columns = label_columns(label, problem_type)
+        problem_type = problem_type or implied_problem_type(eval_metric, len(columns))
         MetricChoice.create(problem_type, eval_metric, validation_metric)
-        return cls(label_columns(label, problem_type), problem_type, arguments, presets, merged, eval_metric,
-                   validation_metric)
+        return cls(columns, problem_type, arguments, presets, merged, eval_metric, validation_metric)
 
     def metric_choice(self, problem_type: str) -> MetricChoice | None:
         """The chosen metrics resolved for ``problem_type``; None when neither was given."""
