@@ -42,6 +42,10 @@ class MultiModalPredictor:
     ``use_ensemble=True`` (also set by ``presets="best_quality"``) fits several network/training variants within the
     time limit and weights them by greedy ensemble selection on the validation rows; ``ensemble_size`` caps how
     many are trained (hyperparameters ``ensemble.enabled`` and ``ensemble.size``).
+
+    ``eval_metric`` (AutoGluon-MM's names and aliases: ``"acc"``, ``"rmse"``, ``"pearsonr"``...; see
+    ``automm.core.problem_types``) is what ``evaluate()`` reports first and, unless ``validation_metric`` names
+    another, what fits track: validation score, early stopping, the checkpoints kept, ensemble and search choices.
     """
 
     def __init__(self, label: str | Sequence[str] | None = None, problem_type: str | None = None,
@@ -177,7 +181,7 @@ class MultiModalPredictor:
 
         return search(state, frame, corpus, top_k, corpus_chunk_size)
 
-    def evaluate(self, data: pd.DataFrame | str | Path, metrics: Sequence[str] | None = None,
+    def evaluate(self, data: pd.DataFrame | str | Path, metrics: str | Sequence[str] | None = None,
                  return_pred: bool = False) -> dict[str, float] | tuple[dict[str, float], Any]:
         """Metrics on labelled ``data``: those ``metrics`` names (AutoGluon's names and aliases too, keyed as
         spelled), else ``eval_metric`` first and then the task's other defaults.

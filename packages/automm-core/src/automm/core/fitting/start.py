@@ -55,6 +55,7 @@ def new_state(settings: PredictorSettings, data: pd.DataFrame, column_types: Map
     logger.info("column types:\n%s", describe_column_types(columns))
     state = build_state(data[list(columns)], labels, columns, task, config, problem_type)
     state.task.chosen_metrics = choice
-    if zero_shot:
-        state.fit_info = {"zero_shot": True}
+    # Saved with the state from the start, so a killed fit resumes (load(resume=True)) with the same metrics.
+    state.fit_info = {**({"zero_shot": True} if zero_shot else {}),
+                      **({"metric_choice": choice.to_json()} if choice else {})}
     return state
