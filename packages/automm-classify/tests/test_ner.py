@@ -94,6 +94,19 @@ def test_the_metric_counts_entities_not_tokens() -> None:
         NERMetric(scheme, ["f1_overall"])
 
 
+def test_an_entity_group_s_name_gives_its_own_scores() -> None:
+    scheme = TagScheme(["ANIMAL", "COLOR"])
+    offsets = np.array([[0, 0], [0, 3], [4, 7], [8, 11], [0, 0]])
+    gold = [Span("COLOR", 0, 7), Span("ANIMAL", 8, 11)]
+    metric = NERMetric(scheme, ["overall_recall", "animal", "color"])
+    metric.update([{"tags": np.array([0, 3, 4, 0, 0]), "offsets": offsets}], [gold])  # colour found, animal not
+    assert metric.compute() == {"overall_recall": 0.5,
+                                "animal": {"precision": 0.0, "recall": 0.0, "f1": 0.0, "number": 1},
+                                "color": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "number": 1}}
+    with pytest.raises(ConfigError, match="Did you mean 'animal'|Did you mean \"animal\""):
+        NERMetric(scheme, ["animals"])
+
+
 def test_the_tagged_column_is_the_only_text_column_or_the_argument() -> None:
     def decisions(**types: ColumnType) -> dict[str, ColumnDecision]:
         return {c: ColumnDecision(c, t, "") for c, t in types.items()}
@@ -143,6 +156,13 @@ class TestNERContract(PredictorContract):
                  for e in found}
         assert words <= {"red", "blue", "green", "cat", "dog"} and len(words) >= 3
         assert fitted.state.network_spec.context is not None  # the numeric column is fused into the tokens
+
+    def test_evaluate_takes_entity_groups_and_autogluon_s_names(self, fitted) -> None:
+        scores = fitted.evaluate(ner_table(20, seed=2), metrics=["Overall_F1", "Animal"])
+        assert list(scores) == ["Overall_F1", "Animal"]
+        assert set(scores["Animal"]) == {"precision", "recall", "f1", "number"}
+        with pytest.raises(ConfigError, match="Accepted: .*'animal', 'color'"):
+            fitted.evaluate(ner_table(3), metrics=["food"])
 
     def test_predict_proba_is_refused_clearly(self, fitted) -> None:
         with pytest.raises(ConfigError, match="no class probabilities"):

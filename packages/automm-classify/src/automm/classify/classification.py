@@ -106,6 +106,14 @@ class ClassificationTask(Task):
     def validation_metric(self) -> tuple[str, bool]:
         return ("roc_auc", True) if self.problem_type == "binary" else ("accuracy", True)
 
+    def default_metric_names(self) -> list[str]:
+        return self.default_metrics()
+
+    def validation_fallback(self, name: str, targets: np.ndarray) -> tuple[str, str] | None:
+        """Accuracy when ``name`` (ROC-AUC, average precision) needs classes the validation rows lack."""
+        why = metric_table.missing_classes(name, targets, len(self.classes))
+        return ("accuracy", why) if why else None
+
     def stratify_key(self, labels: pd.DataFrame) -> np.ndarray:
         return self.encode(labels)
 

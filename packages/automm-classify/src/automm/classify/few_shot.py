@@ -109,7 +109,7 @@ class FewShotClassificationTask(ClassificationTask):
             layer.weight.copy_(torch.from_numpy(head.weight).to(layer.weight.dtype))
             layer.bias.copy_(torch.from_numpy(head.bias).to(layer.bias.dtype))
         self.svm = {"c": head.c, "temperature": head.temperature, "folds": head.folds}
-        metric = self.validation_metric[0]
+        metric = self.tracked_metric[0]  # validation_metric= / eval_metric= / the default
         if val_data is None:  # cross-validated: each row scored by the folds that held it out
             score = self.score(head.held_out_logits, codes, [metric])[metric]
         else:
@@ -120,7 +120,7 @@ class FewShotClassificationTask(ClassificationTask):
         logger.info("few-shot SVM: C=%s, temperature %.3g, %d folds, validation %s %.4g", head.c, head.temperature,
                     head.folds, metric, score)
         return FitResult(best_val_score=float(score), soup_size=0, epochs=0, steps=0,
-                         seconds=time.monotonic() - started, stopped_by="direct")
+                         seconds=time.monotonic() - started, stopped_by="direct", validation_metric=metric)
 
     @staticmethod
     def _embed(net: Any, processors: Any, features: pd.DataFrame, config: Config) -> np.ndarray:

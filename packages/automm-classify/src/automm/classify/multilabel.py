@@ -93,8 +93,17 @@ class MultilabelTask(Task):
         """Probability of each column's positive value."""
         return MultilabelDecoder(self.columns, self.values).predict_proba(logits, index)
 
+    def default_metric_names(self) -> list[str]:
+        return ["roc_auc", "f1_macro", "accuracy", "subset_accuracy", "log_loss"]
+
+    def validation_fallback(self, name: str, targets: np.ndarray) -> tuple[str, str] | None:
+        """Log loss when ``name`` (ROC-AUC, average precision) finds no label column with both values."""
+        if name in metric_table.NEEDS_EVERY_CLASS and not any(len(np.unique(column)) == 2 for column in targets.T):
+            return "log_loss", f"{name} needs a label column with both values among the rows"
+        return None
+
     def score(self, logits: np.ndarray, targets: np.ndarray, metrics: list[str] | None = None) -> dict[str, float]:
-        names = metrics or ["roc_auc", "f1_macro", "accuracy", "subset_accuracy", "log_loss"]
+        names = metrics or self.default_metric_names()
         proba = sigmoid(logits)
         predicted = (proba >= 0.5).astype(int)
         return metric_table.compute(metric_table.MULTILABEL, names, targets.astype(int), predicted, proba)

@@ -97,8 +97,11 @@ class RegressionTask(Task):
     def predict_proba(self, logits: np.ndarray, index: pd.Index) -> pd.DataFrame:
         raise InputError("predict_proba is for classification; this predictor does regression: use predict().")
 
+    def default_metric_names(self) -> list[str]:
+        return ["rmse", "mae", "r2"]
+
     def score(self, logits: np.ndarray, targets: np.ndarray, metrics: list[str] | None = None) -> dict[str, float]:
-        names = metrics or ["rmse", "mae", "r2"]
+        names = metrics or self.default_metric_names()
         truth, pred = self._decode(targets.reshape(logits.shape)), self._decode(logits)
         return metric_table.compute(metric_table.REGRESSION, names, truth, pred, pred)
 

@@ -13,6 +13,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .data.loaders import iterate_batches, make_loader
+from .metric_choice import evaluation_names
+from .metric_names import rename, resolve_all
 
 if TYPE_CHECKING:
     from .state import PredictorState
@@ -72,10 +74,15 @@ def state_outputs(state: PredictorState, features: pd.DataFrame, progress: bool 
 def state_scores(state: PredictorState, features: pd.DataFrame, targets: np.ndarray, names: list[str] | None,
                  progress: bool | None, keep_outputs: bool = False,
                  ) -> tuple[dict[str, Any], np.ndarray | list[Any] | None]:
-    """``score_network`` with the state's task metric of ``names`` (None: the task's defaults)."""
-    env = state.config.env
-    return score_network(state.net, state.processors, features, targets, state.task.metric(names),
-                         env.eval_batch_size, env.num_workers, env.realtime_max_rows, progress, keep_outputs)
+    """``score_network`` with the state's task metric of ``names`` (None: ``eval_metric`` then the task's other
+    defaults); names are resolved through ``automm.core.metric_names`` and the scores keyed as spelled."""
+    env, task = state.config.env, state.task
+    asked = names if names is not None else evaluation_names(task)
+    canonical = resolve_all(asked, state.problem_type, task.extra_metric_names()) if asked else None
+    scores, outputs = score_network(state.net, state.processors, features, targets, task.metric(canonical),
+                                    env.eval_batch_size, env.num_workers, env.realtime_max_rows, progress,
+                                    keep_outputs)
+    return (rename(scores, asked, canonical) if asked and canonical else scores), outputs
 
 
 def _forward(net: nn.Module, batches: Iterable[Any], forward: Callable[[Any], Any] | None,

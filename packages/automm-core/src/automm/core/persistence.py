@@ -30,6 +30,7 @@ from .data.sides import SidedProcessors
 from .data.tabular import CategoricalProcessor, NumericalProcessor
 from .data.text import TextProcessor
 from .errors import ConfigError, PredictorLoadError
+from .metric_choice import MetricChoice
 from .models import ensemble as _ensemble  # noqa: F401 (registers the "ensemble" network kind)
 from .models.network import spec_from_json, spec_to_json
 from .state import PredictorState
@@ -150,6 +151,7 @@ def load_state(path: Path) -> PredictorState:
         task_type = task_class(problem_type)
         config = Config.from_dict(meta["config"], task_type.config_type() if task_type.config_type else None)
         task = task_type.from_json(meta["task"])
+        task.chosen_metrics = MetricChoice.from_json(meta.get("fit_info", {}).get("metric_choice"))
         columns = {c: ColumnDecision(c, ColumnType(d["type"]), d["reason"]) for c, d in meta["columns"].items()}
     text_folder = _safe_child(path, TEXT_FOLDER) if (path / TEXT_FOLDER).exists() else None
     if text_folder is not None:

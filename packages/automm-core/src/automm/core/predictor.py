@@ -42,19 +42,24 @@ class MultiModalPredictor:
     ``use_ensemble=True`` (also set by ``presets="best_quality"``) fits several network/training variants within the
     time limit and weights them by greedy ensemble selection on the validation rows; ``ensemble_size`` caps how
     many are trained (hyperparameters ``ensemble.enabled`` and ``ensemble.size``).
+
+    ``eval_metric`` (AutoGluon-MM's names and aliases: ``"acc"``, ``"rmse"``, ``"pearsonr"``...; see
+    ``automm.core.problem_types``) is what ``evaluate()`` reports first and, unless ``validation_metric`` names
+    another, what fits track: validation score, early stopping, the checkpoints kept, ensemble and search choices.
     """
 
     def __init__(self, label: str | Sequence[str] | None = None, problem_type: str | None = None,
                  path: str | Path | None = None, presets: str | None = None,
                  hyperparameters: Mapping[str, Any] | None = None, eval_metric: str | None = None,
                  verbosity: int = DEFAULT_VERBOSITY, use_ensemble: bool | None = None,
-                 ensemble_size: int | None = None, **task_arguments: Any):
+                 ensemble_size: int | None = None, validation_metric: str | None = None, **task_arguments: Any):
         settings = PredictorSettings.create(label, problem_type, presets, hyperparameters, eval_metric,
                                             {"ensemble.enabled": use_ensemble, "ensemble.size": ensemble_size},
-                                            task_arguments)
-        self.label_columns, self.problem_type, self.task_arguments = settings.label_columns, problem_type, \
-            settings.task_arguments
+                                            task_arguments, validation_metric)
+        self.label_columns, self.problem_type, self.task_arguments = settings.label_columns, \
+            settings.problem_type, settings.task_arguments
         self.presets, self.hyperparameters, self.eval_metric = presets, settings.hyperparameters, eval_metric
+        self.validation_metric = validation_metric
         self.path = Path(path) if path is not None else Path("automm_models") / time.strftime("%Y%m%d_%H%M%S")
         self.verbosity = check_verbosity(verbosity)
         self._state: PredictorState | None = None
@@ -98,12 +103,13 @@ class MultiModalPredictor:
         self._state, self.problem_type, self._resume_checkpoint = state, state.problem_type, None
         if verbosity >= 2:
             print(summary_text(state.problem_type, state.columns, describe_model(state.network_spec, state.config),
-                              state.fit_info, state.task.validation_metric[0], self.path, verbosity), file=sys.stderr)
+                              state.fit_info, state.fit_info.get("validation_metric", state.task.tracked_metric[0]),
+                              self.path, verbosity), file=sys.stderr)
         return self
 
     def _settings(self) -> PredictorSettings:
         return PredictorSettings(self.label_columns, self.problem_type, self.task_arguments, self.presets,
-                                 self.hyperparameters, self.eval_metric)
+                                 self.hyperparameters, self.eval_metric, self.validation_metric)
 
     @staticmethod
     def _teacher(teacher: Any) -> tuple[Any, str | None]:
@@ -175,9 +181,10 @@ class MultiModalPredictor:
 
         return search(state, frame, corpus, top_k, corpus_chunk_size)
 
-    def evaluate(self, data: pd.DataFrame | str | Path, metrics: Sequence[str] | None = None,
+    def evaluate(self, data: pd.DataFrame | str | Path, metrics: str | Sequence[str] | None = None,
                  return_pred: bool = False) -> dict[str, float] | tuple[dict[str, float], Any]:
-        """Metrics on labelled ``data`` (the task's defaults unless ``metrics`` names some).
+        """Metrics on labelled ``data``: those ``metrics`` names (AutoGluon's names and aliases too, keyed as
+        spelled), else ``eval_metric`` first and then the task's other defaults.
 
         With ``return_pred=True`` returns ``(scores, predictions)``, the predictions as ``predict`` gives them.
         """
@@ -187,7 +194,8 @@ class MultiModalPredictor:
         state = self._ready(frame)
         scores, outputs = state_scores(state, self._features(frame, "evaluation data", state),
                                        encode_targets(state.task, state.label_columns, frame),
-                                       list(metrics) if metrics else None, self._progress, keep_outputs=return_pred)
+                                       ([metrics] if isinstance(metrics, str) else list(metrics)) if metrics else None,
+                                       self._progress, keep_outputs=return_pred)
         return (scores, state.task.predict_rows(outputs, frame)) if return_pred else scores
 
     def _read(self, data: Any, role: str = "data") -> pd.DataFrame:
@@ -251,8 +259,10 @@ class MultiModalPredictor:
 
         path, verbosity = Path(path), check_verbosity(verbosity)
         state, checkpoint = resume_point(path) if resume else (saved_state(path), None)
+        choice = state.task.chosen_metrics
         predictor = cls(label=state.label_columns or None, problem_type=state.problem_type, path=path,
-                        verbosity=verbosity)
+                        verbosity=verbosity, eval_metric=choice and choice.eval_metric,
+                        validation_metric=choice and choice.validation_metric)
         predictor._state, predictor._resume_checkpoint = state, checkpoint
         return predictor
 

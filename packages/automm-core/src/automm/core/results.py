@@ -48,3 +48,4 @@ class FitResult:
     stopped_by: str
     resumed_from_step: int = 0
     kept_pretrained: bool = False  # the pretrained (zero-shot) weights scored better on validation than training
+    validation_metric: str = ""  # the metric the fit tracked ("": the task's default, as a direct fit reports it)

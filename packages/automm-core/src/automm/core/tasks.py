@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import torch
     from torch.utils.data import Sampler
 
+    from .metric_choice import MetricChoice
     from .results import Built, FitResult
     from .training.budget import Deadline
 
@@ -82,6 +83,8 @@ class Task(abc.ABC):
     # Decided by ``build`` for the network it built: its pretrained weights are a usable model, so fit keeps them
     # when training scores worse on validation.
     keep_pretrained_if_better: bool = False
+    # The user's eval_metric / validation_metric (set by core after build; see automm.core.metric_choice).
+    chosen_metrics: MetricChoice | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -162,7 +165,26 @@ class Task(abc.ABC):
     @property
     @abc.abstractmethod
     def validation_metric(self) -> tuple[str, bool]:
-        """(metric name, greater is better) used for early stopping and checkpoint selection."""
+        """(metric name, greater is better): the task's default for early stopping and checkpoint selection."""
+
+    @property
+    def tracked_metric(self) -> tuple[str, bool]:
+        """(name, greater is better) fits track: ``validation_metric=``, else ``eval_metric=``, else the default."""
+        from .metric_choice import tracked
+
+        return tracked(self)
+
+    def default_metric_names(self) -> list[str] | None:
+        """The metrics ``evaluate()`` reports by default, in order (None: unknown, only ``eval_metric``)."""
+        return None
+
+    def extra_metric_names(self) -> tuple[str, ...]:
+        """Metric names this fitted task accepts besides its problem type's (NER entity groups, say)."""
+        return ()
+
+    def validation_fallback(self, name: str, targets: np.ndarray) -> tuple[str, str] | None:
+        """(metric to track instead, why) when ``name`` cannot be computed on these validation ``targets``."""
+        return None
 
     def stratify_key(self, labels: pd.DataFrame) -> np.ndarray | None:
         """Group per row for a stratified holdout split, or None."""

@@ -148,6 +148,15 @@ class DetectionTask(Task):
     def validation_metric(self) -> tuple[str, bool]:
         return "map", True
 
+    def default_metric_names(self) -> list[str]:
+        from .metrics import MAP_METRICS
+
+        return [*MAP_METRICS, *self.extra_metric_names()]
+
+    def extra_metric_names(self) -> tuple[str, ...]:
+        """Each class's mAP: ``map_<class name>``."""
+        return tuple(f"map_{name}" for name in self.classes)
+
     # ------------------------------------------------------------------ outputs
     def decoder_spec(self) -> dict[str, Any]:
         """The boxes decoder (``automm.core.base.boxes.BoxesDecoder``) of these classes."""

@@ -191,6 +191,19 @@ class MatchTask(Task):
     def validation_metric(self) -> tuple[str, bool]:
         return {"positive": "mrr@10", "binary": "roc_auc", "graded": "spearman"}[self.kind], True
 
+    def default_metric_names(self) -> list[str]:
+        retrieval = list(pair_metrics.RETRIEVAL_METRICS)
+        return {"positive": retrieval, "binary": ["roc_auc", "accuracy", "f1", *retrieval],
+                "graded": ["spearman", "pearson"]}[self.kind]
+
+    def validation_fallback(self, name: str, targets: np.ndarray) -> tuple[str, str] | None:
+        """The kind's default when this matcher's labels do not give ``name``, or ROC-AUC lacks one label value."""
+        if name not in self.default_metric_names():
+            return self.validation_metric[0], f"a matcher of {self.kind} labels does not compute {name}"
+        if name == "roc_auc" and len(np.unique(targets[:, 0])) < 2:
+            return "accuracy", "roc_auc needs matching and non-matching pairs"
+        return None
+
     # ------------------------------------------------------------------ columns
     def _side_columns(self, columns: dict[str, ColumnDecision], features: pd.DataFrame) -> dict[str, ColumnDecision]:
         """Every side column as text or image; sides absent from zero-shot data get the problem type's default."""

@@ -176,6 +176,15 @@ class SegmentationTask(Task):
     def validation_metric(self) -> tuple[str, bool]:
         return "iou", True
 
+    def default_metric_names(self) -> list[str]:
+        return list(BINARY_METRICS[:-1] if self.codec.binary else MULTICLASS_METRICS)
+
+    def validation_fallback(self, name: str, targets: Any) -> tuple[str, str] | None:
+        """IoU when ``name`` is a binary-mask metric and these masks have more than two classes."""
+        if not self.codec.binary and name not in MULTICLASS_METRICS:
+            return "iou", f"{name} is for binary masks, these have {self.codec.num_classes} classes"
+        return None
+
     # ------------------------------------------------------------------ outputs
     def decoder_spec(self) -> dict[str, Any]:
         """The masks decoder (``automm.core.base.masks.MasksDecoder``) of this mask encoding and threshold."""

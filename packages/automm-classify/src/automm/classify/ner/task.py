@@ -129,6 +129,15 @@ class NERTask(Task):
     def validation_metric(self) -> tuple[str, bool]:
         return "overall_f1", True
 
+    def default_metric_names(self) -> list[str]:
+        from .metrics import METRICS
+
+        return list(METRICS)
+
+    def extra_metric_names(self) -> tuple[str, ...]:
+        """Each entity group (lower-cased): ``evaluate(metrics=["overall_f1", "actor"])``."""
+        return tuple(group.lower() for group in self.scheme.groups)
+
     def score(self, logits: Any, targets: np.ndarray, metrics: list[str] | None = None) -> dict[str, float]:
         metric = self.metric(metrics)
         metric.update(logits, list(targets))

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..inference import run_network, score_outputs
+from ..metric_choice import for_validation
 from ..models.ensemble import EnsembleNet, EnsembleSpec, combine_chosen
 from ..models.network import spec_to_json
 from ..results import FitResult
@@ -78,7 +79,8 @@ def fit_ensemble(state: PredictorState, features: pd.DataFrame, train_rows: Rows
     stopped_by = "time_limit" if skipped or any(r.stopped_by == "time_limit" for r in results) else (
         results[0].stopped_by)
     return FitResult(report["val_score"], sum(r.soup_size for r in results), sum(r.epochs for r in results),
-                     sum(r.steps for r in results), time.monotonic() - started, stopped_by), report
+                     sum(r.steps for r in results), time.monotonic() - started, stopped_by,
+                     validation_metric=report["metric"]), report
 
 
 def member_seconds(remaining: float, members_left: int, equal_share: float, first: bool, overhead: float = 0.0,
@@ -107,9 +109,10 @@ def _train_member(state: PredictorState, member: Member, train_rows: Rows, val_r
 
 def _select(state: PredictorState, trained: list[tuple[Member, FitResult, np.ndarray]], targets: np.ndarray,
             ) -> dict[str, Any]:
-    """Weights by greedy selection; members of weight 0 are dropped and ``state`` gets the ensemble network."""
+    """Weights by greedy selection on the tracked metric (``validation_metric=`` / ``eval_metric=`` / the task's
+    default); members of weight 0 are dropped and ``state`` gets the ensemble network."""
     task, config = state.task, state.config
-    metric, greater_is_better = task.validation_metric
+    metric, greater_is_better = for_validation(task, targets)
     stacked = np.stack([outputs for _, _, outputs in trained])
 
     def score_of(weights: np.ndarray) -> float:

@@ -22,6 +22,7 @@ from ..distillation import Teacher, resolve_teacher
 from ..ensemble.fitting import fit_ensemble
 from ..errors import ConfigError
 from ..inference import run_network
+from ..metric_choice import fit_info as metric_info
 from ..persistence import TRAINING_DIR, check_save_target, save_state
 from ..results import FitResult
 from ..state import PredictorState
@@ -99,7 +100,8 @@ def fit_directly(state: PredictorState, rows: FitRows, deadline: Deadline, optio
                                      options.seed)
     state.net.eval()
     state.fit_info = {**asdict(result), "train_rows": len(rows.train),
-                      "validation_rows": 0 if val_set is None else len(val_set[0]), "seed": options.seed}
+                      "validation_rows": 0 if val_set is None else len(val_set[0]), "seed": options.seed,
+                      **metric_info(state.task, result.validation_metric)}
 
 
 def fit_trained(state: PredictorState, rows: FitRows, deadline: Deadline, path: Path, options: FitOptions) -> None:
@@ -151,4 +153,4 @@ def _finish(state: PredictorState, result: FitResult, val_set: Encoded, train_ro
                               num_workers=env.num_workers, realtime_max_rows=env.realtime_max_rows, progress=False)
         state.task.calibrate(outputs, val_set[1])
     state.fit_info = {**asdict(result), "train_rows": train_rows, "validation_rows": len(val_set[0]),
-                      "seed": seed, **extra_info}
+                      "seed": seed, **metric_info(state.task, result.validation_metric), **extra_info}

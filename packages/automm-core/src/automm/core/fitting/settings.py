@@ -11,6 +11,8 @@ import pandas as pd
 
 from ..data.rows import labelled_rows
 from ..errors import ConfigError
+from ..metric_choice import MetricChoice
+from ..metric_names import implied_problem_type
 from ..suggest import did_you_mean
 from ..tasks import read_rows, task_class
 
@@ -28,19 +30,31 @@ class PredictorSettings:
     presets: str | None = None
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     eval_metric: str | None = None
+    validation_metric: str | None = None
 
     @classmethod
     def create(cls, label: str | Sequence[str] | None, problem_type: str | None, presets: str | None,
                hyperparameters: Mapping[str, Any] | None, eval_metric: str | None, shortcuts: Mapping[str, Any],
-               task_arguments: dict[str, Any]) -> PredictorSettings:
+               task_arguments: dict[str, Any], validation_metric: str | None = None) -> PredictorSettings:
         """``MultiModalPredictor(...)``'s arguments checked; ``shortcuts`` (``use_ensemble=`` and the like, as
-        dotted keys) join the hyperparameters unless None."""
+        dotted keys) join the hyperparameters unless None. The metric names are checked against ``problem_type``
+        here when it is given, else at fit once it is inferred; a regression-only ``eval_metric`` (``rmse``) on one
+        label column makes the problem type regression, as in AutoGluon-MM."""
         if hyperparameters is not None and not isinstance(hyperparameters, Mapping):
             raise ConfigError(f'hyperparameters must be a dict such as {{"optim.lr": 1e-4}}, '
                               f"got {type(hyperparameters).__name__}.")
         arguments = check_task_arguments(problem_type, task_arguments)
         merged = {**(hyperparameters or {}), **{key: value for key, value in shortcuts.items() if value is not None}}
-        return cls(label_columns(label, problem_type), problem_type, arguments, presets, merged, eval_metric)
+        columns = label_columns(label, problem_type)
+        problem_type = problem_type or implied_problem_type(eval_metric, len(columns))
+        MetricChoice.create(problem_type, eval_metric, validation_metric)
+        return cls(columns, problem_type, arguments, presets, merged, eval_metric, validation_metric)
+
+    def metric_choice(self, problem_type: str) -> MetricChoice | None:
+        """The chosen metrics resolved for ``problem_type``; None when neither was given."""
+        if self.eval_metric is None and self.validation_metric is None:
+            return None
+        return MetricChoice.create(problem_type, self.eval_metric, self.validation_metric)
 
     def with_overrides(self, presets: str | None, hyperparameters: Mapping[str, Any] | None) -> PredictorSettings:
         """These settings with a fit call's ``presets`` (when given) and ``hyperparameters`` on top."""

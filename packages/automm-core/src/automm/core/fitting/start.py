@@ -27,6 +27,7 @@ def new_state(settings: PredictorSettings, data: pd.DataFrame, column_types: Map
     """
     labels = data.reindex(columns=settings.label_columns) if zero_shot else data[settings.label_columns]
     problem_type = settings.problem_type or infer_problem_type(labels)
+    choice = settings.metric_choice(problem_type)  # checked before anything is built
     task = task_class(problem_type).fit(labels, problem_type, settings.task_arguments)
     task = task.for_zero_shot() if zero_shot else task
     config = preset_registry.resolve(problem_type, settings.presets)
@@ -53,6 +54,8 @@ def new_state(settings: PredictorSettings, data: pd.DataFrame, column_types: Map
         )
     logger.info("column types:\n%s", describe_column_types(columns))
     state = build_state(data[list(columns)], labels, columns, task, config, problem_type)
-    if zero_shot:
-        state.fit_info = {"zero_shot": True}
+    state.task.chosen_metrics = choice
+    # Saved with the state from the start, so a killed fit resumes (load(resume=True)) with the same metrics.
+    state.fit_info = {**({"zero_shot": True} if zero_shot else {}),
+                      **({"metric_choice": choice.to_json()} if choice else {})}
     return state

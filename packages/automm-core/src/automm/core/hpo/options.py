@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from ..config import Config
+from ..config import Config, flatten
 from ..errors import ConfigError
-from ..presets import HPO_SUFFIX
+from ..presets import HPO_SUFFIX, resolve
 from ..suggest import did_you_mean
 
 SEARCHERS = ("random", "bayes")
@@ -97,3 +97,22 @@ def preset_search_space(config: Config) -> dict[str, Any]:
         "model.fusion.model": {"choice": ["mlp", "transformer"]},
         "model.tabular.dropout": {"uniform": [0.0, 0.3]},
     }
+
+
+def get_presets(problem_type: str, presets: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(hyperparameters, hyperparameter_tune_kwargs) of preset ``presets`` for ``problem_type``, as dotted keys.
+
+    An ``*_hpo`` preset adds its search space to the hyperparameters and its search settings; other presets give
+    empty tune kwargs. AutoGluon-MM's ``problem_type="default"`` (its shared classification/regression presets)
+    reads automm's ``multiclass`` presets.
+
+    Example:
+        >>> hyperparameters, tune_kwargs = get_presets("multiclass", "high_quality_hpo")
+    """
+    problem_type = "multiclass" if problem_type == "default" else problem_type
+    name, is_hpo = split_hpo_preset(presets)
+    config = resolve(problem_type, name)
+    hyperparameters = flatten(config.to_dict())
+    if not is_hpo:
+        return hyperparameters, {}
+    return {**hyperparameters, **preset_search_space(config)}, preset_tune_options(name)

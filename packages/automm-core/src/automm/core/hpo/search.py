@@ -20,7 +20,7 @@ from ..errors import ConfigError, InputError, MissingExtraError
 from ..fitting.settings import FitOptions, FitRows, PredictorSettings
 from ..persistence import PREDICTOR_FILE, check_save_target, load_state, save_state
 from ..state import PredictorState
-from ..tasks import infer_problem_type, task_class
+from ..tasks import Task, infer_problem_type, task_class
 from ..training.budget import Deadline
 from .options import TuneOptions, preset_search_space, preset_tune_options, split_hpo_preset
 from .spaces import INSTALL_HINT, Space, check_spaces, require_tune, split_spaces
@@ -53,6 +53,7 @@ def search(settings: PredictorSettings, path: Path, rows: FitRows, deadline: Dea
     labels = rows.train[settings.label_columns]
     problem_type = settings.problem_type or infer_problem_type(labels)
     task = task_class(problem_type).fit(labels, problem_type, settings.task_arguments)
+    metric, mode = objective(task, settings, problem_type)
     preset, config, fixed, spaces, tune_options = _plan(problem_type, settings.presets, settings.hyperparameters,
                                                         tune_kwargs)
     check_spaces(config, fixed, spaces, configure=task.configure)
@@ -69,15 +70,15 @@ def search(settings: PredictorSettings, path: Path, rows: FitRows, deadline: Dea
             deadline=deadline.on_wall_clock(less=reserve + REPORT_MARGIN_SECONDS))
         started = time.monotonic()
         with _tune_output(options.verbosity) as verbose:
-            tuner = _tuner(tune, job, rows, spaces, tune_options, task.validation_metric[1],
+            tuner = _tuner(tune, job, rows, spaces, tune_options, mode,
                            deadline.remaining() - reserve if deadline.limited else None, options.seed, verbose,
                            _max_reports(config, fixed, spaces))
             results = tuner.fit()
         trials = _trials_table(results, spaces, root)
-        best = _best(trials, task.validation_metric[1], results)
+        best = _best(trials, mode == "max", results)
         _save_best(best, trials, tune_options, time.monotonic() - started, path)
         if options.verbosity >= 2:
-            print(_trials_text(trials, best, task.validation_metric[0]), file=sys.stderr)
+            print(_trials_text(trials, best, metric), file=sys.stderr)
     finally:
         if started_ray:
             import ray
@@ -86,6 +87,14 @@ def search(settings: PredictorSettings, path: Path, rows: FitRows, deadline: Dea
         if not tune_options.keep_trials:
             shutil.rmtree(root, ignore_errors=True)
     return load_state(path)
+
+
+def objective(task: Task, settings: PredictorSettings, problem_type: str) -> tuple[str, str]:
+    """(metric, "max" or "min") the search optimises: each trial's final validation score, of the metric its fit
+    tracks (``validation_metric=``, else ``eval_metric=``, else the task's default)."""
+    task.chosen_metrics = settings.metric_choice(problem_type)
+    metric, greater_is_better = task.tracked_metric
+    return metric, "max" if greater_is_better else "min"
 
 
 def _plan(problem_type: str, presets: str | None, hyperparameters: Mapping[str, Any],
@@ -193,7 +202,7 @@ def _optuna_verbosity(level: int | None) -> int | None:
 
 
 def _tuner(tune: Any, job: TrialJob, rows: FitRows, spaces: Mapping[str, Space],
-           options: TuneOptions, greater_is_better: bool, budget: float | None, seed: int, verbose: int,
+           options: TuneOptions, mode: str, budget: float | None, seed: int, verbose: int,
            max_reports: int) -> Any:
     import ray
 
@@ -202,7 +211,7 @@ def _tuner(tune: Any, job: TrialJob, rows: FitRows, spaces: Mapping[str, Space],
         gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
     trainable = tune.with_resources(tune.with_parameters(run_trial, job=job, rows=rows),
                                     {"cpu": options.cpus_per_trial, "gpu": gpus})
-    tune_config = tune.TuneConfig(metric=SCORE, mode="max" if greater_is_better else "min",
+    tune_config = tune.TuneConfig(metric=SCORE, mode=mode,
                                   num_samples=options.num_trials, search_alg=_searcher(options, seed),
                                   scheduler=_scheduler(options, max_reports), time_budget_s=budget)
     run_config = tune.RunConfig(name="tune", storage_path=str(Path(job.root)), verbose=verbose,

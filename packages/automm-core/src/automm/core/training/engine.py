@@ -19,6 +19,7 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from ..config import Config
 from ..data.batch import Processors
 from ..inference import score_network
+from ..metric_choice import for_validation
 from ..models.fusion import MultiModalNet
 from ..results import FitResult
 from ..tasks import Task
@@ -52,7 +53,7 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     """
     start = time.monotonic()
     optim, env = config.optim, config.env
-    metric, greater_is_better = task.validation_metric
+    metric, greater_is_better = for_validation(task, val_data[1])  # validation_metric= / eval_metric= / default
     mode = "max" if greater_is_better else "min"
     steps_per_epoch = max(1, len(train_data[0]) // optim.batch_size)
     loss = task.loss(optim, config.task)
@@ -80,7 +81,8 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     resumed_from = checkpoint_progress(resume_from)[1] if resume_from else 0
     trainer.fit(lit, datamodule=data, ckpt_path=resume_from, weights_only=True)
     ranked = ranked_checkpoints(workdir, greater_is_better)
-    soup_size = _finish_with_soup(net, task, processors, val_data, config, [path for path, _ in ranked], pretrained,
+    soup_size = _finish_with_soup(net, task, (metric, greater_is_better), processors, val_data, config,
+                                  [path for path, _ in ranked], pretrained,
                                   can_continue=lambda seconds: deadline.remaining() > seconds + save_seconds)
     net.cpu()
     best = ranked[0][1] if ranked else float("nan")
@@ -90,7 +92,7 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
         epochs, steps = checkpoint_progress(workdir / "last.ckpt")
         epochs += 1
     return FitResult(best, soup_size, epochs, steps, time.monotonic() - start, stopped_by, resumed_from,
-                     kept_pretrained=bool(ranked) and soup_size == 0)
+                     kept_pretrained=bool(ranked) and soup_size == 0, validation_metric=metric)
 
 
 def fit_network(net: MultiModalNet, task: Task, processors: Processors, train_data: tuple[pd.DataFrame, np.ndarray],
@@ -110,11 +112,12 @@ def fit_network(net: MultiModalNet, task: Task, processors: Processors, train_da
         merge_peft(net)
 
 
-def _finish_with_soup(net: MultiModalNet, task: Task, processors: Processors,
+def _finish_with_soup(net: MultiModalNet, task: Task, tracked: tuple[str, bool], processors: Processors,
                       val_data: tuple[pd.DataFrame, np.ndarray], config: Config, ranked: list[Path],
                       pretrained: dict[str, torch.Tensor] | None = None,
                       can_continue: Callable[[float], bool] = lambda seconds: True) -> int:
-    """Load the greedy soup of ``ranked`` into ``net``, or ``pretrained`` if that scores better (returns 0).
+    """Load the greedy soup of ``ranked`` into ``net``, or ``pretrained`` if that scores better (returns 0); both
+    scored by ``tracked`` (metric name, greater is better), the metric the checkpoints were ranked by.
 
     ``can_continue(seconds)`` says whether another validation pass of that many seconds still fits the budget.
     """
@@ -123,7 +126,7 @@ def _finish_with_soup(net: MultiModalNet, task: Task, processors: Processors,
     if len(ranked) == 1 and pretrained is None:  # nothing to compare: no validation pass needed
         net.load_state_dict(read_lightning_weights(ranked[0]))
         return 1
-    metric, greater_is_better = task.validation_metric
+    metric, greater_is_better = tracked
     features, targets = val_data
 
     def evaluate(weights: dict[str, torch.Tensor]) -> float:
