@@ -23,8 +23,8 @@ __all__ = ["MultiModalPredictor", "ObjectDetectionVisualizer", "__version__", "e
 
 # Public names -> the module that defines them, imported on first use (torch and the backends are heavy).
 _LAZY = {"MultiModalPredictor": "automm.core", "visualize": ".visualize", "export_onnx": ".onnx_export",
-         "read_detection_data": ".ingest", "ObjectDetectionVisualizer": ".visualize",
-         "visualize_detection": ".visualize", "from_coco": ".coco", "object_detection_df_to_coco": ".coco"}
+         "read_detection_data": ".ingest", "ObjectDetectionVisualizer": ".visualizer",
+         "visualize_detection": ".visualizer", "from_coco": ".coco", "object_detection_df_to_coco": ".coco"}
 
 
 def __getattr__(name: str) -> Any:
