@@ -38,10 +38,12 @@ def test_public_api_is_pinned() -> None:
     assert sorted(automm.match.__all__) == ["MultiModalPredictor", "__version__", "export_sentence_transformer",
                                             "plot_similarity", "zero_shot_classify"]
     assert automm.match.MultiModalPredictor is automm.core.MultiModalPredictor
-    assert sorted(automm.detect.__all__) == ["MultiModalPredictor", "__version__", "export_onnx",
-                                             "read_detection_data", "visualize"]
+    assert sorted(automm.detect.__all__) == ["MultiModalPredictor", "ObjectDetectionVisualizer", "__version__",
+                                             "export_onnx", "from_coco", "object_detection_df_to_coco",
+                                             "read_detection_data", "visualize", "visualize_detection"]
     assert automm.detect.MultiModalPredictor is automm.core.MultiModalPredictor
-    assert sorted(automm.segment.__all__) == ["MultiModalPredictor", "__version__", "export_onnx", "visualize"]
+    assert sorted(automm.segment.__all__) == ["MultiModalPredictor", "SemanticSegmentationVisualizer", "__version__",
+                                              "export_onnx", "visualize"]
     assert sorted(automm.deploy.__all__) == ["ExportedPredictor", "__version__", "export", "load"]
 
 

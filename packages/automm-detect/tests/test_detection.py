@@ -38,7 +38,7 @@ def test_map_equals_pycocotools_on_the_saved_coco_results(fitted, test_json: Pat
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
-    results = fitted.predict(str(test_json), as_coco=True, save_results=str(tmp_path / "results.json"))
+    results = fitted.predict(str(test_json), as_coco=True, as_pandas=False, save_results=str(tmp_path / "results.json"))
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved == results and results and set(results[0]) == {"image_id", "category_id", "bbox", "score"}
     truth = COCO(str(test_json))

@@ -97,7 +97,7 @@ def test_fit_with_box_prompts_then_onnx_takes_them(checkpoint: Path, train_table
     np.testing.assert_allclose(logits, expected, atol=1e-4)
 
 
-def test_prompt_columns_need_sam_and_zero_shot_needs_prompts(checkpoint: Path, train_table: pd.DataFrame,
+def test_prompt_columns_need_sam_and_zero_shot_needs_pretrained_sam(checkpoint: Path, train_table: pd.DataFrame,
                                                              test_table: pd.DataFrame, tmp_path: Path) -> None:
     smp = MultiModalPredictor(problem_type="semantic_segmentation", label="label", path=str(tmp_path / "smp"),
                               hyperparameters={**TINY, "task.box_column": "box"})
@@ -106,9 +106,11 @@ def test_prompt_columns_need_sam_and_zero_shot_needs_prompts(checkpoint: Path, t
     unfitted = MultiModalPredictor(problem_type="semantic_segmentation", label="label", path=str(tmp_path / "u"))
     with pytest.raises(ConfigError, match="cannot predict before fit.*task.box_column"):
         unfitted.predict(test_table)
-    without_prompts = _zero_shot(checkpoint, tmp_path / "np")
-    with pytest.raises(ConfigError, match="cannot predict before fit"):
-        without_prompts.predict(test_table)
+    random_sam = MultiModalPredictor(problem_type="semantic_segmentation", label="label", path=str(tmp_path / "np"),
+                                     hyperparameters={"model.sam.checkpoint_name": str(checkpoint),
+                                                      "task.image_size": 64, "model.image.pretrained": False})
+    with pytest.raises(ConfigError, match="cannot predict before fit"):  # zero-shot needs pretrained weights
+        random_sam.predict(test_table)
     with pytest.raises(ConfigError, match="same column"):
         _zero_shot(checkpoint, tmp_path / "same", box_column="p", point_column="p").predict(test_table)
 
@@ -126,3 +128,41 @@ def test_bad_prompt_cells_name_the_row(checkpoint: Path, test_table: pd.DataFram
     fractions.loc[fractions.index[2], "box"] = "[10, 10, 200, 50]"
     with pytest.raises(InputError, match=r"Row 2: .*outside the 96x96 px image"):
         predictor.predict(fractions)
+
+
+def test_zero_shot_without_prompts_is_sams_whole_image_mask(checkpoint: Path, test_table: pd.DataFrame,
+                                                            tmp_path: Path) -> None:
+    """AutoGluon-MM's zero-shot quick start: num_classes=1, no prompt columns, predict and evaluate before fit."""
+    from automm.segment.backends import sam_backend as sb
+    from automm.segment.backends.base import SegmenterOptions
+
+    predictor = MultiModalPredictor(problem_type="semantic_segmentation", label="label", path=str(tmp_path / "z"),
+                                    hyperparameters={"model.sam.checkpoint_name": str(checkpoint),
+                                                     "task.image_size": 64}, num_classes=1)
+    masks = predictor.predict({"image": list(test_table["image"][:3])})
+    assert predictor.state.fit_info.get("zero_shot") and len(masks) == 3
+    model = sb.build(sb.prepare(SegmenterOptions("custom", 1, 64, checkpoint=str(checkpoint)))).eval()
+    batch = predictor.state.processors.collate(test_table.head(3)[["image"]])
+    with torch.no_grad():
+        logits = model(batch.images)  # no sparse prompt: SAM's single mask of the whole image
+    assert batch.prompts is None and all(m.shape == (96, 96) and set(np.unique(m)) <= {0, 1} for m in masks)
+    with torch.inference_mode():
+        np.testing.assert_allclose(logits, predictor.state.net.model(batch.images).numpy(), atol=1e-4)
+    scores = predictor.evaluate(test_table, metrics=["iou"])
+    assert list(scores) == ["iou"] and 0.0 <= scores["iou"] <= 1.0
+
+
+def test_num_classes_is_checked_against_the_masks(checkpoint: Path, train_table: pd.DataFrame,
+                                                  test_table: pd.DataFrame, tmp_path: Path) -> None:
+    settings = {**TINY, "optim.max_epochs": 1}
+    with pytest.raises(ConfigError, match="num_classes=3 but the masks"):
+        MultiModalPredictor(problem_type="semantic_segmentation", label="label", num_classes=3,
+                            hyperparameters=settings, path=str(tmp_path / "a")).fit(train_table.head(8))
+    with pytest.raises(ConfigError, match="num_classes=2 before fit"):
+        MultiModalPredictor(problem_type="semantic_segmentation", label="label", num_classes=2,
+                            path=str(tmp_path / "b"), hyperparameters={"model.sam.checkpoint_name": str(checkpoint),
+                                                                        "task.image_size": 64},
+                            ).predict(test_table.drop(columns="label"))
+    with pytest.raises(ConfigError, match="positive integer"):
+        MultiModalPredictor(problem_type="semantic_segmentation", label="label", num_classes=0,
+                            hyperparameters=settings, path=str(tmp_path / "c")).fit(train_table.head(8))

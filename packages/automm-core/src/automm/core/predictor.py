@@ -140,7 +140,9 @@ class MultiModalPredictor:
         if unknown:
             raise ConfigError(f"predict() got unexpected argument(s) {unknown} for a {state.problem_type} predictor."
                               f"{did_you_mean(unknown[0], accepted)} It accepts: {list(accepted)}.")
-        return state.task.predict_rows(self._outputs(state, self._features(frame, "data", state)), frame, **options)
+        context = {"predictor_path": self.path} if "predictor_path" in state.task.predict_context else {}
+        return state.task.predict_rows(self._outputs(state, self._features(frame, "data", state)), frame, **options,
+                                       **context)
 
     def predict_proba(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
         """Class probabilities, one column per class."""

@@ -70,6 +70,8 @@ class Task(abc.ABC):
     has_proba: ClassVar[bool] = True  # predict_proba() gives class probabilities (implement ``predict_proba``)
     has_embeddings: ClassVar[bool] = True  # extract_embedding() gives one vector per row
     predict_options: ClassVar[tuple[str, ...]] = ()  # extra keyword arguments predict() accepts
+    # What predict() also passes to predict_rows from the predictor: "predictor_path" (its folder, for saved results).
+    predict_context: ClassVar[tuple[str, ...]] = ()
     # ---- opt-in capabilities (protocols Distillable, Calibrated, DirectFit, ZeroShot)
     # True: predict() works before fit() with the pretrained model (``for_zero_shot`` gives the task to use).
     predicts_before_fit: ClassVar[bool] = False

@@ -2,7 +2,8 @@
 
 Use it through ``MultiModalPredictor(problem_type="object_detection")``; this package adds
 ``visualize`` (boxes drawn on an image), ``export_onnx`` and ``read_detection_data`` (any supported source
-as a table).
+as a table), and AutoGluon-MM's helpers under their names: ``ObjectDetectionVisualizer``,
+``visualize_detection``, ``from_coco`` and ``object_detection_df_to_coco``.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ try:
 except PackageNotFoundError:
     __version__ = "0.0.0"
 
-__all__ = ["MultiModalPredictor", "__version__", "export_onnx", "read_detection_data", "visualize"]
+__all__ = ["MultiModalPredictor", "ObjectDetectionVisualizer", "__version__", "export_onnx", "from_coco",
+           "object_detection_df_to_coco", "read_detection_data", "visualize", "visualize_detection"]
 
 
 # Public names -> the module that defines them, imported on first use (torch and the backends are heavy).
 _LAZY = {"MultiModalPredictor": "automm.core", "visualize": ".visualize", "export_onnx": ".onnx_export",
-         "read_detection_data": ".ingest"}
+         "read_detection_data": ".ingest", "ObjectDetectionVisualizer": ".visualizer",
+         "visualize_detection": ".visualizer", "from_coco": ".coco", "object_detection_df_to_coco": ".coco"}
 
 
 def __getattr__(name: str) -> Any:

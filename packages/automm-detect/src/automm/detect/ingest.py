@@ -22,14 +22,19 @@ from automm.core.plugin import read_table
 
 logger = logging.getLogger("automm")
 IMAGE_COLUMN, ROIS_COLUMN = "image", "rois"
+# frame.attrs keys of a table read from COCO: the JSON's path, and row -> the image's file_name as written
+COCO_FILE, COCO_FILE_NAMES = "coco_file", "coco_file_names"
 
 
-def read_detection_data(data: Any, role: str) -> pd.DataFrame:
-    """Any supported source as the ``image`` / ``rois`` table (``rois`` absent for plain images)."""
+def read_detection_data(data: Any, role: str, coco_root: str | Path | None = None) -> pd.DataFrame:
+    """Any supported source as the ``image`` / ``rois`` table (``rois`` absent for plain images).
+
+    ``coco_root`` is the folder COCO ``file_name``s are relative to (see ``read_coco``).
+    """
     if isinstance(data, (str, Path)):
         path = Path(data)
         if path.suffix.lower() == ".json":
-            return read_coco(path, role)
+            return read_coco(path, role, coco_root)
         if path.is_dir() and (path / "Annotations").is_dir() or path.suffix.lower() == ".txt":
             return read_voc(path, role)
     elif isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
@@ -58,8 +63,17 @@ def parse_rois(cell: Any, role: str, row: Any) -> list[list[Any]] | None:
     return [list(box) for box in cell]
 
 
-def read_coco(path: Path, role: str) -> pd.DataFrame:
-    """A COCO detection JSON; image ``file_name``s are relative to the file's folder (or absolute)."""
+def read_coco(path: Path, role: str, coco_root: str | Path | None = None) -> pd.DataFrame:
+    """A COCO detection JSON as the ``image`` / ``rois`` table.
+
+    Image ``file_name``s are absolute, or relative to ``coco_root`` when given; else to the JSON's parent folder
+    (AutoGluon-MM's rule: ``<root>/Annotations/x.json`` names ``JPEGImages/y.jpg``) and, when the image is not
+    there, to the JSON's own folder (automm's rule before 0.3). Missing images are reported by
+    ``resolve_coco_images`` when the rows are used (a ``coco_root`` hyperparameter may still apply then).
+
+    Raises:
+        InputError: The file is not COCO.
+    """
     if not path.is_file():
         raise InputError(f"{role}: COCO file {str(path)!r} does not exist.")
     try:
@@ -82,16 +96,58 @@ def read_coco(path: Path, role: str) -> pd.DataFrame:
     rois: dict[Any, list[list[Any]]] = {i: [] for i in images}
     for ann in coco.get("annotations", []):
         rois[_image_of(ann, images, path, role)].append(_coco_box(ann, categories, images, path, role))
-    folder = path.parent
+    roots = coco_roots(path, coco_root)
     frame = pd.DataFrame({
-        IMAGE_COLUMN: [str((folder / images[i]["file_name"]).resolve()) for i in images],
+        IMAGE_COLUMN: [coco_image_path(str(images[i]["file_name"]), roots, path, role, check=False) for i in images],
         ROIS_COLUMN: [rois[i] for i in images],
     })
     frame.attrs["categories"] = [[cid, name] for cid, name in categories.items()]
     frame.attrs["image_ids"] = list(images)
+    frame.attrs[COCO_FILE] = str(path)
+    frame.attrs[COCO_FILE_NAMES] = {row: str(images[i]["file_name"]) for row, i in enumerate(images)}
     if "annotations" not in coco:
         frame = frame.drop(columns=ROIS_COLUMN)
     return frame
+
+
+def coco_roots(path: Path, coco_root: str | Path | None) -> list[Path]:
+    """The folders a COCO file's relative ``file_name``s are looked up in, in order."""
+    return [Path(coco_root).expanduser()] if coco_root else [path.parent.parent, path.parent]
+
+
+def resolve_coco_images(features: pd.DataFrame, coco_root: str | Path | None, role: str) -> None:
+    """Point the image paths of rows read from a COCO file at ``coco_root`` (if given), in place; every image must
+    exist.
+
+    Raises:
+        InputError: An image is in none of the places tried (all of them named).
+    """
+    names: dict[Any, str] = features.attrs.get(COCO_FILE_NAMES, {})
+    if not names or IMAGE_COLUMN not in features.columns:
+        return
+    path = Path(features.attrs[COCO_FILE])
+    roots = coco_roots(path, coco_root)
+    resolved = [coco_image_path(names[row], roots, path, role) if row in names else image
+                for row, image in features[IMAGE_COLUMN].items()]
+    if resolved != features[IMAGE_COLUMN].tolist():
+        features[IMAGE_COLUMN] = resolved
+
+
+def coco_image_path(file_name: str, roots: list[Path], path: Path, role: str, check: bool = True) -> str:
+    """The absolute path of ``file_name`` under the first of ``roots`` that holds it.
+
+    Raises:
+        InputError: ``check`` and the image is under none of them (naming every place tried).
+    """
+    tried = [(root / file_name).resolve() for root in roots]
+    found = next((candidate for candidate in tried if candidate.is_file()), None)
+    if found is None and check:
+        places = " nor ".join(repr(str(candidate)) for candidate in tried)
+        raise InputError(f"{role}: image {file_name!r} of {str(path)!r} is neither {places}. COCO file_names are "
+                         "relative to the JSON's parent folder (AutoGluon-MM's layout: Annotations/x.json with "
+                         "JPEGImages/y.jpg) or to its own folder; give the image root with "
+                         "hyperparameters={'model.mmdet_image.coco_root': ...} or fix the file_name.")
+    return str(found or tried[0])
 
 
 def _image_of(ann: Any, images: dict[Any, dict[str, Any]], path: Path, role: str) -> Any:

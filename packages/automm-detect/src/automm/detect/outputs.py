@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from automm.core.base.boxes import box_values
 from automm.core.errors import ConfigError
@@ -30,5 +31,15 @@ def save_json(data: Any, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
     partial.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(partial, path)
+    return path
+
+
+def save_table(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write the ``image`` + ``bboxes`` table as CSV to ``path`` atomically (AutoGluon-MM's ``result.txt``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    table.to_csv(partial, index=False)
     os.replace(partial, path)
     return path

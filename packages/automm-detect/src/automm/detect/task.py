@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -16,12 +17,14 @@ from automm.core.plugin import Built, ColumnDecision, ColumnType, Config, Task
 from automm.core.vision.checks import check_image_paths
 
 from .backends.base import DetectorOptions
+from .classes import class_list
 from .config import DetectConfig
-from .ingest import IMAGE_COLUMN, ROIS_COLUMN, read_detection_data
+from .ingest import IMAGE_COLUMN, ROIS_COLUMN, read_detection_data, resolve_coco_images
 from .metrics import DetectionMetric, score_detections
 from .network import DetectorSpec, backend
-from .outputs import coco_results, save_json
+from .outputs import coco_results, save_json, save_table
 from .processor import DetectionProcessor
+from .training import freeze_layers
 
 logger = logging.getLogger("automm")
 
@@ -29,13 +32,16 @@ logger = logging.getLogger("automm")
 class DetectionTask(Task):
     """Classes are names; boxes are ``[x1, y1, x2, y2, class_name]`` per image (``rois``)."""
 
-    # AutoGluon-MM's detection quick start passes sample_data_path= (a COCO file) to fix the class list.
-    arguments: ClassVar[tuple[str, ...]] = ("sample_data_path",)
+    # AutoGluon-MM's constructor arguments: sample_data_path= (a COCO/VOC path or a DataFrame) fixes the class list,
+    # classes= gives it, num_classes= its length; all are checked against the training boxes (``fit``).
+    arguments: ClassVar[tuple[str, ...]] = ("sample_data_path", "classes", "num_classes")
     default_label = ROIS_COLUMN
     predicts_before_fit: ClassVar[bool] = True  # a COCO-pretrained detector (high_quality) predicts before fit
     has_proba: ClassVar[bool] = False
     config_type = DetectConfig
-    predict_options: ClassVar[tuple[str, ...]] = ("as_coco", "save_results", "bbox_format")
+    predict_options: ClassVar[tuple[str, ...]] = ("as_coco", "save_results", "result_save_path", "bbox_format",
+                                                  "as_pandas")
+    predict_context: ClassVar[tuple[str, ...]] = ("predictor_path",)  # save_results=True writes under it
     # Image settings live in the task section; the backbone's pretraining, weights file and augmentation in core's.
     config_sections = (
         "model.image.pretrained", "model.image.weights_path", "model.image.augment", "optim", "env", "distiller",
@@ -43,26 +49,22 @@ class DetectionTask(Task):
     config_hints = {"model.image.image_size": "task.image_size", "model.image.checkpoint": "task.backbone"}
 
     def __init__(self, problem_type: str, classes: list[str], category_ids: list[int] | None = None,
-                 keep_pretrained_if_better: bool = False):
+                 keep_pretrained_if_better: bool = False, bbox_format: str = "xyxy", coco_root: str = ""):
         self.problem_type, self.classes = problem_type, list(classes)
         self.category_ids = list(category_ids) if category_ids else list(range(1, len(self.classes) + 1))
         self.keep_pretrained_if_better = keep_pretrained_if_better
+        self.bbox_format, self.coco_root = bbox_format, coco_root
 
     # ------------------------------------------------------------------ data and labels
     @classmethod
     def fit(cls, labels: pd.DataFrame, problem_type: str, arguments: Mapping[str, Any] | None = None,
             ) -> DetectionTask:
         rois = labels[labels.columns[0]]
-        sample = (arguments or {}).get("sample_data_path")
-        categories = (read_detection_data(sample, "sample_data_path").attrs if sample else labels.attrs).get(
-            "categories") or []
-        names = [str(name) for _, name in categories] or sorted({str(b[4]) for boxes in rois.dropna() for b in boxes})
         if rois.notna().any() and not any(len(boxes) for boxes in rois.dropna()):
             raise InputError("train_data has no boxes: every image's annotation list is empty. Give at least one "
                              "box ([x1, y1, x2, y2, class_name]) to learn from.")
-        ids = [int(cid) for cid, _ in categories] if categories else None
+        names, ids = class_list(labels, arguments or {})
         return cls(problem_type, names, ids)
-
     def for_zero_shot(self) -> DetectionTask:
         """Before fit the pretrained detector's own classes apply (set in ``build``), not the data's."""
         return DetectionTask(self.problem_type, [])
@@ -106,8 +108,20 @@ class DetectionTask(Task):
         return read_detection_data(data, role)
 
     def check_inputs(self, features: pd.DataFrame, role: str) -> None:
-        """Every image path is a string naming a file that exists."""
-        check_image_paths(features, IMAGE_COLUMN, role, "COCO file_names are relative to the JSON file's folder")
+        """Every image path is a string naming a file that exists.
+
+        The image paths of rows read from a COCO file are checked against every folder tried, and with
+        ``task.coco_root`` resolved against it here, in place (the rows were read before the config was known).
+        """
+        resolve_coco_images(features, self.coco_root, role)
+        check_image_paths(features, IMAGE_COLUMN, role, "COCO file_names are relative to the JSON's parent folder or "
+                          "its own folder, or to hyperparameters={'model.mmdet_image.coco_root': ...}")
+
+    def training_data(self, net: Any, processors: Any, features: pd.DataFrame, targets: np.ndarray, config: Config,
+                      ) -> tuple[Any, pd.DataFrame, np.ndarray]:
+        """Before training: the parameters under ``task.frozen_layers`` keep their weights."""
+        freeze_layers(net, config.task.frozen_layers)
+        return processors, features, targets
 
     # ------------------------------------------------------------------ network and training
     def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
@@ -131,7 +145,7 @@ class DetectionTask(Task):
         # Only a detector pretrained on these very classes is a model worth keeping over a fit (the fit keeps
         # pretrained weights that score better); a new head starts random.
         keep = detector.pretrained_classes(options) == classes
-        task = DetectionTask(self.problem_type, classes, category_ids, keep)
+        task = DetectionTask(self.problem_type, classes, category_ids, keep, settings.bbox_format, settings.coco_root)
         processor = DetectionProcessor(IMAGE_COLUMN, settings.image_size, image.augment, settings.scale_jitter,
                                        settings.flip)
         spec = DetectorSpec(settings.backend, options)
@@ -166,17 +180,33 @@ class DetectionTask(Task):
         rows = pd.DataFrame({IMAGE_COLUMN: [""] * len(index)}, index=index)
         return BoxesDecoder(self.classes, IMAGE_COLUMN).predict(logits, rows)["bboxes"]
 
-    def predict_rows(self, outputs: list[dict[str, np.ndarray]], rows: pd.DataFrame, as_coco: bool = False,
-                     save_results: str | None = None, bbox_format: str = "xyxy") -> pd.DataFrame | list[dict]:
-        """A table of image + bboxes, or COCO results (``as_coco``); ``save_results`` writes them as JSON."""
-        if as_coco:
-            image_ids = rows.attrs.get("image_ids") or list(range(len(rows)))
-            result: Any = coco_results(outputs, image_ids, self.category_ids)
-        else:
-            result = BoxesDecoder(self.classes, IMAGE_COLUMN).predict(outputs, rows, bbox_format)
-        if save_results is not None:
-            save_json(result if as_coco else result.to_dict(orient="records"), save_results)
-        return result
+    def predict_rows(self, outputs: list[dict[str, np.ndarray]], rows: pd.DataFrame, as_coco: bool | None = None,
+                     save_results: bool | str | Path | None = None, result_save_path: str | Path | None = None,
+                     bbox_format: str | None = None, as_pandas: bool = True, predictor_path: Path | None = None,
+                     ) -> pd.DataFrame | list[dict]:
+        """The ``image`` + ``bboxes`` table, as AutoGluon-MM's ``predict`` returns it (``outputs.py``).
+
+        ``save_results=True`` writes the results under the predictor's folder as AutoGluon-MM does:
+        ``result.json`` (COCO results) unless ``as_coco=False``, then ``result.txt`` (the table as CSV);
+        ``result_save_path`` names another file. A path as ``save_results`` writes JSON there (automm before 0.3:
+        COCO results with ``as_coco=True``, else the table's records). ``as_pandas=False`` returns a list instead of
+        the table: the COCO results with ``as_coco=True`` (what automm's ``as_coco=True`` returned before 0.3),
+        else one dict per image.
+        """
+        table = BoxesDecoder(self.classes, IMAGE_COLUMN).predict(outputs, rows, bbox_format or self.bbox_format)
+        coco = coco_results(outputs, rows.attrs.get("image_ids") or list(range(len(rows))), self.category_ids)
+        if save_results is True:
+            path = result_save_path or Path(predictor_path or ".") / ("result.txt" if as_coco is False else
+                                                                       "result.json")
+            if as_coco is False:
+                save_table(table, path)
+            else:
+                save_json(coco, Path(path).with_suffix(".json"))
+        elif save_results:
+            save_json(coco if as_coco else table.to_dict(orient="records"), save_results)
+        if as_pandas:
+            return table
+        return coco if as_coco else table.to_dict(orient="records")
 
     def score(self, logits: list[dict[str, np.ndarray]], targets: np.ndarray, metrics: list[str] | None = None,
               ) -> dict[str, float]:
@@ -185,7 +215,8 @@ class DetectionTask(Task):
     # ------------------------------------------------------------------ JSON
     def to_json(self) -> dict[str, Any]:
         return {"problem_type": self.problem_type, "classes": self.classes, "category_ids": self.category_ids,
-                "keep_pretrained_if_better": self.keep_pretrained_if_better}
+                "keep_pretrained_if_better": self.keep_pretrained_if_better, "bbox_format": self.bbox_format,
+                "coco_root": self.coco_root}
 
     @classmethod
     def from_json(cls, state: Mapping[str, Any]) -> DetectionTask:
@@ -194,5 +225,7 @@ class DetectionTask(Task):
         if len(ids) != len(classes):
             raise ValueError("category_ids must give one id per class")
         # Saved before 0.5 (no key): a loaded detector kept its weights when a further fit scored worse.
-        return cls(str(state["problem_type"]), classes, ids, bool(state.get("keep_pretrained_if_better", True)))
+        # Saved before 0.3: boxes as x1, y1, x2, y2 and COCO file_names read from the JSON's folders.
+        return cls(str(state["problem_type"]), classes, ids, bool(state.get("keep_pretrained_if_better", True)),
+                   str(state.get("bbox_format", "xyxy")), str(state.get("coco_root", "")))
 

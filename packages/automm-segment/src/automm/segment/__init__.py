@@ -1,7 +1,8 @@
 """automm.segment: semantic segmentation for core's MultiModalPredictor (image + mask path in, masks out).
 
 Use it through ``MultiModalPredictor(problem_type="semantic_segmentation", label="label")``; this package
-adds ``visualize`` (the mask blended over its image) and ``export_onnx``.
+adds ``visualize`` (the mask blended over its image), ``export_onnx`` and AutoGluon-MM's
+``SemanticSegmentationVisualizer``.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ try:
 except PackageNotFoundError:
     __version__ = "0.0.0"
 
-__all__ = ["MultiModalPredictor", "__version__", "export_onnx", "visualize"]
+__all__ = ["MultiModalPredictor", "SemanticSegmentationVisualizer", "__version__", "export_onnx", "visualize"]
 
 
 # Public names -> the module that defines them, imported on first use (torch and the backends are heavy).
-_LAZY = {"MultiModalPredictor": "automm.core", "visualize": ".visualize", "export_onnx": ".onnx_export"}
+_LAZY = {"MultiModalPredictor": "automm.core", "visualize": ".visualize", "export_onnx": ".onnx_export",
+         "SemanticSegmentationVisualizer": ".visualizer"}
 
 
 def __getattr__(name: str) -> Any:

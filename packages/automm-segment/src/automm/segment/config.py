@@ -25,9 +25,12 @@ class SegmentConfig(VisionConfig):
     ``conv_lora``: SAM only; build Conv-LoRA adapters (rank ``optim.lora_rank``) into the image encoder and train
     them in place of the encoder's own weights (``{"optim.peft": "conv_lora"}`` sets it too, as before 0.5).
     ``task.encoder``, the name automm-segment 0.1 used, still sets ``task.backbone``.
+    ``train_transforms``: AutoGluon-MM's ``model.sam.train_transforms`` list; ``["random_horizontal_flip"]`` sets
+    ``flip``, ``[]`` clears it (then it is cleared itself).
     """
 
     aliases: ClassVar[dict[str, str]] = {"model.sam.checkpoint_name": "task.checkpoint",
+                                         "model.sam.train_transforms": "task.train_transforms",
                                          "task.encoder": "task.backbone"}
     value_aliases: ClassVar[dict[tuple[str, object], tuple[str, object]]] = {
         ("optim.peft", "conv_lora"): ("task.conv_lora", True)}
@@ -42,8 +45,12 @@ class SegmentConfig(VisionConfig):
     point_column: str = ""
     box_column: str = ""
     conv_lora: bool = False
+    train_transforms: tuple[str, ...] | None = None  # AutoGluon-MM's spelling of the flip; None: not given
 
     def __post_init__(self) -> None:
+        if self.train_transforms is not None:
+            object.__setattr__(self, "flip", _flip_of(self.train_transforms))
+            object.__setattr__(self, "train_transforms", None)
         super().__post_init__()
         if self.backend == "sam" and not self.checkpoint:
             raise ConfigError("task.backend='sam' needs a SAM checkpoint: hyperparameters={'model.sam.checkpoint_name':"
@@ -63,3 +70,15 @@ class SegmentConfig(VisionConfig):
     @property
     def resolved_image_size(self) -> int:
         return self.image_size or (1024 if self.resolved_backend == "sam" else 384)
+
+
+def _flip_of(transforms: object) -> bool:
+    """Whether AutoGluon-MM's ``model.sam.train_transforms`` list asks for the random horizontal flip."""
+    names = [transforms] if isinstance(transforms, str) else list(transforms) if isinstance(transforms, (list, tuple)) \
+        else None
+    unknown = [name for name in names or [] if name != "random_horizontal_flip"]
+    if names is None or unknown:
+        raise ConfigError(f"model.sam.train_transforms accepts ['random_horizontal_flip'] or [] (AutoGluon-MM's SAM "
+                          f"transforms), got {transforms!r}. automm's segmentation augmentation is task.flip and "
+                          "task.scale_jitter_min / task.scale_jitter_max.")
+    return bool(names)

@@ -34,11 +34,14 @@ SAM_ARCHITECTURES = ("vit_b", "vit_l", "vit_h")
 class SegmentationTask(Task):
     """Classes are the distinct pixel values (or colours) of the training masks, in sorted order.
 
-    Before any fit, a pretrained SAM with point / box prompt columns predicts binary masks (zero-shot).
+    Before any fit, a pretrained SAM predicts binary masks (zero-shot): the object a point / box prompt column
+    points at, or without prompts SAM's single mask for the whole image (as AutoGluon-MM's ``num_classes=1``).
     """
 
     default_label = "label"
-    predicts_before_fit: ClassVar[bool] = True  # a pretrained SAM with prompt columns; build() refuses others
+    # AutoGluon-MM's num_classes=: 1 for foreground / background (binary masks, zero-shot SAM), else the count.
+    arguments: ClassVar[tuple[str, ...]] = ("num_classes",)
+    predicts_before_fit: ClassVar[bool] = True  # a pretrained SAM; build() refuses others
     # Image settings live in the task section; the backbone's pretraining, weights file and augmentation in core's.
     config_sections = (
         "model.image.pretrained", "model.image.weights_path", "model.image.augment", "optim", "env", "distiller",
@@ -62,10 +65,21 @@ class SegmentationTask(Task):
     def fit(cls, labels: pd.DataFrame, problem_type: str, arguments: Mapping[str, Any] | None = None,
             ) -> SegmentationTask:
         column = labels.columns[0]
+        count = (arguments or {}).get("num_classes")
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+            raise ConfigError(f"num_classes must be a positive integer (1: foreground / background), got {count!r}.")
         if labels[column].isna().all():  # zero-shot data without masks (see for_zero_shot)
+            if count not in (None, 1):
+                raise ConfigError(f"num_classes={count} before fit: a pretrained SAM segments one foreground "
+                                  "(num_classes=1). Fit on masks of your classes first, or pass num_classes=1.")
             return cls(problem_type, MaskCodec.any_binary())
         _check_mask_paths(labels[column], column)
-        return cls(problem_type, MaskCodec.learn(labels[column].items()))
+        task = cls(problem_type, MaskCodec.learn(labels[column].items()))
+        if count is not None and count != task.output_size:
+            raise ConfigError(f"num_classes={count} but the masks of {column!r} hold {task.output_size} "
+                              f"{'class' if task.output_size == 1 else 'classes'} (1: foreground / background, as "
+                              "AutoGluon-MM counts). Pass that number or leave num_classes out (automm counts them).")
+        return task
 
     def for_zero_shot(self) -> SegmentationTask:
         """Before fit: binary masks, read in any encoding when evaluating."""
@@ -234,16 +248,16 @@ class SegmentationTask(Task):
 
 
 def _check_prompt_support(backend_name: str, prompt_columns: list[str], before_fit: bool, pretrained: bool) -> None:
-    """Prompt columns need a backend that takes prompts; predicting before fit needs them and pretrained weights."""
+    """Prompt columns need a backend that takes prompts; predicting before fit needs SAM's pretrained weights."""
     if prompt_columns and not backend(backend_name).prompts:
         raise ConfigError(f"Prompt columns {prompt_columns} (task.point_column / task.box_column) need Segment "
                           f"Anything; the {backend_name} segmenter takes no prompts. Give a SAM checkpoint "
                           "(hyperparameters={'model.sam.checkpoint_name': 'facebook/sam-vit-base'}) or drop them.")
-    if before_fit and not (prompt_columns and pretrained):
+    if before_fit and not (backend(backend_name).prompts and pretrained):
         raise ConfigError("This segmenter cannot predict before fit(): call fit(train_data) with image and mask "
-                          "columns first. Zero-shot masks need a pretrained SAM and prompts: hyperparameters="
-                          "{'model.sam.checkpoint_name': 'facebook/sam-vit-base', 'task.box_column': 'box'} (or "
-                          "'task.point_column') with a box [x1, y1, x2, y2] or points [[x, y], ...] per row.")
+                          "columns first. Zero-shot masks need a pretrained SAM: hyperparameters="
+                          "{'model.sam.checkpoint_name': 'facebook/sam-vit-base'} (optionally 'task.box_column' or "
+                          "'task.point_column' with a box [x1, y1, x2, y2] or points [[x, y], ...] per row).")
 
 
 def _check_mask_paths(masks: pd.Series, column: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import colorsys
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +11,7 @@ from PIL import Image
 
 from automm.core.plugin import read_pixels
 
-
-def class_colours(count: int) -> np.ndarray:
-    """``[count, 3]`` uint8: class 0 (background) black, then saturated hues spaced by the golden ratio."""
-    colours = np.zeros((count, 3), dtype=np.uint8)
-    for index in range(1, count):
-        hue = (index * 0.618033988749895) % 1.0
-        colours[index] = np.round(255 * np.array(colorsys.hsv_to_rgb(hue, 0.9, 1.0)))
-    return colours
+from .visualizer import class_colours
 
 
 def visualize(predictor: Any, image: str | Path, output: str | Path, alpha: float = 0.5) -> Path:

@@ -57,6 +57,35 @@ def make_composited_detection(
     return json_path
 
 
+def make_autogluon_layout(folder: str | Path, num_train: int, num_test: int, objects: str = "digits",
+                          name: str = "tiny_motorbike", **options: Any) -> Path:
+    """Composited splits laid out as AutoGluon-MM's detection tutorial data (``tiny_motorbike_coco.zip``).
+
+    Writes ``folder/<name>/JPEGImages/*.jpg`` and ``folder/<name>/Annotations/trainval_cocoformat.json`` and
+    ``test_cocoformat.json``, whose ``file_name``s (``"JPEGImages/x.jpg"``) are relative to the JSON's parent
+    folder; returns ``folder/<name>``. ``options`` are those of :func:`iter_composited`.
+
+    Example:
+        >>> root = make_autogluon_layout(tmp_path, 40, 32, seed=0)
+        >>> train_path = root / "Annotations" / "trainval_cocoformat.json"
+    """
+    root = Path(folder) / name
+    (root / "Annotations").mkdir(parents=True, exist_ok=True)
+    seed = options.pop("seed", 0)
+    for split, count, split_seed in (("trainval", num_train, seed), ("test", num_test, seed + 1)):
+        staged = make_composited_detection(root, count, objects, split_name=split, seed=split_seed, **options)
+        coco = json.loads(staged.read_text())
+        for image in coco["images"]:
+            image["file_name"] = image["file_name"].replace("images/", "JPEGImages/", 1)
+        (root / "Annotations" / f"{split}_cocoformat.json").write_text(json.dumps(coco))
+        staged.unlink()
+    (root / "JPEGImages").mkdir(exist_ok=True)
+    for image in (root / "images").iterdir():
+        image.rename(root / "JPEGImages" / image.name)
+    (root / "images").rmdir()
+    return root
+
+
 def coco_to_voc(json_path: str | Path, voc_folder: str | Path) -> Path:
     """Write a COCO split as Pascal VOC: ``JPEGImages/``, ``Annotations/*.xml``, ``ImageSets/Main/<split>.txt``.
 

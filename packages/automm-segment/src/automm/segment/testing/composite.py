@@ -40,6 +40,22 @@ def make_composited_segmentation(folder: str | Path, num_images: int, objects: s
     return csv
 
 
+def make_autogluon_layout(folder: str | Path, num_train: int, num_val: int, num_test: int, objects: str = "digits",
+                          name: str = "leaf_disease_segmentation", **options: Any) -> Path:
+    """Composited binary splits laid out as AutoGluon-MM's segmentation tutorial data.
+
+    Writes ``folder/<name>/{train,val,test}.csv`` (an unnamed index column first, as ``read_csv(index_col=0)``
+    expects; ``image`` and ``label`` paths relative to ``folder/<name>``) and the images and 0/255 masks; returns
+    ``folder/<name>``. ``options`` are those of ``iter_composited``.
+    """
+    root = Path(folder) / name
+    seed = options.pop("seed", 0)
+    for offset, (split, count) in enumerate((("train", num_train), ("val", num_val), ("test", num_test))):
+        csv = make_composited_segmentation(root, count, objects, split_name=split, seed=seed + offset, **options)
+        pd.read_csv(csv).to_csv(csv)  # with the index column
+    return root
+
+
 def class_mask(masks: np.ndarray, labels: tuple[int, ...], binary: bool) -> np.ndarray:
     """``[n, H, W]`` object masks -> one ``[H, W]`` uint8 mask (255 per object, or class index + 1)."""
     out = np.zeros(masks.shape[1:], dtype=np.uint8)
