@@ -13,7 +13,7 @@ from ..data.column_types import describe_column_types, detect_column_types
 from ..data.ingest import require_columns
 from ..errors import ConfigError, InputError
 from ..state import PredictorState, build_state
-from ..tasks import infer_problem_type, task_class
+from ..tasks import fitted_problem_type, task_class
 from .settings import PredictorSettings
 
 logger = logging.getLogger("automm")
@@ -26,7 +26,7 @@ def new_state(settings: PredictorSettings, data: pd.DataFrame, column_types: Map
     Every check on the settings and the columns happens here, before anything is written.
     """
     labels = data.reindex(columns=settings.label_columns) if zero_shot else data[settings.label_columns]
-    problem_type = settings.problem_type or infer_problem_type(labels)
+    problem_type = fitted_problem_type(settings.problem_type, labels)
     task = task_class(problem_type).fit(labels, problem_type, settings.task_arguments)
     task = task.for_zero_shot() if zero_shot else task
     config = preset_registry.resolve(problem_type, settings.presets)

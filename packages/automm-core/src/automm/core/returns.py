@@ -1,0 +1,34 @@
+"""What ``predict`` / ``predict_proba`` return, following AutoGluon-MM's ``as_pandas`` and ``as_multiclass``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .errors import ConfigError
+
+
+def wants_pandas(data: Any, as_pandas: bool | None) -> bool:
+    """``as_pandas`` when given; else pandas for a DataFrame or a path, numpy for a dict or a list (AutoGluon's
+    default for those, so ``predict_proba(rows)[0]`` is the first row)."""
+    if as_pandas is not None:
+        return bool(as_pandas)
+    return not isinstance(data, (dict, list))
+
+
+def returned(result: Any, pandas: bool) -> Any:
+    """``result`` as it is, or a pandas Series/DataFrame as a numpy array when ``pandas`` is False."""
+    if pandas or not isinstance(result, (pd.Series, pd.DataFrame)):
+        return result
+    return result.to_numpy()
+
+
+def positive_column(proba: pd.DataFrame, problem_type: str, as_multiclass: bool) -> pd.DataFrame | pd.Series:
+    """``proba`` as it is; with ``as_multiclass=False`` a binary predictor's positive-class column alone."""
+    if as_multiclass or problem_type != "binary":
+        return proba
+    if proba.shape[1] != 2:
+        raise ConfigError(f"as_multiclass=False needs two class columns, got {list(proba.columns)}.")
+    return proba.iloc[:, -1]
+
