@@ -197,7 +197,7 @@ class MultiModalPredictor(AutoGluonSurface):
                 raise ConfigError(f"A {state.problem_type} predictor has no class probabilities; predict() gives "
                                   "its outputs with their scores.")
             proba = state.task.predict_proba(self._outputs(state, self._features(frame, "data", state)), frame.index)
-        return returned(positive_column(proba, self.state.problem_type, as_multiclass), wants_pandas(data, as_pandas))
+        return returned(positive_column(proba, self.class_labels, as_multiclass), wants_pandas(data, as_pandas))
 
     def extract_embedding(self, data: pd.DataFrame | str | Path, signature: str | None = None) -> np.ndarray:
         """The fused representation of each row, ``[rows, embedding_size]``.

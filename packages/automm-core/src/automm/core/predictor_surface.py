@@ -35,8 +35,12 @@ class FitSummary(dict):
 
 
 def _plot_scores(summary: dict[str, Any]) -> None:
-    """The validation score of each fitted model of the summary, as bars."""
-    import matplotlib.pyplot as plt
+    """The fit's validation scores, as bars."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ConfigError("fit_summary(show_plot=True) draws with matplotlib, which is not installed: "
+                          "pip install matplotlib.") from None
 
     scores = {name: value for name, value in summary.items() if "score" in name and isinstance(value, (int, float))}
     figure, axis = plt.subplots(figsize=(5, 3))
@@ -52,6 +56,7 @@ class AutoGluonSurface:
     label_columns: list[str]
     task_arguments: dict[str, Any]
     problem_type: str | None
+    path: Path
     verbosity: int
     _state: PredictorState | None
     _runtime: Any
@@ -103,11 +108,11 @@ class AutoGluonSurface:
     @property
     def positive_class(self) -> Any:
         """A binary predictor's positive class: the second of its two sorted classes (``predict_proba``'s last
-        column). Raises ``ConfigError`` for other problem types."""
+        column). Raises ``ConfigError`` for a predictor without exactly two classes."""
         classes = self.class_labels
-        if self.state.problem_type != "binary" or not classes or len(classes) != 2:
-            raise ConfigError(f"positive_class is defined for binary predictors; this one is "
-                              f"{self.state.problem_type!r}.")
+        if not classes or len(classes) != 2 or len(self.state.label_columns) != 1:
+            raise ConfigError(f"positive_class is defined for binary predictors (two classes in one label column); "
+                              f"this {self.state.problem_type} predictor has classes {classes}.")
         return classes[1]
 
     @property
@@ -176,15 +181,15 @@ class AutoGluonSurface:
         ``<predictor path>/model_dump``), to start another predictor from: see ``automm.core.model_dump``."""
         from .model_dump import dump_backbones
 
-        target = Path(save_path) if save_path is not None else Path(self.path) / "model_dump"  # type: ignore[attr-defined]
-        return dump_backbones(self.state, target)
+        return dump_backbones(self.state, Path(save_path) if save_path is not None else self.path / "model_dump")
 
     def optimize_for_inference(self, providers: Sequence[str] | None = None) -> Any:
         """Export the network to ONNX (``automm-deploy``) and answer ``predict``/``predict_proba`` with onnxruntime.
 
         ``providers``: onnxruntime execution providers; the device is chosen from them ("tensorrt", "cuda" or
-        the CPU; None: CUDA when torch sees a GPU). The exported folder lives in a temporary directory for this process; to keep one, run
-        ``automm-deploy export`` and ``automm.deploy.load(folder)``. Returns the runtime predictor.
+        the CPU; None: CUDA when torch sees a GPU). The exported folder lives in a temporary directory for this
+        process; to keep one, run ``automm-deploy export`` and ``automm.deploy.load(folder)``. Returns the runtime
+        predictor, used until the next ``fit``.
         """
         try:
             from automm.deploy import export, load

@@ -6,8 +6,6 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import ConfigError
-
 
 def wants_pandas(data: Any, as_pandas: bool | None) -> bool:
     """``as_pandas`` when given; else pandas for a DataFrame or a path, numpy for a dict or a list (AutoGluon's
@@ -24,11 +22,10 @@ def returned(result: Any, pandas: bool) -> Any:
     return result.to_numpy()
 
 
-def positive_column(proba: pd.DataFrame, problem_type: str, as_multiclass: bool) -> pd.DataFrame | pd.Series:
-    """``proba`` as it is; with ``as_multiclass=False`` a binary predictor's positive-class column alone."""
-    if as_multiclass or problem_type != "binary":
+def positive_column(proba: pd.DataFrame, classes: list[Any] | None, as_multiclass: bool,
+                    ) -> pd.DataFrame | pd.Series:
+    """``proba`` as it is; with ``as_multiclass=False`` a two-class predictor's positive-class column alone (the
+    second class, its last column)."""
+    if as_multiclass or classes is None or len(classes) != 2 or list(proba.columns) != list(classes):
         return proba
-    if proba.shape[1] != 2:
-        raise ConfigError(f"as_multiclass=False needs two class columns, got {list(proba.columns)}.")
     return proba.iloc[:, -1]
-

@@ -44,9 +44,9 @@ KNOWN_PROBLEM_TYPES: dict[str, str] = {
     "semantic_segmentation": "automm-segment",
 }
 # AutoGluon-MM's other spellings (matched lower-cased): another name of one task, or a family whose member the
-# labels choose at fit (classification: binary for two classes, multiclass for more).
+# labels choose at fit, keyed by whether the one label column holds exactly two distinct values.
 PROBLEM_TYPE_ALIASES: dict[str, str] = {"named_entity_recognition": "ner"}
-PROBLEM_TYPE_FAMILIES: dict[str, tuple[str, str]] = {"classification": ("binary", "multiclass")}
+PROBLEM_TYPE_FAMILIES: dict[str, dict[bool, str]] = {"classification": {True: "binary", False: "multiclass"}}
 
 
 class Task(abc.ABC):
@@ -374,8 +374,8 @@ def plugin_for(problem_type: str) -> TaskPlugin:
 
 
 def task_class(problem_type: str) -> type[Task]:
-    """The task class of ``problem_type``; a family name (``classification``) answers with its first member's."""
-    name = PROBLEM_TYPE_FAMILIES.get(problem_type, (problem_type,))[0]
+    """The task class of ``problem_type``; a family name (``classification``) answers with its two-value member's."""
+    name = PROBLEM_TYPE_FAMILIES[problem_type][True] if problem_type in PROBLEM_TYPE_FAMILIES else problem_type
     return plugin_for(name).tasks[name]
 
 
@@ -405,7 +405,7 @@ def fitted_problem_type(requested: str | None, labels: pd.DataFrame) -> str:
     if labels.shape[1] != 1:
         raise ConfigError(f"problem_type={requested!r} takes one label column, got {list(labels.columns)}; for "
                           "several 0/1 label columns pass problem_type='multilabel'.")
-    return family[0] if labels.iloc[:, 0].nunique(dropna=True) == 2 else family[1]
+    return family[bool(labels.iloc[:, 0].nunique(dropna=True) == 2)]
 
 
 def read_rows(data: Any, role: str = "data", problem_type: str | None = None) -> pd.DataFrame:
