@@ -63,6 +63,15 @@ def test_pretrained_false_starts_the_text_backbone_from_random_weights(digits_ta
     assert not torch.equal(built[False].net.encoders["text"].backbone.state_dict()[name], pretrained)
 
 
+def test_pretrained_false_is_refused_where_the_task_builds_its_own_text_network(tiny_text_model: Path) -> None:
+    rows = pd.DataFrame({"text": ["Alice lives in Paris", "Bob works at Acme"] * 4,
+                         "entities": [[{"entity_group": "PER", "start": 0, "end": 5}]] * 8})
+    predictor = MultiModalPredictor(label="entities", problem_type="named_entity_recognition", pretrained=False,
+                                    hyperparameters={"model.text.checkpoint": str(tiny_text_model)})
+    with pytest.raises(ConfigError, match="builds its own text network"):
+        predictor._new_state(rows, None, None, None)
+
+
 def test_optimize_for_inference_answers_with_onnxruntime(three_modalities: MultiModalPredictor,
                                                          digits_table: pd.DataFrame) -> None:
     rows = digits_table.iloc[100:110].drop(columns="label")

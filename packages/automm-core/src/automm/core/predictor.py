@@ -164,9 +164,9 @@ class MultiModalPredictor(AutoGluonSurface):
         """Predictions in the label's own values, indexed like ``data``.
 
         ``as_pandas`` (AutoGluon-MM's): a pandas Series/DataFrame when True, a numpy array when False; by default
-        pandas for a DataFrame or a path and numpy for a dict or a list. ``realtime`` is accepted and needs no
-        setting: inputs of at most ``env.realtime_max_rows`` rows always skip the DataLoader. ``options`` are the
-        task's own (e.g. ``as_coco=True`` for object detection; see its ``predict_options``).
+        numpy for a dict of columns, pandas for a DataFrame, a path or a list of images. ``realtime`` is accepted
+        and needs no setting: inputs of at most ``env.realtime_max_rows`` rows always skip the DataLoader.
+        ``options`` are the task's own (e.g. ``as_coco=True`` for object detection; see its ``predict_options``).
         """
         frame = self._read(data)
         if self._runtime is not None and not options:

@@ -8,11 +8,12 @@ import pandas as pd
 
 
 def wants_pandas(data: Any, as_pandas: bool | None) -> bool:
-    """``as_pandas`` when given; else pandas for a DataFrame or a path, numpy for a dict or a list (AutoGluon's
-    default for those, so ``predict_proba(rows)[0]`` is the first row)."""
+    """``as_pandas`` when given; else numpy for a dict of columns (AutoGluon-MM's default, so
+    ``predict_proba(rows)[0]`` is the first row) and pandas otherwise: a DataFrame, a path, and a list of images
+    (object detection's table of boxes per image, as automm has always returned it)."""
     if as_pandas is not None:
         return bool(as_pandas)
-    return not isinstance(data, (dict, list))
+    return not isinstance(data, dict)
 
 
 def returned(result: Any, pandas: bool) -> Any:

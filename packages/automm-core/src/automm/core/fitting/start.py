@@ -12,6 +12,7 @@ from ..config import check_applicable
 from ..data.column_types import describe_column_types, detect_column_types
 from ..data.ingest import require_columns
 from ..errors import ConfigError, InputError
+from ..models.network import spec_to_json
 from ..state import PredictorState, build_state
 from ..tasks import fitted_problem_type, task_class
 from .settings import PredictorSettings
@@ -53,6 +54,19 @@ def new_state(settings: PredictorSettings, data: pd.DataFrame, column_types: Map
         )
     logger.info("column types:\n%s", describe_column_types(columns))
     state = build_state(data[list(columns)], labels, columns, task, config, problem_type)
+    check_random_text(state)
     if zero_shot:
         state.fit_info = {"zero_shot": True}
     return state
+
+
+def check_random_text(state: PredictorState) -> None:
+    """Refuse ``model.text.pretrained=False`` (``pretrained=False``) where the task built its own text network,
+    which would keep the pretrained weights without a word."""
+    if state.config.model.text.pretrained or state.text_folder is None:
+        return
+    text = spec_to_json(state.network_spec).get("text")
+    if not isinstance(text, dict) or text.get("pretrained") is not False:
+        raise ConfigError(f"pretrained=False (model.text.pretrained) is not available for problem_type "
+                          f"{state.problem_type!r}: its task builds its own text network from the pretrained "
+                          "weights. Leave it out, or fine-tune longer instead.")
