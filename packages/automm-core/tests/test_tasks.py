@@ -112,7 +112,8 @@ def test_saved_versions_come_from_the_installed_plugins(fake_plugins: Callable[.
 def test_core_names_no_plugin_and_checks_no_class_by_name() -> None:
     """Capabilities are declared by the task (class attributes), not decided in core by problem type or class name.
 
-    Only tasks.KNOWN_PROBLEM_TYPES may name a plug-in's problem types (to say which package to install).
+    Only the tables of tasks.py may name a plug-in's problem types: KNOWN_PROBLEM_TYPES (to say which package to
+    install) and AutoGluon-MM's spellings (PROBLEM_TYPE_ALIASES, PROBLEM_TYPE_FAMILIES).
     """
     root = Path(tasks.__file__).parent
     named = set(tasks.KNOWN_PROBLEM_TYPES) | set(tasks.KNOWN_PROBLEM_TYPES.values())

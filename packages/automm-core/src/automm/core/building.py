@@ -71,7 +71,8 @@ def network_spec(processors: Processors, config: Config, output_size: int | None
         }
     return NetworkSpec(
         output_size=output_size,
-        text={"pooling": model.text.pooling, "num_layers": model.text.num_layers} if processors.text else None,
+        text={"pooling": model.text.pooling, "num_layers": model.text.num_layers,
+              **({} if model.text.pretrained else {"pretrained": False})} if processors.text else None,
         image={"checkpoint": model.image.checkpoint, "pretrained": model.image.pretrained,
                "weights_path": model.image.weights_path, "freeze_batchnorm": model.image.freeze_batchnorm}
         if processors.image else None,

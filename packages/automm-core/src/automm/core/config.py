@@ -24,6 +24,7 @@ class TextConfig:
     """Text backbone: any Hugging Face model name or local folder."""
 
     checkpoint: str = MINILM_L6
+    pretrained: bool = True  # False: the checkpoint's architecture with random weights
     pooling: str = "mean"  # "cls" or "mean"
     max_length: int = 128
     num_layers: int = 0  # keep the backbone's first N transformer layers (a smaller, faster student); 0: all

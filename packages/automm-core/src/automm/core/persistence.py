@@ -48,6 +48,7 @@ NETWORK_FILE = "network.json"
 WEIGHTS_FILE = "model.safetensors"
 TEXT_FOLDER = "text_backbone"
 TRAINING_DIR = "training"  # a fit's work folder inside the predictor directory
+AUTOGLUON_ASSETS = "assets.json"  # what an AutoGluon-MM predictor folder holds instead of predictor.json
 LIBRARIES = ("torch", "torchvision", "transformers", "timm")  # their versions are saved with each predictor
 
 
@@ -73,7 +74,8 @@ def check_save_target(path: Path) -> None:
         if entries and PREDICTOR_FILE not in entries and entries != [TRAINING_DIR]:
             raise ConfigError(f"Cannot save the predictor to {str(path)!r}: it is a directory holding other files "
                               f"({entries[:5]}), and saving replaces the whole directory. Choose a new or empty "
-                              "directory.")
+                              "directory (AutoGluon-MM only warns about an existing path; automm refuses one "
+                              "holding other files, so that saving deletes nothing of yours).")
 
 
 def _write(state: PredictorState, folder: Path) -> None:
@@ -135,6 +137,13 @@ def load_state(path: Path) -> PredictorState:
     path = Path(path)
     if not path.exists() and _backup_path(path).exists():  # a save was interrupted between two renames
         os.replace(_backup_path(path), path)
+    if path.is_dir() and not (path / PREDICTOR_FILE).exists() and (path / AUTOGLUON_ASSETS).is_file():
+        raise PredictorLoadError(
+            f"{str(path)!r} was saved by AutoGluon-MM ({AUTOGLUON_ASSETS}, pickled parts), which automm does not load: "
+            "the formats differ on purpose (automm loads only JSON and safetensors, never pickle). Fit an automm "
+            "predictor on the same data (a teacher for distillation included), or start one from the AutoGluon "
+            "model's backbone: its dump_model() folders work as model.text.checkpoint."
+        )
     meta = _read_json(path, PREDICTOR_FILE)
     found = meta.get("format_version")
     if not isinstance(found, int) or isinstance(found, bool):

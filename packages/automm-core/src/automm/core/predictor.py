@@ -16,9 +16,11 @@ from .console import DEFAULT_VERBOSITY, check_verbosity, describe_model, quiet_f
 from .data.column_types import describe_column_types
 from .data.rows import encode_targets, feature_rows, labelled_rows
 from .errors import ConfigError, NotFittedError, require_training_stack
-from .fitting.settings import FitOptions, PredictorSettings
+from .fitting.settings import FitOptions, PredictorSettings, constructor_shortcuts, fit_shortcuts
+from .predictor_surface import AutoGluonSurface, FitSummary
+from .returns import positive_column, returned, wants_pandas
 from .suggest import did_you_mean
-from .tasks import read_rows, task_class
+from .tasks import canonical_problem_type, read_rows, task_class
 
 if TYPE_CHECKING:
     from .state import PredictorState
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("automm")
 
 
-class MultiModalPredictor:
+class MultiModalPredictor(AutoGluonSurface):
     """Fine-tune foundation models on a table of image, text, numeric and categorical columns.
 
     Example:
@@ -46,24 +48,38 @@ class MultiModalPredictor:
     ``eval_metric`` (AutoGluon-MM's names and aliases: ``"acc"``, ``"rmse"``, ``"pearsonr"``...; see
     ``automm.core.problem_types``) is what ``evaluate()`` reports first and, unless ``validation_metric`` names
     another, what fits track: validation score, early stopping, the checkpoints kept, ensemble and search choices.
+
+    AutoGluon-MM's spellings are accepted too (``docs/migration``): ``problem_type="classification"`` (binary or
+    multiclass, from the labels) or ``"named_entity_recognition"``, in any case; ``pretrained=False`` (random
+    backbone weights); ``enable_progress_bar=False``; ``ensemble_mode="one_shot"``. Arguments after
+    ``problem_type`` are keyword-only (AutoGluon-MM's third positional is ``query``). ``path`` is a ``Path``:
+    write ``str(predictor.path)`` where a string is needed.
     """
 
-    def __init__(self, label: str | Sequence[str] | None = None, problem_type: str | None = None,
+    def __init__(self, label: str | Sequence[str] | None = None, problem_type: str | None = None, *,
                  path: str | Path | None = None, presets: str | None = None,
                  hyperparameters: Mapping[str, Any] | None = None, eval_metric: str | None = None,
                  verbosity: int = DEFAULT_VERBOSITY, use_ensemble: bool | None = None,
-                 ensemble_size: int | None = None, validation_metric: str | None = None, **task_arguments: Any):
-        settings = PredictorSettings.create(label, problem_type, presets, hyperparameters, eval_metric,
-                                            {"ensemble.enabled": use_ensemble, "ensemble.size": ensemble_size},
+                 ensemble_size: int | None = None, ensemble_mode: str | None = None, pretrained: bool | None = None,
+                 enable_progress_bar: bool | None = None, warn_if_exist: bool | None = None,
+                 validation_metric: str | None = None, **task_arguments: Any):
+        problem_type = canonical_problem_type(problem_type)
+        shortcuts = {"ensemble.enabled": use_ensemble, "ensemble.size": ensemble_size,
+                     **constructor_shortcuts(problem_type, pretrained, ensemble_mode)}
+        settings = PredictorSettings.create(label, problem_type, presets, hyperparameters, eval_metric, shortcuts,
                                             task_arguments, validation_metric)
         self.label_columns, self.problem_type, self.task_arguments = settings.label_columns, \
             settings.problem_type, settings.task_arguments
         self.presets, self.hyperparameters, self.eval_metric = presets, settings.hyperparameters, eval_metric
         self.validation_metric = validation_metric
         self.path = Path(path) if path is not None else Path("automm_models") / time.strftime("%Y%m%d_%H%M%S")
-        self.verbosity = check_verbosity(verbosity)
+        self.verbosity, self.enable_progress_bar = check_verbosity(verbosity), enable_progress_bar is not False
         self._state: PredictorState | None = None
         self._resume_checkpoint: Path | None = None
+        self._runtime: Any = None  # onnxruntime predictor of optimize_for_inference()
+        if warn_if_exist and (self.path / "predictor.json").exists():
+            logger.warning("%s already holds a predictor: fit() replaces it (pass another path to keep it).",
+                           self.path)
 
     # ------------------------------------------------------------------ fit
     def fit(self, train_data: pd.DataFrame | str | Path, tuning_data: pd.DataFrame | str | Path | None = None,
@@ -71,7 +87,10 @@ class MultiModalPredictor:
             hyperparameters: Mapping[str, Any] | None = None, column_types: Mapping[str, str] | None = None,
             holdout_frac: float | None = None, seed: int = 0,
             hyperparameter_tune_kwargs: Mapping[str, Any] | None = None,
-            teacher_predictor: MultiModalPredictor | str | Path | None = None) -> MultiModalPredictor:
+            teacher_predictor: MultiModalPredictor | str | Path | None = None, *, save_path: str | Path | None = None,
+            max_num_tuning_data: int | None = None, id_mappings: Mapping[str, Any] | None = None,
+            standalone: bool = True, clean_ckpts: bool = True, predictions: Any = None, labels: Any = None,
+            predictors: Any = None) -> MultiModalPredictor:
         """Fit on ``train_data``; a second call continues training the current model on the new data.
 
         Search spaces in ``hyperparameters`` with ``hyperparameter_tune_kwargs`` (or an ``*_hpo`` preset) run a
@@ -80,6 +99,11 @@ class MultiModalPredictor:
         it into this one: the loss adds the teacher's soft labels (and embeddings) on the training rows, weighted
         by the ``distiller.*`` hyperparameters. What it prints follows ``verbosity`` (see ``__init__``): by default
         one progress bar and a summary.
+
+        AutoGluon-MM's keywords: ``save_path`` (fit and save there; it becomes ``predictor.path``),
+        ``max_num_tuning_data`` (``optim.max_num_tuning_data``), ``id_mappings`` (column -> {id: content}, applied
+        to both tables), ``standalone=True`` and ``clean_ckpts=True`` (automm always is). The second positional
+        argument is ``tuning_data`` (AutoGluon-MM's is ``presets``: pass ``presets=`` by name).
 
         The modes themselves live in ``automm.core.fitting``.
 
@@ -92,20 +116,34 @@ class MultiModalPredictor:
         require_training_stack("fit")
         from .fit_entry import run_fit  # torch and Lightning load with the first fit
         from .training.budget import Deadline
+        from .training.progress import HideProgressBar
 
         verbosity, deadline = check_verbosity(self.verbosity), Deadline(time_limit)
+        extra = fit_shortcuts(tuning_data, max_num_tuning_data, standalone, clean_ckpts,
+                              {"predictions": predictions, "labels": labels, "predictors": predictors})
+        if id_mappings:
+            train_data, tuning_data = self._id_mapped(train_data, id_mappings, "train_data"), \
+                None if tuning_data is None else self._id_mapped(tuning_data, id_mappings, "tuning_data")
+        self.path = Path(save_path) if save_path is not None else self.path
         teacher, teacher_path = self._teacher(teacher_predictor)
-        options = FitOptions(presets, hyperparameters, column_types, holdout_frac, seed, verbosity, teacher=teacher,
+        hidden_bar = () if self.enable_progress_bar else (HideProgressBar(),)
+        options = FitOptions(presets, {**(hyperparameters or {}), **extra} or hyperparameters, column_types,
+                             holdout_frac, seed, verbosity, callbacks=hidden_bar, teacher=teacher,
                              teacher_path=teacher_path, resume_from=self._resume_checkpoint)
         with quiet_frameworks(verbosity):
             state = run_fit(self._state, self._settings(), train_data, tuning_data, deadline, self.path, options,
                             hyperparameter_tune_kwargs)
-        self._state, self.problem_type, self._resume_checkpoint = state, state.problem_type, None
+        self._state, self.problem_type, self._resume_checkpoint, self._runtime = state, state.problem_type, None, None
         if verbosity >= 2:
             print(summary_text(state.problem_type, state.columns, describe_model(state.network_spec, state.config),
                               state.fit_info, state.fit_info.get("validation_metric", state.task.tracked_metric[0]),
                               self.path, verbosity), file=sys.stderr)
         return self
+
+    def _id_mapped(self, data: Any, id_mappings: Mapping[str, Any], role: str) -> pd.DataFrame:
+        from .utils import apply_id_mappings
+
+        return apply_id_mappings(self._read(data, role), id_mappings, role)
 
     def _settings(self) -> PredictorSettings:
         return PredictorSettings(self.label_columns, self.problem_type, self.task_arguments, self.presets,
@@ -128,12 +166,18 @@ class MultiModalPredictor:
         return new_state(self._settings().with_overrides(presets, hyperparameters), data, column_types, zero_shot)
 
     # ------------------------------------------------------------------ inference
-    def predict(self, data: pd.DataFrame | str | Path, **options: Any) -> pd.Series | pd.DataFrame:
+    def predict(self, data: pd.DataFrame | dict[str, Any] | str | Path, as_pandas: bool | None = None,
+                realtime: bool | None = None, **options: Any) -> pd.Series | pd.DataFrame | np.ndarray | Any:
         """Predictions in the label's own values, indexed like ``data``.
 
+        ``as_pandas`` (AutoGluon-MM's): a pandas Series/DataFrame when True, a numpy array when False; by default
+        numpy for a dict of columns, pandas for a DataFrame, a path or a list of images. ``realtime`` is accepted
+        and needs no setting: inputs of at most ``env.realtime_max_rows`` rows always skip the DataLoader.
         ``options`` are the task's own (e.g. ``as_coco=True`` for object detection; see its ``predict_options``).
         """
         frame = self._read(data)
+        if self._runtime is not None and not options:
+            return returned(self._runtime.predict(frame), wants_pandas(data, as_pandas))
         state = self._ready(frame)
         accepted = state.task.predict_options
         unknown = [name for name in options if name not in accepted]
@@ -141,17 +185,28 @@ class MultiModalPredictor:
             raise ConfigError(f"predict() got unexpected argument(s) {unknown} for a {state.problem_type} predictor."
                               f"{did_you_mean(unknown[0], accepted)} It accepts: {list(accepted)}.")
         context = {"predictor_path": self.path} if "predictor_path" in state.task.predict_context else {}
-        return state.task.predict_rows(self._outputs(state, self._features(frame, "data", state)), frame, **options,
-                                       **context)
+        result = state.task.predict_rows(self._outputs(state, self._features(frame, "data", state)), frame,
+                                         **options, **context)
+        return returned(result, wants_pandas(data, as_pandas))
 
-    def predict_proba(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
-        """Class probabilities, one column per class."""
+    def predict_proba(self, data: pd.DataFrame | dict[str, Any] | str | Path, as_pandas: bool | None = None,
+                      as_multiclass: bool = True, realtime: bool | None = None,
+                      ) -> pd.DataFrame | pd.Series | np.ndarray:
+        """Class probabilities, one column per class.
+
+        ``as_multiclass=False``: a binary predictor's probability of its ``positive_class`` alone (a Series, or a
+        vector with ``as_pandas=False``). ``as_pandas`` and ``realtime`` as in ``predict``.
+        """
         frame = self._read(data)
-        state = self._ready(frame)
-        if not state.task.has_proba:
-            raise ConfigError(f"A {state.problem_type} predictor has no class probabilities; predict() gives "
-                              "its outputs with their scores.")
-        return state.task.predict_proba(self._outputs(state, self._features(frame, "data", state)), frame.index)
+        if self._runtime is not None:
+            proba = self._runtime.predict_proba(frame)
+        else:
+            state = self._ready(frame)
+            if not state.task.has_proba:
+                raise ConfigError(f"A {state.problem_type} predictor has no class probabilities; predict() gives "
+                                  "its outputs with their scores.")
+            proba = state.task.predict_proba(self._outputs(state, self._features(frame, "data", state)), frame.index)
+        return returned(positive_column(proba, self.class_labels, as_multiclass), wants_pandas(data, as_pandas))
 
     def extract_embedding(self, data: pd.DataFrame | str | Path, signature: str | None = None) -> np.ndarray:
         """The fused representation of each row, ``[rows, embedding_size]``.
@@ -210,8 +265,9 @@ class MultiModalPredictor:
 
     @property
     def _progress(self) -> bool | None:
-        """Progress bars over many batches (None: when there are several) unless ``verbosity`` < 2."""
-        return None if self.verbosity >= 2 else False
+        """Progress bars over many batches (None: when there are several) unless ``verbosity`` < 2 or
+        ``enable_progress_bar=False``."""
+        return None if self.verbosity >= 2 and self.enable_progress_bar else False
 
     def _features(self, frame: pd.DataFrame, role: str, state: PredictorState) -> pd.DataFrame:
         return feature_rows(frame, state.feature_columns, state.task, role, state.config.env.realtime_max_rows)
@@ -242,13 +298,18 @@ class MultiModalPredictor:
         return getattr(self.state.task, "classes", None)
 
     @property
-    def fit_summary(self) -> dict[str, Any]:
-        return dict(self.state.fit_info)
+    def fit_summary(self) -> FitSummary:
+        """What the fit recorded (a dict; also callable as AutoGluon-MM's ``fit_summary(verbosity, show_plot)``)."""
+        return FitSummary(self.state.fit_info)
 
-    def save(self, path: str | Path | None = None) -> Path:
-        """Write the predictor (JSON + safetensors + tokenizer) to ``path`` atomically."""
+    def save(self, path: str | Path | None = None, standalone: bool = True) -> Path:
+        """Write the predictor (JSON + safetensors + tokenizer) to ``path`` atomically.
+
+        Every save is standalone (loads offline); ``standalone=False`` (AutoGluon-MM's) is refused.
+        """
         from .persistence import save_state
 
+        fit_shortcuts(None, None, standalone, True, {})
         target = Path(path) if path is not None else self.path
         save_state(self.state, target)
         return target

@@ -44,6 +44,10 @@ KNOWN_PROBLEM_TYPES: dict[str, str] = {
     "object_detection": "automm-detect",
     "semantic_segmentation": "automm-segment",
 }
+# AutoGluon-MM's other spellings (matched lower-cased): another name of one task, or a family whose member the
+# labels choose at fit, keyed by whether the one label column holds exactly two distinct values.
+PROBLEM_TYPE_ALIASES: dict[str, str] = {"named_entity_recognition": "ner"}
+PROBLEM_TYPE_FAMILIES: dict[str, dict[bool, str]] = {"classification": {True: "binary", False: "multiclass"}}
 
 
 class Task(abc.ABC):
@@ -387,14 +391,45 @@ def plugin_for(problem_type: str) -> TaskPlugin:
             f"Problem type {problem_type!r} needs the package {package!r}, which is not installed. "
             f"Install it with: pip install {package}"
         )
-    known = sorted(set(KNOWN_PROBLEM_TYPES) | {t for p in found.plugins for t in p.tasks})
+    known = sorted(set(KNOWN_PROBLEM_TYPES) | set(PROBLEM_TYPE_FAMILIES) | {t for p in found.plugins for t in p.tasks})
     failed = "".join(f" Plug-in {b.entry_point} of {b.package} failed to load: {b.error!r}." for b in found.broken)
     raise ConfigError(f"Unknown problem_type {problem_type!r}.{did_you_mean(problem_type, known)} Known: {known}."
                       f"{failed}")
 
 
 def task_class(problem_type: str) -> type[Task]:
-    return plugin_for(problem_type).tasks[problem_type]
+    """The task class of ``problem_type``; a family name (``classification``) answers with its two-value member's."""
+    name = PROBLEM_TYPE_FAMILIES[problem_type][True] if problem_type in PROBLEM_TYPE_FAMILIES else problem_type
+    return plugin_for(name).tasks[name]
+
+
+def canonical_problem_type(problem_type: str | None) -> str | None:
+    """``problem_type`` lower-cased, with AutoGluon-MM's aliases (``named_entity_recognition``) replaced.
+
+    Example:
+        >>> canonical_problem_type("Named_Entity_Recognition")
+        'ner'
+    """
+    if problem_type is None:
+        return None
+    if not isinstance(problem_type, str):
+        raise ConfigError(f"problem_type must be a string such as 'multiclass', got {type(problem_type).__name__}.")
+    name = problem_type.strip().lower()
+    return PROBLEM_TYPE_ALIASES.get(name, name)
+
+
+def fitted_problem_type(requested: str | None, labels: pd.DataFrame) -> str:
+    """The problem type a fit uses: ``requested``; inferred from ``labels`` when None; a family's member chosen by
+    the labels (``classification``: ``binary`` for two distinct values, else ``multiclass``)."""
+    if requested is None:
+        return infer_problem_type(labels)
+    family = PROBLEM_TYPE_FAMILIES.get(requested)
+    if family is None:
+        return requested
+    if labels.shape[1] != 1:
+        raise ConfigError(f"problem_type={requested!r} takes one label column, got {list(labels.columns)}; for "
+                          "several 0/1 label columns pass problem_type='multilabel'.")
+    return family[bool(labels.iloc[:, 0].nunique(dropna=True) == 2)]
 
 
 def read_rows(data: Any, role: str = "data", problem_type: str | None = None) -> pd.DataFrame:

@@ -117,6 +117,56 @@ def label_columns(label: str | Sequence[str] | None, problem_type: str | None) -
     return columns
 
 
+def constructor_shortcuts(problem_type: str | None, pretrained: bool | None,
+                          ensemble_mode: str | None) -> dict[str, Any]:
+    """AutoGluon-MM's constructor arguments ``pretrained`` and ``ensemble_mode`` as dotted hyperparameter keys.
+
+    ``pretrained=False`` starts every backbone the task builds (text, image) from random weights.
+    """
+    if ensemble_mode not in (None, "one_shot"):
+        fix = ("automm's ensemble trains its variants and selects greedily once, as 'one_shot'; pass "
+               "ensemble_mode='one_shot' or leave it out") if ensemble_mode == "sequential" else "pass 'one_shot'"
+        raise ConfigError(f"ensemble_mode={ensemble_mode!r} is not available: AutoGluon-MM's 'sequential' mode "
+                          f"stacks learners on earlier ones' predictions, which automm does not do; {fix}.")
+    if pretrained is None or pretrained:
+        return {}
+    sections = task_class(problem_type).config_sections if problem_type is not None else ("model",)
+    keys = [key for key in ("model.text.pretrained", "model.image.pretrained")
+            if any(key == s or key.startswith(f"{s}.") for s in sections)]
+    if not keys:
+        raise ConfigError(f"pretrained=False is not available for problem_type {problem_type!r}: its task builds "
+                          "no backbone from core's model.* settings. See the task's own 'task.*' settings.")
+    return dict.fromkeys(keys, False)
+
+
+PRESET_QUALITIES = ("medium_quality", "high_quality", "best_quality")
+
+
+def fit_shortcuts(tuning_data: Any, max_num_tuning_data: int | None, standalone: bool, clean_ckpts: bool,
+                  ensemble_inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """AutoGluon-MM's ``fit`` arguments checked; ``max_num_tuning_data`` as its dotted hyperparameter key.
+
+    ``ensemble_inputs`` are ``predictions``/``labels``/``predictors`` (an ensemble of precomputed outputs), which
+    automm refuses.
+    """
+    if isinstance(tuning_data, str) and tuning_data.removesuffix("_hpo") in PRESET_QUALITIES:
+        raise ConfigError(f"fit()'s second positional argument is tuning_data in automm, got the preset name "
+                          f"{tuning_data!r} (AutoGluon-MM's second is presets): write fit(train_data, "
+                          f"presets={tuning_data!r}).")
+    if not standalone:
+        raise ConfigError("standalone=False is not available: AutoGluon-MM then leaves the backbone configs out of "
+                          "the save; an automm save always holds everything needed to load offline. Remove it.")
+    if not clean_ckpts:
+        raise ConfigError("clean_ckpts=False is not available: automm's save replaces the predictor folder with the "
+                          "final model, so intermediate checkpoints are never kept. Remove it.")
+    given = [name for name, value in ensemble_inputs.items() if value is not None]
+    if given:
+        raise ConfigError(f"fit() does not take {given}: AutoGluon-MM ensembles precomputed predictions or other "
+                          "predictors there; automm's ensemble trains its own variants: pass use_ensemble=True to "
+                          "MultiModalPredictor(...) (or presets='best_quality').")
+    return {} if max_num_tuning_data is None else {"optim.max_num_tuning_data": max_num_tuning_data}
+
+
 def check_task_arguments(problem_type: str | None, arguments: dict[str, Any]) -> dict[str, Any]:
     """Keyword arguments a task reads (``query=``, ``response=``...), checked against the task's list."""
     accepted = task_class(problem_type).arguments if problem_type is not None else ()

@@ -12,8 +12,9 @@ from ..config import check_applicable
 from ..data.column_types import describe_column_types, detect_column_types
 from ..data.ingest import require_columns
 from ..errors import ConfigError, InputError
+from ..models.network import spec_to_json
 from ..state import PredictorState, build_state
-from ..tasks import infer_problem_type, task_class
+from ..tasks import fitted_problem_type, task_class
 from .settings import PredictorSettings
 
 logger = logging.getLogger("automm")
@@ -26,7 +27,7 @@ def new_state(settings: PredictorSettings, data: pd.DataFrame, column_types: Map
     Every check on the settings and the columns happens here, before anything is written.
     """
     labels = data.reindex(columns=settings.label_columns) if zero_shot else data[settings.label_columns]
-    problem_type = settings.problem_type or infer_problem_type(labels)
+    problem_type = fitted_problem_type(settings.problem_type, labels)
     choice = settings.metric_choice(problem_type)  # checked before anything is built
     task = task_class(problem_type).fit(labels, problem_type, settings.task_arguments)
     task = task.for_zero_shot() if zero_shot else task
@@ -54,8 +55,21 @@ def new_state(settings: PredictorSettings, data: pd.DataFrame, column_types: Map
         )
     logger.info("column types:\n%s", describe_column_types(columns))
     state = build_state(data[list(columns)], labels, columns, task, config, problem_type)
+    check_random_text(state)
     state.task.chosen_metrics = choice
     # Saved with the state from the start, so a killed fit resumes (load(resume=True)) with the same metrics.
     state.fit_info = {**({"zero_shot": True} if zero_shot else {}),
                       **({"metric_choice": choice.to_json()} if choice else {})}
     return state
+
+
+def check_random_text(state: PredictorState) -> None:
+    """Refuse ``model.text.pretrained=False`` (``pretrained=False``) where the task built its own text network,
+    which would keep the pretrained weights without a word."""
+    if state.config.model.text.pretrained or state.text_folder is None:
+        return
+    text = spec_to_json(state.network_spec).get("text")
+    if not isinstance(text, dict) or text.get("pretrained") is not False:
+        raise ConfigError(f"pretrained=False (model.text.pretrained) is not available for problem_type "
+                          f"{state.problem_type!r}: its task builds its own text network from the pretrained "
+                          "weights. Leave it out, or fine-tune longer instead.")

@@ -20,7 +20,7 @@ from ..errors import ConfigError, InputError, MissingExtraError
 from ..fitting.settings import FitOptions, FitRows, PredictorSettings
 from ..persistence import PREDICTOR_FILE, check_save_target, load_state, save_state
 from ..state import PredictorState
-from ..tasks import Task, infer_problem_type, task_class
+from ..tasks import Task, fitted_problem_type, task_class
 from ..training.budget import Deadline
 from .options import TuneOptions, preset_search_space, preset_tune_options, split_hpo_preset
 from .spaces import INSTALL_HINT, Space, check_spaces, require_tune, split_spaces
@@ -51,7 +51,7 @@ def search(settings: PredictorSettings, path: Path, rows: FitRows, deadline: Dea
     """
     check_save_target(path)
     labels = rows.train[settings.label_columns]
-    problem_type = settings.problem_type or infer_problem_type(labels)
+    problem_type = fitted_problem_type(settings.problem_type, labels)
     task = task_class(problem_type).fit(labels, problem_type, settings.task_arguments)
     metric, mode = objective(task, settings, problem_type)
     preset, config, fixed, spaces, tune_options = _plan(problem_type, settings.presets, settings.hyperparameters,

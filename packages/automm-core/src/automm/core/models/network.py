@@ -77,7 +77,8 @@ def build_network(spec: NetworkSpec, text_folder: Path | None, pretrained: bool)
     """Encoders in a fixed order (text, image, tabular), fusion when there is more than one."""
     encoders: dict[str, nn.Module] = {}
     if spec.text is not None:
-        backbone = load_text_backbone(text_folder, pretrained, spec.text.get("num_layers", 0))
+        backbone = load_text_backbone(text_folder, pretrained and spec.text.get("pretrained", True),
+                                      spec.text.get("num_layers", 0))
         encoders["text"] = TextEncoder(backbone, spec.text["pooling"])
     if spec.image is not None:
         from .checkpoints import create_image_backbone

@@ -54,3 +54,11 @@ class FitProgressBar(ProgressBar):
     def _postfix(self, trainer: pl.Trainer) -> dict[str, str]:
         metrics = {name: f"{float(value):.4g}" for name, value in trainer.progress_bar_metrics.items()}
         return {"epoch": f"{trainer.current_epoch + 1}/{trainer.max_epochs}", **metrics}
+
+
+class HideProgressBar(pl.Callback):
+    """Turns the fit's progress bar off (``MultiModalPredictor(enable_progress_bar=False)``)."""
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        if trainer.progress_bar_callback is not None:
+            trainer.progress_bar_callback.disable()
