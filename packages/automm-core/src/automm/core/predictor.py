@@ -204,7 +204,8 @@ class MultiModalPredictor:
         return None if self.verbosity >= 2 else False
 
     def _features(self, frame: pd.DataFrame, role: str, state: PredictorState) -> pd.DataFrame:
-        return feature_rows(frame, state.feature_columns, state.task, role, state.config.env.realtime_max_rows)
+        return feature_rows(frame, state.feature_columns, state.task, role, state.config.env.realtime_max_rows,
+                            state.processors)
 
     def _ready(self, frame: pd.DataFrame | None) -> PredictorState:
         """The fitted state; a task that works zero-shot builds its pretrained model from ``frame``'s columns."""

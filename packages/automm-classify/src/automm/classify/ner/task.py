@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from automm.core.errors import ConfigError, InputError
-from automm.core.plugin import ColumnDecision, ColumnType, Config, Task
+from automm.core.plugin import NER_TEXT_REASON, ColumnDecision, ColumnType, Config, Task
 
 from .spans import check_inside, entity_groups, parse_cell
 from .tags import TagScheme
@@ -146,12 +146,17 @@ class NERTask(Task):
 
 
 def tagged_column(columns: dict[str, ColumnDecision], chosen: str) -> str:
-    """``chosen`` (the ``text_column`` argument) or the only text column."""
+    """``chosen`` (the ``text_column`` argument), else the column typed ``text_ner`` in ``column_types`` (as
+    AutoGluon-MM marks it), else the only text column."""
     if chosen:
         if chosen not in columns:
             raise InputError(f"text_column={chosen!r} is not a column of train_data (columns: {list(columns)}).")
         return chosen
-    texts = [c for c, d in columns.items() if d.type == ColumnType.TEXT]
+    marked = [c for c, d in columns.items() if d.reason == NER_TEXT_REASON]
+    if len(marked) > 1:
+        raise InputError(f"column_types marks several columns text_ner ({marked}); NER tags one. Mark one, or name "
+                         f"it: MultiModalPredictor(problem_type='ner', label=..., text_column={marked[0]!r}).")
+    texts = marked or [c for c, d in columns.items() if d.type == ColumnType.TEXT]
     if len(texts) == 1:
         return texts[0]
     if not texts:
