@@ -63,7 +63,7 @@ def test_unreadable_rows_are_named_with_the_reason(png: str, tmp_path: Path) -> 
     assert found[0].startswith("row 'b' (column 'photo': file not found")
     assert "row 'c'" in found[1] and "bytes that are not an image" in found[1]
     assert "row 'd'" in found[2] and "not an image" in found[2]
-    assert "row 'e'" in found[3] and "int" in found[3]
+    assert "row 'e'" in found[3] and "int value 12345 is not an image" in found[3]
     assert len(found) == 4  # the missing cell is not unreadable
 
 
@@ -146,7 +146,7 @@ def test_unreadable_rows_are_reported_at_predict_evaluate_and_fit(predictor: Mul
     with pytest.warns(UserWarning, match="row 41"):
         predictor.evaluate(test)
     broken = test.assign(image=[12345] * 5)
-    with pytest.raises(InputError, match=r"no row has a readable image .*row 40 \(column 'image': a int"):
+    with pytest.raises(InputError, match=r"no row has a readable image .*row 40 \(column 'image': int value 12345 is"):
         predictor.predict(broken)
     fresh = MultiModalPredictor(label="label", path=tmp_path / "p",
                                 hyperparameters=tiny_hyperparameters(tiny_text_model))

@@ -83,7 +83,7 @@ def image_sources(cell: Any, kind: str, allow_paths: bool = True) -> list[Source
         return [io.BytesIO(bytes(cell))]
     if isinstance(cell, str):
         return _string_sources(cell.strip(), kind, allow_paths)
-    return [Unreadable(f"a {type(cell).__name__} ({str(cell)[:30]!r}) is not an image: give a path, bytes or "
+    return [Unreadable(f"{type(cell).__name__} value {repr(cell)[:30]} is not an image: give a path, bytes or "
                        "base64")]
 
 
