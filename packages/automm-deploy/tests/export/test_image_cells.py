@@ -45,7 +45,7 @@ def test_a_cell_that_is_no_image_names_its_column_and_row(exported: dict, tmp_pa
 
 
 def test_some_unreadable_rows_are_warned_about(exported: dict, table: pd.DataFrame) -> None:
-    rows = table[["image"]].iloc[100:104].copy()
+    rows = table[["image"]].iloc[100:104].astype(object)
     rows.iloc[2, 0] = b"not an image"
     with pytest.warns(UserWarning, match=r"1 of 4 row\(s\) have no readable image .*row 102 .*bytes that are not"):
         assert len(load(exported["image"]).predict(rows)) == 4
