@@ -54,6 +54,18 @@ def test_a_list_cell_holds_several_images_of_any_form(png: str) -> None:
     assert len(read_cell(np.array([png, _as("base64", png)], dtype=object), "image_bytes")) == 2
 
 
+@pytest.mark.parametrize("array", [np.full((4, 4), 65535, np.uint16), np.ones((4, 4, 3), np.float32),
+                                   np.full((4, 4, 1), 255, np.uint8), np.full((4, 4, 4), 255, np.uint8)])
+def test_pixel_arrays_of_any_depth_are_read(array: np.ndarray) -> None:
+    [image] = read_cell(array, "image_bytes")
+    assert image is not None and image.getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_arrays_that_are_no_pixels_are_unreadable() -> None:
+    assert read_cell(np.zeros((2, 2, 2, 2)), "image_path") == [None]
+    assert read_cell(np.array(["a", "b"]), "image_path") == [None]
+
+
 def test_unreadable_rows_are_named_with_the_reason(png: str, tmp_path: Path) -> None:
     text = tmp_path / "notes.png"
     text.write_bytes(b"not an image")

@@ -111,14 +111,17 @@ def _path_source(path: str) -> Source:
 
 
 def _array_image(array: np.ndarray) -> Image.Image | Unreadable:
-    """Pixels ``[H, W]`` or ``[H, W, 1|3|4]`` (uint8, or floats in [0, 1]) as an image."""
+    """Pixels ``[H, W]`` or ``[H, W, 1|3|4]`` (8 or 16 bits, or floats in [0, 1]) as an image."""
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
     if not (array.ndim == 2 or (array.ndim == 3 and array.shape[-1] in (3, 4))) or array.dtype.kind not in "biuf":
         return Unreadable(f"an array of shape {array.shape} and dtype {array.dtype} is not an image's pixels "
                           "([H, W] or [H, W, 3])")
-    if array.dtype.kind == "f" and float(np.nanmax(array, initial=0)) <= 1.0:
+    top = float(np.nanmax(array, initial=0))
+    if array.dtype.kind == "f" and top <= 1.0:
         array = array * 255.0
+    elif top > 255:  # 16-bit pixels
+        array = array / 257.0
     return Image.fromarray(np.clip(array, 0, 255).astype(np.uint8))
 
 
