@@ -33,7 +33,7 @@ def test_public_api_is_pinned() -> None:
         "NotFittedError", "PredictorLoadError", "Task", "TaskNotInstalledError", "TaskPlugin", "__version__",
     ]
     assert sorted(automm.classify.__all__) == ["MultiModalPredictor", "__version__", "plot_confusion_matrix",
-                                               "plot_residuals"]
+                                               "plot_residuals", "visualize_ner"]
     assert automm.classify.MultiModalPredictor is automm.core.MultiModalPredictor
     assert sorted(automm.match.__all__) == ["MultiModalPredictor", "__version__", "export_sentence_transformer",
                                             "plot_similarity", "zero_shot_classify"]

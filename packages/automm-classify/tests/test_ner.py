@@ -9,12 +9,14 @@ import pandas as pd
 import pytest
 from transformers import AutoTokenizer
 
+import automm.classify
 from automm.classify.ner.metrics import NERMetric
 from automm.classify.ner.processor import TaggedText
 from automm.classify.ner.spans import Span, check_inside, parse_cell
 from automm.classify.ner.tags import IGNORE, TagScheme
 from automm.classify.ner.task import _decision, tagged_column
 from automm.classify.ner.testing import ner_table
+from automm.classify.ner.visualize import visualize_ner
 from automm.core import InputError, MultiModalPredictor
 from automm.core.data.column_types import ColumnDecision, ColumnType
 from automm.core.errors import ConfigError
@@ -137,6 +139,39 @@ def test_bad_labels_fail_before_training(tiny_text_model, tmp_path) -> None:
     assert not (tmp_path / "p" / "predictor.json").exists()
 
 
+def test_visualize_ner_marks_each_span_with_its_group() -> None:
+    sentence = "Ada <b> lives in Paris & Rome"
+    html = visualize_ner(sentence, [{"entity_group": "B-LOC", "start": 17, "end": 22, "score": 0.9},
+                                    {"entity_group": "PER", "start": 0, "end": 3}])
+    assert isinstance(html, str) and html._repr_html_() == str(html)
+    assert html.count("<mark") == 2 and "&lt;b&gt; lives in " in html and " &amp; Rome" in html
+    assert html.index(">Ada <b") < html.index(">Paris <b") and "LOC" in html and "B-LOC" not in html
+    assert 'title="LOC 0.900"' in html
+    assert visualize_ner(sentence, json.dumps([{"entity_group": "PER", "start": 0, "end": 3}])).count("<mark") == 1
+    assert visualize_ner(sentence, []) == "Ada &lt;b&gt; lives in Paris &amp; Rome"
+    assert automm.classify.visualize_ner is visualize_ner
+
+
+@pytest.mark.parametrize(("annotations", "why"), [
+    ([{"entity_group": "PER", "start": 0, "end": 99}], "outside the 9-character"),
+    ([{"entity_group": "PER", "start": 0}], "is not a dict with entity_group, start and end"),
+    ([{"entity_group": "A", "start": 0, "end": 4}, {"entity_group": "B", "start": 2, "end": 6}], "overlaps"),
+    ("[{", "not JSON"),
+])
+def test_visualize_ner_refuses_bad_annotations(annotations, why: str) -> None:
+    with pytest.raises(InputError, match=why):
+        visualize_ner("Ada lives", annotations)
+
+
+def test_text_ner_column_type_names_the_tagged_column(tiny_text_model, tmp_path) -> None:
+    table = ner_table(20).assign(note=[f"an unrelated remark number {n}" for n in range(20)])
+    one_epoch = tiny_hyperparameters(tiny_text_model, **{"optim.max_epochs": 1})
+    predictor = MultiModalPredictor(problem_type="ner", label=LABEL, path=tmp_path / "p", verbosity=0,
+                                    hyperparameters=one_epoch)
+    predictor.fit(table, column_types={"text": "text_ner"}, seed=0)
+    assert predictor.state.task.text_column == "text" and predictor.column_types["note"] == "null"
+
+
 class TestNERContract(PredictorContract):
     problem_type = "ner"
     label = LABEL
@@ -164,9 +199,21 @@ class TestNERContract(PredictorContract):
         with pytest.raises(ConfigError, match="Accepted: .*'animal', 'color'"):
             fitted.evaluate(ner_table(3), metrics=["food"])
 
-    def test_predict_proba_is_refused_clearly(self, fitted) -> None:
-        with pytest.raises(ConfigError, match="no class probabilities"):
-            fitted.predict_proba(ner_table(3))
+    def test_predict_proba_gives_each_tokens_tag_probabilities(self, fitted) -> None:
+        rows = ner_table(3)
+        proba = fitted.predict_proba(rows)
+        assert isinstance(proba, pd.Series) and proba.name == LABEL and proba.index.equals(rows.index)
+        tags = ["O", "B-ANIMAL", "I-ANIMAL", "B-COLOR", "I-COLOR"]
+        for (_, row), tokens, entities in zip(rows.iterrows(), proba, fitted.predict(rows)):
+            assert tokens and all(list(t["probability"]) == tags for t in tokens)
+            assert all(abs(sum(t["probability"].values()) - 1) < 1e-4 for t in tokens)
+            assert all(t["entity_group"] == max(t["probability"], key=t["probability"].get) for t in tokens)
+            assert all(0 <= t["start"] < t["end"] <= len(row["text"]) for t in tokens)
+            for entity in entities:  # each predicted entity starts on a token tagged B- with its group
+                first = next(t for t in tokens if t["start"] >= entity["start"])
+                assert first["entity_group"] == f"B-{entity['entity_group']}"
+        assert proba[0][0]["probability"] is not None  # AutoGluon's tutorial spelling
+
 
     def test_an_entity_group_unseen_in_training_is_refused(self, fitted) -> None:
         rows = ner_table(3)

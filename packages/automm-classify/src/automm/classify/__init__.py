@@ -11,7 +11,7 @@ try:
 except PackageNotFoundError:
     __version__ = "0.0.0"
 
-__all__ = ["MultiModalPredictor", "plot_confusion_matrix", "plot_residuals", "__version__"]
+__all__ = ["MultiModalPredictor", "plot_confusion_matrix", "plot_residuals", "visualize_ner", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -23,4 +23,8 @@ def __getattr__(name: str) -> Any:
         from . import plots
 
         return getattr(plots, name)
+    if name == "visualize_ner":
+        from .ner.visualize import visualize_ner
+
+        return visualize_ner
     raise AttributeError(f"module 'automm.classify' has no attribute {name!r}")

@@ -11,6 +11,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .data.ingest import read_table, require_features
+from .data.rows import check_images
 from .data.sides import SidedProcessors
 from .errors import ConfigError, InputError
 from .inference import run_network
@@ -41,6 +42,7 @@ def embed_side(state: PredictorState, frame: pd.DataFrame, signature: str | None
     require_features(frame, columns, "data" if signature is None else f"data for signature={signature!r}")
     features = frame[columns]
     state.task.check_inputs(features, "data")
+    check_images(processors, features, "data")
     return run_network(net, processors, features, env.eval_batch_size, forward=forward,
                        row_shape=(net.embedding_size,), num_workers=env.num_workers,
                        realtime_max_rows=env.realtime_max_rows, progress=progress)

@@ -26,7 +26,7 @@ from .config import (
     TextConfig,
     flatten,
 )
-from .data.column_types import IMAGE_EXTENSIONS, ColumnDecision, ColumnType, split_paths
+from .data.column_types import IMAGE_EXTENSIONS, NER_TEXT_REASON, ColumnDecision, ColumnType, split_paths
 from .data.ingest import read_table
 from .data.processor_kinds import PROCESSOR_KINDS
 from .data.tabular import to_numeric
@@ -112,7 +112,7 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 
 __all__ = [
-    "CHARS_PER_TOKEN", "IMAGE_EXTENSIONS", "NETWORK_KINDS", "PROCESSOR_KINDS", "AutoMMError",
+    "CHARS_PER_TOKEN", "IMAGE_EXTENSIONS", "NER_TEXT_REASON", "NETWORK_KINDS", "PROCESSOR_KINDS", "AutoMMError",
     "Batch", "Built", "Calibrated", "CheckpointNotFoundError", "ColumnDecision", "ColumnType", "Config",
     "ConfigError", "Deadline", "DirectFit", "Distillable", "EnsembleConfig", "FitResult", "ImageConfig",
     "ImageProcessor", "InputError", "LabelCodec", "ModelConfig", "ModelFactory", "MultiModalBatch",

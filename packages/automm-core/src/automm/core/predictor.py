@@ -270,7 +270,8 @@ class MultiModalPredictor(AutoGluonSurface):
         return None if self.verbosity >= 2 and self.enable_progress_bar else False
 
     def _features(self, frame: pd.DataFrame, role: str, state: PredictorState) -> pd.DataFrame:
-        return feature_rows(frame, state.feature_columns, state.task, role, state.config.env.realtime_max_rows)
+        return feature_rows(frame, state.feature_columns, state.task, role, state.config.env.realtime_max_rows,
+                            state.processors)
 
     def _ready(self, frame: pd.DataFrame | None) -> PredictorState:
         """The fitted state; a task that works zero-shot builds its pretrained model from ``frame``'s columns."""

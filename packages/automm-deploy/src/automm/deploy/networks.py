@@ -46,6 +46,7 @@ class GraphRunner:
     def __call__(self, frame: pd.DataFrame, output: str) -> np.ndarray:
         if len(frame) == 0:
             raise InputError("No rows to predict.")
+        self.inputs.check(frame)
         if len(frame) <= self.batch_size:  # one call: no copies of the rows
             return self.run(self.inputs(frame), output)
         return np.concatenate([self.run(self.inputs(frame.iloc[start : start + self.batch_size]), output)

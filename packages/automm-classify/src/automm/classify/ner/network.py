@@ -18,8 +18,8 @@ class NERNet(nn.Module):
     """Token states of ``backbone``, plus (when the table has other used columns) the row's fused vector of those
     columns projected to the token width and added to every token, then a linear tag classifier.
 
-    Training: logits ``[B, T, tags]``. Inference: per row, over its tokens, the best tag id, its probability and
-    the tokens' character offsets (``output_shape`` None: rows differ in length).
+    Training: logits ``[B, T, tags]``. Inference: per row, over its tokens, the best tag id, its probability, every
+    tag's probability and the tokens' character offsets (``output_shape`` None: rows differ in length).
     """
 
     output_shape = None
@@ -44,10 +44,11 @@ class NERNet(nn.Module):
         logits = self.head(self.token_states(batch))
         if self.training:
             return logits
-        confidence, tags = logits.float().softmax(-1).max(-1)
+        proba = logits.float().softmax(-1)
+        confidence, tags = proba.max(-1)
         lengths = batch.mask.sum(1).tolist()
-        return [{"tags": t[:n], "confidence": c[:n], "offsets": o[:n]}
-                for t, c, o, n in zip(tags, confidence, batch.offsets, lengths)]
+        return [{"tags": t[:n], "confidence": c[:n], "offsets": o[:n], "proba": p[:n]}
+                for t, c, o, p, n in zip(tags, confidence, batch.offsets, proba, lengths)]
 
     def embed(self, batch: NERBatch) -> torch.Tensor:
         """Mean of the row's token states (the other columns included): ``extract_embedding``'s vector."""

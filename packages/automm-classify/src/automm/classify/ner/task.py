@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from automm.core.errors import ConfigError, InputError
-from automm.core.plugin import ColumnDecision, ColumnType, Config, Task
+from automm.core.plugin import NER_TEXT_REASON, ColumnDecision, ColumnType, Config, Task
 
 from .spans import check_inside, entity_groups, parse_cell
 from .tags import TagScheme
@@ -28,7 +28,7 @@ class NERTask(Task):
     """
 
     arguments: ClassVar[tuple[str, ...]] = ("text_column",)
-    has_proba: ClassVar[bool] = False
+    has_proba: ClassVar[bool] = True  # per token: every tag's probability (AutoGluon-MM's predict_proba for ner)
 
     def __init__(self, problem_type: str, column: str, groups: list[str], text_column: str = ""):
         self.problem_type, self.column, self.text_column = problem_type, column, text_column
@@ -150,17 +150,35 @@ class NERTask(Task):
                     for o in logits]
         return pd.Series(entities, index=index, name=self.column, dtype=object)
 
-    def predict_proba(self, logits: Any, index: pd.Index) -> pd.DataFrame:
-        raise ConfigError("A ner predictor has no class probabilities; predict() gives each entity's score.")
+    def predict_proba(self, logits: Any, index: pd.Index) -> pd.Series:  # type: ignore[override]
+        """Per row, per token that covers characters (special tokens left out), ``{"entity_group": its best tag,
+        "start", "end", "probability": {tag: probability}}`` over the BIO tags (``O``, ``B-g``, ``I-g``).
+
+        AutoGluon-MM returns the same per-token dicts (a Series named after the label column); its tokens are its
+        tokenizer's too, its probabilities leave out the padding tag "X" that automm does not have.
+        """
+        rows = []
+        for output in logits:
+            offsets, proba = np.asarray(output["offsets"]), np.asarray(output["proba"], dtype=np.float64)
+            rows.append([{"entity_group": self.scheme.tags[int(proba[t].argmax())], "start": int(offsets[t, 0]),
+                          "end": int(offsets[t, 1]),
+                          "probability": {tag: round(float(p), 6) for tag, p in zip(self.scheme.tags, proba[t])}}
+                         for t in np.flatnonzero(offsets[:, 1] > offsets[:, 0])])
+        return pd.Series(rows, index=index, name=self.column, dtype=object)
 
 
 def tagged_column(columns: dict[str, ColumnDecision], chosen: str) -> str:
-    """``chosen`` (the ``text_column`` argument) or the only text column."""
+    """``chosen`` (the ``text_column`` argument), else the column typed ``text_ner`` in ``column_types`` (as
+    AutoGluon-MM marks it), else the only text column."""
     if chosen:
         if chosen not in columns:
             raise InputError(f"text_column={chosen!r} is not a column of train_data (columns: {list(columns)}).")
         return chosen
-    texts = [c for c, d in columns.items() if d.type == ColumnType.TEXT]
+    marked = [c for c, d in columns.items() if d.reason == NER_TEXT_REASON]
+    if len(marked) > 1:
+        raise InputError(f"column_types marks several columns text_ner ({marked}); NER tags one. Mark one, or name "
+                         f"it: MultiModalPredictor(problem_type='ner', label=..., text_column={marked[0]!r}).")
+    texts = marked or [c for c, d in columns.items() if d.type == ColumnType.TEXT]
     if len(texts) == 1:
         return texts[0]
     if not texts:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,15 +9,20 @@ from enum import Enum
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 
+from ..base.images import IMAGE_MAGIC, PATH_SEPARATOR, base64_bytes
 from ..errors import InputError
 from ..suggest import did_you_mean
 from .tabular import parse_numbers
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
-IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b"RIFF", b"P5", b"P6")
-PATH_SEPARATOR = ";"  # several image paths in one cell: "a.jpg;b.jpg"
 SAMPLE_SIZE = 200
+NER_TEXT_REASON = "set by column_types (text_ner: the text NER tags)"  # a NER task tags this text column
+# AutoGluon-MM's type names that mean one of automm's: name -> (automm's type, the reason recorded)
+SYNONYMS = {"image_bytearray": ("image_bytes", "set by column_types (image_bytearray)"),
+            "image_base64_str": ("image_base64", "set by column_types (image_base64_str)"),
+            "text_ner": ("text", NER_TEXT_REASON)}
 
 
 class ColumnType(str, Enum):
@@ -67,7 +70,9 @@ def detect_column_types(
     decisions = {}
     for column in features:
         if column in overrides:
-            decisions[column] = ColumnDecision(column, _parse_type(overrides[column], column), "set by column_types")
+            name = overrides[column]
+            kind, reason = SYNONYMS.get(name, (name, "set by column_types")) if isinstance(name, str) else (name, "")
+            decisions[column] = ColumnDecision(column, _parse_type(kind, column), reason)
         else:
             decisions[column] = _detect(data[column], column)
     return decisions
@@ -75,6 +80,10 @@ def detect_column_types(
 
 def _parse_type(name: str, column: str) -> ColumnType:
     names = [t.value for t in ColumnType if t is not ColumnType.COORDINATES]
+    if isinstance(name, str) and name.startswith("document"):
+        raise InputError(f"column_types[{column!r}] = {name!r}: AutoGluon-MM's document types (scanned pages read "
+                         "by a layout model) have no counterpart, automm has no document modality. Give the page "
+                         f"images as {column!r}: 'image_path' and their OCR text as another column typed 'text'.")
     if name not in names:
         raise InputError(
             f"column_types[{column!r}] = {name!r} is not a column type.{did_you_mean(name, names)} Valid: {names}"
@@ -95,6 +104,9 @@ def _detect(series: pd.Series, column: str) -> ColumnDecision:
         if all(isinstance(v, (bytes, bytearray)) and bytes(v[:4]).startswith(IMAGE_MAGIC) for v in sample):
             return ColumnDecision(column, ColumnType.IMAGE_BYTES, "raw bytes with image headers")
         return ColumnDecision(column, ColumnType.NULL, "bytes that are not images: ignored")
+    if all(isinstance(v, Image.Image) or (isinstance(v, np.ndarray) and v.dtype != object and v.ndim in (2, 3))
+           for v in sample):
+        return ColumnDecision(column, ColumnType.IMAGE_BYTES, "PIL images or pixel arrays (read like image bytes)")
     if _nunique(values) <= 1:
         return ColumnDecision(column, ColumnType.NULL, f"one constant value ({str(values.iloc[0])[:30]!r})")
     if pd.api.types.is_bool_dtype(series):
@@ -157,13 +169,12 @@ def _looks_like_image_paths(cell: str) -> bool:
 
 
 def _looks_like_base64_image(cell: str) -> bool:
+    """Base64 of an image file, optionally a ``data:image/...;base64,`` URI."""
     if len(cell) < 32:
         return False
-    try:
-        head = base64.b64decode(cell[:64], validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return head.startswith(IMAGE_MAGIC)
+    head = cell.partition(",")[2] if cell.startswith("data:") else cell
+    data = base64_bytes(head[:64])
+    return data is not None and data.getvalue().startswith(IMAGE_MAGIC)
 
 
 def describe_column_types(decisions: Mapping[str, ColumnDecision]) -> str:

@@ -8,12 +8,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from ..base.images import (
     DRAFT_SIZE,
     IMAGENET_MEAN,
     IMAGENET_STD,
+    check_image_rows,
     pack_slots,
     prediction_pixels,
     row_images,
@@ -49,6 +51,12 @@ class ImageProcessor:
         pixels, mask = pack_slots(images, self.max_images_per_row, self.size, self._pixels(
             policy if train and augment else None))
         return {"pixels": torch.from_numpy(pixels), "mask": torch.from_numpy(mask)}
+
+    def check_rows(self, rows: pd.DataFrame, role: str) -> None:
+        """Warn about ``rows`` whose every image is unreadable (naming them); refuse rows of which none has a
+        readable image (see ``automm.core.base.images.check_image_rows``)."""
+        check_image_rows([rows[column].tolist() for column in self.columns], self.columns, self.kinds,
+                         list(rows.index), role)
 
     def _pixels(self, policy: str | None):
         """The transform of one image: prediction's (Pillow + numpy) when ``policy`` is None, else that training

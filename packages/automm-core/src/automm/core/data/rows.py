@@ -7,7 +7,7 @@ trials and distillation.
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -42,13 +42,26 @@ def labelled_rows(data: pd.DataFrame, label_columns: list[str], role: str) -> pd
 
 
 def feature_rows(frame: pd.DataFrame, feature_columns: list[str], task: RowTask, role: str,
-                 realtime_max_rows: int) -> pd.DataFrame:
-    """The rows the processors read, checked: every feature column present and accepted by ``task``."""
+                 realtime_max_rows: int, processors: Any = None) -> pd.DataFrame:
+    """The rows the processors read, checked: every feature column present and accepted by ``task``, and (given
+    ``processors``) rows whose every image is unreadable reported (see ``check_images``)."""
     require_features(frame, feature_columns, role)
     # Processors read their columns by name: a few rows skip the sub-table (it costs more than their forward).
     features = frame if len(frame) <= realtime_max_rows else frame[feature_columns]
     task.check_inputs(features, role)
+    check_images(processors, features, role)
     return features
+
+
+def check_images(processors: Any, features: pd.DataFrame, role: str) -> None:
+    """Warn about rows whose every image is unreadable; refuse rows of which none has a readable image.
+
+    Raises:
+        InputError: no row of ``features`` has a readable image though some hold images.
+    """
+    image = getattr(processors, "image", None)
+    if image is not None and len(features):
+        image.check_rows(features, role)
 
 
 def encode_targets(task: RowTask, label_columns: list[str], rows: pd.DataFrame) -> np.ndarray:

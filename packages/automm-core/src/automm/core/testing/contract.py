@@ -172,6 +172,8 @@ class PredictorContract:
 
             reloaded = MultiModalPredictor.load(fitted.path)
             again, expected = reloaded.predict_proba(table), fitted.predict_proba(table)
+            if isinstance(expected, pd.Series):  # one value per row (NER: its tokens' tag probabilities)
+                again, expected = again.to_frame(), expected.to_frame()
             assert list(again.columns) == list(expected.columns) and again.index.equals(expected.index)
             for column in expected.columns:  # cells may be arrays (per-pixel probabilities)
                 for got, want in zip(again[column], expected[column]):

@@ -33,6 +33,19 @@ class MultimodalInputs:
         return [c for part in parts if part for c in part["columns"]] + (self.text.columns if self.text else []) + (
             self.image.columns if self.image else [])
 
+    def check(self, frame: pd.DataFrame) -> None:
+        """Every column present, and rows whose every image is unreadable reported (see ``ImageInputs.check``).
+
+        Raises:
+            InputError: a column is missing, or no row has a readable image though some hold images.
+        """
+        missing = [c for c in self.columns if c not in frame.columns]
+        if missing:
+            raise InputError(f"The rows lack column(s) {missing} that the predictor was trained on. Add them (empty "
+                             "values are treated as missing).")
+        if self.image is not None:
+            self.image.check(frame)
+
     def __call__(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         missing = [c for c in self.columns if c not in frame.columns]
         if missing:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automm.core.base.images import pack_slots, prediction_pixels, row_images
+from automm.core.base.images import check_image_rows, pack_slots, prediction_pixels, row_images
 
 from .rules import require_rules
 
@@ -16,8 +16,9 @@ class ImageInputs:
     """Pixels ``[rows, slots, 3, size, size]`` and their mask ``[rows, slots]``; ``slots`` is the most images any
     row of the call has (at least 1, at most ``max_images_per_row``): the graph's slot axis is dynamic.
 
-    With ``allow_paths=False`` (a server) image cells must be base64 and a bad one is an InputError instead of
-    a skipped image, so a request never reads the server's files.
+    A cell may hold a path, bytes, base64 (optionally a data: URI), a PIL image or a pixel array, as in the torch
+    predictor. With ``allow_paths=False`` (a server) image cells must be base64 (or bytes) and a bad one is an
+    InputError instead of a skipped image, so a request never reads the server's files.
     """
 
     def __init__(self, recipe: dict[str, Any], allow_paths: bool = True):
@@ -27,6 +28,17 @@ class ImageInputs:
         self.draft = int(recipe["draft_size"])
         self.pixels = prediction_pixels(self.size, recipe["mean"], recipe["std"])
         self.allow_paths = allow_paths
+
+    def check(self, frame: pd.DataFrame) -> None:
+        """Warn about rows whose every image is unreadable; refuse rows of which none has a readable image (a
+        server's rows are checked cell by cell when read instead).
+
+        Raises:
+            InputError: no row of ``frame`` has a readable image though some hold images (columns, rows named).
+        """
+        if self.allow_paths and len(frame):
+            check_image_rows([frame[column].tolist() for column in self.columns], self.columns, self.kinds,
+                             list(frame.index), "rows")
 
     def __call__(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         rows = [row_images([frame[column].iloc[position] for column in self.columns], self.kinds, self.max_slots,

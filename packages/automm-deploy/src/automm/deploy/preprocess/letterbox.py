@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from automm.core.base.images import base64_bytes
+from automm.core.base.images import Unreadable, image_sources, to_rgb
 from automm.core.base.letterbox import UNREADABLE, letterbox, open_rgb
 from automm.core.errors import InputError
 
@@ -45,12 +45,18 @@ class LetterboxInputs:
         return Letterboxed(images, valid, sizes)
 
     def _read(self, cell: Any, row: Any) -> Image.Image:
-        source = cell if self.allow_paths else base64_bytes(cell)
+        """The one image of a cell (a path, bytes, base64, a PIL image or pixels; base64 or bytes only for a
+        server)."""
+        hint = ("Send it as base64 of the image file's bytes." if not self.allow_paths else
+                "Give a file path, the file's bytes or their base64.")
+        sources = image_sources(cell, "image_path", self.allow_paths)
+        if len(sources) != 1:
+            raise InputError(f"Column {self.column!r}, row {row!r}: {str(cell)[:60]!r} holds {len(sources)} images; "
+                             f"this model reads one image per row. {hint}")
         try:
-            if source is None:
-                raise ValueError("not base64")
-            return open_rgb(source)
+            if isinstance(sources[0], Unreadable):
+                raise ValueError(sources[0].reason)
+            return to_rgb(sources[0]) if isinstance(sources[0], Image.Image) else open_rgb(sources[0])
         except UNREADABLE as err:
-            hint = "Send it as base64 of the image file's bytes." if not self.allow_paths else "Fix the path."
             raise InputError(f"Column {self.column!r}, row {row!r}: {str(cell)[:60]!r} cannot be read as an image "
                              f"({err}). {hint}") from None
