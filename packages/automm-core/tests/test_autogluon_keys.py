@@ -203,3 +203,14 @@ def test_every_table_entry_documents_itself() -> None:
 def test_migration_page_is_generated_from_the_table() -> None:
     committed = Path(__file__).resolve().parents[3] / "docs" / "migration" / "hyperparameters.md"
     assert committed.read_text() == page(), "regenerate: python -m automm.core.autogluon_docs > " + str(committed)
+
+
+def test_search_spaces_over_autogluon_keys_are_checked_by_their_values() -> None:
+    from automm.core.hpo.spaces import check_spaces, split_spaces
+
+    fixed, spaces = split_spaces({"optim.lr_decay": {"uniform": [0.8, 0.95]},
+                                  "model.hf_text.checkpoint_name": {"choice": ["a", "b"]}})
+    check_spaces(Config(), fixed, spaces)
+    fixed, spaces = split_spaces({"optim.peft": {"choice": ["bit_fit", "ia3_bias"]}})
+    with pytest.raises(ConfigError, match="search space of 'optim.peft'.*closest is optim.peft='ia3'"):
+        check_spaces(Config(), fixed, spaces)
