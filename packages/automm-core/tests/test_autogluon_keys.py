@@ -95,8 +95,9 @@ def test_every_table_d_key_is_mapped_or_refused_with_a_reason(key: str, value: A
 
 def test_translations() -> None:
     assert translate("optim.lr_decay", 0.8) == {"optim.layerwise_lr_decay": 0.8}
-    assert translate("optim.warmup_steps", 0.06) == {"optim.warmup_ratio": 0.06, "optim.warmup_steps": 0}
+    assert translate("optim.warmup_steps", 0.06) == {"optim.warmup_ratio": 0.06}
     assert translate("optim.warmup_steps", 200) == {"optim.warmup_steps": 200}
+    assert translate("optim.warmup_steps", 0) == {"optim.warmup_ratio": 0.0}
     assert translate("env.num_gpus", 0) == {"env.accelerator": "cpu", "env.devices": 1}
     assert translate("env.num_gpus", 2) == {"env.accelerator": "gpu", "env.devices": 2}
     assert translate("env.batch_size", 64) == {"optim.effective_batch_size": 64}

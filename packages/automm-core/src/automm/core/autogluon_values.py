@@ -69,8 +69,8 @@ def warmup(value: Any) -> Translation:
         raise ConfigError(f"AutoGluon-MM's optim.warmup_steps must be a fraction (float) or a number of steps "
                           f"(int), got {value!r}.")
     if isinstance(value, float):
-        return {"optim.warmup_ratio": value, "optim.warmup_steps": 0}
-    return {"optim.warmup_steps": value} if value > 0 else {"optim.warmup_ratio": 0.0, "optim.warmup_steps": 0}
+        return {"optim.warmup_ratio": value}
+    return {"optim.warmup_steps": value} if value > 0 else {"optim.warmup_ratio": 0.0}
 
 
 def val_check_interval(value: Any) -> Translation:
