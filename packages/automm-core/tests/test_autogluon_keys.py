@@ -97,7 +97,8 @@ def test_translations() -> None:
     assert translate("optim.lr_decay", 0.8) == {"optim.layerwise_lr_decay": 0.8}
     assert translate("optim.warmup_steps", 0.06) == {"optim.warmup_ratio": 0.06}
     assert translate("optim.warmup_steps", 200) == {"optim.warmup_steps": 200}
-    assert translate("optim.warmup_steps", 0) == {"optim.warmup_ratio": 0.0}
+    assert translate("optim.warmup_steps", 0.0) == {"optim.warmup_ratio": 0.0}
+    assert translate("optim.warmup_steps", 0) == {"optim.warmup_steps": 0}  # automm's own key: 0 is "use the ratio"
     assert translate("env.num_gpus", 0) == {"env.accelerator": "cpu", "env.devices": 1}
     assert translate("env.num_gpus", 2) == {"env.accelerator": "gpu", "env.devices": 2}
     assert translate("env.batch_size", 64) == {"optim.effective_batch_size": 64}
@@ -215,3 +216,16 @@ def test_search_spaces_over_autogluon_keys_are_checked_by_their_values() -> None
     fixed, spaces = split_spaces({"optim.peft": {"choice": ["bit_fit", "ia3_bias"]}})
     with pytest.raises(ConfigError, match="search space of 'optim.peft'.*closest is optim.peft='ia3'"):
         check_spaces(Config(), fixed, spaces)
+
+
+def test_automm_keys_that_are_autogluon_keys_too_keep_automm_values() -> None:
+    from automm.core.config import get_value
+
+    config = Config()
+    shared = [key for key in valid_keys() if key in KEYS]
+    assert {"optim.lr", "optim.peft", "optim.max_epochs", "env.strategy"} <= set(shared)
+    for key in shared:
+        assert translate(key, get_value(config, key)) == {key: get_value(config, key)}, key
+    for key, value in [("optim.lr_schedule", "constant"), ("optim.max_steps", 0), ("optim.warmup_steps", 0),
+                       ("optim.gradient_clip_algorithm", "value"), ("optim.end_lr", 0.0)]:
+        assert translate(key, value) == {key: value}, key

@@ -64,13 +64,16 @@ def with_extra(translator: Translator, extra: Mapping[str, Any]) -> Translator:
 
 
 def warmup(value: Any) -> Translation:
-    """A float is a fraction of the training steps (``optim.warmup_ratio``), an integer a number of steps."""
+    """A float is a fraction of the training steps (``optim.warmup_ratio``), an integer a number of steps.
+
+    AutoGluon's integer 0 (no warmup) is automm's "use optim.warmup_ratio": write 0.0 for no warmup.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"AutoGluon-MM's optim.warmup_steps must be a fraction (float) or a number of steps "
                           f"(int), got {value!r}.")
     if isinstance(value, float):
         return {"optim.warmup_ratio": value}
-    return {"optim.warmup_steps": value} if value > 0 else {"optim.warmup_ratio": 0.0}
+    return {"optim.warmup_steps": value}  # automm's own key too, where 0 means "use optim.warmup_ratio"
 
 
 def val_check_interval(value: Any) -> Translation:
