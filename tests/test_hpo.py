@@ -74,7 +74,7 @@ def test_asha_stops_trials_that_trail(tmp_path: Path, iris: pd.DataFrame, local_
     ({"optim.lr": {"uniform": [1e-5, 1e-3]}}, {"num_trials": 2, "searcher": "bayesian"}, 'Did you mean "bayes"'),
     ({"optim.lr": {"uniform": [1e-5, 1e-3]}}, {"num_trials": 2, "scheduler": "FIFOO"}, 'Did you mean "FIFO"'),
     ({"optim.lr": {"uniform": [1e-5, 1e-3]}}, {"num_trials": 2, "num_to_keep": 3}, "Unknown hyperparameter_tune"),
-    ({"optim.learning_rate": {"loguniform": [1e-5, 1e-3]}}, {}, 'Did you mean "optim.lr"'),
+    ({"optim.lr_rate": {"loguniform": [1e-5, 1e-3]}}, {}, 'Did you mean "optim.lr"'),
     ({"optim.peft": {"choice": ["none", "lorra"]}}, {}, "search space of 'optim.peft'"),
     ({"optim.batch_size": {"randint": [0, 8]}}, {}, "'optim.batch_size' must be >= 1"),
     ({"optim.lr": {"loguniform": [0, 1e-3]}}, {}, "loguniform needs low > 0"),

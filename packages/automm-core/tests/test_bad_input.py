@@ -240,11 +240,12 @@ def test_out_of_range_hyperparameters_are_refused(key: str, value: object, allow
         Config().override({key: value})
 
 
-def test_hyperparameters_must_be_a_mapping() -> None:
-    with pytest.raises(ConfigError, match="hyperparameters must be a dict.*got str"):
-        MultiModalPredictor(label="y", hyperparameters="optim.lr=1")  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match="hyperparameters must be a dict.*got list"):
-        Config().override([("optim.lr", 1)])  # type: ignore[arg-type]
+def test_hyperparameters_must_be_a_mapping_or_autogluon_dotlist() -> None:
+    assert MultiModalPredictor(label="y", hyperparameters="optim.lr=1").hyperparameters == {"optim.lr": 1}
+    with pytest.raises(ConfigError, match="hyperparameters must be a dict.*got int"):
+        MultiModalPredictor(label="y", hyperparameters=5)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="hyperparameters must be a dict.*list holds \\('optim.lr', 1\\)"):
+        Config().override([("optim.lr", 1)])  # type: ignore[list-item]
 
 
 def test_label_argument() -> None:

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .autogluon_keys import translate, translate_all
+from .autogluon_values import as_hyperparameters
 from .base.tabular import NUMERICAL_TRANSFORMS
 from .errors import ConfigError
 from .suggest import did_you_mean
@@ -193,11 +195,13 @@ class Config:
         flat = {k: v for k, v in flatten(data).items() if k in aliases or k not in MOVED_TO_TASK}
         return apply_overrides(cls(task=task), flat)
 
-    def override(self, overrides: Mapping[str, Any] | None) -> Config:
-        if overrides is not None and not isinstance(overrides, Mapping):
-            raise ConfigError(f'hyperparameters must be a dict such as {{"optim.lr": 1e-4}}, '
-                              f"got {type(overrides).__name__}.")
-        return apply_overrides(self, flatten(overrides or {}))
+    def override(self, overrides: Mapping[str, Any] | str | list[str] | None) -> Config:
+        """This config with ``overrides``: a dict of dotted or nested keys, or AutoGluon's dotlist string or list.
+
+        AutoGluon-MM's keys are read through ``automm.core.autogluon_keys`` (``"optim.lr_decay"`` ->
+        ``"optim.layerwise_lr_decay"``), or refused with the reason.
+        """
+        return apply_overrides(self, flatten(as_hyperparameters(overrides) or {}))
 
 
 # The sections of Config a task reads unless its ``Task.config_sections`` says otherwise.
@@ -213,7 +217,7 @@ def check_applicable(overrides: Mapping[str, Any], sections: tuple[str, ...], hi
     override itself resolves or names them.
     """
     core_keys = set(valid_keys())
-    for flat in flatten(overrides):  # a search space {"choice": [...]} flattens to "<key>.choice"
+    for flat in _automm_names(flatten(overrides)):  # a search space {"choice": [...]} flattens to "<key>.choice"
         parts = flat.split(".")
         key = next((k for k in (".".join(parts[:n]) for n in range(len(parts), 0, -1)) if k in core_keys), None)
         if key is None or any(key == s or key.startswith(f"{s}.") for s in sections):
@@ -223,6 +227,18 @@ def check_applicable(overrides: Mapping[str, Any], sections: tuple[str, ...], hi
                else f"Remove it; this task reads {sorted(sections)} and its own 'task.*' settings.")
         raise ConfigError(f"Hyperparameter {key!r} does not apply to problem_type {problem_type!r}: its task does "
                           f"not read it. {fix}")
+
+
+def _automm_names(flat: Mapping[str, Any]) -> list[str]:
+    """The automm keys ``flat`` sets: AutoGluon keys as the table translates them; refused ones are left to the
+    override, after the task's own aliases had their say."""
+    names: list[str] = []
+    for key, value in flat.items():
+        try:
+            names += list(translate(key, value) or {key: value})
+        except ConfigError:
+            names.append(key)
+    return names
 
 
 # Keys automm-core 0.2.x saved in every config, now settings of the tasks that read them (in their `aliases`).
@@ -264,18 +280,30 @@ def apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
     keys = valid_keys(config)
     aliases: Mapping[str, str] = getattr(config.task, "aliases", {})  # the task section's other names for its keys
     value_aliases: Mapping[tuple[str, Any], tuple[str, Any]] = getattr(config.task, "value_aliases", {})
+
+    def own(key: str, value: Any) -> bool:  # the task section maps this AutoGluon key itself
+        return key in aliases or (_hashable(value) and (key, value) in value_aliases)
+
+    overrides, origin = translate_all(overrides, own)  # AutoGluon-MM's keys -> automm's (automm.core.autogluon_keys)
     for key, value in overrides.items():
-        if isinstance(value, str | int | float | bool):  # hashable settings only; search spaces are dicts
+        if _hashable(value):  # hashable settings only; search spaces are dicts
             key, value = value_aliases.get((key, value), (key, value))
         key = aliases.get(key, key)
         if key not in keys:
+            if key in origin:
+                raise ConfigError(f"AutoGluon-MM's hyperparameter {origin[key]!r} is automm's {key!r}, which this "
+                                  f"problem type's configuration does not have. Remove it; valid keys: {keys}")
             section, _, leaf = key.rpartition(".")
             synonym = f"{section}.{SYNONYMS[leaf]}" if leaf in SYNONYMS else ""
             hint = f' Did you mean "{synonym}"?' if synonym in keys else did_you_mean(key, keys)
             raise ConfigError(f"Unknown hyperparameter {key!r}.{hint} Valid keys: {keys}")
-        config = _replace_path(config, key.split("."), value, key)
+        config = _replace_path(config, key.split("."), value, origin.get(key, key))
     check_ranges(config)
     return config
+
+
+def _hashable(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
 
 
 # Allowed values of fields whose type alone does not stop values that fail deep in torch or Lightning.

@@ -16,6 +16,11 @@ class MatchConfig:
     """Bi-encoder settings and the loss (one of ``LOSSES``; "auto" picks it from the labels)."""
 
     aliases: ClassVar[dict[str, str]] = {"optim.loss": "task.loss"}  # where automm-core 0.2.x kept it
+    # AutoGluon-MM's matcher losses (its matcher.loss.type) -> ours.
+    value_aliases: ClassVar[dict[tuple[str, object], tuple[str, object]]] = {
+        ("matcher.loss.type", "contrastive_loss"): ("task.loss", "contrastive"),
+        ("matcher.loss.type", "multi_negatives_softmax_loss"): ("task.loss", "multiple_negatives_ranking"),
+    }
 
     loss: str = "auto"
     shared_towers: bool = True  # one tower for both sides when they hold the same modalities

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..autogluon_values import as_hyperparameters
 from ..data.rows import labelled_rows
 from ..errors import ConfigError
 from ..metric_choice import MetricChoice
@@ -34,15 +35,14 @@ class PredictorSettings:
 
     @classmethod
     def create(cls, label: str | Sequence[str] | None, problem_type: str | None, presets: str | None,
-               hyperparameters: Mapping[str, Any] | None, eval_metric: str | None, shortcuts: Mapping[str, Any],
-               task_arguments: dict[str, Any], validation_metric: str | None = None) -> PredictorSettings:
+               hyperparameters: Mapping[str, Any] | str | list[str] | None, eval_metric: str | None,
+               shortcuts: Mapping[str, Any], task_arguments: dict[str, Any],
+               validation_metric: str | None = None) -> PredictorSettings:
         """``MultiModalPredictor(...)``'s arguments checked; ``shortcuts`` (``use_ensemble=`` and the like, as
         dotted keys) join the hyperparameters unless None. The metric names are checked against ``problem_type``
         here when it is given, else at fit once it is inferred; a regression-only ``eval_metric`` (``rmse``) on one
         label column makes the problem type regression, as in AutoGluon-MM."""
-        if hyperparameters is not None and not isinstance(hyperparameters, Mapping):
-            raise ConfigError(f'hyperparameters must be a dict such as {{"optim.lr": 1e-4}}, '
-                              f"got {type(hyperparameters).__name__}.")
+        hyperparameters = as_hyperparameters(hyperparameters)  # AutoGluon's dotlist string or list too
         arguments = check_task_arguments(problem_type, task_arguments)
         merged = {**(hyperparameters or {}), **{key: value for key, value in shortcuts.items() if value is not None}}
         columns = label_columns(label, problem_type)
@@ -56,10 +56,11 @@ class PredictorSettings:
             return None
         return MetricChoice.create(problem_type, self.eval_metric, self.validation_metric)
 
-    def with_overrides(self, presets: str | None, hyperparameters: Mapping[str, Any] | None) -> PredictorSettings:
+    def with_overrides(self, presets: str | None,
+                       hyperparameters: Mapping[str, Any] | str | list[str] | None) -> PredictorSettings:
         """These settings with a fit call's ``presets`` (when given) and ``hyperparameters`` on top."""
         return replace(self, presets=presets or self.presets,
-                       hyperparameters={**self.hyperparameters, **(hyperparameters or {})})
+                       hyperparameters={**self.hyperparameters, **(as_hyperparameters(hyperparameters) or {})})
 
     def labelled(self, data: Any, role: str) -> pd.DataFrame:
         """The labelled rows of ``data`` (a table or a path, read as the problem type reads it)."""

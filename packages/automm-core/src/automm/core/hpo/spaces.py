@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import Any
 
+from ..autogluon_keys import entry
 from ..config import Config, valid_keys
 from ..errors import ConfigError, MissingExtraError
 
@@ -133,7 +134,7 @@ def check_spaces(config: Config, fixed: Mapping[str, Any], spaces: Mapping[str, 
     """
     keys = valid_keys(config) + list(getattr(config.task, "aliases", {}))
     for name, space in spaces.items():
-        if name not in keys:
+        if name not in keys and entry(name) is None:  # AutoGluon-MM's keys: their edge values are checked below
             try:
                 config.override({name: None})  # fails on the unknown key, suggesting the closest (synonyms too)
             except ConfigError as err:
