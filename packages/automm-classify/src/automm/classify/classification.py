@@ -71,7 +71,7 @@ class ClassificationTask(Task):
         return codes
 
     def loss(self, optim: Any, task_config: ClassificationConfig):
-        return classification_loss(task_config)
+        return classification_loss(task_config, len(self.classes))
 
     def teacher_mismatch(self, teacher: Task) -> str | None:
         theirs = getattr(teacher, "classes", None)
