@@ -31,8 +31,15 @@ class FocalLoss(nn.Module):
 
 
 def classification_loss(config: ClassificationConfig, num_classes: int) -> nn.Module:
-    """The loss ``task.loss`` names (validated by the config); ``task.focal_alpha`` must give ``num_classes``
-    weights and needs ``task.loss="focal"``."""
+    """The loss ``task.loss`` names (validated by the config), over ``num_classes`` classes."""
+    check_focal_alpha(config, num_classes)
+    if config.loss == "focal":
+        return FocalLoss(config.focal_gamma, config.label_smoothing, config.focal_alpha)
+    return nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+
+
+def check_focal_alpha(config: ClassificationConfig, num_classes: int) -> None:
+    """Refuse ``task.focal_alpha`` unless it gives ``num_classes`` weights and ``task.loss`` is "focal"."""
     alpha = config.focal_alpha
     if alpha is not None and config.loss != "focal":
         raise ConfigError(f"task.focal_alpha weighs the focal loss, but task.loss is {config.loss!r}: set "
@@ -40,9 +47,6 @@ def classification_loss(config: ClassificationConfig, num_classes: int) -> nn.Mo
     if alpha is not None and len(alpha) != num_classes:
         raise ConfigError(f"task.focal_alpha has {len(alpha)} weight(s) but there are {num_classes} classes: give "
                           "one weight per class, in the classes' sorted order (predictor.class_labels).")
-    if config.loss == "focal":
-        return FocalLoss(config.focal_gamma, config.label_smoothing, alpha)
-    return nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
 
 
 def regression_loss(name: str) -> nn.Module:

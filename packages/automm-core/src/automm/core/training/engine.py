@@ -71,7 +71,8 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     greedy = optim.top_k > 1 and optim.soup == "greedy"
     finishing = int(greedy) + int(task.keep_pretrained_if_better) + int(task.calibrates)
     budget = BudgetStop(deadline, finishing, save_seconds, len(val_data[0]), optim.batch_size)
-    trainer = _trainer(config, workdir, [top_k, periodic, stopper, *([budget] if deadline.limited else []),
+    step_cap = [StepCap(optim.max_steps)] if optim.max_steps else []
+    trainer = _trainer(config, workdir, [top_k, periodic, stopper, *([budget] if deadline.limited else []), *step_cap,
                                          *_progress_bar(verbosity), *callbacks], verbosity)
     data = MultiModalDataModule(processors, train_data, val_data, optim.batch_size, env.eval_batch_size,
                                 env.num_workers, train_processors=train_processors,
@@ -88,7 +89,8 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
                                   can_continue=lambda seconds: deadline.remaining() > seconds + save_seconds)
     net.cpu()
     best = ranked[0][1] if ranked else float("nan")
-    stopped_by = "early_stopping" if stopper.stopped_epoch else ("time_limit" if budget.stopped else "max_epochs")
+    stopped_by = ("early_stopping" if stopper.stopped_epoch else "time_limit" if budget.stopped
+                  else "max_steps" if step_cap and step_cap[0].reached else "max_epochs")
     epochs, steps = trainer.current_epoch, trainer.global_step
     if steps == 0 and (workdir / "last.ckpt").exists():  # multi-process: progress lives in the workers
         epochs, steps = checkpoint_progress(workdir / "last.ckpt")
@@ -105,14 +107,13 @@ def fit_network(net: MultiModalNet, task: Task, processors: Processors, train_da
     ``train``'s (``resume_from``, ``verbosity``, ``save_seconds``, ``callbacks``). With distillation objectives
     among ``auxiliary``, the task's loss on the true labels weighs ``distiller.hard_label_weight``."""
     apply_peft(net, config.optim.peft, config.optim.lora_rank, config.optim.lora_alpha)
-    distilling = any(isinstance(objective, DistillationObjective) for objective in auxiliary)
     try:
         train_processors, *rows = task.training_data(net, training_processors(processors, config), *train_data,
                                                      config)
         return train(net, task, processors, tuple(rows), val_data, config, workdir, deadline,
                      train_processors=train_processors,
                      auxiliary=[*auxiliary, *auxiliary_objectives(net, config)],
-                     task_loss_weight=config.distiller.hard_label_weight if distilling else 1.0, **options)
+                     task_loss_weight=task_loss_weight(auxiliary, config), **options)
     finally:  # a failed fit must not leave adapters that save() would write as unloadable weights
         merge_peft(net)
 
@@ -188,6 +189,24 @@ def _trainer(config: Config, workdir: Path, callbacks: list[pl.Callback], verbos
         enable_progress_bar=verbosity >= 2,
         enable_model_summary=verbosity >= 3,
     )
+
+
+class StepCap(pl.Callback):
+    """Stop at ``optim.max_steps`` optimizer steps through ``Trainer.should_stop``, so that Lightning validates the
+    last weights (its own ``max_steps`` ends the epoch without a validation when the cap falls mid-epoch)."""
+
+    def __init__(self, max_steps: int):
+        self.max_steps, self.reached = max_steps, False
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
+        if trainer.global_step >= self.max_steps:
+            trainer.should_stop = self.reached = True
+
+
+def task_loss_weight(auxiliary: Sequence[AuxiliaryObjective], config: Config) -> float:
+    """``distiller.hard_label_weight`` when ``auxiliary`` learns from a teacher, else 1."""
+    distilling = any(isinstance(objective, DistillationObjective) for objective in auxiliary)
+    return config.distiller.hard_label_weight if distilling else 1.0
 
 
 def accumulation(config: Config) -> int:
