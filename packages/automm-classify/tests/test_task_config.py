@@ -25,9 +25,10 @@ def test_a_misspelt_loss_is_refused_before_anything_is_written(iris: pd.DataFram
 
 
 def _as_saved_by_core_0_2(config: dict) -> dict:
-    """A Config dict as automm-core 0.2.x wrote it: the loss settings in ``optim``, an empty ``task``."""
+    """A Config dict as automm-core 0.2.x wrote it: the loss settings it had in ``optim``, an empty ``task``."""
+    moved = {k: v for k, v in config["task"].items() if k in ("loss", "label_smoothing", "focal_gamma")}
     return {**config, "optim": {**config["optim"], "loss": "auto", "label_smoothing": 0.0, "focal_gamma": 2.0,
-                                **config["task"]}, "task": {}}
+                                **moved}, "task": {}}
 
 
 @pytest.mark.parametrize("task", [ClassificationConfig(loss="focal", label_smoothing=0.1, focal_gamma=1.5),

@@ -15,10 +15,12 @@ from automm.core.plugin import Task
 from . import metrics as metric_table
 from .config import ClassificationConfig
 from .inference import check_single_values, row_name
-from .losses import classification_loss, softmax_distillation_loss
+from .losses import check_focal_alpha, classification_loss, softmax_distillation_loss
 
 if TYPE_CHECKING:
     import torch
+
+    from automm.core.config import Config
 
 
 class ClassificationTask(Task):
@@ -70,8 +72,13 @@ class ClassificationTask(Task):
                              f"not classes in training ({self.classes[:10]}). Remove those rows or refit.")
         return codes
 
+    def configure(self, config: Config, overrides: Mapping[str, Any]) -> tuple[ClassificationTask, Config]:
+        """Refuse a ``task.focal_alpha`` that does not fit the classes, before anything is built."""
+        check_focal_alpha(config.task, len(self.classes))
+        return self, config
+
     def loss(self, optim: Any, task_config: ClassificationConfig):
-        return classification_loss(task_config)
+        return classification_loss(task_config, len(self.classes))
 
     def teacher_mismatch(self, teacher: Task) -> str | None:
         theirs = getattr(teacher, "classes", None)

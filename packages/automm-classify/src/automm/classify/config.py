@@ -34,12 +34,25 @@ class ClassificationConfig:
     loss: str = "auto"  # one of CLASSIFICATION_LOSSES
     label_smoothing: float = 0.0
     focal_gamma: float = 2.0  # loss="focal": weight (1 - p) ** gamma of each row's cross-entropy
+    # loss="focal": a weight per class (in the sorted order of the classes) on each row's loss; None: all 1.
+    focal_alpha: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         _check_loss(self.loss, CLASSIFICATION_LOSSES, "classification")
         _check_label_smoothing(self.label_smoothing)
         if not self.focal_gamma >= 0:
             raise ConfigError(f"task.focal_gamma must be >= 0, got {self.focal_gamma!r}.")
+        if self.focal_alpha is not None:
+            object.__setattr__(self, "focal_alpha", _class_weights(self.focal_alpha))
+
+
+def _class_weights(value: object) -> tuple[float, ...]:
+    """``task.focal_alpha`` as a tuple of numbers >= 0 (a list from JSON or the user becomes a tuple)."""
+    if (isinstance(value, list | tuple) and value
+            and all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in value)):
+        return tuple(float(v) for v in value)
+    raise ConfigError(f"task.focal_alpha must be a list of one weight >= 0 per class (in the classes' sorted "
+                      f"order), or None; got {value!r}.")
 
 
 @dataclass(frozen=True)

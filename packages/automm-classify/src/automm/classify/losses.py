@@ -6,27 +6,47 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from automm.core.errors import ConfigError
+
 from .config import ClassificationConfig
 
 
 class FocalLoss(nn.Module):
-    """Softmax focal loss (Lin et al., 2017): down-weights easy examples by ``(1 - p) ** gamma``."""
+    """Softmax focal loss (Lin et al., 2017): down-weights easy examples by ``(1 - p) ** gamma``; ``alpha`` (one
+    weight per class) weighs each row's term by its true class's weight, before the mean over rows."""
 
-    def __init__(self, gamma: float = 2.0, label_smoothing: float = 0.0):
+    def __init__(self, gamma: float = 2.0, label_smoothing: float = 0.0, alpha: tuple[float, ...] | None = None):
         super().__init__()
         self.gamma, self.label_smoothing = gamma, label_smoothing
+        self.alpha: torch.Tensor | None
+        self.register_buffer("alpha", None if alpha is None else torch.tensor(alpha), persistent=False)
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         ce = F.cross_entropy(logits, targets, reduction="none", label_smoothing=self.label_smoothing)
         p = torch.exp(-F.cross_entropy(logits, targets, reduction="none"))
-        return ((1 - p) ** self.gamma * ce).mean()
+        terms = (1 - p) ** self.gamma * ce
+        if self.alpha is not None:
+            terms = self.alpha.to(terms.dtype)[targets] * terms
+        return terms.mean()
 
 
-def classification_loss(config: ClassificationConfig) -> nn.Module:
-    """The loss ``task.loss`` names (validated by the config)."""
+def classification_loss(config: ClassificationConfig, num_classes: int) -> nn.Module:
+    """The loss ``task.loss`` names (validated by the config), over ``num_classes`` classes."""
+    check_focal_alpha(config, num_classes)
     if config.loss == "focal":
-        return FocalLoss(config.focal_gamma, config.label_smoothing)
+        return FocalLoss(config.focal_gamma, config.label_smoothing, config.focal_alpha)
     return nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+
+
+def check_focal_alpha(config: ClassificationConfig, num_classes: int) -> None:
+    """Refuse ``task.focal_alpha`` unless it gives ``num_classes`` weights and ``task.loss`` is "focal"."""
+    alpha = config.focal_alpha
+    if alpha is not None and config.loss != "focal":
+        raise ConfigError(f"task.focal_alpha weighs the focal loss, but task.loss is {config.loss!r}: set "
+                          "task.loss='focal' (AutoGluon: optim.loss_func='focal_loss') or remove task.focal_alpha.")
+    if alpha is not None and len(alpha) != num_classes:
+        raise ConfigError(f"task.focal_alpha has {len(alpha)} weight(s) but there are {num_classes} classes: give "
+                          "one weight per class, in the classes' sorted order (predictor.class_labels).")
 
 
 def regression_loss(name: str) -> nn.Module:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -12,9 +13,16 @@ from .data.column_types import ColumnDecision, ColumnType
 from .data.images import ImageProcessor
 from .data.tabular import CategoricalProcessor, NumericalProcessor
 from .data.text import TextProcessor
+from .errors import InputError
 from .models.checkpoints import image_normalization_or_imagenet
 from .models.network import NetworkSpec, build_network
 from .results import Built
+
+logger = logging.getLogger("automm")
+
+IMAGE_TYPES = (ColumnType.IMAGE_PATH, ColumnType.IMAGE_BYTES, ColumnType.IMAGE_BASE64)
+MODALITY_TYPES = {"text": (ColumnType.TEXT,), "image": IMAGE_TYPES,
+                  "tabular": (ColumnType.NUMERICAL, ColumnType.CATEGORICAL)}
 
 
 def columns_of(columns: dict[str, ColumnDecision], *types: ColumnType) -> list[str]:
@@ -27,7 +35,7 @@ def fit_processors(features: pd.DataFrame, columns: dict[str, ColumnDecision], c
     numerical = columns_of(columns, ColumnType.NUMERICAL)
     categorical = columns_of(columns, ColumnType.CATEGORICAL)
     text = columns_of(columns, ColumnType.TEXT)
-    images = columns_of(columns, ColumnType.IMAGE_PATH, ColumnType.IMAGE_BYTES, ColumnType.IMAGE_BASE64)
+    images = columns_of(columns, *IMAGE_TYPES)
     text_processor = None
     if text:
         from transformers import AutoTokenizer
@@ -92,9 +100,27 @@ def resolve_text_folder(columns: dict[str, ColumnDecision], config: Config) -> P
     return resolve_text_checkpoint(config.model.text.checkpoint)
 
 
+def select_modalities(columns: dict[str, ColumnDecision], modalities: tuple[str, ...]) -> dict[str, ColumnDecision]:
+    """``columns`` with those of modalities outside ``model.modalities`` set to ignored (empty: all kept)."""
+    if not modalities:
+        return columns
+    kept = {t for m in modalities for t in MODALITY_TYPES[m]}
+    dropped = [c for c, d in columns.items() if d.type.is_used and d.type not in kept]
+    if not dropped:
+        return columns
+    if all(d.type not in kept for d in columns.values()):
+        raise InputError(f"model.modalities={list(modalities)} leaves no feature column: the columns are "
+                         f"{ {c: d.type.value for c, d in columns.items()} }. Add their modality to model.modalities.")
+    logger.info("model.modalities=%s: column(s) %s of other modalities are not used.", list(modalities), dropped)
+    reason = f"model.modalities={list(modalities)}"
+    return {c: ColumnDecision(c, ColumnType.NULL, reason) if c in dropped else d for c, d in columns.items()}
+
+
 def build_multimodal(features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config,
                      output_size: int | None) -> Built:
-    """One multimodal network over every used column, with a linear head of ``output_size``."""
+    """One multimodal network over every used column of ``model.modalities``, with a linear head of
+    ``output_size``."""
+    columns = select_modalities(columns, config.model.modalities)
     text_folder = resolve_text_folder(columns, config)
     processors = fit_processors(features, columns, config, text_folder)
     spec = network_spec(processors, config, output_size)

@@ -90,6 +90,16 @@ class ModelConfig:
     image: ImageConfig = field(default_factory=ImageConfig)
     tabular: TabularConfig = field(default_factory=TabularConfig)
     fusion: FusionConfig = field(default_factory=FusionConfig)
+    # The modalities that get a backbone ("text", "image", "tabular"); columns of the others are dropped. Empty:
+    # every modality that has columns (AutoGluon's model.names chooses the backbones the same way).
+    modalities: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:  # a list (from JSON or a user) or one name becomes a tuple
+        value = self.modalities
+        if isinstance(value, str):
+            value = (value,)
+        if isinstance(value, list | tuple):
+            object.__setattr__(self, "modalities", tuple(value))
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,7 @@ class OptimConfig:
     max_epochs: int = 10
     batch_size: int = 32
     gradient_clip: float = 1.0
+    gradient_clip_algorithm: str = "norm"  # "norm" (clip the gradients' total norm) or "value" (each element)
     patience: int = 3
     top_k: int = 3
     val_checks_per_epoch: int = 1
@@ -112,9 +123,20 @@ class OptimConfig:
     precision: str = "auto"  # "auto", "32", "16-mixed", "bf16-mixed"
     peft: str = "none"  # "none", "lora", "ia3" or "bitfit" (SAM's Conv-LoRA: segmentation's task.conv_lora)
     lora_rank: int = 8
+    lora_alpha: float = 0.0  # LoRA's scaling numerator (alpha / rank); 0: 2 * lora_rank
     checkpoint_every_n_steps: int = 50
     # Mixup of the fused embeddings within a batch, lambda ~ Beta(alpha, alpha); 0: off.
     mixup_alpha: float = 0.0
+    optimizer: str = "adamw"  # "adamw", "adam" or "sgd" (momentum 0.9)
+    # After warmup: "cosine" (to end_lr), "polynomial" (linear to end_lr), "linear" (to 0) or "constant".
+    lr_schedule: str = "cosine"
+    end_lr: float = 0.0  # the learning rate the cosine and polynomial schedules end at (must be below lr)
+    max_steps: int = 0  # stop after this many optimizer steps (the schedule spans them); 0: no cap
+    warmup_steps: int = 0  # warmup over this many optimizer steps; 0: warmup_ratio of the schedule
+    # Rows per optimizer step: gradients accumulate over ceil(effective / (batch_size x devices x nodes))
+    # batches. 0: batch_size x devices x nodes, no accumulation.
+    effective_batch_size: int = 0
+    soup: str = "greedy"  # combine the top_k checkpoints: "greedy" soup, "uniform" average, or the "best" one
 
 
 @dataclass(frozen=True)
@@ -126,21 +148,28 @@ class EnvConfig:
     num_nodes: int = 1
     strategy: str = "auto"  # "auto": ddp_fork for several processes on one node, ddp across nodes
     realtime_max_rows: int = 64  # predict() on fewer rows skips the DataLoader machinery
+    log_every_n_steps: int = 50  # Lightning's: how often training metrics (the loss) are logged
+    # torch.compile the network while training, with these mode, dynamic and backend settings.
+    compile: bool = False
+    compile_mode: str = "default"  # "default", "reduce-overhead", "max-autotune" or "max-autotune-no-cudagraphs"
+    compile_dynamic: bool | None = None  # None: let torch decide when shapes change
+    compile_backend: str = "inductor"
 
 
 @dataclass(frozen=True)
 class DistillerConfig:
     """Knowledge distillation, used when ``fit(..., teacher_predictor=...)`` is given (AutoGluon's names).
 
-    The training loss is the task's loss on the true labels, plus ``soft_label_weight`` times the task's soft-label
-    loss to the teacher's outputs (KL divergence at ``temperature`` for classification, MSE for regression), plus
-    ``output_feature_loss_weight`` times the MSE between a learned projection of the student's fused embedding and
-    the teacher's (scaled to unit mean square).
+    The training loss is ``hard_label_weight`` times the task's loss on the true labels, plus ``soft_label_weight``
+    times the task's soft-label loss to the teacher's outputs (KL divergence at ``temperature`` for classification,
+    MSE for regression), plus ``output_feature_loss_weight`` times the MSE between a learned projection of the
+    student's fused embedding and the teacher's (scaled to unit mean square).
     """
 
     temperature: float = 5.0
     soft_label_weight: float = 1.0
     output_feature_loss_weight: float = 0.1
+    hard_label_weight: float = 1.0  # the weight of the task's loss on the true labels
 
 
 @dataclass(frozen=True)
@@ -205,7 +234,8 @@ class Config:
 
 
 # The sections of Config a task reads unless its ``Task.config_sections`` says otherwise.
-CORE_SECTIONS = ("model.text", "model.image", "model.tabular", "model.fusion", "optim", "env", "distiller", "ensemble")
+CORE_SECTIONS = ("model.modalities", "model.text", "model.image", "model.tabular", "model.fusion", "optim", "env",
+                 "distiller", "ensemble")
 
 
 def check_applicable(overrides: Mapping[str, Any], sections: tuple[str, ...], hints: Mapping[str, str],
@@ -316,6 +346,11 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "model.fusion.alignment": ("none", "positive_kl", "infonce"),
     "optim.precision": ("auto", "32", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true"),
     "optim.peft": ("none", "lora", "ia3", "bitfit"),
+    "optim.optimizer": ("adamw", "adam", "sgd"),
+    "optim.lr_schedule": ("cosine", "polynomial", "linear", "constant"),
+    "optim.gradient_clip_algorithm": ("norm", "value"),
+    "optim.soup": ("greedy", "uniform", "best"),
+    "env.compile_mode": ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"),
     "env.accelerator": ("auto", "cpu", "gpu", "cuda", "mps", "tpu"),
 }
 
@@ -363,6 +398,13 @@ LIMITS: dict[str, Rule] = {
     "distiller.soft_label_weight": _NON_NEGATIVE,
     "distiller.output_feature_loss_weight": _NON_NEGATIVE,
     "optim.mixup_alpha": _NON_NEGATIVE,
+    "optim.lora_alpha": _NON_NEGATIVE,
+    "optim.end_lr": _NON_NEGATIVE,
+    "optim.max_steps": _NON_NEGATIVE,
+    "optim.warmup_steps": _NON_NEGATIVE,
+    "optim.effective_batch_size": _NON_NEGATIVE,
+    "distiller.hard_label_weight": _NON_NEGATIVE,
+    "env.log_every_n_steps": _at_least(1),
     "env.eval_batch_size": _at_least(1),
     "env.num_workers": _NON_NEGATIVE,
     "env.realtime_max_rows": _NON_NEGATIVE,
@@ -387,6 +429,27 @@ def check_ranges(config: Config) -> None:
         raise ConfigError("Hyperparameter 'model.fusion.modality_dropout' replaces dropped modalities with the "
                           "learnable missing embedding, which 'model.fusion.missing_modality'='impute' does not "
                           "have: set modality_dropout to 0 or missing_modality to 'learnable'.")
+    _check_training(config)
+
+
+MODALITIES = ("text", "image", "tabular")
+
+
+def _check_training(config: Config) -> None:
+    """The checks of ``model.modalities``, ``optim.end_lr`` and ``env.compile_dynamic`` that span several values."""
+    modalities = config.model.modalities
+    if not isinstance(modalities, tuple) or any(m not in MODALITIES for m in modalities):
+        wrong = next((m for m in modalities if m not in MODALITIES), modalities) if isinstance(
+            modalities, tuple) else modalities
+        raise ConfigError(f"Hyperparameter 'model.modalities' must list some of {MODALITIES} (empty: all), got "
+                          f"{modalities!r}.{did_you_mean(str(wrong), MODALITIES)}")
+    optim = config.optim
+    if optim.lr_schedule in ("cosine", "polynomial") and optim.end_lr >= optim.lr:
+        raise ConfigError(f"Hyperparameter 'optim.end_lr' ({optim.end_lr!r}) must be below 'optim.lr' "
+                          f"({optim.lr!r}): the {optim.lr_schedule} schedule decays from lr to end_lr.")
+    if config.env.compile_dynamic not in (None, True, False):
+        raise ConfigError(f"Hyperparameter 'env.compile_dynamic' must be true, false or None, got "
+                          f"{config.env.compile_dynamic!r}.")
 
 
 def get_value(config: Config, key: str) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from ..config import Config, flatten
@@ -23,7 +23,9 @@ class TuneOptions:
     its end; "ASHA" stops trials whose validation scores trail the others'. ``keep_trials`` keeps every trial's
     folder (``<path>.hpo``) after the search. ``cpus_per_trial`` / ``gpus_per_trial`` are the Ray resources
     each trial holds (trials run in parallel as the machine or cluster allows); gpus default to 1 per trial when
-    Ray sees GPUs, else 0.
+    Ray sees GPUs, else 0. ``searcher_init_args`` / ``scheduler_init_args`` are keyword arguments for the Ray
+    searcher (``BasicVariantGenerator`` or ``OptunaSearch``) and scheduler (``FIFOScheduler`` or ``ASHAScheduler``),
+    over automm's own. AutoGluon's ``num_to_keep`` is read as ``keep_trials`` (see ``parse``).
     """
 
     num_trials: int = 8
@@ -32,18 +34,22 @@ class TuneOptions:
     keep_trials: bool = False
     cpus_per_trial: int = 1
     gpus_per_trial: float | None = None
+    searcher_init_args: Mapping[str, Any] = field(default_factory=dict)
+    scheduler_init_args: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, kwargs: Mapping[str, Any]) -> TuneOptions:
+        """The options of ``kwargs``; AutoGluon's ``num_to_keep`` (checkpoints kept per trial) becomes
+        ``keep_trials``: a number above 0 keeps every trial's folder, 0 keeps none."""
         if not isinstance(kwargs, Mapping):
             raise ConfigError(f'hyperparameter_tune_kwargs must be a dict such as {{"num_trials": 8, "searcher": '
                               f'"bayes", "scheduler": "ASHA"}}, got {type(kwargs).__name__}.')
         names = [f.name for f in fields(cls)]
         for key in kwargs:
-            if key not in names:
+            if key not in names and key != "num_to_keep":
                 raise ConfigError(f"Unknown hyperparameter_tune_kwargs key {key!r}.{did_you_mean(key, names)} "
                                   f"Valid keys: {names}")
-        options = cls(**kwargs)
+        options = cls(**_keep_trials(kwargs))
         if isinstance(options.searcher, str) and isinstance(options.scheduler, str):  # "ASHA", "asha": both fine
             options = replace(options, searcher=options.searcher.lower(), scheduler=options.scheduler.upper())
         options.check()
@@ -66,6 +72,26 @@ class TuneOptions:
                                                     and self.gpus_per_trial >= 0):
             raise ConfigError(f"hyperparameter_tune_kwargs['gpus_per_trial'] must be a number >= 0, "
                               f"got {self.gpus_per_trial!r}.")
+        for name in ("searcher_init_args", "scheduler_init_args"):
+            value = getattr(self, name)
+            if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+                raise ConfigError(f"hyperparameter_tune_kwargs[{name!r}] must be a dict of keyword arguments, "
+                                  f"got {value!r}.")
+
+
+def _keep_trials(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """``kwargs`` with AutoGluon's ``num_to_keep`` read as ``keep_trials`` (``num_to_keep > 0``)."""
+    found = dict(kwargs)
+    if "num_to_keep" not in found:
+        return found
+    keep = found.pop("num_to_keep")
+    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 0:
+        raise ConfigError(f"hyperparameter_tune_kwargs['num_to_keep'] must be a whole number >= 0, got {keep!r}.")
+    if "keep_trials" in found and found["keep_trials"] != (keep > 0):
+        raise ConfigError("hyperparameter_tune_kwargs gives both 'num_to_keep' (AutoGluon's name) and 'keep_trials' "
+                          "and they disagree: give keep_trials only.")
+    found["keep_trials"] = keep > 0
+    return found
 
 
 def split_hpo_preset(name: str | None) -> tuple[str | None, bool]:

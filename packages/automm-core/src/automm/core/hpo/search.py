@@ -224,7 +224,7 @@ def _searcher(options: TuneOptions, seed: int) -> Any:
     if options.searcher == "random":
         from ray.tune.search.basic_variant import BasicVariantGenerator
 
-        return BasicVariantGenerator(random_state=seed)
+        return BasicVariantGenerator(**{"random_state": seed, **options.searcher_init_args})
     try:
         from optuna.samplers import TPESampler
         from ray.tune.search.optuna import OptunaSearch
@@ -232,14 +232,20 @@ def _searcher(options: TuneOptions, seed: int) -> Any:
         raise MissingExtraError(f'searcher="bayes" runs on Optuna, which is not installed: {INSTALL_HINT}.') from err
     # TPE models the scores once a third of the trials (at least 2) have run; Optuna's default waits for 10.
     startup = max(2, options.num_trials // 3)
-    return OptunaSearch(sampler=TPESampler(n_startup_trials=startup, seed=seed))
+    arguments = dict(options.searcher_init_args)
+    if "sampler" not in arguments:
+        arguments["sampler"] = TPESampler(n_startup_trials=startup, seed=seed)
+    return OptunaSearch(**arguments)
 
 
 def _scheduler(options: TuneOptions, max_reports: int) -> Any:
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
     # ASHA's time unit is the number of scores a trial has reported; it stops any trial reaching max_t.
-    return ASHAScheduler(grace_period=1, max_t=max_reports) if options.scheduler == "ASHA" else FIFOScheduler()
+    arguments = options.scheduler_init_args
+    if options.scheduler == "ASHA":
+        return ASHAScheduler(**{"grace_period": 1, "max_t": max_reports, **arguments})
+    return FIFOScheduler(**arguments)
 
 
 def _max_reports(config: Config, fixed: Mapping[str, Any], spaces: Mapping[str, Space]) -> int:

@@ -9,15 +9,18 @@ import torch
 from ..errors import PredictorLoadError
 
 NET_PREFIX = "net."
+COMPILED_PREFIX = "_orig_mod."  # what torch.compile's wrapper adds to the network's keys (env.compile)
 
 
 def read_lightning_weights(path: Path) -> dict[str, torch.Tensor]:
-    """The network's state dict from a Lightning ``.ckpt``, loaded with ``weights_only=True``."""
+    """The network's state dict from a Lightning ``.ckpt``, loaded with ``weights_only=True`` (keys as the plain
+    network names them, also when it trained through ``torch.compile``)."""
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises UnpicklingError, RuntimeError, EOFError for bad files
         raise PredictorLoadError(f"Training checkpoint {str(path)!r} is damaged or unsafe: {err}") from err
-    return {k[len(NET_PREFIX):]: v for k, v in checkpoint["state_dict"].items() if k.startswith(NET_PREFIX)}
+    weights = {k[len(NET_PREFIX):]: v for k, v in checkpoint["state_dict"].items() if k.startswith(NET_PREFIX)}
+    return {k.removeprefix(COMPILED_PREFIX): v for k, v in weights.items()}
 
 
 def latest_readable_checkpoint(folder: Path) -> Path | None:

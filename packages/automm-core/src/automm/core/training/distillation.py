@@ -22,7 +22,11 @@ def _rows(batch: Batch, objective: str) -> torch.Tensor:
     return batch.rows
 
 
-class SoftLabelObjective(AuxiliaryObjective):
+class DistillationObjective(AuxiliaryObjective):
+    """An objective that learns from a teacher; with one, the task's loss weighs ``distiller.hard_label_weight``."""
+
+
+class SoftLabelObjective(DistillationObjective):
     """``weight * loss(student outputs, teacher outputs, temperature)``; the loss is the task's ``soft_label_loss``.
 
     ``soft_targets`` holds the teacher's outputs for every training row, in the student task's output space.
@@ -40,7 +44,7 @@ class SoftLabelObjective(AuxiliaryObjective):
         return self.weight * self.loss(parts.outputs, targets.reshape(parts.outputs.shape), self.temperature)
 
 
-class FeatureObjective(AuxiliaryObjective):
+class FeatureObjective(DistillationObjective):
     """``weight * MSE(Linear(student embedding), teacher embedding)``, the teacher's embeddings scaled to unit mean
     square so the weight means the same whatever the teacher's scale (the projection is not saved)."""
 

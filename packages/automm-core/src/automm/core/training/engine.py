@@ -1,4 +1,4 @@
-"""Run a Lightning fit: callbacks, time limit, resume, and the greedy soup of the top-k checkpoints."""
+"""Run a Lightning fit: callbacks, time limit, resume, and the soup of the top-k checkpoints."""
 
 from __future__ import annotations
 
@@ -26,10 +26,11 @@ from ..tasks import Task
 from .budget import BudgetStop, Deadline
 from .checkpoint_io import checkpoint_progress, is_readable, read_lightning_weights
 from .datamodule import MultiModalDataModule
+from .distillation import DistillationObjective
 from .module import VAL_SCORE, AuxiliaryObjective, MultiModalLitModule
 from .peft_setup import apply_peft, merge_peft
 from .progress import FitProgressBar
-from .soup import greedy_soup
+from .soup import combine_checkpoints
 from .tricks import auxiliary_objectives, training_processors
 
 _SCORE = re.compile(r"val_score=(-?[0-9.]+(?:e-?[0-9]+)?|nan|inf)\.ckpt$")
@@ -39,7 +40,8 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
           val_data: tuple[pd.DataFrame, np.ndarray], config: Config, workdir: Path,
           deadline: Deadline, resume_from: Path | None = None, train_processors: Any = None,
           save_seconds: float = 0.0, verbosity: int = 2,
-          auxiliary: Sequence[AuxiliaryObjective] = (), callbacks: Sequence[pl.Callback] = ()) -> FitResult:
+          auxiliary: Sequence[AuxiliaryObjective] = (), callbacks: Sequence[pl.Callback] = (),
+          task_loss_weight: float = 1.0) -> FitResult:
     """Fit ``net`` in place; on return it holds the souped (or best) weights.
 
     Training stops early enough for the soup, the task's calibration and a save taking ``save_seconds`` to end by
@@ -49,16 +51,17 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     inputs than it predicts from (mined hard negatives, for example). ``verbosity`` 2 or more shows one
     progress bar, 3 or more Lightning's model summary too. ``auxiliary`` objectives add to the task's loss
     while training (they need a network with ``forward_parts``, such as ``MultiModalNet``). ``callbacks`` are
-    extra Lightning callbacks (a hyperparameter search's score reporter, for example).
+    extra Lightning callbacks (a hyperparameter search's score reporter, for example). ``task_loss_weight``
+    multiplies the task's loss (``distiller.hard_label_weight`` when distilling).
     """
     start = time.monotonic()
     optim, env = config.optim, config.env
     metric, greater_is_better = for_validation(task, val_data[1])  # validation_metric= / eval_metric= / default
     mode = "max" if greater_is_better else "min"
-    steps_per_epoch = max(1, len(train_data[0]) // optim.batch_size)
     loss = task.loss(optim, config.task)
-    lit = MultiModalLitModule(net, loss, task.metric([metric]), metric, optim,
-                              total_steps=steps_per_epoch * optim.max_epochs, deadline=deadline, auxiliary=auxiliary)
+    lit = MultiModalLitModule(compiled(net, config), loss, task.metric([metric]), metric, optim,
+                              total_steps=optimizer_steps(len(train_data[0]), config), deadline=deadline,
+                              auxiliary=auxiliary, task_loss_weight=task_loss_weight)
     top_k = ModelCheckpoint(dirpath=workdir, filename="top-{epoch}-{step}-{val_score:.6f}", monitor=VAL_SCORE,
                             mode=mode, save_top_k=max(1, optim.top_k))
     periodic = ModelCheckpoint(dirpath=workdir, every_n_train_steps=optim.checkpoint_every_n_steps,
@@ -66,9 +69,11 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
     stopper = EarlyStopping(VAL_SCORE, patience=optim.patience, mode=mode)
     # Finishing passes over the validation rows that must run: the soup's first (with several top-k checkpoints; it
     # adds the others only while time is left), the pretrained weights' comparison, and the task's calibration.
-    finishing = int(optim.top_k > 1) + int(task.keep_pretrained_if_better) + int(task.calibrates)
+    greedy = optim.top_k > 1 and optim.soup == "greedy"
+    finishing = int(greedy) + int(task.keep_pretrained_if_better) + int(task.calibrates)
     budget = BudgetStop(deadline, finishing, save_seconds, len(val_data[0]), optim.batch_size)
-    trainer = _trainer(config, workdir, [top_k, periodic, stopper, *([budget] if deadline.limited else []),
+    step_cap = [StepCap(optim.max_steps)] if optim.max_steps else []
+    trainer = _trainer(config, workdir, [top_k, periodic, stopper, *([budget] if deadline.limited else []), *step_cap,
                                          *_progress_bar(verbosity), *callbacks], verbosity)
     data = MultiModalDataModule(processors, train_data, val_data, optim.batch_size, env.eval_batch_size,
                                 env.num_workers, train_processors=train_processors,
@@ -86,7 +91,8 @@ def train(net: MultiModalNet, task: Task, processors: Processors, train_data: tu
                                   can_continue=lambda seconds: deadline.remaining() > seconds + save_seconds)
     net.cpu()
     best = ranked[0][1] if ranked else float("nan")
-    stopped_by = "early_stopping" if stopper.stopped_epoch else ("time_limit" if budget.stopped else "max_epochs")
+    stopped_by = ("early_stopping" if stopper.stopped_epoch else "time_limit" if budget.stopped
+                  else "max_steps" if step_cap and step_cap[0].reached else "max_epochs")
     epochs, steps = trainer.current_epoch, trainer.global_step
     if steps == 0 and (workdir / "last.ckpt").exists():  # multi-process: progress lives in the workers
         epochs, steps = checkpoint_progress(workdir / "last.ckpt")
@@ -100,14 +106,16 @@ def fit_network(net: MultiModalNet, task: Task, processors: Processors, train_da
                 auxiliary: Sequence[AuxiliaryObjective] = (), **options: Any) -> FitResult:
     """``train`` with the config's PEFT adapters (merged back afterwards, even on failure), the task's training
     inputs and training processors, and the config's auxiliary objectives after ``auxiliary``; ``options`` are
-    ``train``'s (``resume_from``, ``verbosity``, ``save_seconds``, ``callbacks``)."""
-    apply_peft(net, config.optim.peft, config.optim.lora_rank)
+    ``train``'s (``resume_from``, ``verbosity``, ``save_seconds``, ``callbacks``). With distillation objectives
+    among ``auxiliary``, the task's loss on the true labels weighs ``distiller.hard_label_weight``."""
+    apply_peft(net, config.optim.peft, config.optim.lora_rank, config.optim.lora_alpha)
     try:
         train_processors, *rows = task.training_data(net, training_processors(processors, config), *train_data,
                                                      config)
         return train(net, task, processors, tuple(rows), val_data, config, workdir, deadline,
                      train_processors=train_processors,
-                     auxiliary=[*auxiliary, *auxiliary_objectives(net, config)], **options)
+                     auxiliary=[*auxiliary, *auxiliary_objectives(net, config)],
+                     task_loss_weight=task_loss_weight(auxiliary, config), **options)
     finally:  # a failed fit must not leave adapters that save() would write as unloadable weights
         merge_peft(net)
 
@@ -116,7 +124,7 @@ def _finish_with_soup(net: MultiModalNet, task: Task, tracked: tuple[str, bool],
                       val_data: tuple[pd.DataFrame, np.ndarray], config: Config, ranked: list[Path],
                       pretrained: dict[str, torch.Tensor] | None = None,
                       can_continue: Callable[[float], bool] = lambda seconds: True) -> int:
-    """Load the greedy soup of ``ranked`` into ``net``, or ``pretrained`` if that scores better (returns 0); both
+    """Load the ``optim.soup`` of ``ranked`` into ``net``, or ``pretrained`` if that scores better (returns 0); both
     scored by ``tracked`` (metric name, greater is better), the metric the checkpoints were ranked by.
 
     ``can_continue(seconds)`` says whether another validation pass of that many seconds still fits the budget.
@@ -135,8 +143,9 @@ def _finish_with_soup(net: MultiModalNet, task: Task, tracked: tuple[str, bool],
                                   config.env.eval_batch_size, num_workers=config.env.num_workers)
         return float(scores[metric])
 
-    weights, used, trained = greedy_soup(ranked, evaluate, greater_is_better, can_continue)
+    weights, used, score = combine_checkpoints(config.optim.soup, ranked, evaluate, greater_is_better, can_continue)
     if pretrained is not None:
+        trained = score()
         before = evaluate(pretrained)
         better = before > trained if greater_is_better else before < trained
         if better or (math.isnan(trained) and not math.isnan(before)):
@@ -169,7 +178,11 @@ def _trainer(config: Config, workdir: Path, callbacks: list[pl.Callback], verbos
         strategy=_strategy(env.strategy, env.devices, env.num_nodes),
         precision=_precision(optim.precision),
         max_epochs=optim.max_epochs,
+        max_steps=optim.max_steps or -1,
+        accumulate_grad_batches=accumulation(config),
         gradient_clip_val=optim.gradient_clip or None,
+        gradient_clip_algorithm=optim.gradient_clip_algorithm,
+        log_every_n_steps=env.log_every_n_steps,
         val_check_interval=1.0 / max(1, optim.val_checks_per_epoch),
         check_val_every_n_epoch=optim.val_every_n_epochs,
         callbacks=callbacks,
@@ -179,6 +192,50 @@ def _trainer(config: Config, workdir: Path, callbacks: list[pl.Callback], verbos
         enable_progress_bar=verbosity >= 2,
         enable_model_summary=verbosity >= 3,
     )
+
+
+class StepCap(pl.Callback):
+    """Stop at ``optim.max_steps`` optimizer steps through ``Trainer.should_stop``, so that Lightning validates the
+    last weights (its own ``max_steps`` ends the epoch without a validation when the cap falls mid-epoch)."""
+
+    def __init__(self, max_steps: int):
+        self.max_steps, self.reached = max_steps, False
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
+        if trainer.global_step >= self.max_steps:
+            trainer.should_stop = self.reached = True
+
+
+def task_loss_weight(auxiliary: Sequence[AuxiliaryObjective], config: Config) -> float:
+    """``distiller.hard_label_weight`` when ``auxiliary`` learns from a teacher, else 1."""
+    distilling = any(isinstance(objective, DistillationObjective) for objective in auxiliary)
+    return config.distiller.hard_label_weight if distilling else 1.0
+
+
+def accumulation(config: Config) -> int:
+    """Batches per optimizer step: ``optim.effective_batch_size`` over the rows all processes read in one step."""
+    optim, env = config.optim, config.env
+    if not optim.effective_batch_size:
+        return 1
+    return max(1, math.ceil(optim.effective_batch_size / (optim.batch_size * env.devices * env.num_nodes)))
+
+
+def optimizer_steps(rows: int, config: Config) -> int:
+    """The optimizer steps the LR schedule spans: per epoch, the batches over the accumulation, at most
+    ``optim.max_steps`` in all."""
+    optim = config.optim
+    per_epoch = math.ceil(max(1, rows // optim.batch_size) / accumulation(config))
+    total = per_epoch * optim.max_epochs
+    return min(total, optim.max_steps) if optim.max_steps else total
+
+
+def compiled(net: torch.nn.Module, config: Config) -> torch.nn.Module:
+    """``net`` through ``torch.compile`` when ``env.compile`` (training checkpoints then hold ``_orig_mod.`` keys,
+    which ``read_lightning_weights`` removes), else ``net`` itself."""
+    env = config.env
+    if not env.compile:
+        return net
+    return torch.compile(net, mode=env.compile_mode, dynamic=env.compile_dynamic, backend=env.compile_backend)
 
 
 def _progress_bar(verbosity: int) -> list[FitProgressBar]:

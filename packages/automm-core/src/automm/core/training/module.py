@@ -33,23 +33,25 @@ class MultiModalLitModule(pl.LightningModule):
     ``metric`` is an accumulating ``torchmetrics.Metric`` (see ``Task.metric``): updated per validation
     batch, computed once per validation run after gathering every process's outputs. With ``optim.mixup_alpha``
     the task's loss is taken on mixed fused embeddings (``mixup_loss``; needs ``net.forward_parts``).
+    ``task_loss_weight`` multiplies the task's loss before the auxiliary terms add to it.
     """
 
     def __init__(self, net: nn.Module, loss: Callable[[Any, Any], torch.Tensor], metric: Any, metric_name: str,
                  optim: OptimConfig, total_steps: int, deadline: Deadline | None = None,
-                 auxiliary: Sequence[AuxiliaryObjective] = ()):
+                 auxiliary: Sequence[AuxiliaryObjective] = (), task_loss_weight: float = 1.0):
         super().__init__()
         self.net, self.loss, self.metric, self.metric_name = net, loss, metric, metric_name
         self.optim, self.total_steps, self.deadline = optim, total_steps, deadline
         self.auxiliary = nn.ModuleList(auxiliary)
+        self.task_loss_weight = task_loss_weight
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         if not len(self.auxiliary) and not self.optim.mixup_alpha:
-            loss = self.loss(self.net(batch), batch.target)
+            loss = self.task_loss_weight * self.loss(self.net(batch), batch.target)
         else:
             parts = self.net.forward_parts(batch)
             loss = (mixup_loss(self.net.head, parts.embedding, batch.target, self.loss, self.optim.mixup_alpha)
-                    if self.optim.mixup_alpha else self.loss(parts.outputs, batch.target))
+                    if self.optim.mixup_alpha else self.loss(parts.outputs, batch.target)) * self.task_loss_weight
             for objective in self.auxiliary:
                 term = objective(parts, batch)
                 self.log(f"train_{objective.name}", term, batch_size=len(batch))

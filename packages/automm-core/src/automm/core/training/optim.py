@@ -1,4 +1,5 @@
-"""AdamW with layerwise learning-rate decay for the backbones, and warmup + cosine schedule."""
+"""The optimizer (AdamW, Adam or SGD) with layerwise learning-rate decay for the backbones, and the warmup + decay
+schedule (cosine, polynomial, linear or constant)."""
 
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ def _layer_of(relative_name: str, depth: int) -> int:
 
 def build_optimizer(net: nn.Module, optim: OptimConfig, total_steps: int, deadline: Deadline | None = None,
                     extra: nn.Module | None = None):
-    """AdamW and a warmup + cosine schedule over whichever budget runs out first: steps or ``deadline``.
+    """``optim.optimizer`` and its warmup + ``optim.lr_schedule`` over whichever budget runs out first: optimizer
+    steps or ``deadline``.
 
     ``extra`` (auxiliary objectives' own layers) trains at the head's learning rate.
     """
@@ -62,24 +64,55 @@ def build_optimizer(net: nn.Module, optim: OptimConfig, total_steps: int, deadli
     if extra_params:
         groups.append({"params": extra_params, "lr": optim.lr * optim.head_lr_multiplier,
                        "weight_decay": optim.weight_decay})
-    optimizer = torch.optim.AdamW(groups, lr=optim.lr)
-    return optimizer, LambdaLR(optimizer, BudgetSchedule(total_steps, optim.warmup_ratio, deadline or Deadline(None)))
+    optimizer = make_optimizer(groups, optim)
+    warmup = min(optim.warmup_steps / max(total_steps, 1), 1.0) if optim.warmup_steps else optim.warmup_ratio
+    schedule = BudgetSchedule(total_steps, warmup, deadline or Deadline(None), optim.lr_schedule,
+                              optim.end_lr / optim.lr)
+    return optimizer, LambdaLR(optimizer, schedule)
+
+
+def make_optimizer(groups: list[dict], optim: OptimConfig) -> torch.optim.Optimizer:
+    """The torch optimizer ``optim.optimizer`` names over the parameter ``groups`` (SGD with momentum 0.9)."""
+    if optim.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=optim.lr, momentum=0.9)
+    if optim.optimizer == "adam":  # Adam adds weight decay to the gradient (L2); AdamW decays the weights
+        return torch.optim.Adam(groups, lr=optim.lr)
+    return torch.optim.AdamW(groups, lr=optim.lr)
+
+
+def decay_factor(shape: str, remaining: float, end: float) -> float:
+    """The LR factor after warmup, ``remaining`` in [0, 1] the share of the decay done; ``end`` = end_lr / lr.
+
+    The shapes of transformers' ``get_*_schedule_with_warmup``: cosine with a floor (``cosine_with_min_lr``),
+    polynomial of power 1 down to ``end`` (as AutoGluon uses it), linear down to 0, constant.
+    """
+    if shape == "constant":
+        return 1.0
+    if shape == "linear":
+        return max(0.0, 1.0 - remaining)
+    if shape == "polynomial":
+        return end + (1.0 - end) * (1.0 - remaining)
+    return end + (1.0 - end) * 0.5 * (1.0 + math.cos(math.pi * remaining))
 
 
 class BudgetSchedule:
     """LR factor from training progress = max(step / total_steps, share of the time to ``deadline`` used).
 
-    Without a time limit this is the usual step-based warmup + cosine; with one, a fit that the deadline will stop
-    early still warms up and anneals within the time it has. The share of time is measured on the deadline's own
-    clock, from the first call in this process (a resumed fit, a new process with restored state, starts again).
+    Without a time limit this is the usual step-based warmup + decay (``shape``, see ``decay_factor``); with one, a
+    fit that the deadline will stop early still warms up and anneals within the time it has. The share of time is
+    measured on the deadline's own clock, from the first call in this process (a resumed fit, a new process with
+    restored state, starts again).
     """
 
     # LambdaLR saves this object's __dict__ in checkpoints, read back with weights_only=True: the deadline (a
-    # clock function) stays in a slot, the dict holds plain numbers.
-    __slots__ = ("deadline", "__dict__")
+    # clock function) stays in a slot, the dict holds plain numbers. The shape and end, settings of the config
+    # that a resumed fit builds again, stay in slots too.
+    __slots__ = ("deadline", "shape", "end", "__dict__")
 
-    def __init__(self, total_steps: int, warmup_ratio: float, deadline: Deadline):
+    def __init__(self, total_steps: int, warmup_ratio: float, deadline: Deadline, shape: str = "cosine",
+                 end: float = 0.0):
         self.total_steps, self.warmup_ratio, self.deadline = max(total_steps, 1), warmup_ratio, deadline
+        self.shape, self.end = shape, end
         self.span: float | None = None  # seconds to the deadline at the first call
         self.process = os.getpid()
 
@@ -94,4 +127,4 @@ class BudgetSchedule:
         if progress < self.warmup_ratio:
             return max(progress / self.warmup_ratio, 1e-3)
         remaining = (progress - self.warmup_ratio) / max(1.0 - self.warmup_ratio, 1e-9)
-        return 0.5 * (1.0 + math.cos(math.pi * remaining))
+        return decay_factor(self.shape, remaining, self.end)

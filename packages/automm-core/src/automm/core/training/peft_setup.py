@@ -13,8 +13,11 @@ from ..errors import ConfigError
 PEFT_METHODS = ("none", "lora", "ia3", "bitfit")
 
 
-def apply_peft(net: nn.Module, method: str, rank: int) -> None:
-    """Wrap each encoder's ``backbone`` in place; only adapters (or biases) of backbones stay trainable."""
+def apply_peft(net: nn.Module, method: str, rank: int, alpha: float = 0.0) -> None:
+    """Wrap each encoder's ``backbone`` in place; only adapters (or biases) of backbones stay trainable.
+
+    ``alpha``: LoRA's scaling numerator (the adapters' output scales by ``alpha / rank``); 0 means ``2 * rank``.
+    """
     if method not in PEFT_METHODS:
         raise ConfigError(f"optim.peft must be one of {PEFT_METHODS}, got {method!r}.")
     if method == "none":
@@ -24,7 +27,7 @@ def apply_peft(net: nn.Module, method: str, rank: int) -> None:
             for name, param in encoder.backbone.named_parameters():
                 param.requires_grad = name.endswith("bias")
             continue
-        encoder.backbone = _wrap(encoder.backbone, method, rank)
+        encoder.backbone = _wrap(encoder.backbone, method, rank, alpha or 2 * rank)
 
 
 def merge_peft(net: nn.Module) -> None:
@@ -42,7 +45,7 @@ def _encoders_with_backbone(net: nn.Module) -> list[nn.Module]:
     return [m for m in net.modules() if isinstance(getattr(m, "backbone", None), nn.Module)]
 
 
-def _wrap(backbone: nn.Module, method: str, rank: int) -> nn.Module:
+def _wrap(backbone: nn.Module, method: str, rank: int, alpha: float) -> nn.Module:
     from peft import IA3Config, LoraConfig, get_peft_model
 
     linear = sorted({name.rsplit(".", 1)[-1] for name, m in backbone.named_modules() if isinstance(m, nn.Linear)})
@@ -53,7 +56,7 @@ def _wrap(backbone: nn.Module, method: str, rank: int) -> nn.Module:
     if not targets:
         raise ConfigError(f"optim.peft={method!r}: the backbone has no Linear or 1x1 Conv2d layers to adapt.")
     if method == "lora":
-        config = LoraConfig(r=rank, lora_alpha=2 * rank, target_modules=targets, lora_dropout=0.0)
+        config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=targets, lora_dropout=0.0)
     else:
         config = IA3Config(target_modules=targets, feedforward_modules=[])
     return get_peft_model(backbone, config)

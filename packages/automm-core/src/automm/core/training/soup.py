@@ -1,4 +1,5 @@
-"""Greedy soup: average the top-k checkpoints' weights, keeping each only if validation does not get worse."""
+"""Combine the top-k checkpoints: the greedy soup (keep each in the average only if validation does not get
+worse), the uniform average, or the best alone."""
 
 from __future__ import annotations
 
@@ -41,3 +42,30 @@ def _mix(average: torch.Tensor, new: torch.Tensor, count: int) -> torch.Tensor:
     if not average.is_floating_point():
         return average
     return average + (new.to(average.dtype) - average) / (count + 1)
+
+
+def uniform_soup(ranked_checkpoints: list[Path]) -> StateDict:
+    """The plain average of every checkpoint's weights (integer buffers keep the first checkpoint's)."""
+    soup = read_lightning_weights(ranked_checkpoints[0])
+    for count, path in enumerate(ranked_checkpoints[1:], start=1):
+        weights = read_lightning_weights(path)
+        soup = {k: _mix(v, weights[k], count) for k, v in soup.items()}
+    return soup
+
+
+def combine_checkpoints(method: str, ranked_checkpoints: list[Path], evaluate: Callable[[StateDict], float],
+                        greater_is_better: bool, can_continue: Callable[[float], bool] = lambda seconds: True,
+                        ) -> tuple[StateDict, int, Callable[[], float]]:
+    """``optim.soup``: the weights, how many checkpoints went into them, and a function giving their score.
+
+    "greedy": ``greedy_soup`` (its score is already known). "uniform": every checkpoint averaged. "best": the
+    first, best-scoring checkpoint alone. The last two need no validation pass unless their score is asked for.
+    """
+    if method == "greedy":
+        weights, used, score = greedy_soup(ranked_checkpoints, evaluate, greater_is_better, can_continue)
+        return weights, used, lambda: score
+    if method == "uniform":
+        weights, used = uniform_soup(ranked_checkpoints), len(ranked_checkpoints)
+    else:
+        weights, used = read_lightning_weights(ranked_checkpoints[0]), 1
+    return weights, used, lambda: evaluate(weights)
