@@ -2,7 +2,10 @@
 
 - ``on_config`` adds every executed tutorial notebook (``docs/tutorials/<section>/<name>.ipynb``, written by
   ``docs/execute.py``) to the nav, one section per folder; a tutorial without its notebook stops the build.
-- ``on_page_markdown`` fills the markers of ``tutorials/index.md`` (the list of tutorials with the AutoGluon-MM
+- ``on_page_markdown`` writes each API page (``<!-- automm:api MODULE -->``) from the module's ``__all__``: every
+  name resolved to the module that defines it (the packages export most names lazily, which static analysis
+  cannot follow), each object documented once, on the first page that exports it, and linked from later ones;
+- it also fills the markers of ``tutorials/index.md`` (the list of tutorials with the AutoGluon-MM
   tutorial each covers) and ``migration/index.md`` (every ``docs/migration/*.md`` note, then the table mapping
   AutoGluon-MM's tutorials to ours). Each engineer adds a note file; no one edits a shared page, so branches
   merge without conflicts.
@@ -10,7 +13,9 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import inspect
 import re
 import sys
 from pathlib import Path
@@ -23,6 +28,8 @@ DOCS = Path(__file__).resolve().parent
 TUTORIAL_INDEX_MARKER = "<!-- automm:tutorial-index -->"
 NOTES_MARKER = "<!-- automm:migration-notes -->"
 MAP_MARKER = "<!-- automm:tutorial-map -->"
+API_MARKER = re.compile(r"<!-- automm:api ([\w.]+) -->")
+DOCUMENTED: dict[str, str] = {}  # defining path -> the API page that documents it (filled in nav order)
 
 
 def _load_map() -> ModuleType:
@@ -43,7 +50,10 @@ def _section_title(folder: str) -> str:
 
 
 def on_config(config: Any) -> Any:
-    """Add the executed tutorials to the nav's "Tutorials" section, one subsection per folder."""
+    """Import this tree's packages (for the API pages); add the executed tutorials to the nav's "Tutorials"
+    section, one subsection per folder."""
+    sys.path[:0] = [str(p) for p in sorted((DOCS.parent / "packages").glob("*/src"))]
+    DOCUMENTED.clear()
     found = tutorial_map.tutorials()
     missing = [t.source.relative_to(DOCS.parent).as_posix() for t in found if not (DOCS / t.page).is_file()]
     if missing:
@@ -115,9 +125,33 @@ def migration_notes() -> str:
     return "\n\n".join(parts) if parts else "No notes yet."
 
 
+def api_reference(module_name: str, from_page: str) -> str:
+    """mkdocstrings directives for every public name of ``module_name`` (its ``__all__``), by defining module."""
+    module = importlib.import_module(module_name)
+    lines: list[str] = []
+    constants: list[str] = []
+    for name in sorted(getattr(module, "__all__", []), key=str.lower):
+        obj = getattr(module, name)
+        if name.startswith("__"):
+            continue
+        if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+            constants.append(f"`{name}`")
+            continue
+        path = f"{obj.__module__}.{obj.__qualname__}"
+        if path in DOCUMENTED and DOCUMENTED[path] != from_page:
+            lines.append(f"- `{name}`: see [{path}]({_link(DOCUMENTED[path], from_page)}#{path})")
+            continue
+        DOCUMENTED[path] = from_page
+        lines.append(f"\n::: {path}\n    options:\n      heading_level: 2\n")
+    if constants:
+        lines.append(f"\nAlso exported (constants): {', '.join(constants)}.")
+    return "\n".join(lines)
+
+
 def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
-    """Fill the generated parts of the tutorial index and the migration page."""
+    """Fill the generated parts of the API pages, the tutorial index and the migration page."""
     source = page.file.src_uri
+    markdown = API_MARKER.sub(lambda m: api_reference(m.group(1), source), markdown)
     if TUTORIAL_INDEX_MARKER in markdown:
         markdown = markdown.replace(TUTORIAL_INDEX_MARKER, tutorial_index(source))
     if NOTES_MARKER in markdown:

@@ -93,13 +93,24 @@ def normalise(path: str) -> str:
     return path
 
 
+def cells(text: str) -> list[tuple[str, str]]:
+    """(kind, source) of each cell of a percent-format file: ``# %%`` starts a code cell, ``# %% [markdown]`` a
+    markdown cell whose lines lose their ``# `` prefix. Text before the first marker is not a cell."""
+    found: list[tuple[str, list[str]]] = []
+    for line in text.splitlines():
+        if line.startswith("# %%"):
+            found.append(("markdown" if "[markdown]" in line else "code", []))
+        elif found:
+            kind, lines = found[-1]
+            lines.append(line.removeprefix("#").removeprefix(" ") if kind == "markdown" else line)
+    return [(kind, "\n".join(lines).strip()) for kind, lines in found]
+
+
 def read_tutorial(source: Path) -> Tutorial:
     """Parse one percent-format tutorial: title (first markdown heading), AutoGluon marker lines, calls."""
-    import jupytext  # the docs session installs it; importing here keeps this module importable without it
-
-    notebook = jupytext.read(source, fmt="py:percent")
-    markdown = [c.source for c in notebook.cells if c.cell_type == "markdown"]
-    code = [c.source for c in notebook.cells if c.cell_type == "code"]
+    parsed = cells(source.read_text(encoding="utf-8"))
+    markdown = [text for kind, text in parsed if kind == "markdown"]
+    code = [text for kind, text in parsed if kind == "code"]
     headings = [line for text in markdown for line in text.splitlines() if line.startswith("# ")]
     title = headings[0][2:].strip() if headings else source.stem
     autogluon: list[str] = []
@@ -173,6 +184,17 @@ def _predictor_vars(tree: ast.AST, classes: set[str]) -> set[str]:
     return bound
 
 
+def _made_by_class(node: ast.expr, classes: set[str]) -> bool:
+    """``node`` is ``Cls(...)`` or ``Cls(...).fit(...)`` for a predictor class: a method called on it counts."""
+    while isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Name):
+            return node.func.id in classes
+        if not isinstance(node.func, ast.Attribute) or node.func.attr != "fit":
+            return False
+        node = node.func.value
+    return False
+
+
 def calls_in(source: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(calls, hyperparameter keys) made by ``source``: predictor methods and automm/autogluon functions."""
     tree = ast.parse(source)
@@ -191,9 +213,8 @@ def calls_in(source: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
             calls.add(func.id)
         elif head in classes or head in modules:
             calls.add(dotted)
-        elif isinstance(func, ast.Attribute) and (head in bound or isinstance(func.value, ast.Call)):
-            if head in bound or _root(func.value.func if isinstance(func.value, ast.Call) else func) in classes:
-                calls.add(func.attr)
+        elif isinstance(func, ast.Attribute) and (head in bound or _made_by_class(func.value, classes)):
+            calls.add(func.attr)
         for keyword in node.keywords:
             if keyword.arg == "hyperparameters" and isinstance(keyword.value, ast.Dict):
                 keys.update(k.value for k in keyword.value.keys if isinstance(k, ast.Constant) and

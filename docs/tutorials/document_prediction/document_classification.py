@@ -14,11 +14,11 @@
 import tempfile
 import textwrap
 from pathlib import Path
+from pydoc_data.topics import topics
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
-from pydoc_data.topics import topics
 
 from automm.core import AutoMMError, MultiModalPredictor
 

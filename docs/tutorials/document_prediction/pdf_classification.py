@@ -13,11 +13,11 @@
 import tempfile
 import textwrap
 from pathlib import Path
+from pydoc_data.topics import topics
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
-from pydoc_data.topics import topics
 
 from automm.core import MultiModalPredictor
 from automm.core.data.column_types import describe_column_types, detect_column_types
@@ -104,8 +104,8 @@ predictor = MultiModalPredictor(label="label", path=str(work / "pdfs"), verbosit
 predictor.fit(
     train_data.drop(columns=["pdf_path"]),
     time_limit=150,
-    hyperparameters={"model.image.image_size": 128, "model.text.max_length": 96, "optim.max_epochs": 2, "optim.lr": 5e-4,
-                     "optim.batch_size": 16},
+    hyperparameters={"model.image.image_size": 128, "model.text.max_length": 96, "optim.max_epochs": 2,
+                     "optim.lr": 5e-4, "optim.batch_size": 16},
 )
 print(predictor.describe_columns())
 scores = predictor.evaluate(test_data, metrics=["accuracy", "roc_auc"])
@@ -124,8 +124,8 @@ plt.show()
 # %% [markdown]
 # ## In short
 #
-# | AutoGluon-MM | automm |
-# |---|---|
-# | a column of PDF or scanned-page paths, detected as a document | page images as an image column, the text layer (or your OCR output) as a text column |
-# | `model.document_transformer.checkpoint_name` (LayoutLM, LayoutLMv3, ...) | refused: no layout-aware model; choose the image and text backbones with `model.image.checkpoint` and `model.text.checkpoint` |
-# | OCR inside `fit` and `predict` | OCR is yours to run before `fit`; automm reads no words off pixels |
+# - AutoGluon-MM detects a column of PDF or scanned-page paths as documents; in automm give the page images as an
+#   image column and the text layer (or your own OCR output) as a text column.
+# - AutoGluon-MM's `model.document_transformer.checkpoint_name` (LayoutLM, LayoutLMv3, ...) is refused: automm has
+#   no layout-aware model. Choose the backbones with `model.image.checkpoint` and `model.text.checkpoint`.
+# - AutoGluon-MM runs OCR inside `fit` and `predict`; in automm OCR is yours to run before `fit`.
