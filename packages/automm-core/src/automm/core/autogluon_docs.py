@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .autogluon_keys import KEYS, OLD_SECTIONS, PREFIXES, RENAMED, Mapped, Refused
+from .autogluon_values import AcceptOnly, Choice
 from .tasks import installed_plugins
 
 INTRO = """# AutoGluon-MM hyperparameter keys in automm
@@ -43,7 +44,9 @@ def _cell(text: str) -> str:
 def _row(key: str, found: Mapped | Refused) -> str:
     if isinstance(found, Refused):
         return f"| `{key}` | refused | {_cell(found.reason)} |"
-    return f"| `{key}` | `{found.target}` | {_cell(found.note)} |"
+    values = found.translate.describe() if isinstance(found.translate, Choice | AcceptOnly) else ""
+    note = "; ".join(part for part in (found.note, values) if part)
+    return f"| `{key}` | `{found.target}` | {_cell(note)} |"
 
 
 def _sections() -> list[str]:

@@ -83,7 +83,8 @@ OPTIM: dict[str, Mapped | Refused] = {
     "optim.max_epochs": M("optim.max_epochs", v.max_epochs),
     "optim.max_steps": M("optim.max_steps", v.max_steps, note="-1 (no cap) is 0"),
     "optim.warmup_steps": M("optim.warmup_ratio or optim.warmup_steps", v.warmup,
-                            note="a float is a fraction (warmup_ratio), an integer a number of steps"),
+                            note="a float is a fraction (warmup_ratio), an integer a number of steps (0: use "
+                                 "warmup_ratio; write 0.0 for no warmup)"),
     "optim.end_lr": M("optim.end_lr"),
     "optim.patience": M("optim.patience"),
     "optim.val_check_interval": M("optim.val_checks_per_epoch", v.val_check_interval,
@@ -102,7 +103,7 @@ OPTIM: dict[str, Mapped | Refused] = {
     "optim.top_k_average_method": M("optim.soup", v.choice("optim.top_k_average_method", "optim.soup", {
         "greedy_soup": "greedy", "uniform_soup": "uniform", "best": "best"})),
     "optim.peft": M("optim.peft", v.choice("optim.peft", "optim.peft", _PEFT, _PEFT_REFUSED),
-                    note="bit_fit is bitfit; combined methods refused naming the closest"),
+                    note="combined methods are refused naming the closest"),
     "optim.lora.r": M("optim.lora_rank"),
     "optim.lora.alpha": M("optim.lora_alpha"),
     "optim.lora.module_filter": R("automm picks the LoRA/IA3 target modules for each backbone itself."),
@@ -193,7 +194,7 @@ MODEL: dict[str, Mapped | Refused] = {
 DATA: dict[str, Mapped | Refused] = {
     "data.image.missing_value_strategy": M("model.fusion.missing_modality", v.choice(
         "data.image.missing_value_strategy", "model.fusion.missing_modality", {"zero": "impute", "skip": "learnable"}),
-        note="zero: encode a zero image (impute); skip: a learned stand-in (learnable)"),
+        note="impute encodes a zero image, learnable substitutes a learned embedding"),
     "data.text.normalize_text": R("automm feeds text to the tokenizer unchanged; normalise it before fit."),
     "data.categorical.convert_to_text": M("(none: False is automm's)", v.accept_only(
         "data.categorical.convert_to_text", (False,), "automm encodes categories with its tabular encoder; to read "

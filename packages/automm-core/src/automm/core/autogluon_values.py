@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConfigError
@@ -28,34 +29,61 @@ def to(target: str) -> Translator:
     return lambda value: {target: value}
 
 
-def choice(key: str, target: str, values: Mapping[Any, Any], refused: Mapping[Any, str] | None = None) -> Translator:
+@dataclass(frozen=True)
+class Choice:
     """AutoGluon's value names mapped onto automm's (``values``); ``refused`` values say why they have none."""
-    refused = refused or {}
 
-    def translate(value: Any) -> Translation:
+    key: str
+    target: str
+    values: Mapping[Any, Any]
+    refused: Mapping[Any, str] = field(default_factory=dict)
+
+    def __call__(self, value: Any) -> Translation:
         name = value.strip().lower() if isinstance(value, str) else value
-        if name in refused:
-            raise refuse(key, value, refused[name])
-        if name not in values and key == target:  # automm's own key too: its own check names the choices
-            return {target: value}
-        if name not in values:
-            known = [str(v) for v in (*values, *refused) if v is not None]
-            raise ConfigError(f"AutoGluon-MM's {key} must be one of {known}, got {value!r}."
-                              f"{did_you_mean(str(value), known)} In automm write {target!r}.")
-        return {target: values[name]}
+        if name in self.refused:
+            raise refuse(self.key, value, self.refused[name])
+        if name not in self.values and self.key == self.target:  # automm's own key too: its check names choices
+            return {self.target: value}
+        if name not in self.values:
+            known = [str(v) for v in (*self.values, *self.refused) if v is not None]
+            raise ConfigError(f"AutoGluon-MM's {self.key} must be one of {known}, got {value!r}."
+                              f"{did_you_mean(str(value), known)} In automm write {self.target!r}.")
+        return {self.target: self.values[name]}
 
-    return translate
+    def describe(self) -> str:
+        """The value mapping, for the documentation: ``a -> b``, then the refused values."""
+        values = dict.fromkeys(str(a) if str(a) == str(b) else f"{a} -> {b}"
+                               for a, b in self.values.items() if a is not None)
+        refused = dict.fromkeys(str(a) for a in self.refused)
+        return "values: " + ", ".join(values) + ("; refused: " + ", ".join(refused) if refused else "")
 
 
-def accept_only(key: str, defaults: Sequence[Any], why: str) -> Translator:
+def choice(key: str, target: str, values: Mapping[Any, Any], refused: Mapping[Any, str] | None = None) -> Choice:
+    """AutoGluon's value names mapped onto automm's (``values``); ``refused`` values say why they have none."""
+    return Choice(key, target, values, refused or {})
+
+
+@dataclass(frozen=True)
+class AcceptOnly:
     """A setting automm always behaves as ``defaults`` say: those values are accepted (no change), others refused."""
 
-    def translate(value: Any) -> Translation:
-        if value in defaults:
-            return {}
-        raise refuse(key, value, why)
+    key: str
+    defaults: tuple[Any, ...]
+    why: str
 
-    return translate
+    def __call__(self, value: Any) -> Translation:
+        if value in self.defaults:
+            return {}
+        raise refuse(self.key, value, self.why)
+
+    def describe(self) -> str:
+        accepted = " or ".join(repr(d) for d in self.defaults)
+        return f"accepts {accepted} (what automm does); other values refused: {self.why}"
+
+
+def accept_only(key: str, defaults: Sequence[Any], why: str) -> AcceptOnly:
+    """``AcceptOnly`` of ``key``: ``defaults`` pass with no change, other values are refused saying ``why``."""
+    return AcceptOnly(key, tuple(defaults), why)
 
 
 def with_extra(translator: Translator, extra: Mapping[str, Any]) -> Translator:
