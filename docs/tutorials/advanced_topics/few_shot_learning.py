@@ -18,8 +18,7 @@ from benchmarks.datasets import fine_foods
 
 train_all, test_all = fine_foods()
 shots = 10
-train = (train_all.groupby("score", group_keys=False).apply(lambda g: g.sample(shots, random_state=0))
-         [["review", "score"]].reset_index(drop=True))
+train = train_all.groupby("score").sample(shots, random_state=0)[["review", "score"]].reset_index(drop=True)
 test = test_all.sample(200, random_state=0)[["review", "score"]].reset_index(drop=True)
 workdir = Path(tempfile.mkdtemp(prefix="automm_few_shot_"))
 print(train["score"].value_counts())

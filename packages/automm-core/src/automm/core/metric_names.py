@@ -90,7 +90,7 @@ def resolve(name: str, problem_type: str | None, extra: Iterable[str] = (), role
         raise ConfigError(f"{role} must be a metric name such as 'accuracy' or 'rmse', got {name!r}.")
     lowered = name.strip().lower()
     accepted = supported(problem_type) if problem_type is not None else None
-    if accepted is None:
+    if problem_type is None or accepted is None:
         return name
     extras = {e.lower(): e for e in extra}
     if lowered in extras:
