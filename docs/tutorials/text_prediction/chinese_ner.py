@@ -45,6 +45,10 @@ plt.title("all-MiniLM-L6-v2's tokenizer on three scripts")
 plt.show()
 
 # %% [markdown]
+# German comes out as word pieces, as English does. Most Chinese characters are unknown to this vocabulary, and
+# Russian, though never unknown, is cut into single letters, which carry little meaning for an English model:
+# both need a checkpoint trained on their language (see the last section).
+#
 # ## German sentences from templates
 #
 # Each sentence puts a person, a city and a company into one of a few German templates; the spans are recorded

@@ -86,7 +86,8 @@ def _parse_type(name: str, column: str) -> ColumnType:
                          f"images as {column!r}: 'image_path' and their OCR text as another column typed 'text'.")
     if name not in names:
         raise InputError(
-            f"column_types[{column!r}] = {name!r} is not a column type.{did_you_mean(name, names)} Valid: {names}"
+            f"column_types[{column!r}] = {name!r} is not a column type.{did_you_mean(name, [*names, *SYNONYMS])} "
+            f"Valid: {names}, and AutoGluon-MM's {list(SYNONYMS)}"
             + (" (prompt coordinates are named by the task's settings, e.g. task.box_column)"
                if name == ColumnType.COORDINATES.value else "")
         )
