@@ -13,6 +13,7 @@ import json
 import os
 import tempfile
 import time
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 
@@ -21,16 +22,17 @@ from automm.detect import ObjectDetectionVisualizer  # AutoGluon: from autogluon
 from automm.detect.testing.composite import make_autogluon_layout
 
 workdir = tempfile.mkdtemp(prefix="automm_detect_quick_start_")
-data_dir = str(make_autogluon_layout(workdir, 48, 32, image_size=(128, 128), object_size=(24, 48), max_objects=3,
+data_dir = str(make_autogluon_layout(workdir, 32, 12, image_size=(96, 96), object_size=(16, 32), max_objects=3,
                                      classes=[0, 1, 7], background="all", seed=0))
 train_path = os.path.join(data_dir, "Annotations", "trainval_cocoformat.json")
 test_path = os.path.join(data_dir, "Annotations", "test_cocoformat.json")
-print(sorted(os.listdir(data_dir)), json.load(open(train_path))["images"][0]["file_name"])
+print(sorted(os.listdir(data_dir)), json.loads(Path(train_path).read_text())["images"][0]["file_name"])
 
 # %% [markdown]
 # `sample_data_path` fixes the class list (and COCO category ids) from an annotation file. `medium_quality` is a
-# torchvision Faster R-CNN on the offline ImageNet EfficientNet-Lite0; we shrink its input to 128 pixels and train
-# two epochs so this runs on a laptop CPU.
+# torchvision Faster R-CNN on the offline ImageNet EfficientNet-Lite0. So that this page runs in seconds on a CPU we
+# swap in timm's tiny untrained test backbone at a 64-pixel input and train two epochs: the boxes will be poor.
+# Drop the `task.*` / `model.image.*` overrides (and give a `time_limit`) for a real model.
 
 # %%
 model_path = os.path.join(workdir, "quick_start_model")
@@ -39,7 +41,8 @@ predictor = MultiModalPredictor(
     sample_data_path=train_path,
     presets="medium_quality",
     path=model_path,
-    hyperparameters={"task.image_size": 128, "optim.max_epochs": 2, "optim.batch_size": 8},
+    hyperparameters={"task.backbone": "test_efficientnet", "model.image.pretrained": False, "task.image_size": 64,
+                     "task.min_score": 0.0, "optim.max_epochs": 2, "optim.batch_size": 8, "optim.lr": 1e-3},
 )
 start = time.time()
 predictor.fit(train_path)
@@ -67,7 +70,7 @@ print(len(pred), pred["bboxes"].iloc[0][:2])
 predictor.predict(test_path, save_results=True, as_coco=False)
 pred = predictor.predict(test_path, save_results=True, as_coco=True,
                          result_save_path=os.path.join(workdir, "results.json"))
-print(sorted(os.listdir(model_path))[:8], json.load(open(os.path.join(workdir, "results.json")))[0])
+print(sorted(os.listdir(model_path))[:8], json.loads(Path(workdir, "results.json").read_text())[0])
 
 # %% [markdown]
 # `ObjectDetectionVisualizer` draws the boxes of one prediction row that score at least `conf_threshold`.
@@ -76,7 +79,7 @@ print(sorted(os.listdir(model_path))[:8], json.load(open(os.path.join(workdir, "
 figure, axes = plt.subplots(1, 3, figsize=(9, 3))
 for axis, index in zip(axes, (0, 1, 2)):
     row = pred.iloc[index]
-    drawn = ObjectDetectionVisualizer(row.image).draw_instance_predictions(row, conf_threshold=0.3).get_image()
+    drawn = ObjectDetectionVisualizer(row.image).draw_instance_predictions(row, conf_threshold=0.05).get_image()
     axis.imshow(drawn)
     axis.set_axis_off()
 plt.tight_layout()
