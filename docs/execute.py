@@ -65,8 +65,8 @@ def _run_isolated(source: Path, timeout: int, threads: int) -> Outcome:
     """
     env = {"OMP_NUM_THREADS": str(threads), **os.environ, **OFFLINE, "PYTHONPATH": _pythonpath()}
     start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, __file__, "--one", str(source), "--timeout", str(timeout)],
-                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    command = [sys.executable, str(Path(__file__).resolve()), "--one", str(source), "--timeout", str(timeout)]
+    child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              start_new_session=True)
     try:
         output, _ = child.communicate(timeout=timeout + 60)  # the kernel's start and the write on top of the cells
