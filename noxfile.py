@@ -187,7 +187,8 @@ def docs(session: nox.Session) -> None:
     with _torch_env(session, *WITH_HPO, *TUTORIAL_DATA, *DOCS_TOOLS):
         session.run("python", "docs/execute.py", *session.posargs, env=OFFLINE)
         session.run("mkdocs", "build", "--strict", "--site-dir", "build/site")
-        session.run("pytest", "tests/test_docs_site.py", "tests/test_docs_map.py", "--junitxml=test-results/docs.xml",
+        session.run("pytest", "tests/test_docs_site.py", "tests/test_docs_execute.py", "tests/test_docs_map.py",
+                    "--junitxml=test-results/docs.xml",
                     env={**OFFLINE, "AUTOMM_DOCS_SITE": "build/site"})
 
 

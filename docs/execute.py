@@ -65,8 +65,8 @@ def _run_isolated(source: Path, timeout: int, threads: int) -> Outcome:
     """
     env = {"OMP_NUM_THREADS": str(threads), **os.environ, **OFFLINE, "PYTHONPATH": _pythonpath()}
     start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, __file__, "--one", str(source), "--timeout", str(timeout)],
-                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    command = [sys.executable, str(Path(__file__).resolve()), "--one", str(source), "--timeout", str(timeout)]
+    child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              start_new_session=True)
     try:
         output, _ = child.communicate(timeout=timeout + 60)  # the kernel's start and the write on top of the cells
@@ -98,16 +98,21 @@ def remove_stale() -> None:
             notebook.unlink()
 
 
+def _name(source: Path) -> str:
+    """``source`` relative to the repository root when it lies inside it."""
+    return source.relative_to(ROOT).as_posix() if source.is_relative_to(ROOT) else str(source)
+
+
 def report(outcomes: list[Outcome], total: float) -> int:
     """Print each tutorial's wall time and status, then each failure in full; 1 if any failed."""
-    width = max((len(o.source.relative_to(ROOT).as_posix()) for o in outcomes), default=10)
+    width = max((len(_name(o.source)) for o in outcomes), default=10)
     print(f"\n{'tutorial':<{width}}  seconds  status")
     for o in outcomes:
-        print(f"{o.source.relative_to(ROOT).as_posix():<{width}}  {o.seconds:7.1f}  {'FAILED' if o.error else 'ok'}")
+        print(f"{_name(o.source):<{width}}  {o.seconds:7.1f}  {'FAILED' if o.error else 'ok'}")
     failed = [o for o in outcomes if o.error]
     print(f"{len(outcomes)} tutorials, {len(failed)} failed, {total:.0f} s wall")
     for o in failed:
-        print(f"\n===== {o.source.relative_to(ROOT).as_posix()} failed =====\n{o.error}")
+        print(f"\n===== {_name(o.source)} failed =====\n{o.error}")
     return 1 if failed else 0
 
 

@@ -45,6 +45,11 @@ def _load_map() -> ModuleType:
 tutorial_map = _load_map()
 
 
+def _section(tutorial: Any) -> str:
+    """The tutorial's section: its first folder under docs/tutorials/."""
+    return tutorial.source.relative_to(tutorial_map.TUTORIALS).parts[0]
+
+
 def _section_title(folder: str) -> str:
     return folder.replace("_", " ").replace("-", " ").capitalize()
 
@@ -61,7 +66,7 @@ def on_config(config: Any) -> Any:
                           "(it writes docs/tutorials/<section>/<name>.ipynb), then build the site")
     sections: dict[str, list[dict[str, str]]] = {}
     for tutorial in found:
-        sections.setdefault(tutorial.source.parent.name, []).append({tutorial.title: tutorial.page})
+        sections.setdefault(_section(tutorial), []).append({tutorial.title: tutorial.page})
     for entry in config["nav"]:
         if isinstance(entry, dict) and "Tutorials" in entry:
             entry["Tutorials"] = [entry["Tutorials"][0],
@@ -80,8 +85,8 @@ def tutorial_index(from_page: str) -> str:
     lines: list[str] = []
     section = ""
     for tutorial in tutorial_map.tutorials():
-        if tutorial.source.parent.name != section:
-            section = tutorial.source.parent.name
+        if _section(tutorial) != section:
+            section = _section(tutorial)
             lines += ["", f"## {_section_title(section)}", ""]
         covers = ", ".join(f"`{p}`" for p in tutorial.autogluon) or "—"
         lines.append(f"- [{tutorial.title}]({_link(tutorial.page, from_page)}) (AutoGluon-MM: {covers})")
