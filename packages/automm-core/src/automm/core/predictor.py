@@ -122,12 +122,16 @@ class MultiModalPredictor:
         return new_state(self._settings().with_overrides(presets, hyperparameters), data, column_types, zero_shot)
 
     # ------------------------------------------------------------------ inference
-    def predict(self, data: pd.DataFrame | str | Path, **options: Any) -> pd.Series | pd.DataFrame:
+    def predict(self, data: pd.DataFrame | str | Path, candidate_data: Any = None,
+                id_mappings: Mapping[str, Any] | None = None, **options: Any) -> pd.Series | pd.DataFrame:
         """Predictions in the label's own values, indexed like ``data``.
 
         ``options`` are the task's own (e.g. ``as_coco=True`` for object detection; see its ``predict_options``).
+        ``candidate_data`` (zero-shot, matchers): the position of the best-matching candidate for each row.
         """
-        frame = self._read(data)
+        if candidate_data is not None:
+            return self._candidates(data, candidate_data, id_mappings, best=True)
+        frame = _mapped(self._read(data), id_mappings)
         state = self._ready(frame)
         accepted = state.task.predict_options
         unknown = [name for name in options if name not in accepted]
@@ -136,27 +140,54 @@ class MultiModalPredictor:
                               f"{did_you_mean(unknown[0], accepted)} It accepts: {list(accepted)}.")
         return state.task.predict_rows(self._outputs(state, self._features(frame, "data", state)), frame, **options)
 
-    def predict_proba(self, data: pd.DataFrame | str | Path) -> pd.DataFrame:
-        """Class probabilities, one column per class."""
-        frame = self._read(data)
+    def predict_proba(self, data: pd.DataFrame | str | Path, candidate_data: Any = None,
+                      id_mappings: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Class probabilities, one column per class (with ``candidate_data``: one column per candidate)."""
+        if candidate_data is not None:
+            return self._candidates(data, candidate_data, id_mappings, best=False)
+        frame = _mapped(self._read(data), id_mappings)
         state = self._ready(frame)
         if not state.task.has_proba:
             raise ConfigError(f"A {state.problem_type} predictor has no class probabilities; predict() gives "
                               "its outputs with their scores.")
         return state.task.predict_proba(self._outputs(state, self._features(frame, "data", state)), frame.index)
 
-    def extract_embedding(self, data: pd.DataFrame | str | Path, signature: str | None = None) -> np.ndarray:
-        """The fused representation of each row, ``[rows, embedding_size]``.
+    def _candidates(self, data: Any, candidate_data: Any, id_mappings: Any, best: bool) -> Any:
+        """Zero-shot scoring of ``data`` against ``candidate_data`` (see ``automm.core.retrieval``): numpy for a
+        dict or list, pandas indexed like ``data`` for a DataFrame, as AutoGluon-MM returns them."""
+        state = self._ready(None if isinstance(data, (list, tuple)) else self._read(data))
+        if not state.task.signatures:
+            raise ConfigError(f"candidate_data= scores rows against candidates with a matching or zero-shot "
+                              f"predictor; this one is {state.problem_type!r}.")
+        from .retrieval import candidate_probabilities
 
-        A matching predictor embeds one side at a time: ``signature="query"`` or ``"response"``.
+        probabilities, index = candidate_probabilities(state, data, candidate_data, id_mappings)
+        result = probabilities.argmax(axis=1) if best else probabilities
+        if index is None:
+            return result
+        return pd.Series(result, index=index) if best else pd.DataFrame(result, index=index)
+
+    def extract_embedding(self, data: pd.DataFrame | Mapping[str, Any] | Sequence[Any] | str | Path,
+                          signature: str | None = None, id_mappings: Mapping[str, Any] | None = None,
+                          as_tensor: bool = False, as_pandas: bool = False, realtime: bool | None = None) -> Any:
+        """The fused representation of each row, ``[rows, embedding_size]`` (numpy; ``as_tensor`` / ``as_pandas``
+        give a torch tensor / a DataFrame).
+
+        A matching predictor embeds one side at a time: ``signature="query"`` or ``"response"``, inferred from the
+        columns of ``data`` when omitted; ``data`` may also be a list of one side's texts or image paths.
+        ``id_mappings`` ({column: {id: content}}) replaces ids by their content. ``realtime`` is accepted for
+        AutoGluon-MM's signature: automm picks the in-process path by itself for small inputs.
         """
-        frame = self._read(data)
+        from .embedding import apply_id_mappings, embed_side, embedding_output, values_frame
+
+        values = isinstance(data, (list, tuple))
+        frame = None if values else apply_id_mappings(self._read(data), id_mappings)
         state = self._ready(frame)
         if not state.task.has_embeddings:
             raise ConfigError(f"A {state.problem_type} predictor has no row embeddings.")
-        from .embedding import embed_side
-
-        return embed_side(state, frame, signature)
+        if frame is None:
+            frame, signature = values_frame(state, list(data), signature)
+        return embedding_output(embed_side(state, frame, signature), frame.index, as_tensor, as_pandas)
 
     def search(self, queries: pd.DataFrame | np.ndarray | str | Path, corpus: pd.DataFrame | np.ndarray | str | Path,
                top_k: int = 10, corpus_chunk_size: int = 8192) -> pd.DataFrame:
@@ -175,20 +206,49 @@ class MultiModalPredictor:
 
         return search(state, frame, corpus, top_k, corpus_chunk_size)
 
-    def evaluate(self, data: pd.DataFrame | str | Path, metrics: Sequence[str] | None = None,
-                 return_pred: bool = False) -> dict[str, float] | tuple[dict[str, float], Any]:
+    def evaluate(self, data: pd.DataFrame | str | Path, query_data: Any = None, response_data: Any = None,
+                 id_mappings: Mapping[str, Any] | None = None, metrics: Sequence[str] | None = None,
+                 return_pred: bool = False, chunk_size: int = 1024, similarity_type: str = "cosine",
+                 cutoffs: Sequence[int] | None = None, label: str | None = None,
+                 ) -> dict[str, float] | tuple[dict[str, float], Any]:
         """Metrics on labelled ``data`` (the task's defaults unless ``metrics`` names some).
 
         With ``return_pred=True`` returns ``(scores, predictions)``, the predictions as ``predict`` gives them.
+        A matcher given ``query_data`` and ``response_data`` ranks every response for every query instead (chunks
+        of ``chunk_size`` responses, ``similarity_type`` "cosine" or "dot_prod") and returns ndcg / recall / mrr /
+        map / precision at each of ``cutoffs`` (default 1, 5, 10) against ``data``'s ``label`` relevance column;
+        ``id_mappings`` ({column: {id: content}}) resolves ids in any of the three tables.
         """
         from .inference import state_scores
 
+        if query_data is not None or response_data is not None:
+            return self._evaluate_ranking(data, query_data, response_data, id_mappings, metrics, return_pred,
+                                          chunk_size, similarity_type, cutoffs, label)
         frame = labelled_rows(self._read(data, "evaluation data"), self.label_columns, "evaluation data")
+        frame = _mapped(frame, id_mappings)
         state = self._ready(frame)
         scores, outputs = state_scores(state, self._features(frame, "evaluation data", state),
                                        encode_targets(state.task, state.label_columns, frame),
                                        list(metrics) if metrics else None, self._progress, keep_outputs=return_pred)
         return (scores, state.task.predict_rows(outputs, frame)) if return_pred else scores
+
+    def _evaluate_ranking(self, data: Any, query_data: Any, response_data: Any, id_mappings: Any, metrics: Any,
+                          return_pred: bool, chunk_size: int, similarity_type: str, cutoffs: Any, label: Any,
+                          ) -> dict[str, float]:
+        if query_data is None or response_data is None:
+            raise ConfigError("Ranking evaluation needs both query_data= and response_data= (the corpus); pass both, "
+                              "or neither to score the labelled pairs in data.")
+        if return_pred:
+            raise ConfigError("return_pred=True is for pair evaluation; a ranking evaluation (query_data=, "
+                              "response_data=) returns only the scores. Use automm.match.semantic_search for the hits.")
+        state = self._ready(None)
+        if not state.task.signatures:
+            raise ConfigError(f"query_data= / response_data= rank a corpus for a matching predictor; this one is "
+                              f"{state.problem_type!r}. Call evaluate(data) without them.")
+        from .retrieval import evaluate_ranking
+
+        return evaluate_ranking(state, data, query_data, response_data, id_mappings, label, metrics, chunk_size,
+                                similarity_type, cutoffs, self.eval_metric)
 
     def _read(self, data: Any, role: str = "data") -> pd.DataFrame:
         return read_rows(data, role, self.problem_type)
@@ -259,3 +319,12 @@ class MultiModalPredictor:
     def __repr__(self) -> str:
         fitted = "fitted" if self._state is not None else "not fitted"
         return f"MultiModalPredictor(label={self.label_columns}, problem_type={self.problem_type!r}, {fitted})"
+
+
+def _mapped(frame: pd.DataFrame, id_mappings: Mapping[str, Any] | None) -> pd.DataFrame:
+    """``frame`` with ids replaced by content through ``id_mappings`` (see ``automm.core.embedding``)."""
+    if not id_mappings:
+        return frame
+    from .embedding import apply_id_mappings
+
+    return apply_id_mappings(frame, id_mappings)
