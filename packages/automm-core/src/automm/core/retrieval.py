@@ -49,7 +49,8 @@ def evaluate_ranking(state: PredictorState, data: Any, query_data: Any, response
         raise ConfigError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
     queries, query_column = _id_table(state, query_data, "query_data")
     responses, response_column = _id_table(state, response_data, "response_data")
-    qrels = _relevance(read_table(data, "evaluation data"), query_column, response_column, label if label is not None else _label(state))
+    label = label if label is not None else _label(state)
+    qrels = _relevance(read_table(data, "evaluation data"), query_column, response_column, label)
     query_embeddings = embed_side(state, apply_id_mappings(queries, id_mappings), None)
     results: dict[Any, dict[Any, float]] = {q: {} for q in queries[query_column]}
     for start in range(0, len(responses), int(chunk_size)):
