@@ -194,3 +194,30 @@ def test_zero_shot_text_matching_does_not_warn(matcher: MultiModalPredictor, tex
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         matcher.extract_embedding(text_pairs[["question"]].head(2))
+
+
+def test_feature_extraction_embeds_text_without_fit(tmp_path: Path, tiny_text_model: Path,
+                                                    text_pairs: pd.DataFrame) -> None:
+    predictor = MultiModalPredictor(problem_type="feature_extraction", path=tmp_path / "fe",
+                                    hyperparameters=tiny_hyperparameters(tiny_text_model))
+    texts = text_pairs[["question"]].head(5)
+    embeddings = predictor.extract_embedding(texts)
+    assert embeddings.shape == (5, 32)
+    np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(predictor.extract_embedding({"question": texts["question"].head(1).tolist()}),
+                               embeddings[:1], atol=1e-6)
+    with pytest.raises(ConfigError, match="only embeds"):
+        predictor.predict(texts)
+    with pytest.raises(ConfigError, match="without fit"):
+        predictor.fit(texts)
+    predictor.save()
+    reloaded = MultiModalPredictor.load(predictor.path)
+    np.testing.assert_allclose(reloaded.extract_embedding(texts), embeddings, atol=1e-6)
+
+
+def test_feature_extraction_refuses_mixed_modalities(tmp_path: Path, tiny_text_model: Path,
+                                                     colour_images: pd.DataFrame) -> None:
+    predictor = MultiModalPredictor(problem_type="feature_extraction", path=tmp_path / "fe",
+                                    hyperparameters=tiny_hyperparameters(tiny_text_model))
+    with pytest.raises(InputError, match="mixes image and text"):
+        predictor.extract_embedding(colour_images.head(3))

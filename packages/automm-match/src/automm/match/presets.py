@@ -39,6 +39,7 @@ PRESETS = {
     "medium_quality": {
         "text_similarity": _preset(MINILM_L6, "tf_efficientnet_lite0", TEXT_OPTIM),
         "image_similarity": _preset(MINILM_L6, "tf_efficientnet_lite0", IMAGE_OPTIM),
+        "feature_extraction": _preset(MINILM_L6, "tf_efficientnet_lite0", TEXT_OPTIM),
         "image_text_similarity": _preset(MINILM_L6, "tf_efficientnet_lite0", DUAL_OPTIM,
                                          MatchConfig(projection_dim=256, symmetric=True), max_images_per_row=1),
         "zero_shot_image_classification": _preset(CLIP_BASE, "tf_efficientnet_lite0", TEXT_OPTIM,
@@ -47,6 +48,7 @@ PRESETS = {
     "high_quality": {
         "text_similarity": _preset(MINILM_L12, "convnext_tiny.fb_in22k_ft_in1k", TEXT_OPTIM),
         "image_similarity": _preset(MINILM_L12, "convnext_tiny.fb_in22k_ft_in1k", IMAGE_OPTIM),
+        "feature_extraction": _preset(MINILM_L12, "convnext_tiny.fb_in22k_ft_in1k", TEXT_OPTIM),
         "image_text_similarity": _preset(CLIP_BASE, "convnext_tiny.fb_in22k_ft_in1k", TEXT_OPTIM,
                                          MatchConfig(symmetric=True), max_images_per_row=1),
         "zero_shot_image_classification": _preset(CLIP_BASE, "convnext_tiny.fb_in22k_ft_in1k", TEXT_OPTIM,
@@ -55,6 +57,7 @@ PRESETS = {
     "best_quality": {
         "text_similarity": _preset(MPNET_BASE, "convnext_base.fb_in22k_ft_in1k", TEXT_OPTIM),
         "image_similarity": _preset(MPNET_BASE, "convnext_base.fb_in22k_ft_in1k", IMAGE_OPTIM),
+        "feature_extraction": _preset(MPNET_BASE, "convnext_base.fb_in22k_ft_in1k", TEXT_OPTIM),
         "image_text_similarity": _preset(CLIP_LARGE, "convnext_base.fb_in22k_ft_in1k", TEXT_OPTIM,
                                          MatchConfig(symmetric=True), max_images_per_row=1),
         "zero_shot_image_classification": _preset(CLIP_LARGE, "convnext_base.fb_in22k_ft_in1k", TEXT_OPTIM,
