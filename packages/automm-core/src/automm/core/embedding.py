@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from .data.column_types import IMAGE_EXTENSIONS
 from .data.ingest import read_table, require_features
 from .data.rows import check_images
 from .data.sides import SidedProcessors
@@ -21,13 +23,15 @@ from .suggest import did_you_mean
 
 def embed_side(state: PredictorState, frame: pd.DataFrame, signature: str | None, progress: bool | None = None,
                ) -> np.ndarray:
-    """``[rows, embedding_size]``: the fused row embedding, or one side's (``signature``) for a sided network."""
+    """``[rows, embedding_size]``: the fused row embedding, or one side's (``signature``) for a sided network.
+
+    A sided network with no ``signature`` embeds the side whose columns ``frame`` holds (see ``infer_signature``).
+    """
     env, net = state.config.env, state.net
     sides = state.task.signatures
+    if signature is None and sides:
+        signature = infer_signature(state, frame)
     if signature is None:
-        if sides:
-            raise ConfigError(f"A {state.problem_type} predictor embeds each side separately: pass signature= one of "
-                              f"{list(sides)}.")
         processors, forward = state.processors, net.embed
         columns = state.feature_columns
     else:
@@ -46,6 +50,84 @@ def embed_side(state: PredictorState, frame: pd.DataFrame, signature: str | None
     return run_network(net, processors, features, env.eval_batch_size, forward=forward,
                        row_shape=(net.embedding_size,), num_workers=env.num_workers,
                        realtime_max_rows=env.realtime_max_rows, progress=progress)
+
+
+def side_columns(state: PredictorState) -> dict[str, list[str]]:
+    """The input columns of each side of a sided (matching) network; empty for any other."""
+    if not state.task.signatures or not isinstance(state.processors, SidedProcessors):
+        return {}
+    return {side: list(state.processors.sides[side].columns) for side in state.task.signatures
+            if side in state.processors.sides}
+
+
+def infer_signature(state: PredictorState, frame: pd.DataFrame) -> str:
+    """The one side whose columns ``frame`` holds; ConfigError when it holds both or neither."""
+    sides = side_columns(state)
+    holding = [side for side, columns in sides.items() if set(columns) <= set(frame.columns)]
+    if len(holding) == 1:
+        return holding[0]
+    layout = ", ".join(f"{side} {columns}" for side, columns in sides.items())
+    if holding:
+        raise ConfigError(f"The data holds the columns of every side ({layout}), so which side to embed is "
+                          f"ambiguous: pass signature= one of {holding}. (AutoGluon-MM embeds the query side here; "
+                          "automm asks.)")
+    raise ConfigError(f"The data's columns {list(frame.columns)[:10]} are not those of any side ({layout}): pass the "
+                      "columns of one side, or pass signature= and that side's columns.")
+
+
+def values_frame(state: PredictorState, values: Sequence[Any], signature: str | None) -> tuple[pd.DataFrame, str]:
+    """A list of one side's values (texts, image paths or bytes) as that side's one-column table.
+
+    Without ``signature`` the side is the one whose modality the values have (text or image); when both
+    sides have it, the query side (both give the same embedding when the sides share one encoder).
+    """
+    sides = side_columns(state)
+    if not sides:
+        raise InputError("A list is accepted as one side of a matching predictor; pass a DataFrame or a dict "
+                         "{column: values} here.")
+    if signature is None:
+        modality = "image" if _look_like_images(values) else "text"
+        fitting = [side for side in sides if _side_modality(state, side) == modality]
+        if not fitting:
+            raise InputError(f"These values look like {modality} but no side of this predictor takes {modality}: "
+                             f"{ {s: _side_modality(state, s) for s in sides} }.")
+        if len(fitting) > 1 and not _shared_encoder(state, fitting):
+            raise ConfigError(f"Both sides take {modality} with separate encoders: pass signature='query' or "
+                              "'response' (or a dict {column: values}) to say which side the list is.")
+        signature = fitting[0]
+    if signature not in sides:
+        raise ConfigError(f"signature={signature!r} is not a side of this predictor.{did_you_mean(signature, sides)}"
+                          f" Sides: {list(sides)}.")
+    if len(sides[signature]) != 1:
+        raise InputError(f"The {signature} side has several columns {sides[signature]}: pass a dict or DataFrame "
+                         "with each of them instead of a list.")
+    return pd.DataFrame({sides[signature][0]: list(values)}), signature
+
+
+def embedding_output(embeddings: np.ndarray, index: pd.Index, as_tensor: bool = False, as_pandas: bool = False,
+                     ) -> np.ndarray | torch.Tensor | pd.DataFrame:
+    """Embeddings as numpy (default), a torch tensor (``as_tensor``) or a DataFrame indexed like the data."""
+    if as_tensor and as_pandas:
+        raise ConfigError("Pass as_tensor=True or as_pandas=True, not both.")
+    if as_tensor:
+        return torch.from_numpy(np.ascontiguousarray(embeddings))
+    return pd.DataFrame(embeddings, index=index) if as_pandas else embeddings
+
+
+def _side_modality(state: PredictorState, side: str) -> str:
+    processors = state.processors.sides[side]
+    return "image" if processors.image is not None and processors.text is None else "text"
+
+
+def _shared_encoder(state: PredictorState, sides: list[str]) -> bool:
+    towers = getattr(state.net, "side_towers", None) or getattr(state.net, "side_modalities", None)
+    return towers is not None and len({towers.get(side) for side in sides}) == 1
+
+
+def _look_like_images(values: Sequence[Any]) -> bool:
+    present = [v for v in values if v is not None]
+    return bool(present) and all(isinstance(v, (bytes, bytearray)) or (
+        isinstance(v, str) and v.strip().lower().endswith(IMAGE_EXTENSIONS)) for v in present)
 
 
 def search(state: PredictorState, queries: pd.DataFrame | np.ndarray, corpus: pd.DataFrame | np.ndarray | str,

@@ -21,6 +21,7 @@ from .predictor_surface import AutoGluonSurface, FitSummary
 from .returns import positive_column, returned, wants_pandas
 from .suggest import did_you_mean
 from .tasks import canonical_problem_type, read_rows, task_class
+from .utils import apply_id_mappings
 
 if TYPE_CHECKING:
     from .state import PredictorState
@@ -122,8 +123,9 @@ class MultiModalPredictor(AutoGluonSurface):
         extra = fit_shortcuts(tuning_data, max_num_tuning_data, standalone, clean_ckpts,
                               {"predictions": predictions, "labels": labels, "predictors": predictors})
         if id_mappings:
-            train_data, tuning_data = self._id_mapped(train_data, id_mappings, "train_data"), \
-                None if tuning_data is None else self._id_mapped(tuning_data, id_mappings, "tuning_data")
+            train_data = apply_id_mappings(self._read(train_data, "train_data"), id_mappings, "train_data")
+            if tuning_data is not None:
+                tuning_data = apply_id_mappings(self._read(tuning_data, "tuning_data"), id_mappings, "tuning_data")
         self.path = Path(save_path) if save_path is not None else self.path
         teacher, teacher_path = self._teacher(teacher_predictor)
         hidden_bar = () if self.enable_progress_bar else (HideProgressBar(),)
@@ -139,11 +141,6 @@ class MultiModalPredictor(AutoGluonSurface):
                               state.fit_info, state.fit_info.get("validation_metric", state.task.tracked_metric[0]),
                               self.path, verbosity), file=sys.stderr)
         return self
-
-    def _id_mapped(self, data: Any, id_mappings: Mapping[str, Any], role: str) -> pd.DataFrame:
-        from .utils import apply_id_mappings
-
-        return apply_id_mappings(self._read(data, role), id_mappings, role)
 
     def _settings(self) -> PredictorSettings:
         return PredictorSettings(self.label_columns, self.problem_type, self.task_arguments, self.presets,
@@ -166,7 +163,8 @@ class MultiModalPredictor(AutoGluonSurface):
         return new_state(self._settings().with_overrides(presets, hyperparameters), data, column_types, zero_shot)
 
     # ------------------------------------------------------------------ inference
-    def predict(self, data: pd.DataFrame | dict[str, Any] | str | Path, as_pandas: bool | None = None,
+    def predict(self, data: pd.DataFrame | dict[str, Any] | str | Path, candidate_data: Any = None,
+                id_mappings: Mapping[str, Any] | None = None, as_pandas: bool | None = None,
                 realtime: bool | None = None, **options: Any) -> pd.Series | pd.DataFrame | np.ndarray | Any:
         """Predictions in the label's own values, indexed like ``data``.
 
@@ -174,8 +172,11 @@ class MultiModalPredictor(AutoGluonSurface):
         numpy for a dict of columns, pandas for a DataFrame, a path or a list of images. ``realtime`` is accepted
         and needs no setting: inputs of at most ``env.realtime_max_rows`` rows always skip the DataLoader.
         ``options`` are the task's own (e.g. ``as_coco=True`` for object detection; see its ``predict_options``).
+        ``candidate_data`` (zero-shot, matchers): the position of the best-matching candidate for each row.
         """
-        frame = self._read(data)
+        if candidate_data is not None:
+            return self._candidates(data, candidate_data, id_mappings, best=True)
+        frame = apply_id_mappings(self._read(data), id_mappings)
         if self._runtime is not None and not options:
             return returned(self._runtime.predict(frame), wants_pandas(data, as_pandas))
         state = self._ready(frame)
@@ -189,15 +190,18 @@ class MultiModalPredictor(AutoGluonSurface):
                                          **options, **context)
         return returned(result, wants_pandas(data, as_pandas))
 
-    def predict_proba(self, data: pd.DataFrame | dict[str, Any] | str | Path, as_pandas: bool | None = None,
+    def predict_proba(self, data: pd.DataFrame | dict[str, Any] | str | Path, candidate_data: Any = None,
+                      id_mappings: Mapping[str, Any] | None = None, as_pandas: bool | None = None,
                       as_multiclass: bool = True, realtime: bool | None = None,
                       ) -> pd.DataFrame | pd.Series | np.ndarray:
-        """Class probabilities, one column per class.
+        """Class probabilities, one column per class (with ``candidate_data``: one column per candidate).
 
         ``as_multiclass=False``: a binary predictor's probability of its ``positive_class`` alone (a Series, or a
         vector with ``as_pandas=False``). ``as_pandas`` and ``realtime`` as in ``predict``.
         """
-        frame = self._read(data)
+        if candidate_data is not None:
+            return self._candidates(data, candidate_data, id_mappings, best=False)
+        frame = apply_id_mappings(self._read(data), id_mappings)
         if self._runtime is not None:
             proba = self._runtime.predict_proba(frame)
         else:
@@ -208,18 +212,42 @@ class MultiModalPredictor(AutoGluonSurface):
             proba = state.task.predict_proba(self._outputs(state, self._features(frame, "data", state)), frame.index)
         return returned(positive_column(proba, self.class_labels, as_multiclass), wants_pandas(data, as_pandas))
 
-    def extract_embedding(self, data: pd.DataFrame | str | Path, signature: str | None = None) -> np.ndarray:
-        """The fused representation of each row, ``[rows, embedding_size]``.
+    def _candidates(self, data: Any, candidate_data: Any, id_mappings: Any, best: bool) -> Any:
+        """Zero-shot scoring of ``data`` against ``candidate_data`` (see ``automm.core.retrieval``): numpy for a
+        dict or list, pandas indexed like ``data`` for a DataFrame, as AutoGluon-MM returns them."""
+        state = self._ready(None if isinstance(data, (list, tuple)) else self._read(data))
+        if not state.task.signatures:
+            raise ConfigError(f"candidate_data= scores rows against candidates with a matching or zero-shot "
+                              f"predictor; this one is {state.problem_type!r}.")
+        from .retrieval import candidate_probabilities
 
-        A matching predictor embeds one side at a time: ``signature="query"`` or ``"response"``.
+        probabilities, index = candidate_probabilities(state, data, candidate_data, id_mappings)
+        result = probabilities.argmax(axis=1) if best else probabilities
+        if index is None:
+            return result
+        return pd.Series(result, index=index) if best else pd.DataFrame(result, index=index)
+
+    def extract_embedding(self, data: pd.DataFrame | Mapping[str, Any] | Sequence[Any] | str | Path,
+                          signature: str | None = None, id_mappings: Mapping[str, Any] | None = None,
+                          as_tensor: bool = False, as_pandas: bool = False, realtime: bool | None = None) -> Any:
+        """The fused representation of each row, ``[rows, embedding_size]`` (numpy; ``as_tensor`` / ``as_pandas``
+        give a torch tensor / a DataFrame).
+
+        A matching predictor embeds one side at a time: ``signature="query"`` or ``"response"``, inferred from the
+        columns of ``data`` when omitted; ``data`` may also be a list of one side's texts or image paths.
+        ``id_mappings`` ({column: {id: content}}) replaces ids by their content. ``realtime`` is accepted for
+        AutoGluon-MM's signature: automm picks the in-process path by itself for small inputs.
         """
-        frame = self._read(data)
+        from .embedding import embed_side, embedding_output, values_frame
+
+        values = isinstance(data, (list, tuple))
+        frame = None if values else apply_id_mappings(self._read(data), id_mappings)
         state = self._ready(frame)
         if not state.task.has_embeddings:
             raise ConfigError(f"A {state.problem_type} predictor has no row embeddings.")
-        from .embedding import embed_side
-
-        return embed_side(state, frame, signature)
+        if frame is None:
+            frame, signature = values_frame(state, list(data), signature)
+        return embedding_output(embed_side(state, frame, signature), frame.index, as_tensor, as_pandas)
 
     def search(self, queries: pd.DataFrame | np.ndarray | str | Path, corpus: pd.DataFrame | np.ndarray | str | Path,
                top_k: int = 10, corpus_chunk_size: int = 8192) -> pd.DataFrame:
@@ -238,22 +266,51 @@ class MultiModalPredictor(AutoGluonSurface):
 
         return search(state, frame, corpus, top_k, corpus_chunk_size)
 
-    def evaluate(self, data: pd.DataFrame | str | Path, metrics: str | Sequence[str] | None = None,
-                 return_pred: bool = False) -> dict[str, float] | tuple[dict[str, float], Any]:
+    def evaluate(self, data: pd.DataFrame | str | Path, query_data: Any = None, response_data: Any = None,
+                 id_mappings: Mapping[str, Any] | None = None, metrics: str | Sequence[str] | None = None,
+                 return_pred: bool = False, chunk_size: int = 1024, similarity_type: str = "cosine",
+                 cutoffs: Sequence[int] | None = None, label: str | None = None,
+                 ) -> dict[str, float] | tuple[dict[str, float], Any]:
         """Metrics on labelled ``data``: those ``metrics`` names (AutoGluon's names and aliases too, keyed as
         spelled), else ``eval_metric`` first and then the task's other defaults.
 
         With ``return_pred=True`` returns ``(scores, predictions)``, the predictions as ``predict`` gives them.
+        A matcher given ``query_data`` and ``response_data`` ranks every response for every query instead (chunks
+        of ``chunk_size`` responses, ``similarity_type`` "cosine" or "dot_prod") and returns ndcg / recall / mrr /
+        map / precision at each of ``cutoffs`` (default 1, 5, 10) against ``data``'s ``label`` relevance column;
+        ``id_mappings`` ({column: {id: content}}) resolves ids in any of the three tables.
         """
         from .inference import state_scores
 
+        if query_data is not None or response_data is not None:
+            return self._evaluate_ranking(data, query_data, response_data, id_mappings, metrics, return_pred,
+                                          chunk_size, similarity_type, cutoffs, label)
         frame = labelled_rows(self._read(data, "evaluation data"), self.label_columns, "evaluation data")
+        frame = apply_id_mappings(frame, id_mappings, "evaluation data")
         state = self._ready(frame)
         scores, outputs = state_scores(state, self._features(frame, "evaluation data", state),
                                        encode_targets(state.task, state.label_columns, frame),
                                        ([metrics] if isinstance(metrics, str) else list(metrics)) if metrics else None,
                                        self._progress, keep_outputs=return_pred)
         return (scores, state.task.predict_rows(outputs, frame)) if return_pred else scores
+
+    def _evaluate_ranking(self, data: Any, query_data: Any, response_data: Any, id_mappings: Any, metrics: Any,
+                          return_pred: bool, chunk_size: int, similarity_type: str, cutoffs: Any, label: Any,
+                          ) -> dict[str, float]:
+        if query_data is None or response_data is None:
+            raise ConfigError("Ranking evaluation needs both query_data= and response_data= (the corpus); pass both, "
+                              "or neither to score the labelled pairs in data.")
+        if return_pred:
+            raise ConfigError("return_pred=True is for pair evaluation; a ranking evaluation (query_data=, "
+                              "response_data=) returns only the scores. Use automm.match.semantic_search for the hits.")
+        state = self._ready(None)
+        if not state.task.signatures:
+            raise ConfigError(f"query_data= / response_data= rank a corpus for a matching predictor; this one is "
+                              f"{state.problem_type!r}. Call evaluate(data) without them.")
+        from .retrieval import evaluate_ranking
+
+        return evaluate_ranking(state, data, query_data, response_data, id_mappings, label, metrics, chunk_size,
+                                similarity_type, cutoffs, self.eval_metric)
 
     def _read(self, data: Any, role: str = "data") -> pd.DataFrame:
         return read_rows(data, role, self.problem_type)
@@ -333,3 +390,4 @@ class MultiModalPredictor(AutoGluonSurface):
     def __repr__(self) -> str:
         fitted = "fitted" if self._state is not None else "not fitted"
         return f"MultiModalPredictor(label={self.label_columns}, problem_type={self.problem_type!r}, {fitted})"
+

@@ -41,6 +41,8 @@ KNOWN_PROBLEM_TYPES: dict[str, str] = {
     "text_similarity": "automm-match",
     "image_similarity": "automm-match",
     "image_text_similarity": "automm-match",
+    "zero_shot_image_classification": "automm-match",
+    "feature_extraction": "automm-match",
     "object_detection": "automm-detect",
     "semantic_segmentation": "automm-segment",
 }

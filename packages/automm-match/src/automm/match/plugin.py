@@ -7,13 +7,17 @@ from automm.core.plugin import TaskPlugin, distribution_version
 
 from . import clip, network  # noqa: F401  (registers the "bi_encoder" and "clip" network kinds)
 from .export import export_graphs
+from .feature_extraction import FeatureExtractionTask
 from .presets import PRESETS
 from .task import MatchTask
+from .zero_shot_task import ZeroShotImageClassificationTask
 
 PLUGIN = TaskPlugin(
     package="automm-match",
     version=distribution_version("automm-match"),
-    tasks={"text_similarity": MatchTask, "image_similarity": MatchTask, "image_text_similarity": MatchTask},
+    tasks={"text_similarity": MatchTask, "image_similarity": MatchTask, "image_text_similarity": MatchTask,
+           "zero_shot_image_classification": ZeroShotImageClassificationTask,
+           "feature_extraction": FeatureExtractionTask},
     presets=PRESETS,
 )
 # automm-deploy's exporter of both matcher networks (one ONNX graph per tower)

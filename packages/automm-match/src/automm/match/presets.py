@@ -2,7 +2,9 @@
 
 ``medium_quality`` uses only backbones that ship inside PyPI packages (all-MiniLM-L6-v2 and
 EfficientNet-Lite0), so it works with no model hub; its image-text model is a CLIP-style dual encoder
-assembled from those two with projection heads (it needs fine-tuning: the projections start random).
+assembled from those two with projection heads (it needs fine-tuning: the projections start random). Zero-shot
+image-text work needs a CLIP model pretrained end to end: ``high_quality`` (CLIP ViT-B/32), and
+``zero_shot_image_classification`` at every quality.
 """
 
 from __future__ import annotations
@@ -37,19 +39,28 @@ PRESETS = {
     "medium_quality": {
         "text_similarity": _preset(MINILM_L6, "tf_efficientnet_lite0", TEXT_OPTIM),
         "image_similarity": _preset(MINILM_L6, "tf_efficientnet_lite0", IMAGE_OPTIM),
+        "feature_extraction": _preset(MINILM_L6, "tf_efficientnet_lite0", TEXT_OPTIM),
         "image_text_similarity": _preset(MINILM_L6, "tf_efficientnet_lite0", DUAL_OPTIM,
                                          MatchConfig(projection_dim=256, symmetric=True), max_images_per_row=1),
+        "zero_shot_image_classification": _preset(CLIP_BASE, "tf_efficientnet_lite0", TEXT_OPTIM,
+                                                  MatchConfig(symmetric=True), max_images_per_row=1),
     },
     "high_quality": {
         "text_similarity": _preset(MINILM_L12, "convnext_tiny.fb_in22k_ft_in1k", TEXT_OPTIM),
         "image_similarity": _preset(MINILM_L12, "convnext_tiny.fb_in22k_ft_in1k", IMAGE_OPTIM),
+        "feature_extraction": _preset(MINILM_L12, "convnext_tiny.fb_in22k_ft_in1k", TEXT_OPTIM),
         "image_text_similarity": _preset(CLIP_BASE, "convnext_tiny.fb_in22k_ft_in1k", TEXT_OPTIM,
                                          MatchConfig(symmetric=True), max_images_per_row=1),
+        "zero_shot_image_classification": _preset(CLIP_BASE, "convnext_tiny.fb_in22k_ft_in1k", TEXT_OPTIM,
+                                                  MatchConfig(symmetric=True), max_images_per_row=1),
     },
     "best_quality": {
         "text_similarity": _preset(MPNET_BASE, "convnext_base.fb_in22k_ft_in1k", TEXT_OPTIM),
         "image_similarity": _preset(MPNET_BASE, "convnext_base.fb_in22k_ft_in1k", IMAGE_OPTIM),
+        "feature_extraction": _preset(MPNET_BASE, "convnext_base.fb_in22k_ft_in1k", TEXT_OPTIM),
         "image_text_similarity": _preset(CLIP_LARGE, "convnext_base.fb_in22k_ft_in1k", TEXT_OPTIM,
                                          MatchConfig(symmetric=True), max_images_per_row=1),
+        "zero_shot_image_classification": _preset(CLIP_LARGE, "convnext_base.fb_in22k_ft_in1k", TEXT_OPTIM,
+                                                  MatchConfig(symmetric=True), max_images_per_row=1),
     },
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -25,8 +26,12 @@ from .sampling import NoDuplicatesBatchSampler
 
 SIDES = ("query", "response")
 # Modalities each problem type expects on its two sides (any order for image_text_similarity).
-MODALITIES = {"text_similarity": {"text"}, "image_similarity": {"image"}, "image_text_similarity": {"text", "image"}}
+MODALITIES = {"text_similarity": {"text"}, "image_similarity": {"image"}, "image_text_similarity": {"text", "image"},
+              "zero_shot_image_classification": {"text", "image"}}
 DEFAULT_PLATT = (10.0, -5.0)  # before calibration: probability 0.5 at cosine 0.5
+# Side columns when neither query= nor response= is given (AutoGluon-MM allows that for zero-shot use).
+DEFAULT_SIDES = {"text_similarity": ("query", "response"), "image_similarity": ("query", "response"),
+                 "image_text_similarity": ("text", "image"), "zero_shot_image_classification": ("image", "text")}
 
 
 class MatchTask(Task):
@@ -39,6 +44,7 @@ class MatchTask(Task):
     keep_pretrained_if_better = True  # the pretrained encoders already match pairs: a fit must not end worse
     signatures: ClassVar[tuple[str, ...]] = SIDES
     config_type = MatchConfig
+    text_side: ClassVar[str] = "query"  # image-text: the side that holds text when the data does not say
 
     def __init__(self, problem_type: str, sides: dict[str, list[str]], label: str | None, kind: str,
                  match_label: Any = 1, other_label: Any = 0, label_range: tuple[float, float] = (0.0, 1.0),
@@ -46,11 +52,14 @@ class MatchTask(Task):
         self.problem_type, self.sides, self.label, self.kind = problem_type, sides, label, kind
         self.match_label, self.other_label, self.label_range = match_label, other_label, tuple(label_range)
         self.platt, self.column_types = tuple(platt), dict(column_types or {})
+        self.zero_shot = False  # set by for_zero_shot: built for use before any fit
 
     # ------------------------------------------------------------------ fitting the label encoding
     @classmethod
     def fit(cls, labels: pd.DataFrame, problem_type: str, arguments: Mapping[str, Any] | None = None) -> MatchTask:
         arguments = dict(arguments or {})
+        if all(arguments.get(side) is None for side in SIDES) and problem_type in DEFAULT_SIDES:
+            arguments.update(zip(SIDES, DEFAULT_SIDES[problem_type]))
         sides = {side: _column_list(arguments.get(side), side, problem_type) for side in SIDES}
         shared = set(sides["query"]) & set(sides["response"])
         if shared:
@@ -106,12 +115,21 @@ class MatchTask(Task):
         return ((numbers.to_numpy(np.float64) - low) / (high - low)).clip(0, 1).astype(np.float32)
 
     # ------------------------------------------------------------------ network and training
+    def for_zero_shot(self) -> MatchTask:
+        """This task, marked so that ``build`` warns when the pretrained model has untrained parts."""
+        task = _copy(self)
+        task.zero_shot = True
+        return task
+
     def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
         columns = self._side_columns(columns, features)
         column_types = {c: columns[c].type.value for c in self.input_columns}
-        task = MatchTask(self.problem_type, self.sides, self.label, self.kind, self.match_label, self.other_label,
-                         self.label_range, self.platt, column_types)
-        return dataclasses.replace(build_bi_encoder(self.sides, features, columns, config), task=task)
+        task = type(self)(self.problem_type, self.sides, self.label, self.kind, self.match_label, self.other_label,
+                          self.label_range, self.platt, column_types)
+        built = build_bi_encoder(self.sides, features, columns, config)
+        if self.zero_shot:
+            warn_untrained_projections(built.spec, self.problem_type)
+        return dataclasses.replace(built, task=task)
 
     def loss(self, optim: Any, task_config: MatchConfig):
         return build_loss(task_config.loss, self.kind, task_config)
@@ -215,7 +233,7 @@ class MatchTask(Task):
                 continue
             other = [result[c] for s, ns in self.sides.items() if s != side for c in ns if c in result]
             modality = (expected - {side_modality(other)}) if other and len(expected) > 1 else expected
-            default = ColumnType.TEXT if modality == {"text"} or side == "query" and len(modality) > 1 \
+            default = ColumnType.TEXT if modality == {"text"} or side == self.text_side and len(modality) > 1 \
                 else ColumnType.IMAGE_PATH
             for column in missing:
                 result[column] = ColumnDecision(column, default, "not in the data yet: the problem type's default")
@@ -241,6 +259,27 @@ class MatchTask(Task):
         return cls(str(state["problem_type"]), sides, state["label"], state["kind"], state["match_label"],
                    state["other_label"], tuple(float(v) for v in state["label_range"]),
                    tuple(float(v) for v in state["platt"]), state.get("column_types"))
+
+
+def warn_untrained_projections(spec: Any, problem_type: str) -> None:
+    """Zero-shot use of a bi-encoder whose towers end in projection heads: those start random, so the scores
+    mean nothing until a fit. CLIP checkpoints (``presets="high_quality"``) are pretrained end to end."""
+    towers = getattr(spec, "towers", {})
+    if any(tower.output_size is not None for tower in towers.values()):
+        from .presets import CLIP_BASE
+
+        warnings.warn(f"This {problem_type} model has projection heads that were never trained (the medium_quality "
+                      "preset joins MiniLM and EfficientNet-Lite0 with random projections), so zero-shot scores "
+                      f"before fit() are meaningless. For zero-shot image-text matching use presets='high_quality' "
+                      f"({CLIP_BASE}, a CLIP model pretrained end to end, as AutoGluon-MM's default is) or "
+                      "hyperparameters={'model.text.checkpoint': <a CLIP checkpoint>}; or fit() first.",
+                      UserWarning, stacklevel=4)
+
+
+def _copy(task: MatchTask) -> MatchTask:
+    clone = object.__new__(type(task))
+    clone.__dict__.update(task.__dict__)
+    return clone
 
 
 def _column_list(value: Any, side: str, problem_type: str) -> list[str]:
