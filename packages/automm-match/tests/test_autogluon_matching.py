@@ -65,7 +65,7 @@ def test_evaluate_reads_ids_through_id_mappings(matcher: MultiModalPredictor, po
     assert scores == pytest.approx(_brute_force(matcher, positives, 5), abs=1e-6)
     embedded = matcher.extract_embedding(labelled[["answer"]], id_mappings=id_mappings)
     np.testing.assert_allclose(embedded, matcher.extract_embedding(positives[["answer"]]), atol=1e-6)
-    with pytest.raises(InputError, match="missing from id_mappings"):
+    with pytest.raises(InputError, match="has no entry for id .nope."):
         matcher.extract_embedding(pd.DataFrame({"answer": ["nope"]}), id_mappings=id_mappings)
 
 
