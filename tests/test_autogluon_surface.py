@@ -140,6 +140,8 @@ def test_as_multiclass_false_gives_the_positive_class(binary: MultiModalPredicto
 def test_properties(binary: MultiModalPredictor) -> None:
     assert binary.label == "label" and binary.classes == binary.class_labels == ["a", "b"]
     assert binary.total_parameters == sum(p.numel() for p in binary.state.net.parameters())
+    assert binary.problem_property.name == "binary" and "roc_auc" in binary.problem_property.supported_evaluation_metrics
+    assert MultiModalPredictor(label="y", problem_type="classification").problem_property is None
     assert 0 < binary.trainable_parameters <= binary.total_parameters
     assert binary.model_size == pytest.approx(binary.total_parameters * 4 / 2**20, rel=0.05)
     assert MultiModalPredictor(label=["x", "y"]).label == ["x", "y"]

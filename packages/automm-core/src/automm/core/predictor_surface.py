@@ -116,6 +116,14 @@ class AutoGluonSurface:
         return classes[1]
 
     @property
+    def problem_property(self) -> Any:
+        """The problem type's properties (supported metrics, default metric...): ``PROBLEM_TYPES_REG``'s entry for
+        ``problem_type``; None while it is not settled (none given, or ``"classification"`` before fit)."""
+        from .problem_types import PROBLEM_TYPES_REG
+
+        return PROBLEM_TYPES_REG.get(self.problem_type) if self.problem_type in PROBLEM_TYPES_REG else None
+
+    @property
     def total_parameters(self) -> int:
         """Number of parameters of the network."""
         return sum(p.numel() for p in self.state.net.parameters())
