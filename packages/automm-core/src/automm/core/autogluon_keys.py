@@ -145,6 +145,16 @@ ENV: dict[str, Mapped | Refused] = {
 }
 
 MODEL: dict[str, Mapped | Refused] = {
+    "model.sam.img_transforms": R("automm letterboxes every image to task.image_size squares (AutoGluon-MM's "
+                                  "resize_to_square stretches it): there is no transform to choose."),
+    "model.sam.gt_transforms": R("masks follow their image's letterbox (nearest-neighbour): there is no transform "
+                                 "to choose."),
+    "model.sam.frozen_layers": R("automm never trains SAM's prompt encoder and IoU head (AutoGluon-MM's default); "
+                                 "the image encoder trains through LoRA (optim.peft / task.conv_lora)."),
+    "model.sam.num_mask_tokens": R("automm uses one mask token per class: the task sets it from the masks' "
+                                   "classes (num_classes=)."),
+    "model.sam.ignore_label": R("automm has no ignore label: 0/255 masks are binary and class-index masks count "
+                                "every value; map the pixels to ignore onto the background first."),
     "model.names": M("model.modalities", v.model_names,
                      note="hf_text/clip/ner_text -> text, timm_image -> image, ft_transformer/numerical_mlp/"
                           "categorical_mlp -> tabular (+ model.tabular.model), fusion_* -> model.fusion.model"),
