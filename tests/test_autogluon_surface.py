@@ -140,7 +140,8 @@ def test_as_multiclass_false_gives_the_positive_class(binary: MultiModalPredicto
 def test_properties(binary: MultiModalPredictor) -> None:
     assert binary.label == "label" and binary.classes == binary.class_labels == ["a", "b"]
     assert binary.total_parameters == sum(p.numel() for p in binary.state.net.parameters())
-    assert binary.problem_property.name == "binary" and "roc_auc" in binary.problem_property.supported_evaluation_metrics
+    assert binary.problem_property.name == "binary"
+    assert "roc_auc" in binary.problem_property.supported_evaluation_metrics
     assert MultiModalPredictor(label="y", problem_type="classification").problem_property is None
     assert 0 < binary.trainable_parameters <= binary.total_parameters
     assert binary.model_size == pytest.approx(binary.total_parameters * 4 / 2**20, rel=0.05)
@@ -205,3 +206,10 @@ def test_autogluon_saved_folder_is_named(tmp_path: Path) -> None:
     (tmp_path / "assets.json").write_text('{"class_name": "MultiModalPredictor"}')
     with pytest.raises(PredictorLoadError, match="saved by AutoGluon-MM"):
         MultiModalPredictor.load(tmp_path)
+
+
+def test_evaluate_accepts_autogluon_s_realtime_and_eval_tool(binary: MultiModalPredictor) -> None:
+    rows = _table(12, seed=3)
+    assert binary.evaluate(rows, realtime=True, eval_tool="pycocotools") == binary.evaluate(rows)
+    with pytest.raises(ConfigError, match="eval_tool='cocoapi'"):
+        binary.evaluate(rows, eval_tool="cocoapi")

@@ -269,8 +269,8 @@ class MultiModalPredictor(AutoGluonSurface):
     def evaluate(self, data: pd.DataFrame | str | Path, query_data: Any = None, response_data: Any = None,
                  id_mappings: Mapping[str, Any] | None = None, metrics: str | Sequence[str] | None = None,
                  return_pred: bool = False, chunk_size: int = 1024, similarity_type: str = "cosine",
-                 cutoffs: Sequence[int] | None = None, label: str | None = None,
-                 ) -> dict[str, float] | tuple[dict[str, float], Any]:
+                 cutoffs: Sequence[int] | None = None, label: str | None = None, realtime: bool | None = None,
+                 eval_tool: str | None = None) -> dict[str, float] | tuple[dict[str, float], Any]:
         """Metrics on labelled ``data``: those ``metrics`` names (AutoGluon's names and aliases too, keyed as
         spelled), else ``eval_metric`` first and then the task's other defaults.
 
@@ -278,8 +278,13 @@ class MultiModalPredictor(AutoGluonSurface):
         A matcher given ``query_data`` and ``response_data`` ranks every response for every query instead (chunks
         of ``chunk_size`` responses, ``similarity_type`` "cosine" or "dot_prod") and returns ndcg / recall / mrr /
         map / precision at each of ``cutoffs`` (default 1, 5, 10) against ``data``'s ``label`` relevance column;
-        ``id_mappings`` ({column: {id: content}}) resolves ids in any of the three tables.
+        ``id_mappings`` ({column: {id: content}}) resolves ids in any of the three tables. ``realtime`` is accepted
+        as in ``predict``; ``eval_tool`` ("pycocotools" or "torchmetrics", AutoGluon-MM's detection choice) is
+        accepted: automm computes COCO mAP with torchmetrics' COCO-style implementation either way.
         """
+        if eval_tool not in (None, "pycocotools", "torchmetrics"):
+            raise ConfigError(f"eval_tool={eval_tool!r}: AutoGluon-MM's choices are 'pycocotools' and 'torchmetrics' "
+                              "(automm computes COCO mAP one way for both); leave it out.")
         from .inference import state_scores
 
         if query_data is not None or response_data is not None:
