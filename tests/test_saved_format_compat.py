@@ -1,6 +1,7 @@
-"""Predictors saved by automm-core 0.4 (format 4) load with the current code and answer as 0.4 did.
+"""Predictors saved by automm-core 0.4 (format 4) and 0.5 (format 5) load with the current code and answer as the
+version that saved them did.
 
-The fixtures and the answers were written by automm 0.4 itself (tests/compat/make_format4.py).
+The fixtures and the answers were written by those versions themselves (tests/compat/make_format4.py).
 """
 
 from __future__ import annotations
@@ -16,28 +17,29 @@ import pytest
 
 from automm.core import MultiModalPredictor
 
-FIXTURES = Path(__file__).parent / "compat" / "format4"
+COMPAT = Path(__file__).parent / "compat"
+FORMATS = ["format4", "format5"]
 IMAGE_COLUMNS = {"multimodal": ["image"], "detection": ["image"], "segmentation": ["image"]}
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
 # Segmentation probability maps are float16: numpy's bilinear resize and torch's may round one step apart there.
 FLOAT16_STEP = {"rtol": 0.0, "atol": 2.5e-4}
 
 
-def rows(name: str) -> pd.DataFrame:
-    """The rows 0.4 was asked about, with image paths made absolute."""
-    folder = FIXTURES / name
+def rows(saved_format: str, name: str) -> pd.DataFrame:
+    """The rows the saving version was asked about, with image paths made absolute."""
+    folder = COMPAT / saved_format / name
     frame = pd.read_json(folder / "rows.json", orient="records")
     for column in IMAGE_COLUMNS.get(name, []):
         frame[column] = [str(folder / path) for path in frame[column]]
     return frame
 
 
-@pytest.fixture(scope="module")
-def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the fixtures (loading must not need write access, but a copy keeps the checkout clean)."""
-    target = tmp_path_factory.mktemp("format4")
-    shutil.copytree(FIXTURES, target, dirs_exist_ok=True)
-    return target
+@pytest.fixture(scope="module", params=FORMATS)
+def saved(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """(format, a copy of its fixtures): loading must not need write access, but a copy keeps the checkout clean."""
+    target = tmp_path_factory.mktemp(request.param)
+    shutil.copytree(COMPAT / request.param, target, dirs_exist_ok=True)
+    return request.param, target
 
 
 def same(actual: Any, expected: Any, tolerance: dict[str, float] = TOLERANCE) -> None:
@@ -74,18 +76,20 @@ def as_plain(value: Any) -> Any:
 
 
 @pytest.mark.parametrize("name", ["multimodal", "regression", "multilabel", "text_similarity", "ner", "segmentation"])
-def test_a_format4_predictor_answers_as_it_did(saved: Path, name: str) -> None:
-    predictor = MultiModalPredictor.load(saved / name / "predictor")
-    expected = json.loads((FIXTURES / name / "expected.json").read_text())
-    same(as_plain(predictor.predict(rows(name))), expected["predict"])
+def test_an_older_predictor_answers_as_it_did(saved: tuple[str, Path], name: str) -> None:
+    saved_format, folder = saved
+    predictor = MultiModalPredictor.load(folder / name / "predictor")
+    expected = json.loads((COMPAT / saved_format / name / "expected.json").read_text())
+    same(as_plain(predictor.predict(rows(saved_format, name))), expected["predict"])
     if "predict_proba" in expected:
         tolerance = FLOAT16_STEP if name == "segmentation" else TOLERANCE
-        same(as_plain(predictor.predict_proba(rows(name))), expected["predict_proba"], tolerance)
+        same(as_plain(predictor.predict_proba(rows(saved_format, name))), expected["predict_proba"], tolerance)
 
 
-def test_a_format4_detector_finds_the_same_boxes(saved: Path) -> None:
-    predictor = MultiModalPredictor.load(saved / "detection" / "predictor")
-    expected = json.loads((FIXTURES / "detection" / "expected.json").read_text())["predict"]
-    found = predictor.predict(rows("detection"))
+def test_an_older_detector_finds_the_same_boxes(saved: tuple[str, Path]) -> None:
+    saved_format, folder = saved
+    predictor = MultiModalPredictor.load(folder / "detection" / "predictor")
+    expected = json.loads((COMPAT / saved_format / "detection" / "expected.json").read_text())["predict"]
+    found = predictor.predict(rows(saved_format, "detection"))
     same(as_plain(found["bboxes"]), expected["bboxes"])
     assert [Path(p).name for p in found["image"]] == [Path(p).name for p in expected["image"]]
