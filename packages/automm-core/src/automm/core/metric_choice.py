@@ -50,7 +50,8 @@ class MetricChoice:
 
 
 def tracked(task: Task) -> tuple[str, bool]:
-    """(name, greater is better) of the metric fits of ``task`` track."""
+    """(name, greater is better) fits of ``task`` track: ``validation_metric=``, else ``eval_metric=``, else the
+    task's default."""
     choice = task.chosen_metrics
     name = choice and (choice.validation_metric or choice.eval_metric)
     return (name, greater_is_better(name)) if name else task.validation_metric

@@ -18,7 +18,7 @@ from automm.core.vision.checks import check_image_paths
 from .backends.base import DetectorOptions
 from .config import DetectConfig
 from .ingest import IMAGE_COLUMN, ROIS_COLUMN, read_detection_data
-from .metrics import DetectionMetric, score_detections
+from .metrics import MAP_METRICS, DetectionMetric, score_detections
 from .network import DetectorSpec, backend
 from .outputs import coco_results, save_json
 from .processor import DetectionProcessor
@@ -34,6 +34,8 @@ class DetectionTask(Task):
     default_label = ROIS_COLUMN
     predicts_before_fit: ClassVar[bool] = True  # a COCO-pretrained detector (high_quality) predicts before fit
     has_proba: ClassVar[bool] = False
+    metric_names = {"object_detection": MAP_METRICS}
+    modalities = {"object_detection": frozenset({"image"})}
     config_type = DetectConfig
     predict_options: ClassVar[tuple[str, ...]] = ("as_coco", "save_results", "bbox_format")
     # Image settings live in the task section; the backbone's pretraining, weights file and augmentation in core's.
@@ -149,8 +151,6 @@ class DetectionTask(Task):
         return "map", True
 
     def default_metric_names(self) -> list[str]:
-        from .metrics import MAP_METRICS
-
         return [*MAP_METRICS, *self.extra_metric_names()]
 
     def extra_metric_names(self) -> tuple[str, ...]:

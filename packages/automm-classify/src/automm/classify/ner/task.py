@@ -29,6 +29,8 @@ class NERTask(Task):
 
     arguments: ClassVar[tuple[str, ...]] = ("text_column",)
     has_proba: ClassVar[bool] = False
+    metric_names = {"ner": ("overall_f1", "overall_precision", "overall_recall", "overall_accuracy")}
+    modalities = {"ner": frozenset({"text_ner", "image", "text", "categorical", "numerical"})}
 
     def __init__(self, problem_type: str, column: str, groups: list[str], text_column: str = ""):
         self.problem_type, self.column, self.text_column = problem_type, column, text_column
