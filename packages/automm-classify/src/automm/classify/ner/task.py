@@ -29,6 +29,7 @@ class NERTask(Task):
 
     arguments: ClassVar[tuple[str, ...]] = ("text_column",)
     has_proba: ClassVar[bool] = False
+    # ner.metrics.METRICS (that module imports torch, this one must not), plus each entity group in evaluate().
     metric_names = {"ner": ("overall_f1", "overall_precision", "overall_recall", "overall_accuracy")}
     modalities = {"ner": frozenset({"text_ner", "image", "text", "categorical", "numerical"})}
 
