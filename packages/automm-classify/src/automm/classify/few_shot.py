@@ -95,8 +95,7 @@ class FewShotClassificationTask(ClassificationTask):
         """Embed the rows, fit the SVM, and write it into the head: ``net.head``'s last layer is the SVM."""
         import torch
 
-        from automm.core.metric_choice import tracked
-        from automm.core.plugin import FitResult, run_network
+        from automm.core.plugin import FitResult, run_network, tracked_metric
 
         started = time.monotonic()
         features, codes = train_data
@@ -113,7 +112,7 @@ class FewShotClassificationTask(ClassificationTask):
             layer.weight.copy_(torch.from_numpy(head.weight).to(layer.weight.dtype))
             layer.bias.copy_(torch.from_numpy(head.bias).to(layer.bias.dtype))
         self.svm = {"c": head.c, "temperature": head.temperature, "folds": head.folds}
-        metric = tracked(self)[0]  # validation_metric= / eval_metric= / the default
+        metric = tracked_metric(self)[0]  # validation_metric= / eval_metric= / the default
         if val_data is None:  # cross-validated: each row scored by the folds that held it out
             score = self.score(head.held_out_logits, codes, [metric])[metric]
         else:
