@@ -8,8 +8,9 @@ import pytest
 from automm.core.errors import ConfigError
 from automm.core.fitting.settings import PredictorSettings
 from automm.core.hpo.search import objective
-from automm.core.metric_choice import MetricChoice, evaluation_names, fit_info, for_validation, tracked
+from automm.core.metric_choice import evaluation_names, fit_info, for_validation, tracked
 from automm.core.metric_names import greater_is_better, rename, resolve, resolve_all
+from automm.core.results import MetricChoice
 
 
 class _Task:

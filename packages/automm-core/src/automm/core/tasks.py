@@ -23,8 +23,7 @@ if TYPE_CHECKING:
     import torch
     from torch.utils.data import Sampler
 
-    from .metric_choice import MetricChoice
-    from .results import Built, FitResult
+    from .results import Built, FitResult, MetricChoice
     from .training.budget import Deadline
 
 ENTRY_POINT_GROUP = "automm.tasks"
