@@ -46,6 +46,9 @@ def test_inapplicable_and_unknown_names_are_refused_with_the_accepted_list() -> 
         resolve("rmse", "binary", role="eval_metric")
     with pytest.raises(ConfigError, match='Unknown metrics \'acuracy\'.*Did you mean "accuracy"'):
         resolve_all(["acuracy"], "multiclass")
+    assert resolve_all(["dice"], "semantic_segmentation", strict=False) == ["dice"]  # the task refuses it
+    with pytest.raises(ConfigError, match="metrics='rmse' does not apply"):
+        resolve_all(["rmse"], "binary", strict=False)
     with pytest.raises(ConfigError, match="must be a metric name"):
         resolve("", "binary")
 

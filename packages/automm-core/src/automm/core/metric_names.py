@@ -69,11 +69,13 @@ def supported(problem_type: str) -> tuple[str, ...] | None:
     return names + tuple(f"{name}@k" for name in RETRIEVAL if ranked)
 
 
-def resolve(name: str, problem_type: str | None, extra: Iterable[str] = (), role: str = "metric") -> str:
+def resolve(name: str, problem_type: str | None, extra: Iterable[str] = (), role: str = "metric",
+            strict: bool = True) -> str:
     """The canonical name of ``name`` for ``problem_type``; ``extra`` are names the task accepts besides.
 
     ``role`` names the argument in the error (``eval_metric``, ``validation_metric``, ``metric``). An unlisted
-    problem type (a third-party task) or None keeps ``name`` as it is, to be checked by the task itself.
+    problem type (a third-party task) or None keeps ``name`` as it is, to be checked by the task itself; so does a
+    name no problem type knows when not ``strict`` (the task refuses it in its own words).
     """
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"{role} must be a metric name such as 'accuracy' or 'rmse', got {name!r}.")
@@ -90,7 +92,10 @@ def resolve(name: str, problem_type: str | None, extra: Iterable[str] = (), role
     for candidate in (lowered, *ALIASES.get(lowered, ())):
         if candidate in accepted:
             return candidate
-    raise ConfigError(_refusal(name, lowered, problem_type, role, [*accepted, *extras.values()]))
+    message = _refusal(name, lowered, problem_type, role, [*accepted, *extras.values()])
+    if not strict and message.startswith("Unknown"):
+        return name
+    raise ConfigError(message)
 
 
 def implied_problem_type(eval_metric: str | None, label_count: int) -> str | None:
@@ -106,10 +111,10 @@ def implied_problem_type(eval_metric: str | None, label_count: int) -> str | Non
 
 
 def resolve_all(names: Sequence[str], problem_type: str | None, extra: Iterable[str] = (),
-                role: str = "metrics") -> list[str]:
+                role: str = "metrics", strict: bool = True) -> list[str]:
     """``resolve`` of each name, in order."""
     extra = tuple(extra)
-    return [resolve(name, problem_type, extra, role) for name in names]
+    return [resolve(name, problem_type, extra, role, strict) for name in names]
 
 
 def _refusal(name: str, lowered: str, problem_type: str, role: str, accepted: list[str]) -> str:
