@@ -8,23 +8,11 @@
 
 # %%
 # AutoGluon: advanced_topics/problem_types_and_metrics.ipynb
-# AutoGluon-MM: from autogluon.multimodal.constants import *; from autogluon.multimodal.problem_types import ...
+# AutoGluon-MM imports problem-type constants (BINARY, ...); automm's problem types are plain strings.
 import matplotlib.pyplot as plt
 
 from automm.core import ConfigError, MultiModalPredictor
-from automm.core.problem_types import (
-    BINARY,
-    FEW_SHOT_CLASSIFICATION,
-    IMAGE_SIMILARITY,
-    IMAGE_TEXT_SIMILARITY,
-    MULTICLASS,
-    NER,
-    OBJECT_DETECTION,
-    PROBLEM_TYPES_REG,
-    REGRESSION,
-    SEMANTIC_SEGMENTATION,
-    TEXT_SIMILARITY,
-)
+from automm.core.problem_types import PROBLEM_TYPES_REG
 
 
 def describe(title: str, name: str) -> None:
@@ -44,29 +32,29 @@ print("installed problem types:", PROBLEM_TYPES_REG.list_keys())
 # ## Classification and regression
 
 # %%
-describe("Binary classification", BINARY)
-describe("Multiclass classification", MULTICLASS)
-describe("Regression", REGRESSION)
-describe("Few-shot classification", FEW_SHOT_CLASSIFICATION)
+describe("Binary classification", "binary")
+describe("Multiclass classification", "multiclass")
+describe("Regression", "regression")
+describe("Few-shot classification", "few_shot_classification")
 
 # %% [markdown]
 # ## Vision: detection and segmentation
 
 # %%
-describe("Object detection", OBJECT_DETECTION)
-describe("Semantic segmentation", SEMANTIC_SEGMENTATION)
+describe("Object detection", "object_detection")
+describe("Semantic segmentation", "semantic_segmentation")
 
 # %% [markdown]
 # ## Matching and entity extraction
 #
 # Matchers rank responses for queries, so besides pair metrics they accept retrieval metrics with a cutoff,
-# written `ndcg@10`, `recall@5` and so on. NER also accepts each entity group's name in `evaluate(metrics=...)`.
+# written `ndcg@10`, `recall@5` and so on. "ner" also accepts each entity group's name in `evaluate(metrics=...)`.
 
 # %%
-for title, name in [("Text similarity", TEXT_SIMILARITY), ("Image similarity", IMAGE_SIMILARITY),
-                    ("Image-text similarity", IMAGE_TEXT_SIMILARITY)]:
+for title, name in [("Text similarity", "text_similarity"), ("Image similarity", "image_similarity"),
+                    ("Image-text similarity", "image_text_similarity")]:
     describe(title, name)
-describe("Named entity recognition", NER)
+describe("Named entity recognition", "ner")
 
 # %% [markdown]
 # ## Metric names are checked up front
@@ -76,8 +64,8 @@ describe("Named entity recognition", NER)
 # that problem type accepts.
 
 # %%
-print(MultiModalPredictor(label="y", problem_type=BINARY, eval_metric="ACC").eval_metric)
-for problem_type, metric in [(BINARY, "rmse"), (REGRESSION, "pearson_r")]:
+print(MultiModalPredictor(label="y", problem_type="binary", eval_metric="ACC").eval_metric)
+for problem_type, metric in [("binary", "rmse"), ("regression", "pearson_r")]:
     try:
         MultiModalPredictor(label="y", problem_type=problem_type, eval_metric=metric)
     except ConfigError as err:

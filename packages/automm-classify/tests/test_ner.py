@@ -196,7 +196,7 @@ class TestNERContract(PredictorContract):
         scores = fitted.evaluate(ner_table(20, seed=2), metrics=["Overall_F1", "Animal"])
         assert list(scores) == ["Overall_F1", "Animal"]
         assert set(scores["Animal"]) == {"precision", "recall", "f1", "number"}
-        with pytest.raises(ConfigError, match="Accepted: .*'animal', 'color'"):
+        with pytest.raises(ConfigError, match="Unknown NER metric 'food'.*'animal', 'color'"):
             fitted.evaluate(ner_table(3), metrics=["food"])
 
     def test_predict_proba_gives_each_tokens_tag_probabilities(self, fitted) -> None:

@@ -8,8 +8,9 @@ import pytest
 from automm.core.errors import ConfigError
 from automm.core.fitting.settings import PredictorSettings
 from automm.core.hpo.search import objective
-from automm.core.metric_choice import MetricChoice, evaluation_names, fit_info, for_validation, tracked
+from automm.core.metric_choice import evaluation_names, fit_info, for_validation, tracked
 from automm.core.metric_names import greater_is_better, rename, resolve, resolve_all
+from automm.core.results import MetricChoice
 
 
 class _Task:
@@ -24,9 +25,6 @@ class _Task:
     def validation_fallback(self, name: str, targets: np.ndarray) -> tuple[str, str] | None:
         return ("accuracy", "one class") if name == "roc_auc" and len(np.unique(targets)) < 2 else None
 
-    @property
-    def tracked_metric(self) -> tuple[str, bool]:
-        return tracked(self)
 
 
 @pytest.mark.parametrize(("name", "problem_type", "expected"), [
@@ -48,6 +46,9 @@ def test_inapplicable_and_unknown_names_are_refused_with_the_accepted_list() -> 
         resolve("rmse", "binary", role="eval_metric")
     with pytest.raises(ConfigError, match='Unknown metrics \'acuracy\'.*Did you mean "accuracy"'):
         resolve_all(["acuracy"], "multiclass")
+    assert resolve_all(["dice"], "semantic_segmentation", strict=False) == ["dice"]  # the task refuses it
+    with pytest.raises(ConfigError, match="metrics='rmse' does not apply"):
+        resolve_all(["rmse"], "binary", strict=False)
     with pytest.raises(ConfigError, match="must be a metric name"):
         resolve("", "binary")
 
@@ -106,14 +107,16 @@ def test_the_search_objective_follows_eval_metric_and_validation_metric() -> Non
 
 
 def test_problem_types_reg_describes_the_installed_problem_types() -> None:
-    from automm.core.problem_types import BINARY, OBJECT_DETECTION, PROBLEM_TYPES_REG, REGRESSION
+    from automm.core.problem_types import PROBLEM_TYPES_REG
 
-    binary = PROBLEM_TYPES_REG.get(BINARY)
+    binary = PROBLEM_TYPES_REG.get("binary")
     assert binary.fallback_evaluation_metric == "roc_auc" and binary.is_classification
     assert {"acc", "accuracy"} & set(binary.supported_evaluation_metrics) == {"accuracy"}
-    assert PROBLEM_TYPES_REG.get(REGRESSION).fallback_validation_metric == "rmse"
-    assert "pearsonr" in PROBLEM_TYPES_REG.get(REGRESSION).supported_validation_metrics
-    assert PROBLEM_TYPES_REG.get(OBJECT_DETECTION).support_zero_shot and OBJECT_DETECTION in PROBLEM_TYPES_REG
+    assert PROBLEM_TYPES_REG.get("regression").fallback_validation_metric == "rmse"
+    assert "pearsonr" in PROBLEM_TYPES_REG.get("regression").supported_validation_metrics
+    assert PROBLEM_TYPES_REG.get("object_detection").support_zero_shot and "object_detection" in PROBLEM_TYPES_REG
+    assert PROBLEM_TYPES_REG.get("image_text_similarity").supported_modality_type == {"image", "text"}
+    assert PROBLEM_TYPES_REG.get("text_similarity").is_matching
     with pytest.raises(ConfigError, match='Did you mean "binary"'):
         PROBLEM_TYPES_REG.get("binery")
 
@@ -121,7 +124,9 @@ def test_problem_types_reg_describes_the_installed_problem_types() -> None:
 def test_get_presets_gives_hyperparameters_and_tune_kwargs() -> None:
     from automm.core.hpo.options import get_presets
 
-    hyperparameters, tune_kwargs = get_presets("default", "high_quality")
+    hyperparameters, tune_kwargs = get_presets("multiclass", "high_quality")
     assert tune_kwargs == {} and "optim.lr" in hyperparameters and "optim.max_epochs" in hyperparameters
     searched, tune_kwargs = get_presets("multiclass", "high_quality_hpo")
     assert tune_kwargs["searcher"] == "bayes" and "loguniform" in searched["optim.lr"]
+    with pytest.raises(ConfigError, match="AutoGluon-MM's get_presets\\(problem_type='default'\\).*per problem type"):
+        get_presets("default", "high_quality")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automm.core.metric_choice import MetricChoice, for_validation
+from automm.core.metric_choice import choose, for_validation
 from automm.core.metric_names import resolve
 from automm.match.task import MatchTask
 
@@ -32,6 +32,6 @@ def test_autogluon_s_correlation_names_are_the_matcher_s() -> None:
 def test_the_tracked_metric_falls_back_where_the_labels_cannot_give_it(kind: str, chosen: str, targets: list,
                                                                      expected: str) -> None:
     task = task_of(kind)
-    task.chosen_metrics = MetricChoice.create("text_similarity", chosen, None)
+    task.chosen_metrics = choose("text_similarity", chosen, None)
     assert for_validation(task, np.array(targets))[0] == expected
     assert task.default_metric_names()[0] == task.validation_metric[0]

@@ -29,6 +29,8 @@ class ClassificationTask(Task):
     config_type = ClassificationConfig
     distillable: ClassVar[bool] = True
     ensemble_combine = "softmax"  # an ensemble averages the members' class probabilities
+    metric_names = {"binary": metric_table.BINARY_NAMES, "multiclass": metric_table.MULTICLASS_NAMES}
+    modalities = {"binary": metric_table.TABLE_MODALITIES, "multiclass": metric_table.TABLE_MODALITIES}
 
     def __init__(self, problem_type: str, column: str, classes: list[Any]):
         self.problem_type, self.column, self.classes = problem_type, column, classes

@@ -13,6 +13,7 @@ import pandas as pd
 from automm.core.errors import ConfigError, InputError
 from automm.core.plugin import ColumnDecision, ColumnType, Config, flatten
 
+from . import metrics as metric_table
 from .classification import ClassificationTask
 from .config import FewShotConfig
 from .few_shot_svm import check_class_counts, fit_linear_svm
@@ -33,6 +34,8 @@ class FewShotClassificationTask(ClassificationTask):
 
     config_type = FewShotConfig
     fits_directly: ClassVar[bool] = True
+    metric_names = {"few_shot_classification": metric_table.MULTICLASS_NAMES}
+    modalities = {"few_shot_classification": frozenset({"image", "text"})}
 
     def __init__(self, problem_type: str, column: str, classes: list[Any], svm: dict[str, Any] | None = None):
         super().__init__(problem_type, column, classes)
@@ -92,7 +95,7 @@ class FewShotClassificationTask(ClassificationTask):
         """Embed the rows, fit the SVM, and write it into the head: ``net.head``'s last layer is the SVM."""
         import torch
 
-        from automm.core.plugin import FitResult, run_network
+        from automm.core.plugin import FitResult, run_network, tracked_metric
 
         started = time.monotonic()
         features, codes = train_data
@@ -109,7 +112,7 @@ class FewShotClassificationTask(ClassificationTask):
             layer.weight.copy_(torch.from_numpy(head.weight).to(layer.weight.dtype))
             layer.bias.copy_(torch.from_numpy(head.bias).to(layer.bias.dtype))
         self.svm = {"c": head.c, "temperature": head.temperature, "folds": head.folds}
-        metric = self.tracked_metric[0]  # validation_metric= / eval_metric= / the default
+        metric = tracked_metric(self)[0]  # validation_metric= / eval_metric= / the default
         if val_data is None:  # cross-validated: each row scored by the folds that held it out
             score = self.score(head.held_out_logits, codes, [metric])[metric]
         else:

@@ -64,6 +64,16 @@ MULTILABEL: dict[str, tuple[Metric, bool]] = {
     "log_loss": (lambda y, p, pr: float(np.mean([skm().log_loss(y[:, i], pr[:, i], labels=[0, 1])
                                                   for i in range(y.shape[1])])), False),
 }
+_AVERAGED = tuple(f"{m}_{a}" for m in ("f1", "precision", "recall") for a in ("macro", "micro", "weighted"))
+_CLASS_METRICS = ("accuracy", "balanced_accuracy", "mcc", "quadratic_kappa", "log_loss", "f1", "precision", "recall",
+                  *_AVERAGED)
+# What each problem type accepts as eval_metric / validation_metric / evaluate(metrics=...), its default first.
+BINARY_NAMES = ("roc_auc", *_CLASS_METRICS, "average_precision")
+MULTICLASS_NAMES = ("accuracy", *_CLASS_METRICS[1:], "roc_auc", "average_precision")
+REGRESSION_NAMES = ("rmse", "mse", "mae", "r2", "pearsonr", "spearmanr", "medae", "mape")
+MULTILABEL_NAMES = ("log_loss", "roc_auc", "accuracy", "subset_accuracy", "f1_macro", "f1_micro", "f1_weighted",
+                    "average_precision")
+TABLE_MODALITIES = frozenset({"image", "text", "categorical", "numerical"})
 # Metrics that need both classes (every class, for several) among the rows: refused for validation otherwise.
 NEEDS_EVERY_CLASS = ("roc_auc", "average_precision")
 

@@ -29,6 +29,8 @@ class MultilabelTask(Task):
     ensemble_combine = "sigmoid"  # an ensemble averages each label's probability
     problem_type = "multilabel"
     distillable: ClassVar[bool] = True
+    metric_names = {"multilabel": metric_table.MULTILABEL_NAMES}
+    modalities = {"multilabel": metric_table.TABLE_MODALITIES}
 
     def __init__(self, columns: list[str], values: list[list[Any]]):
         self.columns, self.values = columns, values

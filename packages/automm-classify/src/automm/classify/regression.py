@@ -25,6 +25,10 @@ class RegressionTask(Task):
     has_proba: ClassVar[bool] = False  # predictions are numbers, not classes
     distillable: ClassVar[bool] = True  # soft-label loss: core's default, MSE to the teacher's outputs
     ensemble_combine = "mean"  # an ensemble averages the members' (standardised) outputs
+    metric_names = {"regression": metric_table.REGRESSION_NAMES,
+                    "multi_output_regression": metric_table.REGRESSION_NAMES}
+    modalities = {"regression": metric_table.TABLE_MODALITIES,
+                  "multi_output_regression": metric_table.TABLE_MODALITIES}
 
     def __init__(self, problem_type: str, columns: list[str], means: list[float], stds: list[float]):
         self.problem_type, self.columns, self.means, self.stds = problem_type, columns, means, stds

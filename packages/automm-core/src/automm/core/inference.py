@@ -78,7 +78,7 @@ def state_scores(state: PredictorState, features: pd.DataFrame, targets: np.ndar
     defaults); names are resolved through ``automm.core.metric_names`` and the scores keyed as spelled."""
     env, task = state.config.env, state.task
     asked = names if names is not None else evaluation_names(task)
-    canonical = resolve_all(asked, state.problem_type, task.extra_metric_names()) if asked else None
+    canonical = resolve_all(asked, state.problem_type, task.extra_metric_names(), strict=False) if asked else None
     scores, outputs = score_network(state.net, state.processors, features, targets, task.metric(canonical),
                                     env.eval_batch_size, env.num_workers, env.realtime_max_rows, progress,
                                     keep_outputs)

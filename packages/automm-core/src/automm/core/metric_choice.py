@@ -10,13 +10,12 @@ then the task's other default metrics. The choice is saved in ``fit_summary["met
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .metric_names import greater_is_better, resolve
+from .results import MetricChoice
 
 if TYPE_CHECKING:
     from .tasks import Task
@@ -24,33 +23,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger("automm")
 
 
-@dataclass(frozen=True)
-class MetricChoice:
-    """The user's ``eval_metric`` and ``validation_metric`` (canonical names), None where not given."""
-
-    eval_metric: str | None = None
-    validation_metric: str | None = None
-
-    @classmethod
-    def create(cls, problem_type: str | None, eval_metric: str | None,
-               validation_metric: str | None) -> MetricChoice:
-        """Both names resolved for ``problem_type`` (aliases, case); an inapplicable name is a ConfigError."""
-        return cls(*(resolve(name, problem_type, role=role) if name is not None else None
-                     for name, role in ((eval_metric, "eval_metric"), (validation_metric, "validation_metric"))))
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any] | None) -> MetricChoice | None:
-        """A saved choice; None (the task's defaults) for a predictor saved without one."""
-        if not data:
-            return None
-        return cls(data.get("eval_metric"), data.get("validation_metric"))
-
-    def to_json(self) -> dict[str, str | None]:
-        return asdict(self)
+def choose(problem_type: str | None, eval_metric: str | None, validation_metric: str | None) -> MetricChoice:
+    """Both names resolved for ``problem_type`` (aliases, case); an inapplicable name is a ConfigError."""
+    return MetricChoice(*(resolve(name, problem_type, role=role) if name is not None else None
+                          for name, role in ((eval_metric, "eval_metric"), (validation_metric, "validation_metric"))))
 
 
 def tracked(task: Task) -> tuple[str, bool]:
-    """(name, greater is better) of the metric fits of ``task`` track."""
+    """(name, greater is better) fits of ``task`` track: ``validation_metric=``, else ``eval_metric=``, else the
+    task's default."""
     choice = task.chosen_metrics
     name = choice and (choice.validation_metric or choice.eval_metric)
     return (name, greater_is_better(name)) if name else task.validation_metric

@@ -30,9 +30,9 @@ from .data.sides import SidedProcessors
 from .data.tabular import CategoricalProcessor, NumericalProcessor
 from .data.text import TextProcessor
 from .errors import ConfigError, PredictorLoadError
-from .metric_choice import MetricChoice
 from .models import ensemble as _ensemble  # noqa: F401 (registers the "ensemble" network kind)
 from .models.network import spec_from_json, spec_to_json
+from .results import MetricChoice
 from .state import PredictorState
 from .tasks import distribution_version, installed_plugins, task_class
 

@@ -39,6 +39,7 @@ from .errors import (
     PredictorLoadError,
     TaskNotInstalledError,
 )
+from .metric_choice import tracked as tracked_metric
 from .protocols import (
     Batch,
     Built,
@@ -124,6 +125,7 @@ __all__ = [
     "load_text_backbone", "load_tokenizer", "network_spec", "processors_from_json",
     "processors_to_json", "read_letterboxed", "read_pixels", "read_table", "resize_pixels", "resolve_text_checkpoint",
     "resolve_text_folder", "run_network", "split_paths", "staged_folder", "to_numeric", "to_numpy", "top_k_cosine",
+    "tracked_metric",
 ]
 
 

@@ -138,7 +138,7 @@ class MultiModalPredictor(AutoGluonSurface):
         self._state, self.problem_type, self._resume_checkpoint, self._runtime = state, state.problem_type, None, None
         if verbosity >= 2:
             print(summary_text(state.problem_type, state.columns, describe_model(state.network_spec, state.config),
-                              state.fit_info, state.fit_info.get("validation_metric", state.task.tracked_metric[0]),
+                              state.fit_info, state.fit_info.get("validation_metric", state.task.validation_metric[0]),
                               self.path, verbosity), file=sys.stderr)
         return self
 

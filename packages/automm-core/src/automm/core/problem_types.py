@@ -1,12 +1,13 @@
 """``PROBLEM_TYPES_REG``: each installed problem type's properties, under AutoGluon-MM's attribute names.
 
 Example:
-    >>> from automm.core.problem_types import BINARY, PROBLEM_TYPES_REG
-    >>> PROBLEM_TYPES_REG.get(BINARY).fallback_evaluation_metric
+    >>> from automm.core.problem_types import PROBLEM_TYPES_REG
+    >>> PROBLEM_TYPES_REG.get("binary").fallback_evaluation_metric
     'roc_auc'
 
-Built from the installed task plug-ins (``automm.core.tasks.installed_plugins``) and the metric table
-(``automm.core.metric_names``): a problem type of a package that is not installed is not listed.
+Built from the installed task plug-ins (``automm.core.tasks.installed_plugins``): each task class declares its
+metrics (``Task.metric_names``, the default first) and input modalities (``Task.modalities``). A problem type
+of a package that is not installed is not listed.
 """
 
 from __future__ import annotations
@@ -16,30 +17,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .errors import ConfigError
-from .metric_names import SUPPORTED, greater_is_better, supported
+from .metric_names import greater_is_better, supported
 from .suggest import did_you_mean
+from .tasks import Task, installed_plugins
 
-BINARY, MULTICLASS, REGRESSION = "binary", "multiclass", "regression"
-MULTILABEL, MULTI_OUTPUT_REGRESSION = "multilabel", "multi_output_regression"
-NER, FEW_SHOT_CLASSIFICATION = "ner", "few_shot_classification"
-TEXT_SIMILARITY, IMAGE_SIMILARITY, IMAGE_TEXT_SIMILARITY = "text_similarity", "image_similarity", \
-    "image_text_similarity"
-OBJECT_DETECTION, SEMANTIC_SEGMENTATION = "object_detection", "semantic_segmentation"
-IMAGE, TEXT, CATEGORICAL, NUMERICAL = "image", "text", "categorical", "numerical"
-__all__ = ["BINARY", "CATEGORICAL", "FEW_SHOT_CLASSIFICATION", "IMAGE", "IMAGE_SIMILARITY", "IMAGE_TEXT_SIMILARITY",
-           "MULTICLASS", "MULTILABEL", "MULTI_OUTPUT_REGRESSION", "NER", "NUMERICAL", "OBJECT_DETECTION",
-           "PROBLEM_TYPES_REG", "REGRESSION", "SEMANTIC_SEGMENTATION", "TEXT", "TEXT_SIMILARITY", "ProblemTypeProperty"]
-
-_TABLE = {IMAGE, TEXT, CATEGORICAL, NUMERICAL}
-# The input modalities each known problem type reads (a third-party type: empty).
-MODALITIES: dict[str, set[str]] = {
-    BINARY: _TABLE, MULTICLASS: _TABLE, REGRESSION: _TABLE, MULTILABEL: _TABLE, MULTI_OUTPUT_REGRESSION: _TABLE,
-    FEW_SHOT_CLASSIFICATION: {IMAGE, TEXT}, NER: {"text_ner", *_TABLE}, TEXT_SIMILARITY: {TEXT},
-    IMAGE_SIMILARITY: {IMAGE}, IMAGE_TEXT_SIMILARITY: {IMAGE, TEXT}, OBJECT_DETECTION: {IMAGE},
-    SEMANTIC_SEGMENTATION: {IMAGE},
-}
-_CLASSIFICATION = {BINARY, MULTICLASS, MULTILABEL, FEW_SHOT_CLASSIFICATION}
-_MATCHING = {TEXT_SIMILARITY, IMAGE_SIMILARITY, IMAGE_TEXT_SIMILARITY}
+__all__ = ["PROBLEM_TYPES_REG", "ProblemTypeProperty"]
 
 
 @dataclass(frozen=True)
@@ -74,8 +56,6 @@ class ProblemTypeRegistry:
 
     @cached_property
     def _properties(self) -> dict[str, ProblemTypeProperty]:
-        from .tasks import installed_plugins
-
         return {name: _property(name, plugin.package, task)
                 for plugin in installed_plugins() for name, task in plugin.tasks.items()}
 
@@ -99,15 +79,15 @@ class ProblemTypeRegistry:
         return f"ProblemTypeRegistry(keys={self.list_keys()})"
 
 
-def _property(name: str, package: str, task: type) -> ProblemTypeProperty:
+def _property(name: str, package: str, task: type[Task]) -> ProblemTypeProperty:
     metrics = list(supported(name) or ())
-    # The first listed metric is the task's default (a matcher's depends on its labels: roc_auc for match/no match).
-    fallback = SUPPORTED[name][0] if name in SUPPORTED else None
-    return ProblemTypeProperty(name, package, support_fit=True,
-                               support_zero_shot=bool(getattr(task, "predicts_before_fit", False)),
-                               is_matching=name in _MATCHING, is_classification=name in _CLASSIFICATION,
-                               supported_modality_type=set(MODALITIES.get(name, ())),
-                               supported_evaluation_metrics=metrics, fallback_evaluation_metric=fallback)
+    # A classifier gives class probabilities, scored by log loss; a matcher ranks (retrieval metrics).
+    return ProblemTypeProperty(name, package, support_fit=True, support_zero_shot=task.predicts_before_fit,
+                               is_matching=task.ranked_metrics,
+                               is_classification="log_loss" in metrics,
+                               supported_modality_type=set(task.modalities.get(name, ())),
+                               supported_evaluation_metrics=metrics,
+                               fallback_evaluation_metric=metrics[0] if metrics else None)
 
 
 PROBLEM_TYPES_REG = ProblemTypeRegistry()

@@ -6,7 +6,8 @@ import these types from here, so none of them needs another to describe its resu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,3 +50,22 @@ class FitResult:
     resumed_from_step: int = 0
     kept_pretrained: bool = False  # the pretrained (zero-shot) weights scored better on validation than training
     validation_metric: str = ""  # the metric the fit tracked ("": the task's default, as a direct fit reports it)
+
+
+@dataclass(frozen=True)
+class MetricChoice:
+    """The user's ``eval_metric`` and ``validation_metric`` (canonical names), None where not given; resolved by
+    ``automm.core.metric_choice.choose``."""
+
+    eval_metric: str | None = None
+    validation_metric: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> MetricChoice | None:
+        """A saved choice; None (the task's defaults) for a predictor saved without one."""
+        if not data:
+            return None
+        return cls(data.get("eval_metric"), data.get("validation_metric"))
+
+    def to_json(self) -> dict[str, str | None]:
+        return asdict(self)

@@ -23,8 +23,7 @@ if TYPE_CHECKING:
     import torch
     from torch.utils.data import Sampler
 
-    from .metric_choice import MetricChoice
-    from .results import Built, FitResult
+    from .results import Built, FitResult, MetricChoice
     from .training.budget import Deadline
 
 ENTRY_POINT_GROUP = "automm.tasks"
@@ -93,6 +92,11 @@ class Task(abc.ABC):
     keep_pretrained_if_better: bool = False
     # The user's eval_metric / validation_metric (set by core after build; see automm.core.metric_choice).
     chosen_metrics: MetricChoice | None = None
+    # Problem type -> the metric names the task computes, default first (automm.core.metric_names resolves
+    # AutoGluon's aliases onto them); ``ranked_metrics``: it also takes "<ndcg|recall|mrr|map|precision>@k".
+    metric_names: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    ranked_metrics: ClassVar[bool] = False
+    modalities: ClassVar[Mapping[str, frozenset[str]]] = {}  # problem type -> input modalities it reads
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -174,13 +178,6 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def validation_metric(self) -> tuple[str, bool]:
         """(metric name, greater is better): the task's default for early stopping and checkpoint selection."""
-
-    @property
-    def tracked_metric(self) -> tuple[str, bool]:
-        """(name, greater is better) fits track: ``validation_metric=``, else ``eval_metric=``, else the default."""
-        from .metric_choice import tracked
-
-        return tracked(self)
 
     def default_metric_names(self) -> list[str] | None:
         """The metrics ``evaluate()`` reports by default, in order (None: unknown, only ``eval_metric``)."""

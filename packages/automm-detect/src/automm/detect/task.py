@@ -20,7 +20,7 @@ from .backends.base import DetectorOptions
 from .classes import class_list
 from .config import DetectConfig
 from .ingest import IMAGE_COLUMN, ROIS_COLUMN, read_detection_data, resolve_coco_images
-from .metrics import DetectionMetric, score_detections
+from .metrics import MAP_METRICS, DetectionMetric, score_detections
 from .network import DetectorSpec, backend
 from .outputs import coco_results, save_json, save_table
 from .processor import DetectionProcessor
@@ -38,6 +38,8 @@ class DetectionTask(Task):
     default_label = ROIS_COLUMN
     predicts_before_fit: ClassVar[bool] = True  # a COCO-pretrained detector (high_quality) predicts before fit
     has_proba: ClassVar[bool] = False
+    metric_names = {"object_detection": MAP_METRICS}
+    modalities = {"object_detection": frozenset({"image"})}
     config_type = DetectConfig
     predict_options: ClassVar[tuple[str, ...]] = ("as_coco", "save_results", "result_save_path", "bbox_format",
                                                   "as_pandas")
@@ -163,8 +165,6 @@ class DetectionTask(Task):
         return "map", True
 
     def default_metric_names(self) -> list[str]:
-        from .metrics import MAP_METRICS
-
         return [*MAP_METRICS, *self.extra_metric_names()]
 
     def extra_metric_names(self) -> tuple[str, ...]:

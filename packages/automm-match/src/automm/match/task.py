@@ -41,6 +41,9 @@ class MatchTask(Task):
     labels_optional: ClassVar[bool] = True
     predicts_before_fit: ClassVar[bool] = True  # a pretrained text or CLIP encoder embeds before any fit
     calibrates: ClassVar[bool] = True  # binary labels: Platt scaling of the cosine on the validation pairs
+    metric_names = dict.fromkeys(MODALITIES, ("roc_auc", "accuracy", "f1", "spearman", "pearson"))
+    ranked_metrics: ClassVar[bool] = True  # retrieval metrics with a cutoff: ndcg@10, recall@5...
+    modalities = {problem_type: frozenset(found) for problem_type, found in MODALITIES.items()}
     keep_pretrained_if_better = True  # the pretrained encoders already match pairs: a fit must not end worse
     signatures: ClassVar[tuple[str, ...]] = SIDES
     config_type = MatchConfig

@@ -49,6 +49,8 @@ class SegmentationTask(Task):
     config_hints = {"model.image.image_size": "task.image_size", "model.image.checkpoint": "task.backbone"}
     config_type = SegmentConfig
     predict_options: ClassVar[tuple[str, ...]] = ("save_results",)
+    metric_names = {"semantic_segmentation": ("iou", "ber", "sm", "em", "fm", "mae", "accuracy")}
+    modalities = {"semantic_segmentation": frozenset({"image"})}
 
     def __init__(self, problem_type: str, codec: MaskCodec, threshold: float = 0.5, point_column: str = "",
                  box_column: str = "", keep_pretrained_if_better: bool = False):

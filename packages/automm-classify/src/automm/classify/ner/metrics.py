@@ -10,6 +10,7 @@ scored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,8 @@ from .tags import IGNORE, TagScheme
 METRICS = ("overall_f1", "overall_precision", "overall_recall", "overall_accuracy")
 
 
-def check_metric_names(names: list[str], groups: list[str] = ()) -> None:
+def check_metric_names(names: list[str], groups: Sequence[str] = ()) -> None:
+    """Refuse a name that is neither an ``overall_*`` metric nor one of the entity ``groups`` (lower-cased)."""
     known = [*METRICS, *(g.lower() for g in groups)]
     for name in names:
         if name not in known:

@@ -29,6 +29,9 @@ class NERTask(Task):
 
     arguments: ClassVar[tuple[str, ...]] = ("text_column",)
     has_proba: ClassVar[bool] = True  # per token: every tag's probability (AutoGluon-MM's predict_proba for ner)
+    # ner.metrics.METRICS (that module imports torch, this one must not), plus each entity group in evaluate().
+    metric_names = {"ner": ("overall_f1", "overall_precision", "overall_recall", "overall_accuracy")}
+    modalities = {"ner": frozenset({"text_ner", "image", "text", "categorical", "numerical"})}
 
     def __init__(self, problem_type: str, column: str, groups: list[str], text_column: str = ""):
         self.problem_type, self.column, self.text_column = problem_type, column, text_column

@@ -12,12 +12,13 @@ import pandas as pd
 from ..autogluon_values import as_hyperparameters
 from ..data.rows import labelled_rows
 from ..errors import ConfigError
-from ..metric_choice import MetricChoice
+from ..metric_choice import choose
 from ..metric_names import implied_problem_type
 from ..suggest import did_you_mean
 from ..tasks import read_rows, task_class
 
 if TYPE_CHECKING:
+    from ..results import MetricChoice
     from ..state import PredictorState
 
 
@@ -47,14 +48,14 @@ class PredictorSettings:
         merged = {**(hyperparameters or {}), **{key: value for key, value in shortcuts.items() if value is not None}}
         columns = label_columns(label, problem_type)
         problem_type = problem_type or implied_problem_type(eval_metric, len(columns))
-        MetricChoice.create(problem_type, eval_metric, validation_metric)
+        choose(problem_type, eval_metric, validation_metric)
         return cls(columns, problem_type, arguments, presets, merged, eval_metric, validation_metric)
 
     def metric_choice(self, problem_type: str) -> MetricChoice | None:
         """The chosen metrics resolved for ``problem_type``; None when neither was given."""
         if self.eval_metric is None and self.validation_metric is None:
             return None
-        return MetricChoice.create(problem_type, self.eval_metric, self.validation_metric)
+        return choose(problem_type, self.eval_metric, self.validation_metric)
 
     def with_overrides(self, presets: str | None,
                        hyperparameters: Mapping[str, Any] | str | list[str] | None) -> PredictorSettings:

@@ -10,6 +10,7 @@ from ..config import Config, flatten
 from ..errors import ConfigError
 from ..presets import HPO_SUFFIX, resolve
 from ..suggest import did_you_mean
+from ..tasks import KNOWN_PROBLEM_TYPES
 
 SEARCHERS = ("random", "bayes")
 SCHEDULERS = ("FIFO", "ASHA")
@@ -129,13 +130,14 @@ def get_presets(problem_type: str, presets: str) -> tuple[dict[str, Any], dict[s
     """(hyperparameters, hyperparameter_tune_kwargs) of preset ``presets`` for ``problem_type``, as dotted keys.
 
     An ``*_hpo`` preset adds its search space to the hyperparameters and its search settings; other presets give
-    empty tune kwargs. AutoGluon-MM's ``problem_type="default"`` (its shared classification/regression presets)
-    reads automm's ``multiclass`` presets.
+    empty tune kwargs. AutoGluon-MM's ``problem_type="default"`` is refused: automm's presets are per problem type.
 
     Example:
         >>> hyperparameters, tune_kwargs = get_presets("multiclass", "high_quality_hpo")
     """
-    problem_type = "multiclass" if problem_type == "default" else problem_type
+    if problem_type == "default":
+        raise ConfigError(f"AutoGluon-MM's get_presets(problem_type='default') reads its shared presets; automm's "
+                          f"are per problem type: pass one of {sorted(KNOWN_PROBLEM_TYPES)}.")
     name, is_hpo = split_hpo_preset(presets)
     config = resolve(problem_type, name)
     hyperparameters = flatten(config.to_dict())

@@ -18,6 +18,7 @@ from .. import presets as preset_registry
 from ..config import Config
 from ..errors import ConfigError, InputError, MissingExtraError
 from ..fitting.settings import FitOptions, FitRows, PredictorSettings
+from ..metric_choice import tracked
 from ..persistence import PREDICTOR_FILE, check_save_target, load_state, save_state
 from ..state import PredictorState
 from ..tasks import Task, fitted_problem_type, task_class
@@ -93,7 +94,7 @@ def objective(task: Task, settings: PredictorSettings, problem_type: str) -> tup
     """(metric, "max" or "min") the search optimises: each trial's final validation score, of the metric its fit
     tracks (``validation_metric=``, else ``eval_metric=``, else the task's default)."""
     task.chosen_metrics = settings.metric_choice(problem_type)
-    metric, greater_is_better = task.tracked_metric
+    metric, greater_is_better = tracked(task)
     return metric, "max" if greater_is_better else "min"
 
 
