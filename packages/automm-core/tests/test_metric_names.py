@@ -29,6 +29,7 @@ class _Task:
 
 @pytest.mark.parametrize(("name", "problem_type", "expected"), [
     ("acc", "binary", "accuracy"), ("ACC", "multiclass", "accuracy"), ("nll", "binary", "log_loss"),
+    ("auc", "binary", "roc_auc"), ("auc", "text_similarity", "roc_auc"),
     ("Root_Mean_Squared_Error", "regression", "rmse"), ("mse", "regression", "mse"),
     ("pearsonr", "regression", "pearsonr"), ("spearmanr", "text_similarity", "spearman"),
     ("mean_average_precision", "object_detection", "map"), ("map_50", "object_detection", "map_50"),

@@ -19,6 +19,7 @@ from .tasks import Task, installed_plugins
 # Other spellings -> the canonical name(s) they stand for; the first canonical name a problem type accepts wins.
 ALIASES: dict[str, tuple[str, ...]] = {
     "acc": ("accuracy",),
+    "auc": ("roc_auc",),
     "nll": ("log_loss",),
     "cross_entropy": ("log_loss",),
     "root_mean_squared_error": ("rmse",),

@@ -42,7 +42,8 @@ FORMAT_VERSION = 6  # 3: the quantile-normal numeric rule, task settings in the 
 # distiller and ensemble config sections, the "ensemble" network kind, trick keys (0.4); 5: integer rule versions
 # in processors.json, the dense-vision names (backbone, num_classes), task.conv_lora, keep_pretrained_if_better
 # (0.5); 6: the chosen metrics (metric_choice), the training options of AutoGluon-MM's keys (optimizer, schedule,
-# soup, modalities...), task keys of its spellings (0.6). Older versions load: each reader maps what an older one wrote (tests/test_saved_format_compat.py).
+# soup, modalities...), task keys of its spellings (0.6). Older versions load: each reader maps what an older one
+# wrote (tests/test_saved_format_compat.py).
 PREDICTOR_FILE = "predictor.json"
 PROCESSORS_FILE = "processors.json"
 NETWORK_FILE = "network.json"

@@ -186,9 +186,12 @@ class MultiModalPredictor(AutoGluonSurface):
             raise ConfigError(f"predict() got unexpected argument(s) {unknown} for a {state.problem_type} predictor."
                               f"{did_you_mean(unknown[0], accepted)} It accepts: {list(accepted)}.")
         context = {"predictor_path": self.path} if "predictor_path" in state.task.predict_context else {}
+        own_pandas = "as_pandas" in accepted  # the task shapes its own answer (detection's COCO list)
+        if own_pandas and as_pandas is not None:
+            options["as_pandas"] = as_pandas
         result = state.task.predict_rows(self._outputs(state, self._features(frame, "data", state)), frame,
                                          **options, **context)
-        return returned(result, wants_pandas(data, as_pandas))
+        return result if own_pandas else returned(result, wants_pandas(data, as_pandas))
 
     def predict_proba(self, data: pd.DataFrame | dict[str, Any] | str | Path, candidate_data: Any = None,
                       id_mappings: Mapping[str, Any] | None = None, as_pandas: bool | None = None,
