@@ -29,7 +29,7 @@ PACKAGES = {
     "classify": [CORE, "./packages/automm-classify[plot]"],
     "match": [CORE, "./packages/automm-match[plot]"],
     "detect": [CORE, "./packages/automm-detect[onnx]"],
-    "segment": [CORE, "./packages/automm-segment[onnx]"],
+    "segment": [CORE, "./packages/automm-segment[onnx,plot]"],
 }
 # skimage: the real-weights photo check and the photos composited detection sets are built on;
 # scikit-learn: its bundled digit glyphs are the composited objects.

@@ -196,7 +196,7 @@ def test_modalities_drop_the_other_columns(caplog: pytest.LogCaptureFixture) -> 
     ({"optim.optimizer": "adafactor"}, "optim.optimizer"),
     ({"optim.lr_schedule": "multi_step"}, "optim.lr_schedule"),
     ({"optim.end_lr": 1e-3}, "must be below 'optim.lr'"),
-    ({"optim.max_steps": -1}, "optim.max_steps"),
+    ({"optim.max_steps": -2}, "optim.max_steps"),  # -1 is AutoGluon-MM's "no cap" (0)
     ({"optim.warmup_steps": -5}, "optim.warmup_steps"),
     ({"optim.effective_batch_size": -1}, "optim.effective_batch_size"),
     ({"optim.gradient_clip_algorithm": "l2"}, "optim.gradient_clip_algorithm"),

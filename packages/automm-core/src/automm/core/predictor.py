@@ -59,7 +59,7 @@ class MultiModalPredictor(AutoGluonSurface):
 
     def __init__(self, label: str | Sequence[str] | None = None, problem_type: str | None = None, *,
                  path: str | Path | None = None, presets: str | None = None,
-                 hyperparameters: Mapping[str, Any] | None = None, eval_metric: str | None = None,
+                 hyperparameters: Mapping[str, Any] | str | list[str] | None = None, eval_metric: str | None = None,
                  verbosity: int = DEFAULT_VERBOSITY, use_ensemble: bool | None = None,
                  ensemble_size: int | None = None, ensemble_mode: str | None = None, pretrained: bool | None = None,
                  enable_progress_bar: bool | None = None, warn_if_exist: bool | None = None,
@@ -85,7 +85,8 @@ class MultiModalPredictor(AutoGluonSurface):
     # ------------------------------------------------------------------ fit
     def fit(self, train_data: pd.DataFrame | str | Path, tuning_data: pd.DataFrame | str | Path | None = None,
             time_limit: float | None = None, presets: str | None = None,
-            hyperparameters: Mapping[str, Any] | None = None, column_types: Mapping[str, str] | None = None,
+            hyperparameters: Mapping[str, Any] | str | list[str] | None = None,
+            column_types: Mapping[str, str] | None = None,
             holdout_frac: float | None = None, seed: int = 0,
             hyperparameter_tune_kwargs: Mapping[str, Any] | None = None,
             teacher_predictor: MultiModalPredictor | str | Path | None = None, *, save_path: str | Path | None = None,
@@ -115,6 +116,7 @@ class MultiModalPredictor(AutoGluonSurface):
             >>> student.fit(train, teacher_predictor=teacher)
         """
         require_training_stack("fit")
+        from .autogluon_values import as_hyperparameters
         from .fit_entry import run_fit  # torch and Lightning load with the first fit
         from .training.budget import Deadline
         from .training.progress import HideProgressBar
@@ -129,6 +131,7 @@ class MultiModalPredictor(AutoGluonSurface):
         self.path = Path(save_path) if save_path is not None else self.path
         teacher, teacher_path = self._teacher(teacher_predictor)
         hidden_bar = () if self.enable_progress_bar else (HideProgressBar(),)
+        hyperparameters = as_hyperparameters(hyperparameters)  # AutoGluon-MM's dotlist string or list too
         options = FitOptions(presets, {**(hyperparameters or {}), **extra} or hyperparameters, column_types,
                              holdout_frac, seed, verbosity, callbacks=hidden_bar, teacher=teacher,
                              teacher_path=teacher_path, resume_from=self._resume_checkpoint)

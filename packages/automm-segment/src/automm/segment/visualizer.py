@@ -32,7 +32,7 @@ class SemanticSegmentationVisualizer:
 
     def plot_image(self, img_path: str | Path) -> None:
         """Show the image (or a mask file) on the current matplotlib axes."""
-        import matplotlib.pyplot as plt
+        plt = _pyplot()
 
         with Image.open(img_path) as image:
             plt.imshow(np.asarray(image))
@@ -43,7 +43,7 @@ class SemanticSegmentationVisualizer:
 
         ``pred`` is one ``[H, W]`` mask (or ``[1, H, W]``), or ``predict``'s output for one image.
         """
-        import matplotlib.pyplot as plt
+        plt = _pyplot()
 
         mask = _one_mask(pred)
         colours = class_colours(int(mask.max()) + 1)
@@ -69,3 +69,13 @@ def _one_mask(pred: Any) -> np.ndarray:
     if mask.ndim != 2:
         raise InputError(f"plot_mask needs an [H, W] mask, got an array of shape {mask.shape}.")
     return mask.astype(np.int64)
+
+
+def _pyplot() -> Any:
+    """matplotlib's pyplot, or an ImportError naming the extra that installs it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as err:
+        raise ImportError("SemanticSegmentationVisualizer draws with matplotlib: pip install 'automm-segment[plot]'"
+                          ) from err
+    return plt
