@@ -35,8 +35,9 @@ def test_public_api_is_pinned() -> None:
     assert sorted(automm.classify.__all__) == ["MultiModalPredictor", "__version__", "plot_confusion_matrix",
                                                "plot_residuals", "visualize_ner"]
     assert automm.classify.MultiModalPredictor is automm.core.MultiModalPredictor
-    assert sorted(automm.match.__all__) == ["MultiModalPredictor", "__version__", "export_sentence_transformer",
-                                            "plot_similarity", "zero_shot_classify"]
+    assert sorted(automm.match.__all__) == ["MultiModalPredictor", "__version__", "compute_ranking_score",
+                                            "compute_semantic_similarity", "export_sentence_transformer",
+                                            "plot_similarity", "semantic_search", "zero_shot_classify"]
     assert automm.match.MultiModalPredictor is automm.core.MultiModalPredictor
     assert sorted(automm.detect.__all__) == ["MultiModalPredictor", "ObjectDetectionVisualizer", "__version__",
                                              "export_onnx", "from_coco", "object_detection_df_to_coco",

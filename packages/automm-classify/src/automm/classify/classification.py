@@ -20,7 +20,7 @@ from .losses import check_focal_alpha, classification_loss, softmax_distillation
 if TYPE_CHECKING:
     import torch
 
-    from automm.core.config import Config
+    from automm.core import Config
 
 
 class ClassificationTask(Task):

@@ -80,6 +80,7 @@ if TYPE_CHECKING:
     from .persistence import _load_tokenizer as load_tokenizer
     from .persistence import _single_processors as processors_from_json
     from .persistence import check_save_target, processors_to_json, staged_folder
+    from .ranking import DEFAULT_CUTOFFS, ranking_scores, semantic_similarity
     from .training.budget import Deadline
 
 # name -> (module, attribute): the names that import torch, loaded on first use.
@@ -95,6 +96,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "CHARS_PER_TOKEN": (".data.text", "CHARS_PER_TOKEN"),
     "TextProcessor": (".data.text", "TextProcessor"),
     "top_k_cosine": (".embedding", "top_k_cosine"),
+    **{name: (".ranking", name) for name in ("DEFAULT_CUTOFFS", "ranking_scores", "semantic_similarity")},
     "run_network": (".inference", "run_network"),
     "to_numpy": (".inference", "to_numpy"),
     **{name: (".models.checkpoints", name) for name in ("create_image_backbone", "hub_model_folder",
@@ -113,19 +115,19 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 
 __all__ = [
-    "CHARS_PER_TOKEN", "IMAGE_EXTENSIONS", "NER_TEXT_REASON", "NETWORK_KINDS", "PROCESSOR_KINDS", "AutoMMError",
-    "Batch", "Built", "Calibrated", "CheckpointNotFoundError", "ColumnDecision", "ColumnType", "Config",
-    "ConfigError", "Deadline", "DirectFit", "Distillable", "EnsembleConfig", "FitResult", "ImageConfig",
-    "ImageProcessor", "InputError", "LabelCodec", "ModelConfig", "ModelFactory", "MultiModalBatch",
-    "MultiModalNet", "Net", "NetworkKind", "NetworkSpec", "NotFittedError", "OptimConfig", "Outputs",
-    "PredictorLoadError", "ProcessorKind", "Processors", "Registry", "SidedBatch", "SidedProcessors",
-    "TabularConfig", "Task", "TaskNotInstalledError", "TaskPlugin", "TextConfig", "TextProcessor", "ZeroShot",
-    "build_multimodal", "check_save_target", "create_image_backbone", "did_you_mean", "distribution_version",
-    "fit_processors", "flatten", "hub_model_folder", "image_normalization_or_imagenet", "is_model_folder",
-    "load_text_backbone", "load_tokenizer", "network_spec", "processors_from_json",
-    "processors_to_json", "read_letterboxed", "read_pixels", "read_table", "resize_pixels", "resolve_text_checkpoint",
-    "resolve_text_folder", "run_network", "split_paths", "staged_folder", "to_numeric", "to_numpy", "top_k_cosine",
-    "tracked_metric",
+    "CHARS_PER_TOKEN", "DEFAULT_CUTOFFS", "IMAGE_EXTENSIONS", "NER_TEXT_REASON", "NETWORK_KINDS", "PROCESSOR_KINDS",
+    "AutoMMError", "Batch", "Built", "Calibrated", "CheckpointNotFoundError", "ColumnDecision", "ColumnType",
+    "Config", "ConfigError", "Deadline", "DirectFit", "Distillable", "EnsembleConfig", "FitResult", "ImageConfig",
+    "ImageProcessor", "InputError", "LabelCodec", "ModelConfig", "ModelFactory", "MultiModalBatch", "MultiModalNet",
+    "Net", "NetworkKind", "NetworkSpec", "NotFittedError", "OptimConfig", "Outputs", "PredictorLoadError",
+    "ProcessorKind", "Processors", "Registry", "SidedBatch", "SidedProcessors", "TabularConfig", "Task",
+    "TaskNotInstalledError", "TaskPlugin", "TextConfig", "TextProcessor", "ZeroShot", "build_multimodal",
+    "check_save_target", "create_image_backbone", "did_you_mean", "distribution_version", "fit_processors",
+    "flatten", "hub_model_folder", "image_normalization_or_imagenet", "is_model_folder", "load_text_backbone",
+    "load_tokenizer", "network_spec", "processors_from_json", "processors_to_json", "ranking_scores",
+    "read_letterboxed", "read_pixels", "read_table", "resize_pixels", "resolve_text_checkpoint",
+    "resolve_text_folder", "run_network", "semantic_similarity", "split_paths", "staged_folder", "to_numeric",
+    "to_numpy", "top_k_cosine", "tracked_metric",
 ]
 
 

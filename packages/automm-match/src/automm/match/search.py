@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from automm.core.errors import ConfigError
-from automm.core.ranking import DEFAULT_CUTOFFS, ranking_scores, semantic_similarity
+from automm.core.plugin import DEFAULT_CUTOFFS, ranking_scores, semantic_similarity
 
 
 def compute_semantic_similarity(a: Any, b: Any, similarity_type: str = "cosine") -> torch.Tensor:
@@ -84,7 +84,7 @@ def _chunks(matcher: Any, data: Any, embeddings: Any, role: str, chunk_size: int
     if isinstance(data, (list, tuple)):
         parts: Iterator[Any] = (list(data[s : s + chunk_size]) for s in range(0, len(data), chunk_size))
     else:
-        from automm.core.data.ingest import read_table
+        from automm.core.plugin import read_table
 
         frame = read_table(data, f"{role}_data")
         parts = (frame.iloc[s : s + chunk_size] for s in range(0, len(frame), chunk_size))
