@@ -46,7 +46,7 @@ def embed_side(state: PredictorState, frame: pd.DataFrame, signature: str | None
     require_features(frame, columns, "data" if signature is None else f"data for signature={signature!r}")
     features = frame[columns]
     state.task.check_inputs(features, "data")
-    check_images(processors, features, "data")
+    check_images(processors, features, "data", columns)
     return run_network(net, processors, features, env.eval_batch_size, forward=forward,
                        row_shape=(net.embedding_size,), num_workers=env.num_workers,
                        realtime_max_rows=env.realtime_max_rows, progress=progress)

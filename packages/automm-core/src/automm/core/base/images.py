@@ -256,22 +256,24 @@ def unreadable_rows(cells: Sequence[Sequence[Any]], columns: Sequence[str], kind
 
 
 def check_image_rows(cells: Sequence[Sequence[Any]], columns: Sequence[str], kinds: Sequence[str],
-                     labels: Sequence[Any], role: str, allow_paths: bool = True) -> None:
-    """Warn about rows whose every image is unreadable; refuse rows of which none has a readable image.
+                     labels: Sequence[Any], role: str, allow_paths: bool = True, images_only: bool = True) -> None:
+    """Warn about rows whose every image is unreadable; refuse rows of which none has a readable image when the
+    images are the predictor's only input (``images_only``: there is nothing else to predict from).
 
     AutoGluon-MM fills an image it cannot open with zeros (``data.image.missing_value_strategy="zero"``) and says
     so only in a debug log; automm leaves its slot empty (masked: the row is predicted from its other columns, as
     a missing image is) and names the rows in a warning.
 
     Raises:
-        InputError: some rows hold images but no row has a readable one (``role``, the columns and rows named).
+        InputError: with ``images_only``, some rows hold images but no row has a readable one (``role``, the
+            columns and rows named).
     """
     found, any_readable = unreadable_rows(cells, columns, kinds, labels, allow_paths)
     if not found:
         return
     shown = "; ".join(found[:SHOWN_ROWS]) + (f"; and {len(found) - SHOWN_ROWS} more" if len(found) > SHOWN_ROWS
                                               else "")
-    if not any_readable:
+    if not any_readable and images_only:
         raise InputError(f"{role}: no row has a readable image in column(s) {list(columns)}: {shown}. An image cell "
                          "may hold a file path, raw bytes, base64 (optionally a data: URI), a PIL image or a "
                          "numpy array; fix the paths (relative ones are read from the working directory) or the "

@@ -52,11 +52,11 @@ class ImageProcessor:
             policy if train and augment else None))
         return {"pixels": torch.from_numpy(pixels), "mask": torch.from_numpy(mask)}
 
-    def check_rows(self, rows: pd.DataFrame, role: str) -> None:
+    def check_rows(self, rows: pd.DataFrame, role: str, images_only: bool = True) -> None:
         """Warn about ``rows`` whose every image is unreadable (naming them); refuse rows of which none has a
-        readable image (see ``automm.core.base.images.check_image_rows``)."""
+        readable image when the images are the only input (see ``automm.core.base.images.check_image_rows``)."""
         check_image_rows([rows[column].tolist() for column in self.columns], self.columns, self.kinds,
-                         list(rows.index), role)
+                         list(rows.index), role, images_only=images_only)
 
     def _pixels(self, policy: str | None):
         """The transform of one image: prediction's (Pillow + numpy) when ``policy`` is None, else that training

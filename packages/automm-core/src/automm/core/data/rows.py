@@ -42,26 +42,30 @@ def labelled_rows(data: pd.DataFrame, label_columns: list[str], role: str) -> pd
 
 
 def feature_rows(frame: pd.DataFrame, feature_columns: list[str], task: RowTask, role: str,
-                 realtime_max_rows: int, processors: Any = None) -> pd.DataFrame:
+                 realtime_max_rows: int, processors: Any = None, training: bool = False) -> pd.DataFrame:
     """The rows the processors read, checked: every feature column present and accepted by ``task``, and (given
     ``processors``) rows whose every image is unreadable reported (see ``check_images``)."""
     require_features(frame, feature_columns, role)
     # Processors read their columns by name: a few rows skip the sub-table (it costs more than their forward).
     features = frame if len(frame) <= realtime_max_rows else frame[feature_columns]
     task.check_inputs(features, role)
-    check_images(processors, features, role)
+    check_images(processors, features, role, feature_columns, training)
     return features
 
 
-def check_images(processors: Any, features: pd.DataFrame, role: str) -> None:
-    """Warn about rows whose every image is unreadable; refuse rows of which none has a readable image.
+def check_images(processors: Any, features: pd.DataFrame, role: str, feature_columns: list[str],
+                 training: bool = False) -> None:
+    """Warn about rows whose every image is unreadable; refuse rows of which none has a readable image when
+    ``training`` (an image column with no readable image teaches nothing: its paths are wrong) or when the images
+    are the only feature columns (nothing else to predict from). Otherwise the rows are predicted from their other
+    columns, with the warning.
 
     Raises:
-        InputError: no row of ``features`` has a readable image though some hold images.
+        InputError: no row of ``features`` has a readable image though some hold images (and one of the above).
     """
     image = getattr(processors, "image", None)
     if image is not None and len(features):
-        image.check_rows(features, role)
+        image.check_rows(features, role, images_only=training or set(feature_columns) <= set(image.columns))
 
 
 def encode_targets(task: RowTask, label_columns: list[str], rows: pd.DataFrame) -> np.ndarray:

@@ -69,7 +69,7 @@ def starting_state(state: PredictorState | None, settings: PredictorSettings, da
 def encode(state: PredictorState, rows: pd.DataFrame, role: str) -> Encoded:
     """(features the processors read, encoded targets) of labelled ``rows``."""
     features = feature_rows(rows, state.feature_columns, state.task, role, state.config.env.realtime_max_rows,
-                            state.processors)
+                            state.processors, training=True)
     return features, encode_targets(state.task, state.label_columns, rows)
 
 

@@ -44,7 +44,7 @@ class MultimodalInputs:
             raise InputError(f"The rows lack column(s) {missing} that the predictor was trained on. Add them (empty "
                              "values are treated as missing).")
         if self.image is not None:
-            self.image.check(frame)
+            self.image.check(frame, images_only=set(self.columns) <= set(self.image.columns))
 
     def __call__(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         missing = [c for c in self.columns if c not in frame.columns]

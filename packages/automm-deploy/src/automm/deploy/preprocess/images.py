@@ -29,16 +29,16 @@ class ImageInputs:
         self.pixels = prediction_pixels(self.size, recipe["mean"], recipe["std"])
         self.allow_paths = allow_paths
 
-    def check(self, frame: pd.DataFrame) -> None:
-        """Warn about rows whose every image is unreadable; refuse rows of which none has a readable image (a
-        server's rows are checked cell by cell when read instead).
+    def check(self, frame: pd.DataFrame, images_only: bool = True) -> None:
+        """Warn about rows whose every image is unreadable; refuse rows of which none has a readable image when the
+        images are the only input (a server's rows are checked cell by cell when read instead).
 
         Raises:
-            InputError: no row of ``frame`` has a readable image though some hold images (columns, rows named).
+            InputError: no row of ``frame`` has a readable image though some hold images, and ``images_only``.
         """
         if self.allow_paths and len(frame):
             check_image_rows([frame[column].tolist() for column in self.columns], self.columns, self.kinds,
-                             list(frame.index), "rows")
+                             list(frame.index), "rows", images_only=images_only)
 
     def __call__(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         rows = [row_images([frame[column].iloc[position] for column in self.columns], self.kinds, self.max_slots,
