@@ -72,7 +72,7 @@ def test_beginner_semantic_seg_runs_with_only_the_imports_changed(tmp_path: Path
     pred_zero_shot = predictor_zero_shot.predict({'image': [test_data.iloc[0]['image']]})
     visualizer.plot_mask(pred_zero_shot)
     scores = predictor_zero_shot.evaluate(test_data, metrics=["iou"])
-    assert list(scores) == ["iou"] and pred_zero_shot.iloc[0].shape == (IMAGE_SIZE, IMAGE_SIZE)
+    assert list(scores) == ["iou"] and pred_zero_shot[0].shape == (IMAGE_SIZE, IMAGE_SIZE)
 
     # cell 22
     import uuid

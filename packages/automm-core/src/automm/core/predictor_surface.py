@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -156,16 +157,22 @@ class AutoGluonSurface:
         return env.devices
 
     def set_num_gpus(self, num_gpus: int) -> None:
-        """Use ``num_gpus`` GPUs from now on: 0 runs on the CPU, 1 or more on CUDA (several: DDP while fitting).
+        """Use ``num_gpus`` GPUs from now on: 0 runs on the CPU, 1 or more on CUDA (several: DDP while fitting),
+        -1 every GPU. As in AutoGluon-MM, asking for more GPUs than the machine has uses those it has (none: the
+        CPU), with a warning.
 
         The network moves to the device at once, so a loaded predictor predicts there.
         """
         import torch
 
-        if not isinstance(num_gpus, int) or isinstance(num_gpus, bool) or num_gpus < 0:
-            raise ConfigError(f"set_num_gpus() takes a whole number of GPUs (0 for the CPU), got {num_gpus!r}.")
-        if num_gpus > torch.cuda.device_count():
-            raise ConfigError(f"set_num_gpus({num_gpus}): this machine has {torch.cuda.device_count()} CUDA GPU(s).")
+        if not isinstance(num_gpus, int) or isinstance(num_gpus, bool) or num_gpus < -1:
+            raise ConfigError(f"set_num_gpus() takes a whole number of GPUs (0 for the CPU, -1 for all), got "
+                              f"{num_gpus!r}.")
+        available = torch.cuda.device_count()
+        if num_gpus > available:
+            warnings.warn(f"set_num_gpus({num_gpus}): this machine has {available} CUDA GPU(s); using "
+                          f"{available or 'the CPU'}.", UserWarning, stacklevel=2)
+        num_gpus = available if num_gpus == -1 else min(num_gpus, available)
         state = self.state
         env = dataclasses.replace(state.config.env, accelerator="gpu" if num_gpus else "cpu",
                                   devices=max(1, num_gpus))

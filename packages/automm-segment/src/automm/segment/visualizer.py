@@ -60,6 +60,8 @@ def _one_mask(pred: Any) -> np.ndarray:
     """One image's ``[H, W]`` integer mask from a mask, a ``[1, H, W]`` array or a one-row prediction."""
     from automm.core.errors import InputError
 
+    if isinstance(pred, np.ndarray) and pred.dtype == object:  # predict()'s masks as numpy (dict input)
+        pred = list(pred)
     if isinstance(pred, (pd.Series, list, tuple)):
         if len(pred) != 1:
             raise InputError(f"plot_mask draws one image's mask; got {len(pred)}. Pass one, e.g. pred.iloc[0].")
