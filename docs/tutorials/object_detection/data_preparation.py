@@ -7,7 +7,8 @@
 # file is still wanted (for another tool), `object_detection_df_to_coco` writes one from any source read as a table.
 
 # %%
-# AutoGluon: object_detection/data_preparation/convert_data_to_coco_format.ipynb and voc_to_coco.ipynb
+# AutoGluon: object_detection/data_preparation/convert_data_to_coco_format
+# AutoGluon: object_detection/data_preparation/voc_to_coco
 import os
 import tempfile
 from pathlib import Path
