@@ -51,15 +51,15 @@ plt.show()
 # ## What a preset sets
 #
 # `get_presets(problem_type, presets)` returns the preset's hyperparameters (dotted keys) and, for an `_hpo`
-# preset, its search settings; the search space joins the hyperparameters. AutoGluon-MM's
-# `problem_type="default"` reads automm's classification presets.
+# preset, its search settings; the search space joins the hyperparameters. automm's presets are per problem type,
+# so name one: AutoGluon-MM's `problem_type="default"` is refused with the list of problem types.
 
 # %%
-hyperparameters, tune_kwargs = get_presets(problem_type="default", presets="high_quality")
+hyperparameters, tune_kwargs = get_presets(problem_type="binary", presets="high_quality")
 print({k: v for k, v in hyperparameters.items() if k.startswith(("model.text", "optim.lr", "optim.max_epochs"))})
 print(tune_kwargs)
 
 # %%
-hyperparameters, tune_kwargs = get_presets(problem_type="default", presets="high_quality_hpo")
+hyperparameters, tune_kwargs = get_presets(problem_type="binary", presets="high_quality_hpo")
 print({k: v for k, v in hyperparameters.items() if isinstance(v, dict)})  # the search space
 print(json.dumps(tune_kwargs, indent=2))
