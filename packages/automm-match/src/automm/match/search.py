@@ -47,7 +47,8 @@ def semantic_search(matcher: Any, query_data: Any = None, response_data: Any = N
 
     Example:
         >>> hits = semantic_search(predictor, query_data=["a red car"], response_data=captions, top_k=3)
-        >>> hits[0][0]["response_id"]
+        >>> best = hits[0]  # the first query's hits
+        >>> best[0].get("response_id")
     """
     if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
         raise ConfigError(f"top_k must be a positive integer, got {top_k!r}.")

@@ -26,8 +26,8 @@ class SemanticSegmentationVisualizer:
 
     Example:
         >>> visualizer = SemanticSegmentationVisualizer()
-        >>> visualizer.plot_image(test_data.iloc[0]["image"])
-        >>> visualizer.plot_mask(predictor.predict({"image": [test_data.iloc[0]["image"]]}))
+        >>> visualizer.plot_image(test_data["image"].iloc[0])
+        >>> visualizer.plot_mask(predictor.predict({"image": [test_data["image"].iloc[0]]}))
     """
 
     def plot_image(self, img_path: str | Path) -> None:
