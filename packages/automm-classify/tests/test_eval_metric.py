@@ -65,9 +65,10 @@ def test_a_metric_of_another_problem_type_is_refused_before_fitting(iris: pd.Dat
                                                                     tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="eval_metric='rmse' does not apply to problem_type 'binary'"):
         MultiModalPredictor(label="y", problem_type="binary", eval_metric="rmse")
-    predictor = MultiModalPredictor(label="label", eval_metric="mae", path=tmp_path / "p", hyperparameters=hp)
+    predictor = MultiModalPredictor(label="label", problem_type="classification", eval_metric="mae",
+                                    path=tmp_path / "p", hyperparameters=hp)
     with pytest.raises(ConfigError, match="eval_metric='mae' does not apply to problem_type 'multiclass'"):
-        predictor.fit(iris)  # mae is also a segmentation metric: the problem type is inferred from the labels
+        predictor.fit(iris)  # "classification" is binary or multiclass: checked once the labels say which
     assert MultiModalPredictor(label="label", eval_metric="r2").problem_type == "regression"  # as AutoGluon-MM
     assert not (tmp_path / "p").exists()
 

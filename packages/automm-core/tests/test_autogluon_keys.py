@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from automm.core.autogluon_docs import page
 from automm.core.autogluon_keys import KEYS, Mapped, entry, translate, translate_all
 from automm.core.autogluon_values import model_names, parse_dotlist
 from automm.core.config import Config, check_applicable, valid_keys
@@ -200,11 +198,6 @@ def test_check_applicable_reads_autogluon_keys() -> None:
 def test_every_table_entry_documents_itself() -> None:
     for key, found in KEYS.items():
         assert (found.target if isinstance(found, Mapped) else found.reason), key
-
-
-def test_migration_page_is_generated_from_the_table() -> None:
-    committed = Path(__file__).resolve().parents[3] / "docs" / "migration" / "hyperparameters.md"
-    assert committed.read_text() == page(), "regenerate: python -m automm.core.autogluon_docs > " + str(committed)
 
 
 def test_search_spaces_over_autogluon_keys_are_checked_by_their_values() -> None:

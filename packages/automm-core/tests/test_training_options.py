@@ -234,6 +234,7 @@ def test_new_options_save_and_old_saves_load_with_defaults() -> None:
 
 
 def test_tune_options_read_num_to_keep_and_init_args() -> None:
+    pytest.importorskip("ray.tune", reason="hyperparameter_tune_kwargs are read with Ray Tune (automm-core[hpo])")
     assert TuneOptions.parse({"num_to_keep": 3}).keep_trials
     assert not TuneOptions.parse({"num_to_keep": 0}).keep_trials
     with pytest.raises(ConfigError, match="disagree"):

@@ -34,7 +34,7 @@ class FeatureExtractionTask(MatchTask):
         return cls(problem_type, {"query": []}, None, "positive")
 
     @property
-    def input_columns(self) -> list[str] | None:
+    def input_columns(self) -> list[str] | None:  # pyright: ignore  # None before build (Task's contract allows it)
         return list(self.sides["query"]) or None  # None until built: every column of the data is read
 
     def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
