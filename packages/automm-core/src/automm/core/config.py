@@ -174,16 +174,20 @@ class DistillerConfig:
 
 @dataclass(frozen=True)
 class EnsembleConfig:
-    """An ensemble over the network/training variants of ``automm.core.ensemble.variants.VARIANTS``.
+    """Ensembles: over the network/training variants of ``automm.core.ensemble.variants.VARIANTS`` (``enabled``),
+    or over the members a fit trains with the time its first network left (``budget``).
 
-    Each variant is fitted within an equal share of the time left; greedy weighted selection (Caruana et al. 2004)
-    on the validation rows picks the weights. ``MultiModalPredictor(use_ensemble=True, ensemble_size=...)`` sets
-    ``enabled`` and ``size``.
+    ``enabled``: each variant is fitted within a share of the time left; ``MultiModalPredictor(use_ensemble=True,
+    ensemble_size=...)`` sets ``enabled`` and ``size``. ``budget`` "auto": with a ``time_limit``, when the first
+    network stops early, keep training members in the time left (``automm.core.ensemble.budget``); "off": one
+    network, as before automm-core 0.7. Either way greedy weighted selection (Caruana et al. 2004) picks the
+    weights on validation rows the members did not early-stop on, where there are enough of them.
     """
 
     enabled: bool = False
-    size: int = 0  # train at most this many variants, in the pool's order; 0: every variant that applies
+    size: int = 0  # train at most this many members; 0: every variant that applies / the budget policy's cap
     selection_rounds: int = 25
+    budget: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -343,6 +347,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "model.tabular.model": ("auto", "mlp", "ft_transformer"),
     "model.image.augment_policy": ("crop_flip", "trivial_augment"),
     "model.fusion.missing_modality": ("learnable", "impute"),
+    "ensemble.budget": ("auto", "off"),
     "model.fusion.alignment": ("none", "positive_kl", "infonce"),
     "optim.precision": ("auto", "32", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true"),
     "optim.peft": ("none", "lora", "ia3", "bitfit"),

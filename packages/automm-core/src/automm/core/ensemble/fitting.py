@@ -1,4 +1,5 @@
-"""Fit an ensemble: train each member within its share of the time left, then weight them by greedy selection."""
+"""Fit an ensemble over the variant pool: train each member within its share of the time left, then weight them by
+greedy selection."""
 
 from __future__ import annotations
 
@@ -12,16 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..inference import run_network, score_outputs
-from ..metric_choice import for_validation
-from ..models.ensemble import EnsembleNet, EnsembleSpec, combine_chosen
-from ..models.network import spec_to_json
+from ..inference import run_network
 from ..results import FitResult
 from ..state import PredictorState
 from ..training.budget import Deadline, parameter_bytes, save_seconds
 from ..training.engine import fit_network
-from .selection import greedy_weights
 from .variants import Member, build_member, plan_variants
+from .weighting import Trained, weigh
 
 logger = logging.getLogger("automm")
 # A member starts only if its share of the time left is at least this fraction of an equal split at the start:
@@ -34,23 +32,26 @@ FIRST_MEMBER_SHARE = 0.5
 Rows = tuple[pd.DataFrame, np.ndarray]
 
 
-def fit_ensemble(state: PredictorState, features: pd.DataFrame, train_rows: Rows, val_rows: Rows, workdir: Path,
-                 deadline: Deadline, verbosity: int = 2, measured_save: float | None = None,
-                 ) -> tuple[FitResult, dict[str, Any]]:
-    """Train the members planned from ``state`` (``features``: the rows its processors were fitted on), weight them
-    on ``val_rows`` and put the ensemble network into ``state``. Returns the fit result and the ensemble's report
-    (each member's variant, validation score and weight) for ``fit_summary["ensemble"]``.
+def fit_ensemble(state: PredictorState, features: pd.DataFrame, train_rows: Rows, val_rows: Rows,
+                 select_rows: Rows | None, workdir: Path, deadline: Deadline, verbosity: int = 2,
+                 measured_save: float | None = None) -> tuple[FitResult, dict[str, Any]]:
+    """Train the members planned from ``state`` (``features``: the rows its processors were fitted on; each member
+    early-stops on ``val_rows``), weight them on ``select_rows`` (None: too few validation rows to hold any out;
+    ``val_rows`` then) and put the ensemble network into ``state``.
+    Returns the fit result and the ensemble's report (each member's variant, selection score and weight) for
+    ``fit_summary["ensemble"]``.
 
     ``measured_save`` is the seconds one save of the single network took; the final save writes every member.
     """
     started = time.monotonic()
+    selection = val_rows if select_rows is None else select_rows
     planned = plan_variants(state)
     # Every member is saved at the end: its weights are the predictor's network's size.
     reserve = save_seconds(parameter_bytes(state.net) * len(planned),
                            measured_save * len(planned) if measured_save is not None else None)
     others = len(planned) - 1
     equal_share = (deadline.remaining() - reserve) * (1 - FIRST_MEMBER_SHARE) / others if others else math.inf
-    trained: list[tuple[Member, FitResult, np.ndarray]] = []
+    trained: list[Trained] = []
     skipped: list[str] = []
     outputs_seconds = overrun = 0.0  # the last validation outputs pass; the most a member ran past its deadline
     for index, (variant, config) in enumerate(planned):
@@ -62,20 +63,21 @@ def fit_ensemble(state: PredictorState, features: pd.DataFrame, train_rows: Rows
         member_started = time.monotonic()
         member_deadline = deadline.within(budget)  # the member's build counts
         member = build_member(state, features, variant, config)
-        result = _train_member(state, member, train_rows, val_rows, workdir / f"member-{index}", member_deadline,
+        result = train_member(state, member, train_rows, val_rows, workdir / f"member-{index}", member_deadline,
                                verbosity)
         overrun = max(overrun, time.monotonic() - member_started - budget)
         pass_started = time.monotonic()
-        outputs = run_network(member.net, state.processors, val_rows[0], config.env.eval_batch_size,
+        outputs = run_network(member.net, state.processors, selection[0], config.env.eval_batch_size,
                               progress=False)
         outputs_seconds = time.monotonic() - pass_started
-        trained.append((member, result, outputs))
+        trained.append(Trained(member, result, outputs))
     if skipped:
         logger.warning("ensemble: no time left for variant(s) %s; give fit a larger time_limit to train them.",
                        skipped)
-    report = _select(state, trained, val_rows[1])
+    report = weigh(state, trained, selection[1])
     report["skipped"] = skipped
-    results = [result for _, result, _ in trained]
+    report["selection_rows"] = 0 if select_rows is None else len(select_rows[0])
+    results = [t.result for t in trained]
     stopped_by = "time_limit" if skipped or any(r.stopped_by == "time_limit" for r in results) else (
         results[0].stopped_by)
     return FitResult(report["val_score"], sum(r.soup_size for r in results), sum(r.epochs for r in results),
@@ -95,7 +97,7 @@ def member_seconds(remaining: float, members_left: int, equal_share: float, firs
     return None if not first and share < MIN_SHARE * equal_share else share
 
 
-def _train_member(state: PredictorState, member: Member, train_rows: Rows, val_rows: Rows, workdir: Path,
+def train_member(state: PredictorState, member: Member, train_rows: Rows, val_rows: Rows, workdir: Path,
                   deadline: Deadline, verbosity: int) -> FitResult:
     """One normal fit of ``member``'s network, as a single-network predictor trains; its checkpoints are removed."""
     shutil.rmtree(workdir, ignore_errors=True)  # a killed fit's checkpoints must not join this member's soup
@@ -105,33 +107,3 @@ def _train_member(state: PredictorState, member: Member, train_rows: Rows, val_r
     finally:
         member.net.eval()
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _select(state: PredictorState, trained: list[tuple[Member, FitResult, np.ndarray]], targets: np.ndarray,
-            ) -> dict[str, Any]:
-    """Weights by greedy selection on the tracked metric (``validation_metric=`` / ``eval_metric=`` / the task's
-    default); members of weight 0 are dropped and ``state`` gets the ensemble network."""
-    task, config = state.task, state.config
-    metric, greater_is_better = for_validation(task, targets)
-    stacked = np.stack([outputs for _, _, outputs in trained])
-
-    def score_of(weights: np.ndarray) -> float:
-        return score(combine_chosen(task.ensemble_combine, stacked, weights))
-
-    def score(outputs: np.ndarray) -> float:
-        return float(score_outputs(task.metric([metric]), outputs, targets)[metric])
-
-    weights = greedy_weights(score_of, len(trained), config.ensemble.selection_rounds, greater_is_better)
-    kept = [i for i, weight in enumerate(weights) if weight > 0]
-    members = [trained[i][0] for i in kept]
-    state.network_spec = EnsembleSpec([spec_to_json(m.spec) for m in members], [float(weights[i]) for i in kept],
-                                      task.ensemble_combine, [m.variant.name for m in members])
-    state.net = EnsembleNet([m.net for m in members], state.network_spec.weights, task.ensemble_combine).eval()
-    return {
-        "metric": metric,
-        "val_score": float(score_of(weights)),
-        "members": [{"variant": member.variant.name, "overrides": dict(member.variant.overrides),
-                     "val_score": score(outputs),
-                     "weight": float(weight), "seconds": result.seconds, "stopped_by": result.stopped_by}
-                    for (member, result, outputs), weight in zip(trained, weights)],
-    }

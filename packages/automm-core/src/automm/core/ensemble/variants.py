@@ -86,10 +86,12 @@ def _resolved(config: Config, state: PredictorState) -> Config:
     return replace(config, model=replace(config.model, tabular=tabular))
 
 
-def build_member(state: PredictorState, features: pd.DataFrame, variant: Variant, config: Config) -> Member:
+def build_member(state: PredictorState, features: pd.DataFrame, variant: Variant, config: Config,
+                 fresh: bool = False) -> Member:
     """``variant``'s pretrained network, on the predictor's processors (``features``: the rows they were fitted on);
-    the predictor's own network for its own configuration."""
-    if config == state.config:
+    the predictor's own network for its own configuration unless ``fresh`` (a new one, initialised from the current
+    random seed)."""
+    if config == state.config and not fresh:
         return Member(variant, config, state.network_spec, state.net)
     # Columns in the processors' order (a loaded predictor lists them sorted), so the inputs line up the same way.
     columns = {c: state.columns[c] for c in [*state.processors.columns, *state.columns]}

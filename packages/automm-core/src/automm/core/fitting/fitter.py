@@ -16,10 +16,13 @@ import lightning.pytorch as pl
 import numpy as np
 import pandas as pd
 
+from .. import presets as preset_registry
 from ..data.rows import encode_targets, feature_rows
 from ..data.splitting import cap_rows, split_rows
 from ..distillation import Teacher, resolve_teacher
+from ..ensemble.budget import BudgetRows, fit_within_budget, off_reason
 from ..ensemble.fitting import fit_ensemble
+from ..ensemble.holdout import can_split, selection_split
 from ..errors import ConfigError
 from ..inference import run_network
 from ..metric_choice import fit_info as metric_info
@@ -42,14 +45,23 @@ def fit(state: PredictorState | None, settings: PredictorSettings, rows: FitRows
     """Fit a new state (``state`` None or zero-shot) or continue ``state``; save the result at ``path``."""
     check_save_target(path)
     pl.seed_everything(options.seed, workers=True, verbose=False)
+    continued = state is not None and not state.fit_info.get("zero_shot")
     state = starting_state(state, settings, rows.train, options)
     if state.task.fits_directly:
         fit_directly(state, rows, deadline, options)
     else:
-        fit_trained(state, rows, deadline, path, options)
+        capped = not continued and _training_capped(state, options.presets or settings.presets)
+        fit_trained(state, rows, deadline, path, options, continued, capped)
     logger.info("fit done: %s", state.fit_info)
     save_state(state, path)
     return state
+
+
+def _training_capped(state: PredictorState, presets: str | None) -> bool:
+    """Whether the user set how long the network trains (``optim.max_epochs`` / ``optim.max_steps`` differ from
+    the preset's): a fit asked to stop there trains one network, whatever time is left."""
+    preset, optim = preset_registry.resolve(state.problem_type, presets).optim, state.config.optim
+    return (optim.max_epochs, optim.max_steps) != (preset.max_epochs, preset.max_steps)
 
 
 def starting_state(state: PredictorState | None, settings: PredictorSettings, data: pd.DataFrame,
@@ -105,13 +117,24 @@ def fit_directly(state: PredictorState, rows: FitRows, deadline: Deadline, optio
                       **metric_info(state.task, result.validation_metric)}
 
 
-def fit_trained(state: PredictorState, rows: FitRows, deadline: Deadline, path: Path, options: FitOptions) -> None:
-    """Gradient training of one network (distilled from a teacher, or resumed) or of an ensemble."""
+def fit_trained(state: PredictorState, rows: FitRows, deadline: Deadline, path: Path, options: FitOptions,
+                continued: bool = False, capped: bool = False) -> None:
+    """Gradient training of one network (distilled from a teacher, or resumed) or of an ensemble: over the variant
+    pool (``ensemble.enabled``) or over the members the time limit allows (``ensemble.budget``; not for a
+    ``continued`` fit or one whose training length the user ``capped``)."""
     # All input checks happen before anything is written, so bad data leaves no half-made predictor behind.
     check_supported(state.net, state.processors, state.config, state.problem_type)
     train_rows, val_rows = holdout(state, rows, options)
+    single = off_reason(state, deadline, continued, options.teacher is not None, options.resume_from is not None,
+                        capped)
+    single = "off: a search trial" if single is None and not options.spend_budget else single
+    select_rows = None
+    if (state.config.ensemble.enabled or single is None) and can_split(len(val_rows)):
+        val_rows, select_rows = selection_split(state, val_rows, options.seed)
+    role = "tuning_data" if rows.tuning is not None else "train_data"
     train_set = encode(state, train_rows, "train_data")
-    val_set = encode(state, val_rows, "tuning_data" if rows.tuning is not None else "train_data")
+    val_set = encode(state, val_rows, role)
+    select_set = None if select_rows is None else encode(state, select_rows, role)
     teacher = _teacher(state, options)
     auxiliary = [] if teacher is None else teacher.objectives(state, train_rows, progress=options.verbosity >= 2)
     workdir = path / TRAINING_DIR
@@ -121,18 +144,31 @@ def fit_trained(state: PredictorState, rows: FitRows, deadline: Deadline, path: 
         save_state(state, workdir / SKELETON_DIR)
         skeleton_seconds = time.monotonic() - started
     extra_info: dict[str, Any] = {}
+    features = rows.train[list(state.columns)]
     if state.config.ensemble.enabled:
-        result, extra_info["ensemble"] = fit_ensemble(state, rows.train[list(state.columns)], train_set, val_set,
+        result, extra_info["ensemble"] = fit_ensemble(state, features, train_set, val_set, select_set,
                                                       workdir / CHECKPOINT_DIR, deadline, options.verbosity,
                                                       skeleton_seconds)
+    elif single is None:
+        result, extra_info["ensemble"] = fit_within_budget(
+            state, features, BudgetRows(train_set, val_set, select_set), workdir / CHECKPOINT_DIR, deadline,
+            options.seed, options.verbosity, options.callbacks, skeleton_seconds)
     else:
         result = fit_network(state.net, state.task, state.processors, train_set, val_set, state.config,
                              workdir / CHECKPOINT_DIR, deadline, auxiliary, resume_from=options.resume_from,
                              verbosity=options.verbosity, callbacks=options.callbacks,
                              save_seconds=save_seconds(parameter_bytes(state.net), skeleton_seconds))
-    _finish(state, result, val_set, len(train_rows), options.seed, extra_info)
+        extra_info["ensemble_budget"] = single
+    _finish(state, result, _joined(val_set, select_set), len(train_rows), options.seed, extra_info)
     if teacher is not None:
         state.fit_info["distillation"] = teacher.summary(state, auxiliary)
+
+
+def _joined(val_set: Encoded, select_set: Encoded | None) -> Encoded:
+    """All the validation rows, the selection slice's included."""
+    if select_set is None:
+        return val_set
+    return pd.concat([val_set[0], select_set[0]]), np.concatenate([val_set[1], select_set[1]])
 
 
 def _teacher(state: PredictorState, options: FitOptions) -> Teacher | None:

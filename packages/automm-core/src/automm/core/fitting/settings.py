@@ -88,6 +88,7 @@ class FitOptions:
     ``presets``/``hyperparameters``/``column_types`` apply to a first fit only. ``teacher`` distils a fitted
     state or a saved predictor's path into this fit (``teacher_path``: where a state teacher is saved).
     ``resume_from`` continues a killed fit from its checkpoint; ``callbacks`` are extra Lightning callbacks.
+    ``spend_budget`` False trains one network whatever ``ensemble.budget`` says (a search trial's fit).
     """
 
     presets: str | None = None
@@ -100,6 +101,7 @@ class FitOptions:
     teacher: PredictorState | str | Path | None = None
     teacher_path: str | None = None
     resume_from: Path | None = None
+    spend_budget: bool = True
 
 
 def label_columns(label: str | Sequence[str] | None, problem_type: str | None) -> list[str]:

@@ -61,6 +61,7 @@ def run_trial(config: dict[str, Any], job: TrialJob, rows: FitRows) -> None:
     settings = replace(job.settings, hyperparameters={**job.settings.hyperparameters, **config})
     started = time.monotonic()
     with quiet_frameworks(0):
-        state = fit(None, settings, rows, job.deadline, folder, replace(job.options, callbacks=[TuneReporter()]))
+        options = replace(job.options, callbacks=[TuneReporter()], spend_budget=False)
+        state = fit(None, settings, rows, job.deadline, folder, options)
     score = state.fit_info.get("best_val_score", math.nan)
     tune.report({SCORE: float(score), FINISHED: True, "fit_seconds": time.monotonic() - started})

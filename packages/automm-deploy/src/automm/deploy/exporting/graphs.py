@@ -4,7 +4,8 @@ write-then-verify step every graph goes through.
 This module is the ``tools`` every exporter of ``automm.core.base.registry.EXPORTERS`` receives: ``write_graph``
 (a module over the processors' example inputs -> a checked graph), ``example_inputs``, ``verify`` (onnxruntime
 against torch) and ``Graph`` (the manifest's description of a graph). It registers the exporter of core's own
-late-fusion network ("multimodal"); task packages register those of their network kinds.
+late-fusion network ("multimodal") and of ensembles of them ("ensemble"); task packages register those of their
+network kinds.
 """
 
 from __future__ import annotations
@@ -45,6 +46,15 @@ class FusedGraph(nn.Module):
     def forward(self, *tensors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         embedding = self.net.embed(Batch(**dict(zip(self.names, tensors))))
         return self.net.head(embedding), embedding
+
+
+class EnsembleGraph(FusedGraph):
+    """An ensemble of late-fusion networks reading the same inputs, as one graph: named tensors -> (the members'
+    combined logits, the embedding ``extract_embedding`` returns: the highest-weighted member's)."""
+
+    def forward(self, *tensors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        batch = Batch(**dict(zip(self.names, tensors)))
+        return self.net(batch), self.net.embed(batch)
 
 
 def example_inputs(processors: Any) -> dict[str, torch.Tensor]:
@@ -144,3 +154,22 @@ def export_multimodal(predictor: Any, folder: Path, opset: int, tools: Any) -> E
 def _tokenizer(text: Any) -> Any:
     """The text processor's tokenizer, or None without text columns."""
     return None if text is None else text.tokenizer
+
+
+@EXPORTERS.register("ensemble")
+def export_ensemble(predictor: Any, folder: Path, opset: int, tools: Any) -> ExportedGraphs:
+    """An ensemble of core's late-fusion networks (they share the predictor's processors, so the same inputs) as one
+    graph "model", read by the runtime as a "multimodal" network.
+
+    Raises:
+        DeployError: a member is another kind of network.
+    """
+    state = predictor.state
+    kinds = sorted({str(member.get("kind", "multimodal")) for member in state.network_spec.members})
+    if kinds != ["multimodal"]:
+        raise DeployError(f"This ensemble has members of kinds {kinds}; automm-deploy exports ensembles of "
+                          "late-fusion ('multimodal') networks as one graph only. Export a single-network predictor "
+                          "(fit with hyperparameters={'ensemble.budget': 'off'} and use_ensemble=False).")
+    graph = tools.write_graph(lambda names: EnsembleGraph(state.net, names), state.processors, folder / "model.onnx",
+                              opset)
+    return ExportedGraphs({"model": graph}, "multimodal", tokenizer=_tokenizer(state.processors.text))
