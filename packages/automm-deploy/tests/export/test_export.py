@@ -173,3 +173,24 @@ def test_a_missing_accelerator_falls_back_to_the_cpu_with_a_notice(exported: dic
     assert model.network.runner.session.get_providers() == ["CPUExecutionProvider"]
     with pytest.raises(DeployError, match="device must be one of"):
         load(exported["text"], device="tpu")
+
+
+def test_an_ensemble_exports_as_one_graph_that_answers_like_it(table: pd.DataFrame, tiny_text_model: Path,
+                                                               tmp_path: Path) -> None:
+    """Ensemble members share the predictor's inputs: one graph runs them all and combines them as torch does."""
+    from automm.core import MultiModalPredictor
+    from automm.core.testing.tiny_models import tiny_hyperparameters
+    from automm.deploy import export
+
+    features, types = CASES["multimodal"][0], CASES["multimodal"][2]
+    predictor = MultiModalPredictor(label="label", path=tmp_path / "p", use_ensemble=True, ensemble_size=2,
+                                    hyperparameters=tiny_hyperparameters(tiny_text_model, **{"optim.max_epochs": 1}))
+    predictor.fit(table[[*features, "label"]].iloc[:100], column_types=types, seed=0)
+    assert predictor.state.network_spec.kind == "ensemble"
+    folder = export(predictor, tmp_path / "export")
+    model, rows = load(folder), table[features].iloc[100:]
+    assert list(Manifest.read(folder).graphs) == ["model"]
+    assert (np.asarray(model.predict(rows)) == np.asarray(predictor.predict(rows))).all()
+    np.testing.assert_allclose(model.predict_proba(rows).to_numpy(), predictor.predict_proba(rows).to_numpy(),
+                               atol=1e-4, rtol=0)
+    np.testing.assert_allclose(model.extract_embedding(rows), predictor.extract_embedding(rows), atol=1e-4, rtol=0)

@@ -124,8 +124,19 @@ def summary_text(problem_type: str, columns: dict[str, ColumnDecision], model: s
         f"  training  {fit_info['epochs']} epoch(s), {fit_info['steps']} step(s), stopped by "
         f"{fit_info['stopped_by'].replace('_', ' ')}, {fit_info['seconds']:.1f} s",
         f"  best      validation {metric} {fit_info['best_val_score']:.4g}",
+        *_ensemble_lines(fit_info.get("ensemble")),
         f"  saved to  {path}",
     ]
     if verbosity >= 4:
         lines += ["", describe_column_types(columns)]
     return "\n".join(lines)
+
+
+def _ensemble_lines(report: dict[str, Any] | None) -> list[str]:
+    """One line on an ensemble's members (kept of trained) and why no further member started."""
+    if not report:
+        return []
+    members = report["members"]
+    kept = sum(member["weight"] > 0 for member in members)
+    stopped = f"; stopped: {report['stopped']}" if report.get("stopped") else ""
+    return [f"  ensemble  {kept} of {len(members)} member(s) kept{stopped}"]
