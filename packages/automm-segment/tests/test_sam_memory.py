@@ -76,7 +76,8 @@ def test_sam_through_the_alias_on_the_default_preset_trains_with_sams_settings()
     assert _configured("medium_quality", alias).optim == SAM_OPTIM  # batch 4, not the U-Net's 8
     assert _configured("medium_quality", {"task.checkpoint": "x.pth", "task.backend": "sam"}).optim == SAM_OPTIM
     assert _configured("high_quality", {}).optim == SAM_OPTIM
-    mine = _configured("medium_quality", {**alias, "optim.batch_size": 2, "optim.lr": 3e-4, "optim.max_epochs": 5}).optim
+    mine = _configured("medium_quality", {**alias, "optim.batch_size": 2, "optim.lr": 3e-4,
+                                          "optim.max_epochs": 5}).optim
     assert (mine.batch_size, mine.lr, mine.max_epochs) == (2, 3e-4, 5)  # what the user set wins
     assert mine.weight_decay == SAM_OPTIM.weight_decay and mine.peft == "lora"
     assert _configured("medium_quality", {"model.sam.checkpoint_name": "x.pth", "optim.peft": "none"}).optim.peft \

@@ -119,7 +119,7 @@ def _kept_per_image(encoder: CheckpointedImageEncoder, image_size: int) -> int:
     return _KEPT_FACTOR * len(encoder.blocks) * tokens * width * 4
 
 
-def _refusal(model: Any, config: Config, device: torch.device, per_image: float, kept: int, free: int) -> str:
+def _refusal(model: Any, config: Config, device: torch.device, per_image: float, kept: float, free: int) -> str:
     """What does not fit, and the ways out."""
     need = "more than the free memory" if per_image == float("inf") else f"~{_size(per_image)}"
     settings = config.task

@@ -39,7 +39,6 @@ from automm.core.errors import ConfigError
 from ..prompts import PAD
 from .base import BACKENDS, SegmenterBackend, SegmenterOptions
 from .conv_lora import add_conv_lora
-from .sam_encoder import CheckpointedImageEncoder
 from .sam_checkpoints import (
     checkpoint_state,
     default_checkpoint,
@@ -48,6 +47,7 @@ from .sam_checkpoints import (
     read_official,
     resolve_checkpoint,
 )
+from .sam_encoder import CheckpointedImageEncoder
 
 # SAM's input normalisation, on the 0-255 scale.
 PIXEL_MEAN = (123.675, 116.28, 103.53)
