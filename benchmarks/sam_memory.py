@@ -50,8 +50,11 @@ def make_inputs() -> dict[str, str]:
 
 def fit_in_this_process(inputs: dict[str, str], steps: int, warm_up: bool, out: Path) -> None:
     """The child: (a small U-Net fit first, when ``warm_up``) then the SAM fit; writes what happened to ``out``."""
+    import logging
+
     from automm.core import MultiModalPredictor
 
+    logging.basicConfig(level=logging.INFO)  # the fit's memory plan, in the case's log
     result: dict[str, Any] = {}
     started = time.monotonic()
     try:
@@ -104,13 +107,18 @@ def run_case(name: str, source: str, inputs: dict[str, str], steps: int, warm_up
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     with open(folder / "log.txt", "w") as log:
-        try:
-            code = subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  preexec_fn=cap, timeout=timeout).returncode
-        except subprocess.TimeoutExpired:
-            code = "timeout"
-    result = json.loads(out.read_text()) if out.exists() else {"error": f"exit {code}, no result"}
-    return {"case": name, "exit": code, **result}
+        child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=cap)
+        deadline = time.monotonic() + timeout
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)  # the child's own peak, even when it was killed
+        while pid == 0:
+            if time.monotonic() > deadline:
+                child.kill()
+            time.sleep(1)
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        child.returncode = os.waitstatus_to_exitcode(status)
+    code = child.returncode
+    result = json.loads(out.read_text()) if out.exists() else {"error": f"killed after {timeout:g} s (exit {code})"}
+    return {"case": name, "exit": code, **result, "peak_rss_gib": round(usage.ru_maxrss * 1024 / GIB, 2)}
 
 
 def table(results: list[dict[str, Any]], limit_gib: float) -> str:
