@@ -48,8 +48,9 @@ def make_inputs() -> dict[str, str]:
     return {**paths, "checkpoint": str(checkpoint)}
 
 
-def fit_in_this_process(inputs: dict[str, str], steps: int, warm_up: bool, out: Path) -> None:
-    """The child: (a small U-Net fit first, when ``warm_up``) then the SAM fit; writes what happened to ``out``."""
+def fit_in_this_process(inputs: dict[str, str], steps: int, warm_up: bool, out: Path, batch_size: int = 0) -> None:
+    """The child: (a small U-Net fit first, when ``warm_up``) then the SAM fit (at ``batch_size``, 0: the preset's);
+    writes what happened to ``out``."""
     import logging
 
     from automm.core import MultiModalPredictor
@@ -66,7 +67,7 @@ def fit_in_this_process(inputs: dict[str, str], steps: int, warm_up: bool, out: 
         predictor = MultiModalPredictor(
             problem_type="semantic_segmentation", label="label", path=str(out.parent / "sam"), verbosity=2,
             hyperparameters={"model.sam.checkpoint_name": inputs["checkpoint"], "optim.peft": "lora",
-                             "optim.max_steps": steps})
+                             "optim.max_steps": steps, **({"optim.batch_size": batch_size} if batch_size else {})})
         predictor.fit(inputs["train"], tuning_data=inputs["tuning"])
         summary, optim = predictor.fit_summary, predictor.state.config.optim
         encoder = _encoder(predictor.state.net)
@@ -80,6 +81,38 @@ def fit_in_this_process(inputs: dict[str, str], steps: int, warm_up: bool, out: 
     out.write_text(json.dumps(result))
 
 
+def plan_in_this_process(inputs: dict[str, str], out: Path) -> None:
+    """The child of the "plan" case: the memory plan a SAM fit makes here, without training: one image's measured
+    step and the images the encoder takes at a time, at the free memory now and at 24 GB free."""
+    import torch
+
+    from automm.core.plugin import Config
+    from automm.core.training.peft_setup import apply_peft
+    from automm.segment import sam_memory
+    from automm.segment.backends import sam_backend
+    from automm.segment.backends.base import SegmenterOptions
+    from automm.segment.config import SegmentConfig
+    from automm.segment.presets import SAM_OPTIM
+
+    model = sam_backend.build(SegmenterOptions("vit_b", 1, IMAGE_SIZE, checkpoint=inputs["checkpoint"]))
+    apply_peft(torch.nn.ModuleDict({"model": model}), "lora", SAM_OPTIM.lora_rank)
+    config = Config(optim=SAM_OPTIM, task=SegmentConfig(checkpoint=inputs["checkpoint"]))
+    free = sam_memory.available_bytes(torch.device("cpu"))
+    result: dict[str, Any] = {"free_gib": round((free or 0) / GIB, 2)}
+    started = time.monotonic()
+    per_image = sam_memory.measure_step(model, torch.device("cpu"), "32-true")
+    result.update(per_image_gib=round((per_image or 0) / GIB, 2), measure_seconds=round(time.monotonic() - started))
+    for name, available in (("here", free), ("24 GB free", 24 * 10**9), ("8 GB free", 8 * 10**9),
+                            ("4 GB free", 4 * 10**9)):
+        sam_memory.available_bytes = lambda device, available=available: available  # the plan at that much
+        sam_memory.measure_step = lambda *args: per_image  # measured once above
+        try:
+            result[name] = sam_memory.fit_memory(model, config) or config.optim.batch_size
+        except Exception as error:  # noqa: BLE001 (the refusal is the result)
+            result[name] = f"{type(error).__name__}: {error}"
+    out.write_text(json.dumps(result))
+
+
 def _encoder(net: Any) -> Any:
     return next((m for m in net.modules() if type(m).__name__ in ("CheckpointedImageEncoder", "ImageEncoderViT")),
                 None)
@@ -89,8 +122,8 @@ def _peak_gib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GIB, 2)
 
 
-def run_case(name: str, source: str, inputs: dict[str, str], steps: int, warm_up: bool, limit: int,
-             timeout: float) -> dict[str, Any]:
+def run_case(name: str, source: str, inputs: dict[str, str], steps: int, warm_up: bool, batch_size: int,
+             limit: int, timeout: float) -> dict[str, Any]:
     """One case in a fresh process under ``RLIMIT_AS`` = ``limit`` bytes; ``source`` is the repository whose
     packages it imports."""
     folder = WORK / name
@@ -101,7 +134,8 @@ def run_case(name: str, source: str, inputs: dict[str, str], steps: int, warm_up
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([*paths, str(ROOT)]), "HF_HUB_OFFLINE": "1",
            "TRANSFORMERS_OFFLINE": "1", "MALLOC_ARENA_MAX": "2"}
     command = [sys.executable, "-m", "benchmarks.sam_memory", "--child", json.dumps(inputs), "--steps", str(steps),
-               "--out", str(out), *(["--warm-up"] if warm_up else [])]
+               "--out", str(out), "--batch-size", str(batch_size), *(["--warm-up"] if warm_up else []),
+               *(["--plan"] if name == "plan" else [])]
 
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -142,18 +176,27 @@ def main() -> None:
     parser.add_argument("--child")
     parser.add_argument("--out")
     parser.add_argument("--warm-up", action="store_true")
+    parser.add_argument("--batch-size", type=int, default=0)
+    parser.add_argument("--plan", action="store_true")
     args = parser.parse_args()
+    if args.child and args.plan:
+        plan_in_this_process(json.loads(args.child), Path(args.out))
+        return
     if args.child:
-        fit_in_this_process(json.loads(args.child), args.steps, args.warm_up, Path(args.out))
+        fit_in_this_process(json.loads(args.child), args.steps, args.warm_up, Path(args.out), args.batch_size)
         return
     inputs = make_inputs()
     limit = int(args.limit_gib * GIB)
-    plans = {"before": (args.before_src, False), "after": (str(ROOT), False), "after_second_fit": (str(ROOT), True),
-             "before_second_fit": (args.before_src, True)}
+    # name: (sources, a U-Net fit first, batch size (0: the preset's)); before_b1 / before_b2 extrapolate today's
+    # batch of 8, which does not fit the cap.
+    plans = {"before": (args.before_src, False, 0), "after": (str(ROOT), False, 0),
+             "after_second_fit": (str(ROOT), True, 0), "before_second_fit": (args.before_src, True, 0),
+             "before_b1": (args.before_src, False, 1), "before_b2": (args.before_src, False, 2),
+             "plan": (str(ROOT), False, 0)}
     results = []
     for name in args.cases.split(","):
-        source, warm_up = plans[name]
-        results.append(run_case(name, source, inputs, args.steps, warm_up, limit, args.timeout))
+        source, warm_up, batch_size = plans[name]
+        results.append(run_case(name, source, inputs, args.steps, warm_up, batch_size, limit, args.timeout))
         print(json.dumps(results[-1]), flush=True)
     (WORK / "results.json").write_text(json.dumps(results, indent=1))
     print(f"load average {' / '.join(f'{v:.1f}' for v in os.getloadavg())}")

@@ -178,7 +178,7 @@ def test_a_fit_that_cannot_fit_is_refused_before_training_and_the_saved_predicto
     before = predictor.predict(test_table.head(2))
     monkeypatch.setattr(sam_memory, "available_bytes", lambda device: 1024**2)
     again = MultiModalPredictor.load(str(path))
-    with pytest.raises(ConfigError, match=r"SAM custom at 256 px needs ~.* MB per image.*smaller task.image_size"):
+    with pytest.raises(ConfigError, match=r"SAM custom at 256 px needs ~.* MiB per image.*lower task.image_size"):
         again.fit(train_table.head(8), tuning_data=train_table.tail(4))
     assert not list(path.rglob("*.ckpt"))  # no training step ran
     for mask, kept in zip(MultiModalPredictor.load(str(path)).predict(test_table.head(2)), before):

@@ -123,18 +123,17 @@ def _refusal(model: Any, config: Config, device: torch.device, per_image: float,
     """What does not fit, and the ways out."""
     need = "more than the free memory" if per_image == float("inf") else f"~{_size(per_image)}"
     settings = config.task
-    fixes = ["train on a GPU" if device.type == "cpu" else "a GPU with more memory",
-             f"a smaller task.image_size (e.g. {max(256, model.image_size // 2)})"]
+    fixes = ["train on a GPU" if device.type == "cpu" else "use a GPU with more memory",
+             f"lower task.image_size (e.g. {max(256, model.image_size // 2)})"]
     if not settings.gradient_checkpointing:
         fixes.insert(0, "leave task.gradient_checkpointing on")
     if config.optim.batch_size > 1:
-        fixes.append("a smaller optim.batch_size (with optim.effective_batch_size to keep the batch the optimizer "
-                     "sees)")
+        fixes.append("lower optim.batch_size (optim.effective_batch_size keeps the batch the optimizer sees)")
     return (f"SAM {model.variant} at {model.image_size} px needs {need} per image to train (one forward and backward "
-            f"measured on {device.type}), {_size(free)} is free there, and a batch of "
-            f"{config.optim.batch_size} keeps {_size(kept)} per image: use {', '.join(fixes)}, or free memory "
+            f"measured on {device.type}) and {_size(kept)} for each other image of a batch of "
+            f"{config.optim.batch_size}; {_size(free)} is free there. To fit: {', '.join(fixes)}, or free memory "
             "used by other processes. Nothing was trained.")
 
 
 def _size(count: float) -> str:
-    return f"{count / GIB:.1f} GB" if count >= GIB / 10 else f"{count / 1024**2:.0f} MB"
+    return f"{count / GIB:.1f} GiB" if count >= GIB / 10 else f"{count / 1024**2:.0f} MiB"
