@@ -25,6 +25,9 @@ class SegmentConfig(VisionConfig):
     ``conv_lora``: SAM only; build Conv-LoRA adapters (rank ``optim.lora_rank``) into the image encoder and train
     them in place of the encoder's own weights (``{"optim.peft": "conv_lora"}`` sets it too, as before 0.5).
     ``task.encoder``, the name automm-segment 0.1 used, still sets ``task.backbone``.
+    ``gradient_checkpointing``: SAM only; while training, recompute the image encoder's blocks in backward instead
+    of keeping their activations, a few images at a time as the free memory allows (``sam_memory``). Off: faster
+    steps, several times the memory.
     ``train_transforms``: AutoGluon-MM's ``model.sam.train_transforms`` list; ``["random_horizontal_flip"]`` sets
     ``flip``, ``[]`` clears it (then it is cleared itself).
     """
@@ -45,6 +48,7 @@ class SegmentConfig(VisionConfig):
     point_column: str = ""
     box_column: str = ""
     conv_lora: bool = False
+    gradient_checkpointing: bool = True
     train_transforms: tuple[str, ...] | None = None  # AutoGluon-MM's spelling of the flip; None: not given
 
     def __post_init__(self) -> None:

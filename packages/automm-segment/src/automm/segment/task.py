@@ -24,6 +24,7 @@ from .masks import MaskCodec, oriented_size
 from .metrics import BINARY_METRICS, MULTICLASS_METRICS, SegmentationMetric
 from .network import SegmenterSpec, backend
 from .outputs import save_masks
+from .presets import SAM_OPTIM
 from .processor import SegmentationProcessor
 from .prompts import parse_box, parse_points
 
@@ -123,7 +124,8 @@ class SegmentationTask(Task):
     def training_data(self, net: Any, processors: Any, features: pd.DataFrame, targets: np.ndarray, config: Config,
                       ) -> tuple[Any, pd.DataFrame, np.ndarray]:
         """Before training: every mask exists and has its image's size (read from the file headers); with
-        ``task.conv_lora`` only the adapters of SAM's image encoder train."""
+        ``task.conv_lora`` only the adapters of SAM's image encoder train; SAM's encoder trains with gradient
+        checkpointing, in micro-batches sized to the free memory, or the fit is refused here (``sam_memory``)."""
         if config.task.conv_lora:
             train_adapters_only(net)
         for (row, image), mask in zip(features[IMAGE_COLUMN].items(), targets):
@@ -134,19 +136,26 @@ class SegmentationTask(Task):
             if image_size != mask_size:
                 raise InputError(f"Row {row!r}: mask {mask!r} is {mask_size[1]}x{mask_size[0]} px but image "
                                  f"{image!r} is {image_size[1]}x{image_size[0]} px. A mask must have its image's size.")
+        if config.task.resolved_backend == "sam":
+            from .sam_memory import fit_memory  # torch and segment_anything only for SAM fits
+
+            fit_memory(net.model, config)
         return processors, features, targets
 
     # ------------------------------------------------------------------ network and training
     def configure(self, config: Config, overrides: Mapping[str, Any]) -> tuple[SegmentationTask, Config]:
-        """SAM trains LoRA adapters on its image encoder unless ``optim.peft`` (or ``task.conv_lora``) was set
-        explicitly; the prompt columns become inputs of the returned task."""
+        """SAM, whichever preset and key chose it, trains with SAM's optimisation settings (``presets.SAM_OPTIM``:
+        batch 4, LoRA adapters on the image encoder, ...) where ``overrides`` set none; with Conv-LoRA adapters and
+        no ``optim.peft`` of core's, no LoRA besides. The prompt columns become inputs of the returned task."""
         settings: SegmentConfig = config.task
         task = SegmentationTask(self.problem_type, self.codec, self.threshold, settings.point_column,
                                 settings.box_column, self.keep_pretrained_if_better)
-        explicit = {"optim.peft", "task.conv_lora"} & set(flatten(overrides))
-        if settings.resolved_backend == "sam" and config.optim.peft == "none" and not explicit:
-            return task, dataclasses.replace(config, optim=dataclasses.replace(config.optim, peft="lora"))
-        return task, config
+        if settings.resolved_backend != "sam":
+            return task, config
+        optim = dataclasses.replace(config, optim=SAM_OPTIM).override(overrides).optim
+        if settings.conv_lora and flatten(overrides).get("optim.peft", "conv_lora") == "conv_lora":
+            optim = dataclasses.replace(optim, peft="none")
+        return task, dataclasses.replace(config, optim=optim)
 
     def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
         settings: SegmentConfig = config.task

@@ -31,7 +31,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from segment_anything.modeling import ImageEncoderViT, MaskDecoder, PromptEncoder, TwoWayTransformer
+from segment_anything.modeling import MaskDecoder, PromptEncoder, TwoWayTransformer
 from torch import nn
 
 from automm.core.errors import ConfigError
@@ -47,6 +47,7 @@ from .sam_checkpoints import (
     read_official,
     resolve_checkpoint,
 )
+from .sam_encoder import CheckpointedImageEncoder
 
 # SAM's input normalisation, on the 0-255 scale.
 PIXEL_MEAN = (123.675, 116.28, 103.53)
@@ -110,6 +111,7 @@ class SamSegmenter(nn.Module):
         super().__init__()
         extra = options.extra
         self.image_size = options.image_size
+        self.variant: str = extra.get("variant", options.architecture)
         self.num_outputs = options.num_classes
         # Saved before mask_tokens was stored: as many tokens as outputs.
         self.num_tokens = max(self.num_outputs, int(extra.get("mask_tokens", self.num_outputs)))
@@ -187,9 +189,10 @@ class SamSegmenter(nn.Module):
         return (hyper @ upscaled.flatten(2)).view(batch, -1, *upscaled.shape[-2:])
 
 
-def _image_encoder(encoder: dict[str, Any], image_size: int) -> ImageEncoderViT:
-    """SAM's ViT with the stored hyperparameters at input size ``image_size``."""
-    return ImageEncoderViT(
+def _image_encoder(encoder: dict[str, Any], image_size: int) -> CheckpointedImageEncoder:
+    """SAM's ViT with the stored hyperparameters at input size ``image_size`` (gradient checkpointing off until the
+    task's training turns it on)."""
+    return CheckpointedImageEncoder(
         img_size=image_size,
         patch_size=encoder["patch_size"],
         embed_dim=encoder["embed_dim"],
