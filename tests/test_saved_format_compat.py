@@ -18,7 +18,7 @@ import pytest
 from automm.core import MultiModalPredictor
 
 COMPAT = Path(__file__).parent / "compat"
-FORMATS = ["format4", "format5"]
+FORMATS = ["format4", "format5", "format6"]
 IMAGE_COLUMNS = {"multimodal": ["image"], "detection": ["image"], "segmentation": ["image"]}
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
 # Segmentation probability maps are float16: numpy's bilinear resize and torch's may round one step apart there.

@@ -38,12 +38,13 @@ from .tasks import distribution_version, installed_plugins, task_class
 
 # 2: processors.json holds the preprocessing recipe (clip, unknown id, text and image rules, special ids);
 # version 1 files still load with the values that were then held in code.
-FORMAT_VERSION = 6  # 3: the quantile-normal numeric rule, task settings in the task section (0.3); 4: the
+FORMAT_VERSION = 7  # 3: the quantile-normal numeric rule, task settings in the task section (0.3); 4: the
 # distiller and ensemble config sections, the "ensemble" network kind, trick keys (0.4); 5: integer rule versions
 # in processors.json, the dense-vision names (backbone, num_classes), task.conv_lora, keep_pretrained_if_better
 # (0.5); 6: the chosen metrics (metric_choice), the training options of AutoGluon-MM's keys (optimizer, schedule,
-# soup, modalities...), task keys of its spellings (0.6). Older versions load: each reader maps what an older one
-# wrote (tests/test_saved_format_compat.py).
+# soup, modalities...), task keys of its spellings (0.6); 7: ensemble.budget, the budget's members in fit_info,
+# SAM's task.gradient_checkpointing (0.7). Older versions load: each reader maps what an older one wrote
+# (tests/test_saved_format_compat.py).
 PREDICTOR_FILE = "predictor.json"
 PROCESSORS_FILE = "processors.json"
 NETWORK_FILE = "network.json"
