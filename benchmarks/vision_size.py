@@ -85,6 +85,41 @@ def case_in_this_process(spec: dict[str, Any], out: str) -> None:
     Path(out).write_text(json.dumps(result, indent=1, default=str))
 
 
+def step_seconds(task: str, data: dict[str, str], repeats: int) -> dict[str, Any]:
+    """Median seconds of one training step (forward + backward of a batch of ``optim.batch_size`` training rows,
+    collated beforehand) at the preset's input size and at the chosen one, interleaved ``repeats`` times after a
+    warm-up step of each; the fits' step counts depend on the machine's load, this ratio much less."""
+    from automm.detect.presets import PRESETS as DETECT_PRESETS
+    from automm.detect.task import DetectionTask
+    from automm.segment.presets import PRESETS as SEGMENT_PRESETS
+    from automm.segment.task import SegmentationTask
+
+    problem_type, label, _, preset_size, _ = TASKS[task]
+    task_type, presets = ((DetectionTask, DETECT_PRESETS) if task == "detection" else (SegmentationTask,
+                                                                                       SEGMENT_PRESETS))
+    table = task_type.read_data(data["train"], "train_data")
+    labels = table[[label or task_type.default_label]]
+    fitted = task_type.fit(labels, problem_type)
+    variants = {}
+    for variant, overrides in (("before", {"task.image_size": preset_size}), ("after", {})):
+        configured, config = fitted.configure(presets["medium_quality"].override(overrides), overrides)
+        built = configured.build(table[["image"]], {}, config)
+        rows = table.head(config.optim.batch_size)
+        batch = built.processors.collate(rows[["image"]], built.task.encode(labels.loc[rows.index]), train=True)
+        variants[variant] = (built.net.train(), built.task.loss(config.optim, config.task), batch,
+                             built.processors.image_size)
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for repeat in range(repeats + 1):
+        for name, (net, loss, batch, _) in variants.items():
+            started = time.perf_counter()
+            loss(net(batch), batch.target).backward()
+            net.zero_grad(set_to_none=True)
+            if repeat:  # the first is a warm-up
+                times[name].append(time.perf_counter() - started)
+    return {name: {"input_size": variants[name][3], "median_s": sorted(t)[len(t) // 2], "all_s": t}
+            for name, t in times.items()}
+
+
 # ---------------------------------------------------------------------------------------------- parent
 def spec_for(task: str, side: int, variant: str, seed: int, time_limit: float, sizes: Sizes,
              data: dict[str, str]) -> dict[str, Any]:
@@ -102,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds, every fit (default 120)")
     parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS))
+    parser.add_argument("--parts", nargs="+", choices=["fits", "steps"], default=["fits", "steps"],
+                        help="fits: before/after at the same time_limit; steps: seconds per training step")
+    parser.add_argument("--repeats", type=int, default=3, help="timed training steps per variant (steps part)")
     parser.add_argument("--report", type=Path, help="also write the markdown section to this file")
     args = parser.parse_args(argv)
     sizes, time_limit = (QUICK, 20.0) if args.quick else (FULL, args.time_limit)
@@ -110,14 +148,18 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.vision_size", *(argv or sys.argv[1:])]),
                                "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": load_average(),
                                "sizes": asdict(sizes), "time_limit": time_limit, "seeds": args.seeds,
-                               "source_digest": [source_digest()], "cases": []}
+                               "source_digest": [source_digest()], "cases": [], "steps": []}
     for task in args.tasks:
         for side in IMAGE_SIZES:
             data = make_data(task, side, sizes)
-            for seed in args.seeds:
+            for seed in args.seeds if "fits" in args.parts else []:
                 for variant in ("before", "after"):  # alternating, so load changes hit both
                     spec = spec_for(task, side, variant, seed, time_limit, sizes, data)
                     results["cases"].append(fit_cases.run_case("vision_size", WORK, spec, TASKS[task][2]))
+            if "steps" in args.parts:
+                print(f"{task} {side} px: seconds per training step ... (load average {load_average()})", flush=True)
+                results["steps"].append({"task": task, "side": side,
+                                         **step_seconds(task, data, 1 if args.quick else args.repeats)})
     results["load_end"] = load_average()
     results["source_digest"].append(source_digest())
     results["wall_s"] = time.perf_counter() - started
@@ -170,7 +212,23 @@ def render(results: dict[str, Any]) -> str:
             lines.append(f"| {task} | {side}×{side} | {before['size']} → {after['size']} | {before['steps']} → "
                          f"{after['steps']} | {metric} {before['score']} → {after['score']} | {before['seconds']} / "
                          f"{after['seconds']} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _step_lines(results["steps"])) + "\n"
+
+
+def _step_lines(steps: list[dict[str, Any]]) -> list[str]:
+    """The seconds-per-step table (empty without that part)."""
+    if not steps:
+        return []
+    lines = ["", "Seconds per training step of the same models (forward + backward of one batch of the preset's "
+             "`optim.batch_size`, 8, collated beforehand; median of the timed repeats after a warm-up, before and "
+             "after interleaved):", "", "| Task | Images | Input px before → after | s per step before → after | "
+             "Steps per minute, after ÷ before |", "|---|---|---|---|---|"]
+    for row in steps:
+        before, after = row["before"], row["after"]
+        lines.append(f"| {row['task']} | {row['side']}×{row['side']} | {before['input_size']} → "
+                     f"{after['input_size']} | {before['median_s']:.2f} → {after['median_s']:.2f} | "
+                     f"{before['median_s'] / after['median_s']:.2f}x |")
+    return lines
 
 
 if __name__ == "__main__":
