@@ -15,6 +15,7 @@ keeps the size it was fitted at: its processors store it, and predicting never c
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -101,10 +102,8 @@ def image_size_given(overrides: Mapping[str, Any], section: Any) -> bool:
     aliases: Mapping[str, str] = getattr(section, "aliases", {})
     value_aliases: Mapping[tuple[str, Any], tuple[str, Any]] = getattr(section, "value_aliases", {})
     for key, value in flatten(overrides).items():
-        try:
+        with contextlib.suppress(TypeError):  # an unhashable value (a search space) names no value alias
             key = value_aliases.get((key, value), (key, value))[0]
-        except TypeError:  # an unhashable value (a search space) names no value alias
-            pass
         key = aliases.get(key, key)
         if key == KEY or key.startswith(f"{KEY}."):
             return True
