@@ -23,7 +23,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from statistics import mean, pstdev
+from statistics import mean, median, pstdev
 from typing import Any
 
 from . import fit_cases
@@ -116,7 +116,7 @@ def step_seconds(task: str, data: dict[str, str], repeats: int) -> dict[str, Any
             net.zero_grad(set_to_none=True)
             if repeat:  # the first is a warm-up
                 times[name].append(time.perf_counter() - started)
-    return {name: {"input_size": variants[name][3], "median_s": sorted(t)[len(t) // 2], "all_s": t}
+    return {name: {"input_size": variants[name][3], "median_s": median(t), "all_s": t}
             for name, t in times.items()}
 
 
