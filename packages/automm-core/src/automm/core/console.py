@@ -91,8 +91,10 @@ def _filter_warnings(verbosity: int) -> None:
 
 
 def describe_model(spec: Any, config: Config) -> str:
-    """The encoders of a core network (backbone names); an ensemble's variants; a task's own network kind by its
-    name."""
+    """The encoders of a core network (backbone names); an ensemble's variants; a task's own network by its
+    ``describe()`` when it has one (a detector's model and input size, say), else its kind's name."""
+    if callable(getattr(spec, "describe", None)):
+        return str(spec.describe())
     if getattr(spec, "variants", None):
         return f"{spec.kind} of {len(spec.variants)}: {', '.join(spec.variants)}"
     parts = []

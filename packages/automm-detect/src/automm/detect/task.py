@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from automm.core.base.boxes import BoxesDecoder
 from automm.core.errors import ConfigError, InputError
 from automm.core.plugin import Built, ColumnDecision, ColumnType, Config, Task
 from automm.core.vision.checks import check_image_paths
+from automm.core.vision.input_size import InputSizeChoice, choose_input_size, image_size_given
 
 from .backends.base import DetectorOptions
 from .classes import class_list
@@ -49,6 +51,9 @@ class DetectionTask(Task):
         "model.image.pretrained", "model.image.weights_path", "model.image.augment", "optim", "env", "distiller",
         "ensemble")
     config_hints = {"model.image.image_size": "task.image_size", "model.image.checkpoint": "task.backbone"}
+
+    # Set by ``configure`` when the user gave no task.image_size: ``build`` chooses it from the training images.
+    chooses_input_size: bool = False
 
     def __init__(self, problem_type: str, classes: list[str], category_ids: list[int] | None = None,
                  keep_pretrained_if_better: bool = False, bbox_format: str = "xyxy", coco_root: str = ""):
@@ -126,13 +131,21 @@ class DetectionTask(Task):
         return processors, features, targets
 
     # ------------------------------------------------------------------ network and training
+    def configure(self, config: Config, overrides: Mapping[str, Any]) -> tuple[DetectionTask, Config]:
+        """Unless the user set ``task.image_size``, ``build`` chooses the input size from the training images (at
+        most the preset's, ``automm.core.vision.input_size``)."""
+        task = copy.copy(self)
+        task.chooses_input_size = not image_size_given(overrides, config.task)
+        return task, config
+
     def build(self, features: pd.DataFrame, columns: dict[str, ColumnDecision], config: Config) -> Built:
         settings: DetectConfig = config.task
         image = config.model.image  # whether the backbone starts pretrained, and from which weights file
         extra = {k: v for k, v in (("checkpoint", settings.checkpoint), ("weights_path", image.weights_path)) if v}
-        options = DetectorOptions(settings.architecture, len(self.classes), settings.image_size, settings.backbone,
-                                  image.pretrained, extra, min_score=settings.min_score,
-                                  max_detections=settings.max_detections)
+        chosen = self._input_size(features, settings)
+        options = DetectorOptions(settings.architecture, len(self.classes), chosen.size if chosen else
+                                  settings.image_size, settings.backbone, image.pretrained, extra,
+                                  min_score=settings.min_score, max_detections=settings.max_detections)
         detector = backend(settings.backend)
         classes, category_ids = self.classes, self.category_ids
         if not classes:  # zero-shot: the pretrained model's own classes
@@ -148,11 +161,21 @@ class DetectionTask(Task):
         # pretrained weights that score better); a new head starts random.
         keep = detector.pretrained_classes(options) == classes
         task = DetectionTask(self.problem_type, classes, category_ids, keep, settings.bbox_format, settings.coco_root)
-        processor = DetectionProcessor(IMAGE_COLUMN, settings.image_size, image.augment, settings.scale_jitter,
+        processor = DetectionProcessor(IMAGE_COLUMN, options.image_size, image.augment, settings.scale_jitter,
                                        settings.flip)
-        spec = DetectorSpec(settings.backend, options)
+        spec = DetectorSpec(settings.backend, options, chosen)
         column = ColumnDecision(IMAGE_COLUMN, ColumnType.IMAGE_PATH, "the detection task's image column")
         return Built(processor, spec, spec.build(None, pretrained=True), None, {IMAGE_COLUMN: column}, task)
+
+    def _input_size(self, features: pd.DataFrame, settings: DetectConfig) -> InputSizeChoice | None:
+        """The input size chosen from the training images (COCO paths resolved as ``check_inputs`` does), or None:
+        the configured one (the user's, or a zero-shot detector's before any training image)."""
+        if not (self.chooses_input_size and self.classes and IMAGE_COLUMN in features.columns):
+            return None
+        images = features[[IMAGE_COLUMN]].copy()
+        images.attrs = dict(features.attrs)
+        resolve_coco_images(images, settings.coco_root, "train_data")
+        return choose_input_size(images[IMAGE_COLUMN].tolist(), settings.image_size, settings.min_image_size)
 
     def loss(self, optim: Any, task_config: Any = None):
         return lambda losses, _targets: sum(losses.values())

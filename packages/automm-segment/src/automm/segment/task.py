@@ -14,6 +14,7 @@ from automm.core.base.masks import MasksDecoder
 from automm.core.errors import ConfigError, InputError
 from automm.core.plugin import Built, ColumnDecision, ColumnType, Config, Task, flatten
 from automm.core.vision.checks import check_image_paths
+from automm.core.vision.input_size import InputSizeChoice, choose_input_size, image_size_given
 
 from .backends.base import SegmenterOptions
 from .backends.conv_lora import DEFAULT_EXPERTS, train_adapters_only
@@ -52,6 +53,9 @@ class SegmentationTask(Task):
     predict_options: ClassVar[tuple[str, ...]] = ("save_results",)
     metric_names = {"semantic_segmentation": ("iou", "ber", "sm", "em", "fm", "mae", "accuracy")}
     modalities = {"semantic_segmentation": frozenset({"image"})}
+
+    # Set by ``configure`` when the user gave no task.image_size: ``build`` chooses it from the training images.
+    chooses_input_size: bool = False
 
     def __init__(self, problem_type: str, codec: MaskCodec, threshold: float = 0.5, point_column: str = "",
                  box_column: str = "", keep_pretrained_if_better: bool = False):
@@ -146,10 +150,13 @@ class SegmentationTask(Task):
     def configure(self, config: Config, overrides: Mapping[str, Any]) -> tuple[SegmentationTask, Config]:
         """SAM, whichever preset and key chose it, trains with SAM's optimisation settings (``presets.SAM_OPTIM``:
         batch 4, LoRA adapters on the image encoder, ...) where ``overrides`` set none; with Conv-LoRA adapters and
-        no ``optim.peft`` of core's, no LoRA besides. The prompt columns become inputs of the returned task."""
+        no ``optim.peft`` of core's, no LoRA besides. The prompt columns become inputs of the returned task. Unless
+        the user set ``task.image_size``, ``build`` chooses the input size from the training images (at most the
+        backend's default, ``automm.core.vision.input_size``)."""
         settings: SegmentConfig = config.task
         task = SegmentationTask(self.problem_type, self.codec, self.threshold, settings.point_column,
                                 settings.box_column, self.keep_pretrained_if_better)
+        task.chooses_input_size = not image_size_given(overrides, settings)
         if settings.resolved_backend != "sam":
             return task, config
         optim = dataclasses.replace(config, optim=SAM_OPTIM).override(overrides).optim
@@ -172,8 +179,10 @@ class SegmentationTask(Task):
                                   "checkpoint (hyperparameters={'model.sam.checkpoint_name': ...}) or use "
                                   "optim.peft='lora'.")
             extra["conv_lora"] = {"rank": config.optim.lora_rank, "experts": DEFAULT_EXPERTS}
-        options = SegmenterOptions(architecture, self.output_size, settings.resolved_image_size, settings.backbone,
-                                   image.pretrained, extra, checkpoint=settings.checkpoint)
+        chosen = self._input_size(features, settings)
+        options = SegmenterOptions(architecture, self.output_size, chosen.size if chosen else
+                                   settings.resolved_image_size, settings.backbone, image.pretrained, extra,
+                                   checkpoint=settings.checkpoint)
         options = backend(name).prepare(options)
         # A pretrained SAM given prompts already segments the prompted object: a binary fit must not end worse.
         keep = bool(self.prompt_columns) and self.output_size == 1 and image.pretrained
@@ -182,13 +191,22 @@ class SegmentationTask(Task):
         processor = SegmentationProcessor(IMAGE_COLUMN, options.image_size, image.augment, settings.scale_jitter,
                                           settings.flip, codec=self.codec, point_column=self.point_column,
                                           box_column=self.box_column)
-        spec = SegmenterSpec(name, options)
+        spec = SegmenterSpec(name, options, chosen)
         columns = {IMAGE_COLUMN: ColumnDecision(IMAGE_COLUMN, ColumnType.IMAGE_PATH, "the segmentation task's image")}
         for column, what in ((self.point_column, "point"), (self.box_column, "box")):
             if column:
                 columns[column] = ColumnDecision(column, ColumnType.COORDINATES, f"SAM {what} prompts "
                                                  f"(task.{what}_column)")
         return Built(processor, spec, spec.build(None, pretrained=True), None, columns, task)
+
+    def _input_size(self, features: pd.DataFrame, settings: SegmentConfig) -> InputSizeChoice | None:
+        """The input size chosen from the training images, or None: the configured one (the user's, or a
+        pretrained SAM's before any training mask). SAM takes any multiple of its 16 px patch: its position
+        tables are resized to the input when the weights load."""
+        if not self.chooses_input_size or self.before_fit or IMAGE_COLUMN not in features.columns:
+            return None
+        return choose_input_size(features[IMAGE_COLUMN].tolist(), settings.resolved_image_size,
+                                 settings.min_image_size)
 
     def loss(self, optim: Any, task_config: Any = None):
         return segmentation_loss(self.codec.binary)

@@ -14,6 +14,7 @@ from torch import nn
 
 from .backends import OptionsT
 from .batch import LetterboxBatch
+from .input_size import InputSizeChoice
 
 
 class LetterboxNet(nn.Module):
@@ -35,7 +36,8 @@ class LetterboxNet(nn.Module):
 
 @dataclass(frozen=True)
 class BackendSpec(Generic[OptionsT]):
-    """network.json of a dense-vision network: the backend's name and its options.
+    """network.json of a dense-vision network: the backend's name, its options and, when the input size was chosen
+    from the training images, how (``input_size``; absent from predictors saved by automm-core 0.6.0 and earlier).
 
     A subclass names its ``kind``, its ``BackendOptions`` type, its ``LetterboxNet`` type, the processors it reads
     from and its ``lazy_backends`` look-up as class keywords, and registers in ``NETWORK_KINDS``:
@@ -52,6 +54,7 @@ class BackendSpec(Generic[OptionsT]):
     backends: ClassVar[Callable[[str], Any]]
     backend: str
     options: OptionsT
+    input_size: InputSizeChoice | None = None
 
     def __init_subclass__(cls, *, kind: str, options: type[Any], net: type[LetterboxNet], processors: type[Any],
                           backends: Callable[[str], Any], **rest: Any) -> None:
@@ -60,11 +63,19 @@ class BackendSpec(Generic[OptionsT]):
         cls.backends = staticmethod(backends)
 
     def to_json(self) -> dict[str, Any]:
-        return {"backend": self.backend, "options": self.options.to_json()}
+        chosen = {} if self.input_size is None else {"input_size": self.input_size.to_json()}
+        return {"backend": self.backend, "options": self.options.to_json(), **chosen}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BackendSpec[OptionsT]:
-        return cls(str(data["backend"]), cls.options_type.from_json(dict(data["options"])))
+        chosen = data.get("input_size")
+        return cls(str(data["backend"]), cls.options_type.from_json(dict(data["options"])),
+                   None if chosen is None else InputSizeChoice.from_json(chosen))
+
+    def describe(self) -> str:
+        """What the fit summary names: the backend's model and its input size (and how it was chosen)."""
+        size = self.input_size.describe() if self.input_size else f"input size {self.options.image_size} px"
+        return f"{self.kind} {self.options.architecture} ({self.backend}), {size}"
 
     def build(self, text_folder: Path | None, pretrained: bool) -> LetterboxNet:
         options = dataclasses.replace(self.options, pretrained=self.options.pretrained and pretrained)
