@@ -146,7 +146,8 @@ class _Planner:
         return None
 
     def train_next(self, trained: list[Trained], workdir: Path, deadline: Deadline, verbosity: int) -> Trained:
-        variant, rows = self._next(trained)
+        variant, fold = self._next(trained)
+        rows = self._rows_without(fold)
         index = len(trained)
         pl.seed_everything(self.seed + index, workers=True, verbose=False)
         started = time.monotonic()
@@ -159,24 +160,30 @@ class _Planner:
         logger.info("ensemble: member %d (%s) trained in %.1f s", index, variant.name, time.monotonic() - started)
         return done
 
-    def _next(self, trained: list[Trained]) -> tuple[Variant, Rows]:
-        """The other tabular encoder first (where it applies and is not trained yet), then bags of the best kind."""
+    def _next(self, trained: list[Trained]) -> tuple[Variant, int | None]:
+        """The other tabular encoder first (where it applies and is not trained yet), then bags of the best kind;
+        with the fold of training rows the member leaves out (None: all of them)."""
         base = DEFAULT
         if self.rows.select is not None:
             other = self._other_encoder()
             if other is not None and all(t.member.variant != other for t in trained):
-                return other, self.rows.train
+                return other, None
             bases = [DEFAULT, other]  # the kinds trained on all the training rows; bags repeat the best of them
             select = self.rows.select
             base = max((t for t in trained if t.member.variant in bases),
                        key=lambda t: self.sign * member_score(self.state, t.outputs, select[1])).member.variant
         count = sum(t.member.variant.overrides == base.overrides for t in trained)
         if self.folds is None:
-            return Variant(f"{base.name}_seed{count}", base.overrides), self.rows.train
-        dropped = self.folds[(count - 1) % BAG_FOLDS]
-        kept = np.setdiff1d(np.arange(len(self.rows.train[0])), dropped)
+            return Variant(f"{base.name}_seed{count}", base.overrides), None
+        return Variant(f"{base.name}_bag{count}", base.overrides), (count - 1) % BAG_FOLDS
+
+    def _rows_without(self, fold: int | None) -> Rows:
+        """The training rows less bagging fold ``fold`` (all of them for None)."""
+        if fold is None or self.folds is None:
+            return self.rows.train
+        kept = np.setdiff1d(np.arange(len(self.rows.train[0])), self.folds[fold])
         features, targets = self.rows.train
-        return Variant(f"{base.name}_bag{count}", base.overrides), (features.iloc[kept], targets[kept])
+        return features.iloc[kept], targets[kept]
 
     def _other_encoder(self) -> Variant | None:
         """The tabular encoder the first member did not use, where the table is tabular-only or mostly tabular."""
