@@ -48,3 +48,14 @@ def test_letterboxed_inputs_read_every_form_and_name_a_bad_cell() -> None:
         LetterboxInputs(recipe)(pd.DataFrame({"img": [12345]}, index=["r"]))
     with pytest.raises(InputError, match="holds 2 images"):
         LetterboxInputs(recipe)(pd.DataFrame({"img": [_cells()[:2]]}))
+
+
+@pytest.mark.parametrize("cell", [12345, 2.5, {"a": 1}, [7]], ids=["int", "float", "dict", "list"])
+def test_a_cell_of_no_image_type_names_column_row_and_the_accepted_kinds(cell: object) -> None:
+    frame = pd.DataFrame({"img": pd.Series([cell], index=["r7"], dtype=object)})
+    accepted = r"give a file path, raw bytes, base64 \(optionally a data: URI\), a PIL image or a numpy array"
+    with pytest.raises(InputError, match=rf"row 'r7' \(column 'img': \w+ value .* is not an image: {accepted}"):
+        ImageInputs(RECIPE).check(frame)
+    recipe = {"column": "img", "image_size": 8, "kind": "segmentation", **versioned("segmentation")}
+    with pytest.raises(InputError, match=rf"Column 'img', row 'r7': .* is not an image: {accepted}"):
+        LetterboxInputs(recipe)(frame)

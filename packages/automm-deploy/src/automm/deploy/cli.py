@@ -13,7 +13,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import DeployError, InputError
+from automm.core.errors import AutoMMError
+
+from .errors import DeployError
 from .exporting import DEFAULT_OPSET
 
 MEGABYTE = 1024 * 1024
@@ -21,14 +23,25 @@ HOSTS = ("127.0.0.1", "0.0.0.0", "::")  # the hosts LitServe binds to
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; a DeployError or InputError is one line on stderr and exit status 2, as argparse's are."""
+    """Run one command; an automm error (``AutoMMError``: a bad export, predictor, table or row) or an unreadable
+    path (``OSError``) is one line on stderr and exit status 2, as argparse's own errors are."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         args.command(args)
-    except (DeployError, InputError) as err:
+    except AutoMMError as err:
         parser.exit(2, f"automm-deploy: error: {' '.join(str(err).split())}\n")
+    except OSError as err:
+        parser.exit(2, f"automm-deploy: error: {' '.join(path_problem(err).split())}\n")
     return 0
+
+
+def path_problem(err: OSError) -> str:
+    """An OSError as what failed on which path and what to check."""
+    if err.filename is None:
+        return f"{err}. Check the paths given and their permissions."
+    return (f"Cannot use {str(err.filename)!r}: {err.strerror or err}. Check that the path exists and that you "
+            "may read it (and write the output folder).")
 
 
 def build_parser() -> argparse.ArgumentParser:

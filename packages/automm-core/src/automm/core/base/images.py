@@ -32,6 +32,8 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 DRAFT_SIZE = 1024  # a large JPEG is decoded at reduced size (PIL's draft) when it is at least this big
 PATH_SEPARATOR = ";"  # several image paths in one cell: "a.jpg;b.jpg"
+ACCEPTED = ("give a file path, raw bytes, base64 (optionally a data: URI), a PIL image or a numpy array of pixels "
+            "(or a list of those)")
 UNREADABLE = (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError,
               Image.DecompressionBombWarning, SyntaxError)
 
@@ -83,8 +85,7 @@ def image_sources(cell: Any, kind: str, allow_paths: bool = True) -> list[Source
         return [io.BytesIO(bytes(cell))]
     if isinstance(cell, str):
         return _string_sources(cell.strip(), kind, allow_paths)
-    return [Unreadable(f"{type(cell).__name__} value {repr(cell)[:30]} is not an image: give a path, bytes or "
-                       "base64")]
+    return [Unreadable(f"{type(cell).__name__} value {repr(cell)[:30]} is not an image: {ACCEPTED}")]
 
 
 def _string_sources(cell: str, kind: str, allow_paths: bool) -> list[Source]:

@@ -68,6 +68,7 @@ def export(predictor: Any, out: str | Path, opset: int = DEFAULT_OPSET, quantize
                             _plain(state.task.to_json()), _plain(processors_to_json(state.processors)), files,
                             _versions(), dict(written.sides), _plain(decoder), written.feed)
         manifest.write(staging)
+        _check_target(out)  # again: files added to ``out`` while exporting would be lost by the replace
     return out
 
 
@@ -77,11 +78,24 @@ def _plain(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_target(out: Path) -> None:
+    """Refuse ``out`` unless it is new, empty, or an export holding nothing but what an export writes (exporting
+    replaces the whole folder, so a file of the user's in it would be lost)."""
     if out.exists() and not out.is_dir():
         raise DeployError(f"Cannot export to {str(out)!r}: it is a file. Choose a folder path.")
-    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST_FILE).is_file():
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not (out / MANIFEST_FILE).is_file():
         raise DeployError(f"Cannot export to {str(out)!r}: it holds other files, and exporting replaces the whole "
                           "folder. Choose a new or empty folder.")
+    try:
+        graphs = Manifest.read(out).graphs.values()
+    except DeployError as err:
+        raise DeployError(f"Cannot export to {str(out)!r}: its {MANIFEST_FILE} cannot be read ({err}), so its export "
+                          "files cannot be told from other files. Remove the folder or choose a new one.") from err
+    foreign = sorted({p.name for p in out.iterdir()} - {MANIFEST_FILE, TOKENIZER_FILE, *(g.file for g in graphs)})
+    if foreign:
+        raise DeployError(f"Cannot export to {str(out)!r}: it holds files an export does not write: {foreign[:10]}, "
+                          "and exporting replaces the whole folder. Move them out, or choose a new folder.")
 
 
 def _save_tokenizer(tokenizer: Any, file: Path) -> None:
