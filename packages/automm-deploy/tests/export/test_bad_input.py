@@ -46,6 +46,11 @@ def _empty(folder: Path) -> Path:
     return folder / "empty"
 
 
+def _newer(saved: Path) -> Path:
+    _edit_meta(saved, format_version=99)
+    return saved
+
+
 def _a_file(folder: Path) -> Path:
     (folder / "model.txt").write_text("not a predictor")
     return folder / "model.txt"
@@ -55,7 +60,7 @@ CASES: dict[str, tuple[Callable[..., Path], str]] = {  # name -> (the predictor 
     "a folder of other files": (lambda tmp, saved: _not_a_predictor(tmp), "Pass the directory that fit() or save()"),
     "an empty folder": (lambda tmp, saved: _empty(tmp), "Pass the directory that fit() or save()"),
     "a file": (lambda tmp, saved: _a_file(tmp), "pass the folder the predictor was saved to"),
-    "a newer format": (lambda tmp, saved: (_edit_meta(saved, format_version=99), saved)[1], "pip install -U automm-core"),
+    "a newer format": (lambda tmp, saved: _newer(saved), "pip install -U automm-core"),
 }
 
 
