@@ -35,6 +35,9 @@ class _Task:
     def check_inputs(self, features: pd.DataFrame, role: str) -> None:
         self.checked.append((list(features.columns), role))
 
+    def check_targets(self, rows: pd.DataFrame, targets: np.ndarray, role: str) -> None:
+        self.checked.append((list(rows.columns), role))
+
 
 def test_labelled_rows_drop_missing_labels_and_keep_the_index() -> None:
     table = pd.DataFrame({"x": [1, 2, 3], "y": [0, None, 1]}, index=[10, 11, 12])
@@ -68,6 +71,9 @@ def test_encode_targets_reads_the_label_columns_unless_the_task_names_others() -
     assert encode_targets(task, ["y"], table).tolist() == [[0], [1]]
     task.target_columns = ["y", "x"]
     assert encode_targets(task, ["y"], table).tolist() == [[0, 5], [1, 6]]
+    assert task.checked == [(["x", "y"], "data"), (["x", "y"], "data")]  # the task checks targets against inputs
+    encode_targets(task, ["y"], table, "tuning_data")
+    assert task.checked[-1] == (["x", "y"], "tuning_data")
 
 
 def test_split_rows_holds_out_a_fraction_and_checks_it() -> None:

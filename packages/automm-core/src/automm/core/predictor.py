@@ -300,7 +300,7 @@ class MultiModalPredictor(AutoGluonSurface):
         frame = apply_id_mappings(frame, id_mappings, "evaluation data")
         state = self._ready(frame)
         scores, outputs = state_scores(state, self._features(frame, "evaluation data", state),
-                                       encode_targets(state.task, state.label_columns, frame),
+                                       encode_targets(state.task, state.label_columns, frame, "evaluation data"),
                                        ([metrics] if isinstance(metrics, str) else list(metrics)) if metrics else None,
                                        self._progress, keep_outputs=return_pred)
         return (scores, state.task.predict_rows(outputs, frame)) if return_pred else scores

@@ -235,6 +235,11 @@ class Task(abc.ABC):
     def check_inputs(self, features: pd.DataFrame, role: str) -> None:  # noqa: B027 (optional hook)
         """Refuse feature rows this task cannot use, naming the column and row (default: accept all)."""
 
+    def check_targets(self, rows: pd.DataFrame, targets: np.ndarray, role: str) -> None:  # noqa: B027 (optional hook)
+        """Refuse labelled ``rows`` whose ``targets`` (``encode``'s) do not fit their inputs, naming the row and file
+        (e.g. a mask of another size than its image); called on every labelled table of a fit (training,
+        validation and tuning rows) before training starts, and on ``evaluate``'s rows (default: accept all)."""
+
     def training_data(self, net: Any, processors: Any, features: pd.DataFrame, targets: np.ndarray, config: Config,
                       ) -> tuple[Any, pd.DataFrame, np.ndarray]:
         """(processors, features, targets) to train on; a task may add inputs, e.g. mined hard negatives."""

@@ -125,21 +125,26 @@ class SegmentationTask(Task):
                 for row, cell in features[column].items():
                     parse(cell, row, column)
 
-    def training_data(self, net: Any, processors: Any, features: pd.DataFrame, targets: np.ndarray, config: Config,
-                      ) -> tuple[Any, pd.DataFrame, np.ndarray]:
-        """Before training: every mask exists and has its image's size (read from the file headers); with
-        ``task.conv_lora`` only the adapters of SAM's image encoder train; SAM's encoder trains with gradient
-        checkpointing, in micro-batches sized to the free memory, or the fit is refused here (``sam_memory``)."""
-        if config.task.conv_lora:
-            train_adapters_only(net)
-        for (row, image), mask in zip(features[IMAGE_COLUMN].items(), targets):
+    def check_targets(self, rows: pd.DataFrame, targets: np.ndarray, role: str) -> None:
+        """Every mask exists and has its image's size (read from the file headers), named by the user's row: core
+        calls this on the training, validation and tuning rows before training, and on ``evaluate``'s rows."""
+        for (row, image), mask in zip(rows[IMAGE_COLUMN].items(), targets):
             if not Path(mask).is_file():
-                raise InputError(f"Row {row!r}: mask {mask!r} does not exist. Fix the path in the label column or "
-                                 "remove the row.")
+                raise InputError(f"{role}: row {row!r}: mask {mask!r} does not exist. Fix the path in the label "
+                                 "column or remove the row.")
             image_size, mask_size = oriented_size(image, row), oriented_size(mask, row)
             if image_size != mask_size:
-                raise InputError(f"Row {row!r}: mask {mask!r} is {mask_size[1]}x{mask_size[0]} px but image "
-                                 f"{image!r} is {image_size[1]}x{image_size[0]} px. A mask must have its image's size.")
+                raise InputError(f"{role}: row {row!r}: mask {mask!r} is {mask_size[1]}x{mask_size[0]} px but image "
+                                 f"{image!r} is {image_size[1]}x{image_size[0]} px. A mask must have its image's size: "
+                                 "fix the mask or remove the row.")
+
+    def training_data(self, net: Any, processors: Any, features: pd.DataFrame, targets: np.ndarray, config: Config,
+                      ) -> tuple[Any, pd.DataFrame, np.ndarray]:
+        """Before training (the masks were checked by ``check_targets``): with ``task.conv_lora`` only the adapters
+        of SAM's image encoder train; SAM's encoder trains with gradient checkpointing, in micro-batches sized to
+        the free memory, or the fit is refused here (``sam_memory``)."""
+        if config.task.conv_lora:
+            train_adapters_only(net)
         if config.task.resolved_backend == "sam":
             from .sam_memory import fit_memory  # torch and segment_anything only for SAM fits
 
@@ -253,9 +258,19 @@ class SegmentationTask(Task):
 
     def score(self, logits: list[np.ndarray], targets: np.ndarray, metrics: list[str] | None = None,
               ) -> dict[str, float]:
+        """Metrics of per-row outputs against the mask files ``targets`` (rows named by position).
+
+        Raises:
+            InputError: a mask's size differs from its output's (the mask file and row named).
+        """
         metric = self.metric(metrics)
         for position, (output, path) in enumerate(zip(logits, targets)):
-            metric.update([output], [self.codec.decode(path, position)])
+            mask = self.codec.decode(path, position)
+            if tuple(np.shape(output)[-2:]) != mask.shape:
+                raise InputError(f"Mask {str(path)!r} (row {position}) is {mask.shape[1]}x{mask.shape[0]} px but its "
+                                 f"image's output is {np.shape(output)[-1]}x{np.shape(output)[-2]} px. A mask must "
+                                 "have its image's size: fix the mask or remove the row.")
+            metric.update([output], [mask])
         return metric.compute()
 
     # ------------------------------------------------------------------ JSON

@@ -25,6 +25,8 @@ class RowTask(Protocol):
 
     def encode(self, labels: pd.DataFrame) -> np.ndarray: ...
 
+    def check_targets(self, rows: pd.DataFrame, targets: np.ndarray, role: str) -> None: ...
+
 logger = logging.getLogger("automm")
 
 
@@ -68,7 +70,10 @@ def check_images(processors: Any, features: pd.DataFrame, role: str, feature_col
         image.check_rows(features, role, images_only=training or set(feature_columns) <= set(image.columns))
 
 
-def encode_targets(task: RowTask, label_columns: list[str], rows: pd.DataFrame) -> np.ndarray:
-    """The task's encoding of the labels (a task may also read its input columns, e.g. to group pairs)."""
+def encode_targets(task: RowTask, label_columns: list[str], rows: pd.DataFrame, role: str = "data") -> np.ndarray:
+    """The task's encoding of the labels (a task may also read its input columns, e.g. to group pairs), checked
+    against the rows' inputs (``Task.check_targets``; ``role`` names the table in its errors)."""
     wanted = task.target_columns if task.target_columns is not None else label_columns
-    return task.encode(rows[wanted])
+    targets = task.encode(rows[wanted])
+    task.check_targets(rows, targets, role)
+    return targets

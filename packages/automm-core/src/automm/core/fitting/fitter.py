@@ -7,6 +7,7 @@ the one ``Deadline`` of the call, the folder to save to, and the call's options.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -26,7 +27,7 @@ from ..ensemble.holdout import can_split, selection_split
 from ..errors import ConfigError
 from ..inference import run_network
 from ..metric_choice import fit_info as metric_info
-from ..persistence import TRAINING_DIR, check_save_target, save_state
+from ..persistence import PREDICTOR_FILE, TRAINING_DIR, check_save_target, save_state
 from ..results import FitResult
 from ..state import PredictorState
 from ..training.budget import Deadline, parameter_bytes, save_seconds
@@ -42,16 +43,25 @@ Encoded = tuple[pd.DataFrame, np.ndarray]
 
 def fit(state: PredictorState | None, settings: PredictorSettings, rows: FitRows, deadline: Deadline, path: Path,
         options: FitOptions) -> PredictorState:
-    """Fit a new state (``state`` None or zero-shot) or continue ``state``; save the result at ``path``."""
+    """Fit a new state (``state`` None or zero-shot) or continue ``state``; save the result at ``path``.
+
+    A fit that raises leaves a saved predictor at ``path`` as it was: the work folder it made there is removed (a
+    killed fit's stays, for ``load(resume=True)``)."""
     check_save_target(path)
     pl.seed_everything(options.seed, workers=True, verbose=False)
     continued = state is not None and not state.fit_info.get("zero_shot")
     state = starting_state(state, settings, rows.train, options)
-    if state.task.fits_directly:
-        fit_directly(state, rows, deadline, options)
-    else:
-        capped = not continued and _training_capped(state, options.presets or settings.presets)
-        fit_trained(state, rows, deadline, path, options, continued, capped)
+    new_workdir = not (path / TRAINING_DIR).exists()  # else a killed fit's, which this one may resume from
+    try:
+        if state.task.fits_directly:
+            fit_directly(state, rows, deadline, options)
+        else:
+            capped = not continued and _training_capped(state, options.presets or settings.presets)
+            fit_trained(state, rows, deadline, path, options, continued, capped)
+    except Exception:
+        if new_workdir and (path / PREDICTOR_FILE).is_file():  # a saved predictor's folder is left as it was
+            shutil.rmtree(path / TRAINING_DIR, ignore_errors=True)
+        raise
     logger.info("fit done: %s", state.fit_info)
     save_state(state, path)
     return state
@@ -82,7 +92,7 @@ def encode(state: PredictorState, rows: pd.DataFrame, role: str) -> Encoded:
     """(features the processors read, encoded targets) of labelled ``rows``."""
     features = feature_rows(rows, state.feature_columns, state.task, role, state.config.env.realtime_max_rows,
                             state.processors, training=True)
-    return features, encode_targets(state.task, state.label_columns, rows)
+    return features, encode_targets(state.task, state.label_columns, rows, role)
 
 
 def holdout(state: PredictorState, rows: FitRows, options: FitOptions) -> tuple[pd.DataFrame, pd.DataFrame]:
