@@ -116,6 +116,15 @@ def test_a_rerun_with_other_settings_is_refused_until_restart(tmp_path: Path, ca
     assert _read(output)["label"].astype(str).tolist() == load(export).predict(rows.iloc[::-1]).astype(str).tolist()
 
 
+def test_a_run_that_failed_before_its_first_part_does_not_block_the_next(tmp_path: Path) -> None:
+    export, rows = _case("text")
+    table = _write(rows, tmp_path / "rows.csv")
+    with pytest.raises(InputError, match=r"--keep names column\(s\) \['nope'\]"):
+        predict_file(export, table, tmp_path / "out.csv", keep=["nope"], progress=False)
+    result = predict_file(export, table, tmp_path / "out.csv", keep=["id"], progress=False)
+    assert _read(result.output)["id"].tolist() == rows["id"].tolist()
+
+
 def _interrupt(number: int) -> None:
     raise KeyboardInterrupt
 

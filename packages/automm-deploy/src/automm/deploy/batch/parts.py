@@ -48,12 +48,14 @@ def write_part(frame: pd.DataFrame, path: Path) -> None:
 
 def start_or_resume(folder: Path, settings: dict[str, Any], restart: bool) -> None:
     """Make ``folder`` ready for the parts of a run with ``settings``; an unfinished run with other settings is
-    refused unless ``restart``, which deletes its parts.
+    refused unless ``restart``, which deletes its parts (a run that left no part is replaced without asking).
 
     Raises:
         InputError: the folder holds parts of a run with other settings (or is no parts folder).
     """
     progress = folder / PROGRESS_FILE
+    if progress.is_file() and not list(folder.glob("part-*")):
+        restart = True  # a run that failed before its first part (a wrong column, say): nothing to keep
     if folder.exists() and restart:
         if not progress.is_file():
             raise InputError(f"{str(folder)!r} is not a parts folder of automm-deploy predict (it has no "
