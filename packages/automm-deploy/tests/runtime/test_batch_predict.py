@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -153,3 +154,13 @@ def test_the_cli_keeps_the_old_output_option_and_stdout(tmp_path: Path, capsys: 
     assert printed["id"].tolist() == rows["id"].tolist()
     np.testing.assert_allclose(printed[expected.name].to_numpy(), expected.to_numpy(), rtol=1e-6)
     np.testing.assert_allclose(_read(tmp_path / "old.csv")[expected.name].to_numpy(), expected.to_numpy(), rtol=1e-6)
+
+
+def test_ray_data_without_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runtime-only environment has no Ray; where Ray is installed, its import is made to fail the same way."""
+    from automm.deploy import ray_data
+    from automm.deploy.errors import DeployError
+
+    monkeypatch.setitem(sys.modules, "ray.data", None)
+    with pytest.raises(DeployError, match=r"pip install 'automm-deploy\[ray\]'"):
+        ray_data.predict(pd.DataFrame({"caption": ["a"]}), _case("text")[0])
