@@ -75,20 +75,14 @@ def predict_file(export: str | Path, rows: str | Path, output: str | Path, *, ch
     Args:
         keep: input columns copied into the output before the predictions (a folder's image column by default).
         restart: delete the parts of an unfinished run with other settings instead of refusing.
-        progress: a tqdm progress bar on stderr (rows).
+        progress: a tqdm progress bar of rows on stderr when it is a terminal.
         on_part: called with each new part's number once it is durable.
         options: for ``load`` (``threads``, ``batch_size``, ...).
 
     Raises:
         InputError: the input or ``keep`` is unusable, or the parts folder holds another run (pass ``restart``).
     """
-    from tqdm import tqdm
-
-    from ..runtime import load
-
-    model = load(export, **options)
-    source = open_source(Path(rows), model.manifest.columns)
-    keep = list(keep) or ([source.image_column] if source.image_column else [])
+    model, source, keep = _opened(export, rows, keep, options)
     output = Path(output)
     folder, fmt = parts_folder(output), output_format(output)
     settings = {"export": str(model.folder.resolve()), "export_fingerprint": export_fingerprint(model.folder),
@@ -96,7 +90,7 @@ def predict_file(export: str | Path, rows: str | Path, output: str | Path, *, ch
                 "chunk_rows": chunk_rows, "proba": proba, "keep": keep, "format": fmt}
     start_or_resume(folder, settings, restart)
     parts, total, skipped = [], 0, 0
-    with tqdm(total=source.total_rows(), unit="rows", file=sys.stderr, disable=not progress) as bar:
+    with _bar(source, progress) as bar:
         for number, chunk in enumerate(source.chunks(chunk_rows)):
             part = part_path(folder, number, fmt)
             if part.exists():
@@ -118,20 +112,31 @@ def predict_file(export: str | Path, rows: str | Path, output: str | Path, *, ch
 def predict_to_stream(export: str | Path, rows: str | Path, stream: IO[str], *, chunk_rows: int = CHUNK_ROWS,
                       proba: bool = False, keep: Sequence[str] = (), progress: bool = True, **options: Any) -> int:
     """Predict ``rows`` chunk by chunk as CSV into ``stream`` (stdout: no parts, no resume); the rows written."""
-    from tqdm import tqdm
-
-    from ..runtime import load
-
-    model = load(export, **options)
-    source = open_source(Path(rows), model.manifest.columns)
-    keep = list(keep) or ([source.image_column] if source.image_column else [])
+    model, source, keep = _opened(export, rows, keep, options)
     total = 0
-    with tqdm(total=source.total_rows(), unit="rows", file=sys.stderr, disable=not progress) as bar:
+    with _bar(source, progress) as bar:
         for chunk in source.chunks(chunk_rows):
             prediction_frame(model, chunk, proba, keep).to_csv(stream, index=False, header=total == 0)
             total += len(chunk)
             bar.update(len(chunk))
     return total
+
+
+def _opened(export: str | Path, rows: str | Path, keep: Sequence[str], options: dict[str, Any],
+            ) -> tuple[ExportedPredictor, Source, list[str]]:
+    """The loaded export, the input's source, and the columns to keep (a folder's image column by default)."""
+    from ..runtime import load
+
+    model = load(export, **options)
+    source = open_source(Path(rows), model.manifest.columns)
+    return model, source, list(keep) or ([source.image_column] if source.image_column else [])
+
+
+def _bar(source: Source, progress: bool) -> Any:
+    """A tqdm bar of the source's rows on stderr, shown when ``progress`` and stderr is a terminal."""
+    from tqdm import tqdm
+
+    return tqdm(total=source.total_rows(), unit="rows", file=sys.stderr, disable=None if progress else True)
 
 
 def export_fingerprint(folder: Path) -> str:
