@@ -121,14 +121,15 @@ def deploy(session: nox.Session) -> None:
     exports.mkdir()
     try:
         task_packages = [f"./packages/automm-{name}" for name in ("classify", "match", "detect", "segment")]
-        with _torch_env(session, CORE, *task_packages, "./packages/automm-deploy[export,serve]"):
+        # [ray]: tests/export/test_ray_data.py (Ray Data, two actors on a local Ray, ~30 s) is in the default run
+        with _torch_env(session, CORE, *task_packages, "./packages/automm-deploy[export,serve,ray]"):
             session.run("pytest", "packages/automm-deploy/tests/export", "-m", "not slow and not gpu",
                         "--junitxml=test-results/deploy-export.xml", *session.posargs,
                         env={**OFFLINE, "AUTOMM_DEPLOY_ARTEFACTS": str(exports)})
         session.run("python3", "-m", "venv", str(runtime), external=True)
         # core first (its torch-free base, no extra), so pip resolves deploy's automm-core requirement against it
         session.run(str(runtime / "bin" / "pip"), "install", "-q", "./packages/automm-core",
-                    "./packages/automm-deploy[serve]", "pytest>=8", external=True)
+                    "./packages/automm-deploy[serve,parquet]", "pytest>=8", external=True)
         session.run(str(runtime / "bin" / "pytest"), "packages/automm-deploy/tests/runtime", "-m", "not gpu",
                     "--junitxml=test-results/deploy-runtime.xml", *session.posargs, external=True,
                     env={"AUTOMM_DEPLOY_ARTEFACTS": str(exports), "AUTOMM_DEPLOY_RUNTIME_ONLY": "1"})

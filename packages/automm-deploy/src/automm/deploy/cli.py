@@ -3,7 +3,7 @@
 Example:
     $ automm-deploy export my_predictor/ my_predictor.onnx/
     $ automm-deploy serve my_predictor.onnx/ --port 8080 --workers 2
-    $ automm-deploy predict my_predictor.onnx/ rows.csv --output predictions.csv --proba
+    $ automm-deploy predict my_predictor.onnx/ rows.parquet predictions.parquet --keep id --proba
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from pathlib import Path
 
 from automm.core.errors import AutoMMError
 
-from .errors import DeployError
+from .batch import CHUNK_ROWS
+from .errors import DeployError, InputError
 from .exporting import DEFAULT_OPSET
 
 MEGABYTE = 1024 * 1024
@@ -70,11 +71,22 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--device", choices=("cpu", "cuda", "tensorrt"), default="cpu", help="default: %(default)s")
     serve.set_defaults(command=run_serve)
 
-    predict = commands.add_parser("predict", help="predict the rows of a CSV or parquet table")
+    predict = commands.add_parser("predict", help="predict a CSV or Parquet table or a folder of images, in chunks "
+                                  "(a killed run resumes)")
     predict.add_argument("export_dir", type=Path)
-    predict.add_argument("rows", type=Path, help="a .csv or .parquet table with the feature columns")
-    predict.add_argument("--output", type=Path, help="a .csv or .parquet file to write (default: CSV on stdout)")
+    predict.add_argument("rows", type=Path, help="a .csv or .parquet table with the feature columns, or a folder of "
+                         "images for an export with one image column")
+    predict.add_argument("output", type=Path, nargs="?", help="a .parquet or .csv file to write (default: CSV on "
+                         "stdout); its finished chunks wait in OUTPUT.parts/ until the end")
+    predict.add_argument("--output", type=Path, dest="output_option", help=argparse.SUPPRESS)  # the 0.5 spelling
     predict.add_argument("--proba", action="store_true", help="class probabilities instead of labels")
+    predict.add_argument("--keep", nargs="+", default=[], metavar="COL",
+                         help="input columns to copy into the output before the predictions (e.g. an id)")
+    predict.add_argument("--chunk-rows", type=bounded(int, 1), default=CHUNK_ROWS,
+                         help="rows read and predicted at a time (default: %(default)s)")
+    predict.add_argument("--restart", action="store_true",
+                         help="delete the finished chunks of an earlier run with other settings and start again")
+    predict.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     predict.set_defaults(command=run_predict)
     return parser
 
@@ -97,18 +109,16 @@ def run_serve(args: argparse.Namespace) -> None:
 
 
 def run_predict(args: argparse.Namespace) -> None:
-    from .runtime import as_frame, load
+    from .batch import predict_file, predict_to_stream
 
-    model = load(args.export_dir)
-    rows = as_frame(args.rows)
-    result = model.predict_proba(rows) if args.proba else model.predict(rows)
-    table = result.to_frame() if result.ndim == 1 else result
-    if args.output is None:
-        table.to_csv(sys.stdout, index=False)
-    elif args.output.suffix == ".parquet":
-        table.to_parquet(args.output, index=False)
+    if args.output is not None and args.output_option is not None:
+        raise InputError("OUTPUT is given twice (as an argument and as --output): pass it once.")
+    output = args.output if args.output is not None else args.output_option
+    options = {"chunk_rows": args.chunk_rows, "proba": args.proba, "keep": args.keep, "progress": not args.no_progress}
+    if output is None:
+        predict_to_stream(args.export_dir, args.rows, sys.stdout, **options)
     else:
-        table.to_csv(args.output, index=False)
+        predict_file(args.export_dir, args.rows, output, restart=args.restart, **options)
 
 
 def bounded(kind: type, low: float, high: float | None = None) -> Callable[[str], int | float]:
