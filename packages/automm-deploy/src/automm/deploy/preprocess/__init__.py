@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,17 @@ class MultimodalInputs:
             self.image.check(frame, images_only=set(self.columns) <= set(self.image.columns))
 
     def __call__(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        feeds = self.features(frame)
+        if self.image is not None:
+            feeds.update(self.image(frame))
+        return feeds
+
+    def features(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        """The inputs of every modality but images, for all rows at once (numpy over whole columns).
+
+        Raises:
+            InputError: a column is missing.
+        """
         missing = [c for c in self.columns if c not in frame.columns]
         if missing:
             raise InputError(f"The rows lack column(s) {missing} that the predictor was trained on. Add them (empty "
@@ -58,6 +70,25 @@ class MultimodalInputs:
             feeds["categorical"] = categorical(frame, self.categorical)
         if self.text is not None:
             feeds.update(self.text(frame))
-        if self.image is not None:
-            feeds.update(self.image(frame))
         return feeds
+
+    def chunks(self, frame: pd.DataFrame, size: int) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
+        """The inputs of ``frame`` in chunks of at most ``size`` rows, each with the positions of its rows.
+
+        Table and text inputs are made for all rows at once, images chunk by chunk. With text, rows go by their
+        token count (shortest first), so a chunk is padded to its own longest row as the text rules say
+        (``automm.core.base.text``) and no chunk pads short rows to a long one; the caller puts the outputs
+        back in row order by the positions.
+        """
+        whole = self.features(frame)
+        lengths = whole["text_mask"].sum(axis=1) if "text_mask" in whole else None
+        order = np.arange(len(frame)) if lengths is None else np.argsort(lengths, kind="stable")
+        for start in range(0, len(frame), size):
+            rows = order[start : start + size]
+            feeds = {name: values[rows] for name, values in whole.items()}
+            if lengths is not None:
+                width = max(2, int(lengths[rows].max()))
+                feeds["text_ids"], feeds["text_mask"] = feeds["text_ids"][:, :width], feeds["text_mask"][:, :width]
+            if self.image is not None:
+                feeds.update(self.image(frame.iloc[rows]))
+            yield rows, feeds
