@@ -12,7 +12,7 @@ import pandas as pd
 from ..errors import DeployError, InputError
 from ..manifest import TOKENIZER_FILE
 from .images import ImageInputs
-from .tabular import categorical, numerical
+from .tabular import categorical_processor, numerical_processor
 from .text import TextInputs
 
 
@@ -23,7 +23,9 @@ class MultimodalInputs:
     def __init__(self, recipe: dict[str, Any], folder: Path, allow_paths: bool = True):
         if "kind" in recipe or "sides" in recipe:
             raise DeployError("processors.json does not describe a multimodal network's inputs.")
-        self.numerical, self.categorical = recipe.get("numerical"), recipe.get("categorical")
+        numeric, categories = recipe.get("numerical") or {}, recipe.get("categorical") or {}
+        self.numerical = numerical_processor(numeric) if numeric.get("columns") else None
+        self.categorical = categorical_processor(categories) if categories.get("columns") else None
         self.text = TextInputs(recipe["text"], folder / TOKENIZER_FILE) if recipe.get("text") else None
         self.image = ImageInputs(recipe["image"], allow_paths) if recipe.get("image") else None
 
@@ -31,7 +33,7 @@ class MultimodalInputs:
     def columns(self) -> list[str]:
         """Every column the inputs are made from."""
         parts = [self.numerical, self.categorical]
-        return [c for part in parts if part for c in part["columns"]] + (self.text.columns if self.text else []) + (
+        return [c for part in parts if part for c in part.columns] + (self.text.columns if self.text else []) + (
             self.image.columns if self.image else [])
 
     def check(self, frame: pd.DataFrame) -> None:
@@ -64,10 +66,10 @@ class MultimodalInputs:
             raise InputError(f"The rows lack column(s) {missing} that the predictor was trained on. Add them (empty "
                              "values are treated as missing).")
         feeds: dict[str, np.ndarray] = {}
-        if self.numerical and self.numerical["columns"]:
-            feeds["numerical"] = numerical(frame, self.numerical)
-        if self.categorical and self.categorical["columns"]:
-            feeds["categorical"] = categorical(frame, self.categorical)
+        if self.numerical is not None:
+            feeds["numerical"] = self.numerical.transform(frame)
+        if self.categorical is not None:
+            feeds["categorical"] = self.categorical.transform(frame)
         if self.text is not None:
             feeds.update(self.text(frame))
         return feeds
