@@ -84,6 +84,37 @@ def test_manifest_and_graph(exported: dict, fitted: dict) -> None:
     assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "model.onnx", "tokenizer.json"]
 
 
+@pytest.mark.parametrize(("name", "optimizer"), [("text", "bert"), ("matcher", "bert"), ("clip", "clip"),
+                                                 ("tabular", "none")])
+def test_transformer_graphs_are_fused_by_the_onnxruntime_optimizer(name: str, optimizer: str, exported: dict) -> None:
+    """Graphs with a BERT-like or CLIP transformer are saved fused (and still equal torch's answers: the tests
+    above); the manifest records the optimizer and the session settings chosen at export."""
+    manifest = Manifest.read(exported[name])
+    for graph in manifest.graphs.values():
+        assert graph.optimizer == optimizer
+        assert (graph.optimization_level, graph.threads, graph.spinning) == ("all", 0, False)
+        ops = {node.op_type for node in onnx.load(str(exported[name] / graph.file)).graph.node}
+        fused = {"Attention", "MultiHeadAttention", "SkipLayerNormalization"} & ops
+        assert bool(fused) == (optimizer != "none")
+    stored = json.loads((exported[name] / "manifest.json").read_text())
+    assert all(g["optimizer"] == optimizer for g in stored["graphs"].values())
+
+
+def test_rows_chunked_by_text_length_come_back_in_row_order(exported: dict, table: pd.DataFrame) -> None:
+    """Chunks of rows of like text length (each padded to its own longest row) answer as one call does, in the
+    rows' order."""
+    rows = _test_rows(table, "multimodal", table)
+    whole = load(exported["multimodal"], batch_size=len(rows))
+    chunked = load(exported["multimodal"], batch_size=7)
+    np.testing.assert_allclose(chunked.predict_proba(rows).to_numpy(), whole.predict_proba(rows).to_numpy(),
+                               atol=1e-5, rtol=0)
+    pd.testing.assert_series_equal(chunked.predict(rows), whole.predict(rows))
+    np.testing.assert_allclose(chunked.extract_embedding(rows), whole.extract_embedding(rows), atol=1e-5, rtol=0)
+    inputs = chunked.network.runner.inputs
+    widths = [feeds["text_ids"].shape[1] for _, feeds in inputs.chunks(rows, 7)]
+    assert widths == sorted(widths) and widths[0] < whole.network.runner.inputs(rows)["text_ids"].shape[1]
+
+
 def test_export_refuses_unsupported_and_unsafe_targets(fitted: dict, tmp_path: Path) -> None:
     from automm.deploy import export
 

@@ -258,3 +258,44 @@ def test_rows_in_any_tabular_form(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(as_frame(tmp_path / "rows.csv"), expected)
     with pytest.raises(InputError, match="list of row dicts"):
         as_frame(42)
+
+
+def test_categories_of_many_rows_are_looked_up_per_distinct_value_with_the_per_cell_answers() -> None:
+    """``category_ids`` (one look-up per distinct value from FACTORIZE_ROWS cells) equals the per-cell rule on
+    missing, unseen, integral-float, bool and numpy cells; a processor's transform uses it column by column."""
+    from automm.core.base import tabular
+
+    category_ids, category_string = tabular.category_ids, tabular.category_string
+
+    lookup = {"1": 1, "red": 2, "True": 3, "1.0": 4}
+    plain = [1.0, 1, "red", None, "blue", float("nan"), pd.NA, "1", 2.5, "red"]
+    mixed = [*plain, True, np.float32(1.0), np.int64(1), pd.NaT]
+    for cells in (plain, mixed):
+        column = np.asarray(cells * (tabular.FACTORIZE_ROWS // len(plain) + 1), dtype=object)
+        per_cell = [lookup.get(category_string(cell), tabular.UNKNOWN_ID) for cell in column]
+        assert np.asarray(category_ids(column, lookup)).tolist() == per_cell
+        assert np.asarray(category_ids(column[:3], lookup)).tolist() == per_cell[:3]
+    processor = tabular.CategoricalProcessor(["c"], [["1", "red"]])
+    frame = pd.DataFrame({"c": plain * 4})
+    assert processor.transform(frame)[:, 0].tolist() == [1, 1, 2, 0, 0, 0, 0, 1, 0, 2] * 4
+
+
+def test_manifest_graph_session_settings_and_their_defaults(tmp_path: Path) -> None:
+    """A graph's optimizer and session settings are recorded; manifests without them read with the defaults, and
+    the runtime's session options follow them."""
+    from automm.deploy.manifest import Graph
+    from automm.deploy.runtime import session_options
+
+    old = {"file": "model.onnx", "inputs": ["numerical"], "outputs": ["logits"], "opset": 17}
+    assert Graph.from_json(old) == Graph("model.onnx", ["numerical"], ["logits"], 17, "fp32", "none", "all", 0, False)
+    tuned = Graph.from_json({**old, "optimizer": "bert", "optimization_level": "extended", "threads": 3,
+                             "spinning": True})
+    assert (tuned.optimizer, tuned.optimization_level, tuned.threads, tuned.spinning) == ("bert", "extended", 3, True)
+    with pytest.raises(ValueError, match="optimization_level"):
+        Graph.from_json({**old, "optimization_level": "max"})
+    options = session_options(None, tuned)
+    assert options.intra_op_num_threads == 3 and options.graph_optimization_level.name == "ORT_ENABLE_EXTENDED"
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "1"
+    options = session_options(2, Graph.from_json(old))
+    assert options.intra_op_num_threads == 2 and options.graph_optimization_level.name == "ORT_ENABLE_ALL"
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"

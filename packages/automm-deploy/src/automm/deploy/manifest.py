@@ -21,18 +21,41 @@ MANIFEST_FILE = "manifest.json"
 # 2: recipes of automm-core 0.3 (quantile-normal numeric rule), prompted SAM; 3: decoder spec and graph feed
 FORMAT_VERSION = 3
 TOKENIZER_FILE = "tokenizer.json"
+# onnxruntime's graph optimisation levels by the name a manifest records.
+OPTIMIZATION_LEVELS = ("disabled", "basic", "extended", "all")
 
 
 @dataclass(frozen=True)
 class Graph:
-    """One ONNX graph: its file in the folder, tensor names in order, the opset it was exported with, and its
-    weights' precision ("fp32", or "int8" after dynamic quantisation)."""
+    """One ONNX graph: its file in the folder, tensor names in order, the opset it was exported with, its
+    weights' precision ("fp32", or "int8" after dynamic quantisation), and how it runs best, chosen at export.
+
+    ``optimizer`` is the onnxruntime transformer optimizer's model type that fused the saved graph ("bert",
+    "clip"), or "none" (the plain graph); ``optimization_level`` the session's graph optimisation level
+    (``OPTIMIZATION_LEVELS``); ``threads`` the intra-op threads (0: the CPUs the process may use, at most 8);
+    ``spinning`` whether idle intra-op threads spin (fast on an idle machine, slow on a shared one). Manifests
+    written before these fields get the defaults.
+    """
 
     file: str
     inputs: list[str]
     outputs: list[str]
     opset: int
     precision: str = "fp32"
+    optimizer: str = "none"
+    optimization_level: str = "all"
+    threads: int = 0
+    spinning: bool = False
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Graph:
+        """The graph ``data`` (a manifest's entry) describes; fields it lacks get their defaults."""
+        level = str(data.get("optimization_level", "all"))
+        if level not in OPTIMIZATION_LEVELS:
+            raise ValueError(f"optimization_level {level!r} is not one of {OPTIMIZATION_LEVELS}")
+        return cls(str(data["file"]), [str(n) for n in data["inputs"]], [str(n) for n in data["outputs"]],
+                   int(data["opset"]), str(data.get("precision", "fp32")), str(data.get("optimizer", "none")), level,
+                   int(data.get("threads", 0)), bool(data.get("spinning", False)))
 
 
 @dataclass(frozen=True)
@@ -77,9 +100,7 @@ class Manifest:
             raise DeployError(f"{MANIFEST_FILE} is format version {found}; this automm-deploy reads up to "
                               f"{FORMAT_VERSION}. Upgrade it: pip install -U automm-deploy.")
         try:
-            graphs = {str(name): Graph(str(g["file"]), [str(n) for n in g["inputs"]], [str(n) for n in g["outputs"]],
-                                       int(g["opset"]), str(g.get("precision", "fp32")))
-                      for name, g in data["graphs"].items()}
+            graphs = {str(name): Graph.from_json(g) for name, g in data["graphs"].items()}
             problem_type, kind = str(data["problem_type"]), str(data["network_kind"])
             task, processors = dict(data["task"]), dict(data["processors"])
             decoder = dict(data["decoder"]) if found >= 3 else legacy.decoder_spec(problem_type, task, processors)

@@ -20,7 +20,7 @@ from .preprocess import MultimodalInputs
 from .preprocess.letterbox import Letterboxed, LetterboxInputs
 from .preprocess.prompts import PromptInputs
 
-SessionFactory = Callable[[Path], ort.InferenceSession]
+SessionFactory = Callable[[Path, Graph], ort.InferenceSession]  # a graph's file and manifest entry
 
 
 def open_graph(folder: Path, graph: Graph, session: SessionFactory) -> ort.InferenceSession:
@@ -32,11 +32,12 @@ def open_graph(folder: Path, graph: Graph, session: SessionFactory) -> ort.Infer
     file = folder / graph.file
     if not file.is_file():
         raise DeployError(f"{str(folder)!r} lacks {graph.file}, which its manifest names: export again.")
-    return session(file)
+    return session(file, graph)
 
 
 class GraphRunner:
-    """One graph with the inputs that feed it: table rows -> one named output, chunk by chunk."""
+    """One graph with the inputs that feed it: table rows -> one named output, chunk by chunk (``batch_size`` rows
+    a graph call; see ``MultimodalInputs.chunks``), in row order."""
 
     def __init__(self, folder: Path, graph: Graph, inputs: MultimodalInputs, session: SessionFactory,
                  batch_size: int):
@@ -49,8 +50,13 @@ class GraphRunner:
         self.inputs.check(frame)
         if len(frame) <= self.batch_size:  # one call: no copies of the rows
             return self.run(self.inputs(frame), output)
-        return np.concatenate([self.run(self.inputs(frame.iloc[start : start + self.batch_size]), output)
-                               for start in range(0, len(frame), self.batch_size)])
+        positions, found = [], []
+        for rows, feeds in self.inputs.chunks(frame, self.batch_size):
+            positions.append(rows)
+            found.append(self.run(feeds, output))
+        ordered = np.empty((len(frame), *found[0].shape[1:]), found[0].dtype)
+        ordered[np.concatenate(positions)] = np.concatenate(found)
+        return ordered
 
     def run(self, feeds: dict[str, np.ndarray], output: str) -> np.ndarray:
         """One bare graph call on ready inputs."""
@@ -205,9 +211,9 @@ def _once(factory: SessionFactory) -> SessionFactory:
     """``factory`` that makes a file's session on the first call and returns that one afterwards."""
     made: dict[Path, ort.InferenceSession] = {}
 
-    def session(file: Path) -> ort.InferenceSession:
+    def session(file: Path, graph: Graph) -> ort.InferenceSession:
         if file not in made:
-            made[file] = factory(file)
+            made[file] = factory(file, graph)
         return made[file]
 
     return session

@@ -24,7 +24,7 @@ from automm.core.base.decoding import decoder_from_spec
 from automm.core.errors import AutoMMError
 
 from .errors import DeployError, InputError
-from .manifest import MANIFEST_FILE, Manifest
+from .manifest import MANIFEST_FILE, Graph, Manifest
 from .networks import NETWORKS
 
 logger = logging.getLogger("automm.deploy")
@@ -59,14 +59,21 @@ def usable_cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def session_options(threads: int | None = None) -> ort.SessionOptions:
-    """Options that suit small requests: all graph optimisations, sequential execution, ``threads`` intra-op
-    threads (default: the CPUs this process may use, at most 8)."""
+LEVELS = {"disabled": ort.GraphOptimizationLevel.ORT_DISABLE_ALL, "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+          "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED, "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL}
+
+
+def session_options(threads: int | None = None, graph: Graph | None = None) -> ort.SessionOptions:
+    """Options for ``graph`` as its export chose them (``Graph``'s defaults without one): its graph optimisation
+    level, sequential execution, ``threads`` intra-op threads (default: the graph's, else the CPUs this process may
+    use, at most 8), and intra-op threads that sleep when idle unless the graph says spin."""
+    graph = graph or Graph("", [], [], 0)
     options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.graph_optimization_level = LEVELS[graph.optimization_level]
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.intra_op_num_threads = threads or min(8, usable_cpus())
+    options.intra_op_num_threads = threads or graph.threads or min(8, usable_cpus())
     options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if graph.spinning else "0")
     return options
 
 
@@ -96,10 +103,9 @@ class ExportedPredictor:
             raise DeployError(f"batch_size must be at least 1, got {batch_size}.")
         self.decoder = decoder_of(self.manifest)
         cache = Path(tempfile.gettempdir()) / "automm-deploy-tensorrt" / self.folder.resolve().name
-        options, providers = session_options(threads), providers_for(device, fp16, cache)
-        self.network = NETWORKS[feed](self.manifest, self.folder,
-                                      lambda file: ort.InferenceSession(str(file), options, providers=providers),
-                                      batch_size, allow_paths)
+        providers = providers_for(device, fp16, cache)
+        self.network = NETWORKS[feed](self.manifest, self.folder, lambda file, graph: ort.InferenceSession(
+            str(file), session_options(threads, graph), providers=providers), batch_size, allow_paths)
 
     @property
     def problem_type(self) -> str:

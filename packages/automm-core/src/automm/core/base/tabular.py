@@ -26,6 +26,8 @@ ROWS_PER_KNOT, MIN_KNOTS, MAX_KNOTS = 30, 10, 1000  # quantile knots: one per 30
 TAIL_PROBABILITY = 1e-7  # the outermost knots map to the normal quantiles of 1e-7 and 1 - 1e-7 (about +-5.2)
 MAX_CATEGORIES = 1000  # per column; rarer values share the unknown id 0
 UNKNOWN_ID = 0  # the categorical id of missing, rare and unseen values
+FACTORIZE_ROWS = 32  # from this many cells a column's categories are looked up once per distinct value
+_PLAIN_CELLS = {str, int, float, type(None), type(pd.NA)}
 
 
 def parse_numbers(series: pd.Series) -> pd.Series:
@@ -64,10 +66,28 @@ def quantile_normal(values: np.ndarray, knots: np.ndarray, scores: np.ndarray) -
     """``values`` -> their training-quantile probability (``knots`` are the quantiles at ``len(scores)`` evenly
     spaced probabilities; where knots repeat, a tied value gets the middle of its probability range) -> the normal
     quantile there, interpolated between ``scores``."""
-    probabilities = np.linspace(0.0, 1.0, len(scores))
-    forward = np.interp(values, knots, probabilities)
-    backward = -np.interp(-values, -knots[::-1], -probabilities[::-1])
-    return np.interp(0.5 * (forward + backward), probabilities, scores)
+    return _QuantileMap.of(knots, scores)(values)
+
+
+@dataclass(frozen=True)
+class _QuantileMap:
+    """``quantile_normal`` of one column with its arrays made beforehand (a processor builds them once)."""
+
+    knots: np.ndarray
+    scores: np.ndarray
+    probabilities: np.ndarray
+    reversed_knots: np.ndarray  # -knots[::-1]
+    reversed_probabilities: np.ndarray  # -probabilities[::-1]
+
+    @classmethod
+    def of(cls, knots: np.ndarray, scores: np.ndarray) -> _QuantileMap:
+        probabilities = np.linspace(0.0, 1.0, len(scores))
+        return cls(knots, scores, probabilities, -knots[::-1], -probabilities[::-1])
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        forward = np.interp(values, self.knots, self.probabilities)
+        backward = -np.interp(-values, self.reversed_knots, self.reversed_probabilities)
+        return np.interp(0.5 * (forward + backward), self.probabilities, self.scores)
 
 
 def column_values(data: pd.DataFrame, column: str) -> ArrayLike:
@@ -125,17 +145,16 @@ class NumericalProcessor:
         values = np.column_stack([to_numeric(column_values(data, c)) for c in self.columns])
         values = np.where(np.isnan(values), np.asarray(self.medians), values)
         if self.rule == "quantile_normal":
-            knots, scores = self._arrays
-            return np.column_stack([quantile_normal(values[:, i], k, scores) for i, k in enumerate(knots)]
-                                   ).astype(np.float32)
+            return np.column_stack([column(values[:, i]) for i, column in enumerate(self._maps)]).astype(np.float32)
         with np.errstate(over="ignore", invalid="ignore"):  # a huge value saturates at +-CLIP
             scaled = (values - np.asarray(self.means)) / np.asarray(self.stds)
         return np.clip(scaled, -self.clip, self.clip).astype(np.float32)
 
     @cached_property
-    def _arrays(self) -> tuple[list[np.ndarray], np.ndarray]:
-        """The knots and scores as arrays, built once (a single row's predict would otherwise convert them)."""
-        return [np.asarray(k, dtype=np.float64) for k in self.knots], np.asarray(self.scores, dtype=np.float64)
+    def _maps(self) -> list[_QuantileMap]:
+        """Each column's quantile map, built once (a single row's predict would otherwise build the arrays)."""
+        scores = np.asarray(self.scores, dtype=np.float64)
+        return [_QuantileMap.of(np.asarray(k, dtype=np.float64), scores) for k in self.knots]
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -184,14 +203,13 @@ class CategoricalProcessor:
         return [len(v) + 1 for v in self.vocabularies]
 
     def transform(self, data: pd.DataFrame) -> np.ndarray:
-        """``[rows, columns]`` int64 ids, one dict look-up per cell."""
+        """``[rows, columns]`` int64 ids (``category_ids`` per column)."""
         out = np.zeros((len(data), len(self.columns)), dtype=np.int64)
         for i, column in enumerate(self.columns):
-            lookup = self._lookups[i]
             values = column_values(data, column)
             # The cells Series.astype(object) gives, up to which missing marker (each is UNKNOWN_ID), 10x faster.
             cells = values.astype(object) if isinstance(values, np.ndarray) else values.to_numpy(dtype=object)
-            out[:, i] = [lookup.get(category_string(cell), UNKNOWN_ID) for cell in cells]
+            out[:, i] = category_ids(cells, self._lookups[i])
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -206,6 +224,20 @@ class CategoricalProcessor:
         """
         check_rule_version("categorical", data)
         return cls(data["columns"], data["vocabularies"])
+
+
+def category_ids(cells: np.ndarray, lookup: dict[str, int]) -> np.ndarray | list[int]:
+    """Each cell's id in ``lookup`` by its ``category_string`` (``UNKNOWN_ID`` when missing or not there).
+
+    Many cells of plain values (str, int, float, None, NA) are looked up once per distinct value (``pd.factorize``:
+    equal values of these types have the same category string, and its missing ones are ``is_missing``'s);
+    anything else, and a few cells, one look-up per cell.
+    """
+    if len(cells) >= FACTORIZE_ROWS and set(map(type, cells)) <= _PLAIN_CELLS:
+        codes, uniques = pd.factorize(cells)
+        ids = np.array([lookup.get(category_string(u), UNKNOWN_ID) for u in uniques] + [UNKNOWN_ID], np.int64)
+        return ids[codes]  # code -1 (missing) takes the last entry
+    return [lookup.get(category_string(cell), UNKNOWN_ID) for cell in cells]
 
 
 def _as_category_strings(series: pd.Series) -> pd.Series:

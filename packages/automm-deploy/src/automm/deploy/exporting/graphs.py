@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from automm.core.plugin import MultiModalBatch as Batch
 
 from ..errors import DeployError
 from ..manifest import Graph
+from .optimize import eager_attention, optimize, transformer_in
 
 # Batch fields in the graph's input order; a network uses those of its modalities.
 INPUTS = ("numerical", "categorical", "text_ids", "text_mask", "text_present", "image_pixels", "image_mask")
@@ -97,16 +98,20 @@ def write_graph(make: Callable[[list[str]], nn.Module], processors: Any, file: P
     graph = make(names).eval()
     outputs = list(graph.outputs)
     axes = {name: {0: "batch", **DYNAMIC_AXES.get(name, {})} for name in [*names, *outputs]}
+    transformer = transformer_in(graph)
     with torch.inference_mode(), warnings.catch_warnings(), _plain_attention():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        torch.onnx.export(graph, tuple(inputs.values()), str(file), dynamo=False, opset_version=opset,
-                          input_names=names, output_names=outputs, dynamic_axes=axes)
-        expected = graph(*inputs.values())
+        expected = graph(*inputs.values())  # as the predictor computes it
+        with eager_attention(graph) if transformer else nullcontext():
+            torch.onnx.export(graph, tuple(inputs.values()), str(file), dynamo=False, opset_version=opset,
+                              input_names=names, output_names=outputs, dynamic_axes=axes)
     onnx.checker.check_model(str(file))
     used = {tensor.name for tensor in onnx.load(str(file), load_external_data=False).graph.input}
     inputs = {name: tensor for name, tensor in inputs.items() if name in used}  # e.g. CLIP ignores text_present
-    verify(file, inputs, expected if isinstance(expected, tuple) else (expected,), outputs)
-    return Graph(file.name, list(inputs), outputs, opset)
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    verify(file, inputs, expected, outputs)
+    optimizer = optimize(file, transformer, lambda fused: verify(fused, inputs, expected, outputs))
+    return Graph(file.name, list(inputs), outputs, opset, optimizer=optimizer)
 
 
 @contextmanager

@@ -6,6 +6,7 @@ accuracy change is measured, not assumed: ``benchmarks/deploy.py`` reports it pe
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from ..manifest import Graph
@@ -16,11 +17,15 @@ QUANTIZED_OPS = ["MatMul", "Attention", "Gather"]
 
 
 def quantize_graph(folder: Path, graph: Graph) -> Graph:
-    """``graph`` in ``folder`` replaced by its int8 version (``<name>.int8.onnx``); returns the new Graph."""
+    """``graph`` in ``folder`` (plain or fused by the transformer optimizer) replaced by its int8 version
+    (``<name>.int8.onnx``); returns the new Graph, with the same session settings."""
+    from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     source = folder / graph.file
     target = source.with_name(f"{source.stem}.int8.onnx")
-    quantize_dynamic(source, target, weight_type=QuantType.QInt8, op_types_to_quantize=QUANTIZED_OPS)
+    # A fused graph's contrib-op outputs have no inferred types: they are float, as every activation here.
+    quantize_dynamic(source, target, weight_type=QuantType.QInt8, op_types_to_quantize=QUANTIZED_OPS,
+                     extra_options={"DefaultTensorType": TensorProto.FLOAT})
     source.unlink()
-    return Graph(target.name, graph.inputs, graph.outputs, graph.opset, "int8")
+    return replace(graph, file=target.name, precision="int8")

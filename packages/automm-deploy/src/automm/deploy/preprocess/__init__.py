@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pandas as pd
 from ..errors import DeployError, InputError
 from ..manifest import TOKENIZER_FILE
 from .images import ImageInputs
-from .tabular import categorical, numerical
+from .tabular import categorical_processor, numerical_processor
 from .text import TextInputs
 
 
@@ -22,7 +23,9 @@ class MultimodalInputs:
     def __init__(self, recipe: dict[str, Any], folder: Path, allow_paths: bool = True):
         if "kind" in recipe or "sides" in recipe:
             raise DeployError("processors.json does not describe a multimodal network's inputs.")
-        self.numerical, self.categorical = recipe.get("numerical"), recipe.get("categorical")
+        numeric, categories = recipe.get("numerical") or {}, recipe.get("categorical") or {}
+        self.numerical = numerical_processor(numeric) if numeric.get("columns") else None
+        self.categorical = categorical_processor(categories) if categories.get("columns") else None
         self.text = TextInputs(recipe["text"], folder / TOKENIZER_FILE) if recipe.get("text") else None
         self.image = ImageInputs(recipe["image"], allow_paths) if recipe.get("image") else None
 
@@ -30,7 +33,7 @@ class MultimodalInputs:
     def columns(self) -> list[str]:
         """Every column the inputs are made from."""
         parts = [self.numerical, self.categorical]
-        return [c for part in parts if part for c in part["columns"]] + (self.text.columns if self.text else []) + (
+        return [c for part in parts if part for c in part.columns] + (self.text.columns if self.text else []) + (
             self.image.columns if self.image else [])
 
     def check(self, frame: pd.DataFrame) -> None:
@@ -47,17 +50,47 @@ class MultimodalInputs:
             self.image.check(frame, images_only=set(self.columns) <= set(self.image.columns))
 
     def __call__(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        feeds = self.features(frame)
+        if self.image is not None:
+            feeds.update(self.image(frame))
+        return feeds
+
+    def features(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        """The inputs of every modality but images, for all rows at once (numpy over whole columns).
+
+        Raises:
+            InputError: a column is missing.
+        """
         missing = [c for c in self.columns if c not in frame.columns]
         if missing:
             raise InputError(f"The rows lack column(s) {missing} that the predictor was trained on. Add them (empty "
                              "values are treated as missing).")
         feeds: dict[str, np.ndarray] = {}
-        if self.numerical and self.numerical["columns"]:
-            feeds["numerical"] = numerical(frame, self.numerical)
-        if self.categorical and self.categorical["columns"]:
-            feeds["categorical"] = categorical(frame, self.categorical)
+        if self.numerical is not None:
+            feeds["numerical"] = self.numerical.transform(frame)
+        if self.categorical is not None:
+            feeds["categorical"] = self.categorical.transform(frame)
         if self.text is not None:
             feeds.update(self.text(frame))
-        if self.image is not None:
-            feeds.update(self.image(frame))
         return feeds
+
+    def chunks(self, frame: pd.DataFrame, size: int) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
+        """The inputs of ``frame`` in chunks of at most ``size`` rows, each with the positions of its rows.
+
+        Table and text inputs are made for all rows at once, images chunk by chunk. With text, rows go by their
+        token count (shortest first), so a chunk is padded to its own longest row as the text rules say
+        (``automm.core.base.text``) and no chunk pads short rows to a long one; the caller puts the outputs
+        back in row order by the positions.
+        """
+        whole = self.features(frame)
+        lengths = whole["text_mask"].sum(axis=1) if "text_mask" in whole else None
+        order = np.arange(len(frame)) if lengths is None else np.argsort(lengths, kind="stable")
+        for start in range(0, len(frame), size):
+            rows = order[start : start + size]
+            feeds = {name: values[rows] for name, values in whole.items()}
+            if lengths is not None:
+                width = max(2, int(lengths[rows].max()))
+                feeds["text_ids"], feeds["text_mask"] = feeds["text_ids"][:, :width], feeds["text_mask"][:, :width]
+            if self.image is not None:
+                feeds.update(self.image(frame.iloc[rows]))
+            yield rows, feeds
