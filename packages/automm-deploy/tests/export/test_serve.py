@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import inspect
 import io
 import json
 import os
@@ -20,8 +21,8 @@ import pandas as pd
 import pytest
 
 from automm.deploy import load
-from automm.deploy.cli import main
-from automm.deploy.serve import ExportAPI, PredictRequest
+from automm.deploy.cli import build_parser, main
+from automm.deploy.serve import ExportAPI, PredictRequest, build_server, serve
 from automm.deploy.testing import JSON, body_of, call, request_rows, serving
 
 from .conftest import CASES
@@ -30,6 +31,13 @@ FEATURES = CASES["multimodal"][0]
 MAX_BODY_BYTES = 256 * 1024  # the test server's limit: small, so an oversize body is cheap to send
 LOAD_REQUESTS, LOAD_CLIENTS = 200, 50
 GOOD_ROW = {"image": None, "caption": "the red cat", "ink": 30.0, "colour": "red"}
+BATCHING = ("max_batch_size", "batch_timeout", "workers")
+
+
+def batching_defaults() -> dict[str, Any]:
+    """``serve``'s default batching settings (benchmarks/serving.py chose them)."""
+    parameters = inspect.signature(serve).parameters
+    return {name: parameters[name].default for name in BATCHING}
 
 
 def call_with_length(port: int, length: int) -> tuple[int, Any]:
@@ -156,15 +164,39 @@ def test_load(server: int, exported: dict, table: pd.DataFrame, capsys: pytest.C
         assert status == 200, found
         assert_same_answer(found, model, expected[plan])
     latencies_ms = np.array([seconds for _, _, seconds in results]) * 1000
+    defaults = batching_defaults()
     stats = {"requests": LOAD_REQUESTS, "clients": LOAD_CLIENTS, "rows": sum(size for _, size in plans),
              "p50_ms": round(float(np.percentile(latencies_ms, 50)), 1),
              "p99_ms": round(float(np.percentile(latencies_ms, 99)), 1),
-             "requests_per_s": round(LOAD_REQUESTS / elapsed, 1), "max_batch_size": 32, "batch_timeout_s": 0.01,
-             "workers": 1, "cpus": os.cpu_count()}
+             "requests_per_s": round(LOAD_REQUESTS / elapsed, 1), "max_batch_size": defaults["max_batch_size"],
+             "batch_timeout_s": defaults["batch_timeout"], "workers": defaults["workers"], "cpus": os.cpu_count()}
     with capsys.disabled():
         print(f"\nautomm-deploy serve load test: {json.dumps(stats)}")
     if os.environ.get("AUTOMM_DEPLOY_LOADTEST_OUT"):
         Path(os.environ["AUTOMM_DEPLOY_LOADTEST_OUT"]).write_text(json.dumps(stats, indent=2))
+
+
+def test_the_batching_defaults_are_one_set() -> None:
+    """The CLI, ``serve`` and ``build_server`` default to the same batching (the one benchmarks/serving.py chose)."""
+    cli = build_parser().parse_args(["serve", "export"])
+    server = inspect.signature(build_server).parameters
+    assert {name: getattr(cli, name) for name in BATCHING} == batching_defaults()
+    assert {name: server[name].default for name in BATCHING} == batching_defaults()
+
+
+@pytest.mark.gpu
+def test_served_on_cuda_answers_as_on_the_cpu(exported: dict, table: pd.DataFrame) -> None:
+    import onnxruntime
+
+    if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+        pytest.skip("CUDAExecutionProvider is not in this onnxruntime: pip install onnxruntime-gpu")
+    frame = table[FEATURES].iloc[100:]
+    with serving(exported["multimodal"], "--device", "cuda") as port:
+        status, found = call(port, "POST", "/predict", body_of(request_rows(frame)), JSON)
+    assert status == 200, found
+    model = load(exported["multimodal"])
+    assert found["predictions"] == model.predict(frame).tolist()
+    np.testing.assert_allclose(found["probabilities"], model.predict_proba(frame).to_numpy(), atol=1e-3, rtol=0)
 
 
 def test_cli_predict_equals_the_runtime(exported: dict, table: pd.DataFrame, tmp_path: Path,
