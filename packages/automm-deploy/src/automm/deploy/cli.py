@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="most requests LitServe batches into one model call (default: %(default)s)")
     serve.add_argument("--batch-timeout", type=bounded(float, 0), default=0.01,
                        help="seconds LitServe waits to fill a batch (default: %(default)s)")
-    serve.add_argument("--workers", type=bounded(int, 1), default=1, help="model processes (default: %(default)s)")
+    serve.add_argument("--workers", type=bounded(int, 1), default=2,
+                       help="model processes, each with the model loaded once (default: %(default)s)")
     serve.add_argument("--max-body-mb", type=bounded(float, 0.001), default=16,
                        help="largest request body in MiB; larger ones get 413 (default: %(default)s)")
     serve.add_argument("--device", choices=("cpu", "cuda", "tensorrt"), default="cpu", help="default: %(default)s")
