@@ -149,7 +149,7 @@ def bench_case(name: str, columns: list[str], hyperparameters: dict[str, Any], t
     predictor = MultiModalPredictor(label="label", path=work / name / "predictor",
                                     hyperparameters={**hyperparameters, "optim.max_epochs": 1})
     predictor.fit(train[[*columns, "label"]], seed=0)
-    folder = export(predictor, work / name / "export")
+    folder = export(predictor, work / name / f"{name}.onnx")  # distinct names: TensorRT caches engines by name
     predictor.state.net.to("cuda")
     results: dict[str, Any] = {}
     speed, reference = rows_per_s(predictor.predict, test)

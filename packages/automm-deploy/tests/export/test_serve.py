@@ -3,6 +3,7 @@ requests with 4xx JSON and keeps serving, also under load; the CLI exports, pred
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import http.client
 import inspect
@@ -31,7 +32,7 @@ FEATURES = CASES["multimodal"][0]
 MAX_BODY_BYTES = 256 * 1024  # the test server's limit: small, so an oversize body is cheap to send
 LOAD_REQUESTS, LOAD_CLIENTS = 200, 50
 GOOD_ROW = {"image": None, "caption": "the red cat", "ink": 30.0, "colour": "red"}
-BATCHING = ("max_batch_size", "batch_timeout", "workers")
+BATCHING = ("max_batch_size", "batch_timeout", "workers", "request_timeout")
 
 
 def batching_defaults() -> dict[str, Any]:
@@ -184,6 +185,24 @@ def test_the_batching_defaults_are_one_set() -> None:
     assert {name: server[name].default for name in BATCHING} == batching_defaults()
 
 
+def test_a_request_that_waits_too_long_gets_504_saying_what_to_do(exported: dict) -> None:
+    """LitServe answers 504 to a request that waited over ``request_timeout`` for a worker: the detail says why and
+    what to change; other HTTP errors keep FastAPI's answers."""
+    from fastapi import HTTPException, Request
+    from starlette.exceptions import HTTPException as AnyHTTPException
+
+    server = build_server(exported["tabular"], request_timeout=120)
+    assert server.lit_api.request_timeout == 120
+    request = Request({"type": "http", "method": "POST", "path": "/predict", "headers": []})
+    handle = server.app.exception_handlers[AnyHTTPException]  # what the server answers LitServe's errors with
+    waited = asyncio.run(handle(request, HTTPException(504, "Request timed out")))
+    assert waited.status_code == 504
+    detail = json.loads(waited.body)["detail"]
+    assert "waited more than 120 s" in detail and "--workers" in detail and "--request-timeout" in detail
+    other = asyncio.run(handle(request, HTTPException(404, "Not Found")))
+    assert other.status_code == 404 and json.loads(other.body) == {"detail": "Not Found"}
+
+
 @pytest.mark.gpu
 def test_served_on_cuda_answers_as_on_the_cpu(exported: dict, table: pd.DataFrame) -> None:
     import onnxruntime
@@ -235,6 +254,8 @@ def test_cli_errors_are_one_line_with_exit_status_2(exported: dict, tmp_path: Pa
         "predict no table": (["predict", tabular, str(tmp_path / "none.csv")], "No table"),
         "probabilities of a regression": (["predict", tabular, str(rows), "--proba"], "predict()"),
         "serve no export": (["serve", nowhere], "No exported model"),
+        "serve request timeout within the batch timeout": (["serve", tabular, "--request-timeout", "0.005"],
+                                                           "must be longer than batch_timeout"),
         "export no predictor": (["export", nowhere, str(tmp_path / "out")], "No saved predictor"),
     }
     for name, (argv, words) in cases.items():

@@ -65,10 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="most requests LitServe batches into one model call (default: %(default)s)")
     serve.add_argument("--batch-timeout", type=bounded(float, 0), default=0.01,
                        help="seconds LitServe waits to fill a batch (default: %(default)s)")
-    serve.add_argument("--workers", type=bounded(int, 1), default=1, help="model processes (default: %(default)s)")
+    serve.add_argument("--workers", type=bounded(int, 1), default=2,
+                       help="model processes, each with the model loaded once (default: %(default)s)")
     serve.add_argument("--max-body-mb", type=bounded(float, 0.001), default=16,
                        help="largest request body in MiB; larger ones get 413 (default: %(default)s)")
     serve.add_argument("--device", choices=("cpu", "cuda", "tensorrt"), default="cpu", help="default: %(default)s")
+    serve.add_argument("--request-timeout", type=bounded(float, 0.001), default=30,
+                       help="seconds a request may wait for a model worker before a 504 (default: %(default)s)")
     serve.set_defaults(command=run_serve)
 
     predict = commands.add_parser("predict", help="predict a CSV or Parquet table or a folder of images, in chunks "
@@ -105,7 +108,7 @@ def run_serve(args: argparse.Namespace) -> None:
 
     serve(args.export_dir, host=args.host, port=args.port, max_batch_size=args.max_batch_size,
           batch_timeout=args.batch_timeout, workers=args.workers, max_body_bytes=int(args.max_body_mb * MEGABYTE),
-          device=args.device)
+          device=args.device, request_timeout=args.request_timeout)
 
 
 def run_predict(args: argparse.Namespace) -> None:
