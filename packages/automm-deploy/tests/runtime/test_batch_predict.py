@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -97,6 +99,29 @@ def test_a_killed_run_resumes_without_redoing_finished_chunks(tmp_path: Path) ->
     clean = predict_file(export, table, tmp_path / "clean.csv", chunk_rows=CHUNK, keep=["id"], progress=False)
     assert output.read_bytes() == clean.output.read_bytes()
     assert _read(output)["id"].tolist() == rows["id"].tolist()
+
+
+def test_a_sigkilled_command_resumes_from_its_durable_parts(tmp_path: Path) -> None:
+    """``automm-deploy predict`` in a child process, SIGKILLed once its first part is on disk; the rerun skips
+    exactly the parts the kill left and writes what an uninterrupted run writes."""
+    export, rows = _case("text", copies=40)
+    table = _write(rows, tmp_path / "rows.csv")
+    output, parts = tmp_path / "out.csv", tmp_path / "out.csv.parts"
+    command = [sys.executable, "-m", "automm.deploy.cli", "predict", str(export), str(table), str(output),
+               "--chunk-rows", "4", "--keep", "id", "--no-progress"]
+    child = subprocess.Popen(command)
+    try:
+        while not list(parts.glob("part-*.csv")) and child.poll() is None:
+            time.sleep(0.005)
+    finally:
+        child.kill()
+        child.wait()
+    left = len(list(parts.glob("part-*.csv")))
+    assert left >= 1 and not output.exists()
+    result = predict_file(export, table, output, chunk_rows=4, keep=["id"], progress=False)
+    assert result.skipped == left and result.chunks == -(-len(rows) // 4)
+    clean = predict_file(export, table, tmp_path / "clean.csv", chunk_rows=4, keep=["id"], progress=False)
+    assert output.read_bytes() == clean.output.read_bytes()
 
 
 def test_a_rerun_with_other_settings_is_refused_until_restart(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
