@@ -181,6 +181,20 @@ def test_the_cli_keeps_the_old_output_option_and_stdout(tmp_path: Path, capsys: 
     np.testing.assert_allclose(_read(tmp_path / "old.csv")[expected.name].to_numpy(), expected.to_numpy(), rtol=1e-6)
 
 
+def test_stdout_closed_early_ends_quietly(tmp_path: Path) -> None:
+    """``automm-deploy predict EXPORT rows.csv | head -1``: the reader stops after one line; the command stops
+    without a traceback."""
+    export, rows = _case("tabular", copies=200)
+    table = _write(rows, tmp_path / "rows.csv")
+    child = subprocess.Popen([sys.executable, "-m", "automm.deploy.cli", "predict", str(export), str(table),
+                              "--chunk-rows", "5", "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    assert child.stdout.readline()  # the header
+    child.stdout.close()
+    error = child.stderr.read().decode()
+    assert child.wait(timeout=120) == 1 and "Traceback" not in error, error
+
+
 def test_ray_data_without_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     """The runtime-only environment has no Ray; where Ray is installed, its import is made to fail the same way."""
     from automm.deploy import ray_data

@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -32,6 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.command(args)
     except AutoMMError as err:
         parser.exit(2, f"automm-deploy: error: {' '.join(str(err).split())}\n")
+    except BrokenPipeError:  # stdout's reader stopped early (``... | head``): quiet, as Python's docs advise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as err:
         parser.exit(2, f"automm-deploy: error: {' '.join(path_problem(err).split())}\n")
     return 0
