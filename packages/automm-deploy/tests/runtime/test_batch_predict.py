@@ -195,6 +195,18 @@ def test_stdout_closed_early_ends_quietly(tmp_path: Path) -> None:
     assert child.wait(timeout=120) == 1 and "Traceback" not in error, error
 
 
+@pytest.mark.parametrize(("name", "content"), [("bad.csv", b"a,b\n1,2\n3,4,5,6\n"), ("empty.csv", b""),
+                                               ("bad.parquet", b"PAR1 not parquet")])
+def test_an_unparsable_table_is_one_line_naming_the_file(name: str, content: bytes, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture) -> None:
+    export, _ = _case("tabular", copies=1)
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(SystemExit) as stopped:
+        main(["predict", str(export), str(tmp_path / name), str(tmp_path / "out.csv"), "--no-progress"])
+    error = capsys.readouterr().err
+    assert stopped.value.code == 2 and error.count("\n") == 1 and f"Cannot read {str(tmp_path / name)!r}" in error
+
+
 def test_ray_data_without_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     """The runtime-only environment has no Ray; where Ray is installed, its import is made to fail the same way."""
     from automm.deploy import ray_data

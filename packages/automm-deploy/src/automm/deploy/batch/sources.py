@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +18,19 @@ IMAGE_SUFFIXES = frozenset({".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".t
 SAMPLE_BYTES = 1 << 20  # the head and tail of a file that go into its fingerprint
 SCAN_ROWS = 100_000  # rows per chunk of the pass that finds a CSV's column types
 WHOLE_FILE_DTYPES = {"i": "int64", "u": "uint64", "f": "float64", "b": "bool"}  # numpy kind -> dtype; others object
+
+
+@contextmanager
+def readable(path: Path) -> Iterator[None]:
+    """Reading ``path`` as a table: a file pandas or pyarrow cannot parse is an InputError naming it (pyarrow's
+    errors are ValueErrors; nothing else runs inside)."""
+    try:
+        yield
+    except (ValueError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
+        reason = " ".join(str(err).split())[:200]
+        raise InputError(f"Cannot read {str(path)!r} as a {path.suffix.lstrip('.') or 'table'} table ({reason}). Fix "
+                         "or re-save the file (CSV: one header line, the same number of fields on every line, UTF-8; "
+                         "Parquet: written by pandas or pyarrow).") from None
 
 
 def pyarrow_parquet() -> Any:
@@ -45,7 +59,8 @@ class Source:
     def total_rows(self) -> int:
         """The number of rows (Parquet metadata, a folder listing, the CSV's column-type pass)."""
         if self.kind == "parquet":
-            return int(pyarrow_parquet().ParquetFile(self.path).metadata.num_rows)
+            with readable(self.path):
+                return int(pyarrow_parquet().ParquetFile(self.path).metadata.num_rows)
         if self.kind == "images":
             return len(self.images())
         return self.csv_layout[1]
@@ -61,7 +76,7 @@ class Source:
         """
         kinds: dict[str, set[str]] = {}
         rows = 0
-        with pd.read_csv(self.path, chunksize=SCAN_ROWS) as reader:
+        with readable(self.path), pd.read_csv(self.path, chunksize=SCAN_ROWS) as reader:
             for chunk in reader:
                 rows += len(chunk)
                 for column, dtype in chunk.dtypes.items():
@@ -75,10 +90,11 @@ class Source:
     def chunks(self, chunk_rows: int) -> Iterator[pd.DataFrame]:
         """The rows, ``chunk_rows`` at a time (a Parquet chunk ends at its row group), indexed by row number."""
         start = 0
-        for frame in self._frames(chunk_rows):
-            frame.index = pd.RangeIndex(start, start + len(frame))
-            start += len(frame)
-            yield frame
+        with readable(self.path):
+            for frame in self._frames(chunk_rows):
+                frame.index = pd.RangeIndex(start, start + len(frame))
+                start += len(frame)
+                yield frame
 
     def _frames(self, chunk_rows: int) -> Iterator[pd.DataFrame]:
         if self.kind == "csv":
