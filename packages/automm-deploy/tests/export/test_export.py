@@ -85,16 +85,18 @@ def test_manifest_and_graph(exported: dict, fitted: dict) -> None:
 
 
 @pytest.mark.parametrize(("name", "optimizer"), [("text", "bert"), ("matcher", "bert"), ("clip", "clip"),
-                                                 ("tabular", "none")])
+                                                 ("tabular", "multihead_attention"), ("image", "none")])
 def test_transformer_graphs_are_fused_by_the_onnxruntime_optimizer(name: str, optimizer: str, exported: dict) -> None:
-    """Graphs with a BERT-like or CLIP transformer are saved fused (and still equal torch's answers: the tests
-    above); the manifest records the optimizer and the session settings chosen at export."""
+    """Graphs with a BERT-like or CLIP transformer are saved fused by onnxruntime's optimizer, the FT-Transformer's
+    self-attention as onnxruntime's MultiHeadAttention (all still equal torch's answers: the tests above); the
+    manifest records the fusion and the session settings chosen at export."""
     manifest = Manifest.read(exported[name])
     for graph in manifest.graphs.values():
         assert graph.optimizer == optimizer
         assert (graph.optimization_level, graph.threads, graph.spinning) == ("all", 0, False)
         ops = {node.op_type for node in onnx.load(str(exported[name] / graph.file)).graph.node}
         fused = {"Attention", "MultiHeadAttention", "SkipLayerNormalization"} & ops
+        assert ("MultiHeadAttention" in ops) == (optimizer == "multihead_attention")
         assert bool(fused) == (optimizer != "none")
     stored = json.loads((exported[name] / "manifest.json").read_text())
     assert all(g["optimizer"] == optimizer for g in stored["graphs"].values())

@@ -30,8 +30,9 @@ class Graph:
     """One ONNX graph: its file in the folder, tensor names in order, the opset it was exported with, its
     weights' precision ("fp32", or "int8" after dynamic quantisation), and how it runs best, chosen at export.
 
-    ``optimizer`` is the onnxruntime transformer optimizer's model type that fused the saved graph ("bert",
-    "clip"), or "none" (the plain graph); ``optimization_level`` the session's graph optimisation level
+    ``optimizer`` names the fusions of the saved graph, joined by "+": "multihead_attention" (torch's
+    self-attention as onnxruntime's MultiHeadAttention), the transformer optimizer's model type ("bert", "clip");
+    or "none" (the plain graph); ``optimization_level`` the session's graph optimisation level
     (``OPTIMIZATION_LEVELS``); ``threads`` the intra-op threads (0: the CPUs the process may use, at most 8);
     ``spinning`` whether idle intra-op threads spin (fast on an idle machine, slow on a shared one). Manifests
     written before these fields get the defaults.

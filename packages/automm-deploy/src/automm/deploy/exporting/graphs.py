@@ -25,7 +25,7 @@ from automm.core.plugin import MultiModalBatch as Batch
 
 from ..errors import DeployError
 from ..manifest import Graph
-from .optimize import eager_attention, optimize, transformer_in
+from .optimize import eager_attention, fuse_self_attention, optimize, self_attention_layers, transformer_in
 
 # Batch fields in the graph's input order; a network uses those of its modalities.
 INPUTS = ("numerical", "categorical", "text_ids", "text_mask", "text_present", "image_pixels", "image_mask")
@@ -86,7 +86,9 @@ def example_inputs(processors: Any) -> dict[str, torch.Tensor]:
 
 def write_graph(make: Callable[[list[str]], nn.Module], processors: Any, file: Path, opset: int) -> Graph:
     """Export ``make(input_names)`` (a module taking the named tensors) on the processors' example inputs to
-    ``file``, check it with ``onnx.checker`` and compare onnxruntime's outputs with torch's.
+    ``file``, check it with ``onnx.checker`` and compare onnxruntime's outputs with torch's; then fuse its
+    attention where it applies (``optimize``: a fused graph replaces the plain one only when it compares as well).
+    The Graph records the fusions ("multihead_attention", the transformer optimizer's "bert" / "clip", or "none").
 
     Raises:
         DeployError: the graph's outputs differ from the module's by more than ``TOLERANCE``.
@@ -99,18 +101,30 @@ def write_graph(make: Callable[[list[str]], nn.Module], processors: Any, file: P
     outputs = list(graph.outputs)
     axes = {name: {0: "batch", **DYNAMIC_AXES.get(name, {})} for name in [*names, *outputs]}
     transformer = transformer_in(graph)
-    with torch.inference_mode(), warnings.catch_warnings(), _plain_attention():
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+    with torch.inference_mode(), _plain_attention():
         expected = graph(*inputs.values())  # as the predictor computes it
-        with eager_attention(graph) if transformer else nullcontext():
-            torch.onnx.export(graph, tuple(inputs.values()), str(file), dynamo=False, opset_version=opset,
-                              input_names=names, output_names=outputs, dynamic_axes=axes)
+    example = tuple(inputs.values())
+
+    def save(target: Path) -> None:
+        with torch.inference_mode(), warnings.catch_warnings(), _plain_attention():
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            with eager_attention(graph) if transformer else nullcontext():
+                torch.onnx.export(graph, example, str(target), dynamo=False, opset_version=opset, input_names=names,
+                                  output_names=outputs, dynamic_axes=axes)
+
+    save(file)
     onnx.checker.check_model(str(file))
     used = {tensor.name for tensor in onnx.load(str(file), load_external_data=False).graph.input}
     inputs = {name: tensor for name, tensor in inputs.items() if name in used}  # e.g. CLIP ignores text_present
     expected = expected if isinstance(expected, tuple) else (expected,)
     verify(file, inputs, expected, outputs)
-    optimizer = optimize(file, transformer, lambda fused: verify(fused, inputs, expected, outputs))
+
+    def check(candidate: Path) -> None:
+        verify(candidate, inputs, expected, outputs)
+
+    fused = ["multihead_attention"] if fuse_self_attention(file, self_attention_layers(graph), save, check) else []
+    fused += [name for name in [optimize(file, transformer, check)] if name != "none"]
+    optimizer = "+".join(fused) or "none"
     return Graph(file.name, list(inputs), outputs, opset, optimizer=optimizer)
 
 

@@ -1,7 +1,12 @@
-"""onnxruntime's transformer optimizer on an exported graph, the way its authors intend: the transformers
-models inside a network are exported with their eager attention (the pattern the optimizer fuses), the saved
-graph gets fused Attention, SkipLayerNormalization, BiasGelu and EmbedLayerNormalization nodes, and it is kept
-only when its outputs still match torch's (``graphs.verify``); otherwise the plain graph stays.
+"""Fused attention in exported graphs, kept only when their outputs still match torch's (``graphs.verify``);
+otherwise the plain graph stays.
+
+* onnxruntime's transformer optimizer, the way its authors intend: the transformers models inside a network are
+  exported with their eager attention (the pattern the optimizer fuses); the saved graph gets fused Attention,
+  SkipLayerNormalization, BiasGelu and EmbedLayerNormalization nodes.
+* torch's own ``nn.MultiheadAttention`` self-attention (the FT-Transformer's layers), which that optimizer has no
+  pattern for, is exported as onnxruntime's ``com.microsoft.MultiHeadAttention`` kernel between its two
+  projections, instead of a dozen reshapes, transposes and batched matrix products per layer.
 """
 
 from __future__ import annotations
@@ -10,8 +15,11 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
+from types import MethodType
+from typing import Any, NamedTuple
 
+import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..errors import DeployError
@@ -90,3 +98,72 @@ def optimize(file: Path, transformer: Transformer | None, check: Callable[[Path]
     candidate.replace(file)
     return transformer.model_type
 
+
+
+class _SelfAttention(torch.autograd.Function):
+    """``nn.MultiheadAttention`` self-attention without masks; exported as onnxruntime's MultiHeadAttention."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, out_weight: torch.Tensor,
+                out_bias: torch.Tensor, heads: int) -> torch.Tensor:
+        rows, length, width = x.shape
+        q, k, v = (t.reshape(rows, length, heads, width // heads).transpose(1, 2)
+                   for t in F.linear(x, weight, bias).chunk(3, dim=-1))
+        attended = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(rows, length, width)
+        return F.linear(attended, out_weight, out_bias)
+
+    @staticmethod
+    def symbolic(g: Any, x: Any, weight: Any, bias: Any, out_weight: Any, out_bias: Any, heads: int) -> Any:
+        qkv = g.op("Add", g.op("MatMul", x, g.op("Transpose", weight, perm_i=[1, 0])), bias)
+        q, k, v = g.op("Split", qkv, axis_i=-1, outputs=3)
+        attended = g.op("com.microsoft::MultiHeadAttention", q, k, v, num_heads_i=heads)
+        attended.setType(x.type())  # [rows, length, width] float, as its input: the contrib op has no shape rule
+        return g.op("Add", g.op("MatMul", attended, g.op("Transpose", out_weight, perm_i=[1, 0])), out_bias)
+
+
+def self_attention_layers(module: nn.Module) -> list[nn.MultiheadAttention]:
+    """The ``nn.MultiheadAttention`` layers of ``module`` that ``fused_self_attention`` can fuse."""
+    return [m for m in module.modules() if isinstance(m, nn.MultiheadAttention) and m.batch_first
+            and m._qkv_same_embed_dim and m.in_proj_bias is not None and m.bias_k is None]
+
+
+@contextmanager
+def fused_self_attention(layers: list[nn.MultiheadAttention]) -> Iterator[None]:
+    """``layers`` computing mask-free self-attention with ``_SelfAttention`` (restored afterwards); other calls
+    (masks, cross-attention, attention weights wanted) run their own forward."""
+
+    def forward(layer: nn.MultiheadAttention, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                key_padding_mask: torch.Tensor | None = None, need_weights: bool = True,
+                attn_mask: torch.Tensor | None = None, **options: Any) -> tuple[torch.Tensor, None]:
+        if key_padding_mask is not None or attn_mask is not None or need_weights or not (query is key and key is value):
+            return type(layer).forward(layer, query, key, value, key_padding_mask, need_weights, attn_mask, **options)
+        return _SelfAttention.apply(query, layer.in_proj_weight, layer.in_proj_bias, layer.out_proj.weight,
+                                    layer.out_proj.bias, layer.num_heads), None
+
+    try:
+        for layer in layers:
+            layer.forward = MethodType(forward, layer)
+        yield
+    finally:
+        for layer in layers:
+            del layer.forward
+
+
+def fuse_self_attention(file: Path, layers: list[nn.MultiheadAttention], save: Callable[[Path], None],
+                        check: Callable[[Path], None]) -> bool:
+    """Replace the graph in ``file`` by one ``save`` exports with ``layers`` fused (``fused_self_attention``)
+    when ``check`` (raising DeployError) accepts it; whether it did."""
+    if not layers:
+        return False
+    candidate = file.with_name(f"{file.stem}.fused.onnx")
+    with fused_self_attention(layers):
+        save(candidate)
+    try:
+        check(candidate)
+    except DeployError as err:
+        candidate.unlink()
+        logger.info("automm-deploy: %s with fused self-attention differs from torch (%s); keeping the plain graph.",
+                    file.name, err)
+        return False
+    candidate.replace(file)
+    return True
