@@ -302,7 +302,7 @@ def render(results: dict[str, Any]) -> str:
              "(the tabular MLP), that work is most of a single-row predict."]
     load = results.get("load_test", {})
     if "p50_ms" in load:
-        lines += ["", f"**Load test** (`automm-deploy serve`, LitServe, {load['workers']} worker, max batch "
+        lines += ["", f"**Load test** (`automm-deploy serve`, LitServe, {load['workers']} worker(s), max batch "
                   f"{load['max_batch_size']}, batch timeout {load['batch_timeout_s']} s; {load['clients']} concurrent "
                   f"clients on the same 2 cores, {load['requests']} requests of 1-3 rows ({load['rows']} rows), the "
                   "test suite's tiny multimodal export, so this measures the server): every answer 200 and equal to "
