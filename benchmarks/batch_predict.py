@@ -13,7 +13,7 @@ repeated and perturbed (numbers * (1 + 1 % noise), categories kept) to 1,000,000
 * Ray Data: ``ray_data.predict`` with 2 actors on a local Ray (``num_cpus=2``) over 10,000-row blocks of the
   quarter table made in the driver, rows/s from the call to the last row in the driver (Ray's start not counted).
 Equality: every streamed row's probabilities against the baseline's (labels equal, largest difference), and the
-Ray rows likewise. The markdown section goes to /work/wt/reports/batch.md (the full run) for BENCHMARKS.md.
+Ray rows likewise. A full run writes its section into BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -32,11 +32,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .fit_cases import load_average
+from .fit_cases import load_average, publish
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work" / "batch_predict"
-REPORT = Path("/work/wt/reports/batch.md")
 ADDRESS_SPACE = 8 << 30  # the cap on each measured child's address space
 RAY_BLOCK = 10_000  # rows per Ray Data block
 
@@ -176,9 +175,9 @@ def run(sizes: Sizes, work: Path) -> list[dict[str, Any]]:
 
 def markdown(results: list[dict[str, Any]], command: str, load: str) -> str:
     lines = ["## Batch prediction over large tables (automm-deploy predict, Ray Data)", "",
-             f"`{command}` on {time.strftime('%Y-%m-%d')}, 2 CPU cores shared with other work (load average "
-             f"{load}); tiny networks fitted for one epoch (the batch machinery is measured, not the model). Each "
-             "row is a fresh process; baseline: in-process `load(export).predict_proba` on the whole table read "
+             f"`{command}` on {time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} CPU cores (load average "
+             f"{load} at start); tiny networks fitted for one epoch (the batch machinery is measured, not the model). "
+             "Each row is a fresh process; baseline: in-process `load(export).predict_proba` on the whole table read "
              "into memory. Streaming: `automm-deploy predict EXPORT TABLE.parquet OUT.parquet --proba --keep id` "
              "(10,000-row chunks). Ray Data: `ray_data.predict` with 2 actors on a local Ray (num_cpus=2) over "
              "10,000-row blocks of the first quarter of the table, Ray's start not counted.", "",
@@ -212,10 +211,8 @@ def main() -> None:
     load = load_average()
     results = run(sizes, work)
     section = markdown(results, "python -m benchmarks.batch_predict" + (" --quick" if args.quick else ""), load)
-    print(section)
-    if not args.quick:
-        REPORT.parent.mkdir(parents=True, exist_ok=True)
-        REPORT.write_text(section)
+    publish({"command": "batch_predict", "quick": args.quick, "load": load, "tables": results}, section, work,
+            args.quick)
 
 
 if __name__ == "__main__":
