@@ -47,8 +47,8 @@ def in_order(work: Callable[[Any], T], items: list[Any], threads: int) -> list[T
 
 def _parts(count: int, pieces: int) -> Iterable[slice]:
     """``pieces`` contiguous slices covering ``range(count)``."""
-    bounds = np.linspace(0, count, pieces + 1).astype(int)
-    return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    bounds = [count * piece // pieces for piece in range(pieces + 1)]
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
 class ImageInputs:
