@@ -17,6 +17,7 @@ import pandas as pd
 from PIL import Image
 
 from automm.core.base.images import check_image_rows, pack_slots, prediction_pixels, row_images
+from automm.core.base.tabular import column_values
 
 from .rules import require_rules
 
@@ -51,6 +52,12 @@ def _parts(count: int, pieces: int) -> Iterable[slice]:
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
+def _cells(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """``frame[column].to_numpy()`` without building the Series."""
+    values = column_values(frame, column)
+    return values if isinstance(values, np.ndarray) else values.to_numpy()
+
+
 class ImageInputs:
     """Pixels ``[rows, slots, 3, size, size]`` and their mask ``[rows, slots]``; ``slots`` is the most images any
     row of the call has (at least 1, at most ``max_images_per_row``): the graph's slot axis is dynamic.
@@ -82,7 +89,7 @@ class ImageInputs:
                              list(frame.index), "rows", images_only=images_only)
 
     def __call__(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
-        cells = [frame[column].to_numpy() for column in self.columns]
+        cells = [_cells(frame, column) for column in self.columns]
         labels = frame.index.tolist()
         threads = self.threads if len(frame) >= POOL_ROWS else 1
 
