@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -46,8 +46,9 @@ def in_order(work: Callable[[Any], T], items: list[Any], threads: int) -> list[T
             return list(pool.map(work, items))
 
 
-def _parts(count: int, pieces: int) -> Iterable[slice]:
-    """``pieces`` contiguous slices covering ``range(count)``."""
+def _parts(count: int, pieces: int) -> list[slice]:
+    """``pieces`` contiguous slices covering ``range(count)`` (one task per thread: a task per row costs more than
+    a small image)."""
     bounds = [count * piece // pieces for piece in range(pieces + 1)]
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
@@ -93,15 +94,16 @@ class ImageInputs:
         labels = frame.index.tolist()
         threads = self.threads if len(frame) >= POOL_ROWS else 1
 
-        def read(position: int) -> list[Image.Image]:
-            return row_images([values[position] for values in cells], self.kinds, self.max_slots, self.draft,
-                              self.allow_paths, [f"Column {column!r}, row {labels[position]!r}"
-                                                 for column in self.columns])
+        def read(part: slice) -> list[list[Image.Image]]:
+            return [row_images([values[position] for values in cells], self.kinds, self.max_slots, self.draft,
+                               self.allow_paths, [f"Column {column!r}, row {labels[position]!r}"
+                                                  for column in self.columns])
+                    for position in range(len(frame))[part]]
 
-        rows = in_order(read, list(range(len(frame))), threads)
+        parts = _parts(len(frame), threads)
+        rows = [images for found in in_order(read, parts, threads) for images in found]
         slots = max([1, *(len(images) for images in rows)])
-        packed = in_order(lambda part: pack_slots(rows[part], slots, self.size, self.pixels),
-                          list(_parts(len(rows), threads)), threads)
+        packed = in_order(lambda part: pack_slots(rows[part], slots, self.size, self.pixels), parts, threads)
         pixels, mask = (packed[0] if len(packed) == 1 else
                         (np.concatenate([p for p, _ in packed]), np.concatenate([m for _, m in packed])))
         return {"image_pixels": pixels, "image_mask": mask}
