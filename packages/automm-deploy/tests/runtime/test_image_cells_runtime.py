@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from PIL import Image
 
 from automm.core.base.rules import versioned
 from automm.deploy.errors import InputError
+from automm.deploy.preprocess import MultimodalInputs
 from automm.deploy.preprocess.images import ImageInputs
 from automm.deploy.preprocess.letterbox import LetterboxInputs
 
@@ -59,3 +61,36 @@ def test_a_cell_of_no_image_type_names_column_row_and_the_accepted_kinds(cell: o
     recipe = {"column": "img", "image_size": 8, "kind": "segmentation", **versioned("segmentation")}
     with pytest.raises(InputError, match=rf"Column 'img', row 'r7': .* is not an image: {accepted}"):
         LetterboxInputs(recipe)(frame)
+
+
+def test_a_thread_pool_reads_many_rows_as_one_thread_does_in_row_order(tmp_path: Path) -> None:
+    colours = [(i * 20, 255 - i * 20, 7) for i in range(12)]
+    cells: list[object] = []
+    for i, colour in enumerate(colours):
+        Image.new("RGB", (6 + i, 4), colour).save(tmp_path / f"{i}.png")
+        cells.append(str(tmp_path / f"{i}.png") if i % 3 else [_png_bytes(), str(tmp_path / f"{i}.png")])
+    cells[5] = str(tmp_path / "missing.png")
+    frame = pd.DataFrame({"img": cells}, index=[f"r{i}" for i in range(12)])
+    pooled, alone = ImageInputs(RECIPE, threads=4)(frame), ImageInputs(RECIPE, threads=1)(frame)
+    assert not pooled["image_mask"][5].any() and pooled["image_mask"].sum() == 11 + 4
+    for name in ("image_pixels", "image_mask"):
+        np.testing.assert_array_equal(pooled[name], alone[name])
+    bad = pd.DataFrame({"img": [base64.b64encode(_png_bytes()).decode()] * 9 + ["nope", "no"]},
+                       index=[f"r{i}" for i in range(11)])
+    with pytest.raises(InputError, match="Column 'img', row 'r9'"):
+        ImageInputs(RECIPE, allow_paths=False, threads=4)(bad)
+
+
+def test_a_one_call_predict_opens_each_readable_image_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Image.new("RGB", (6, 4), (1, 2, 3)).save(tmp_path / "a.png")
+    recipe = {"image": RECIPE}
+    inputs = MultimodalInputs(recipe, tmp_path)
+    opened: list[object] = []
+    real_open = Image.open
+    monkeypatch.setattr(Image, "open", lambda source, *a, **k: opened.append(source) or real_open(source, *a, **k))
+    assert inputs(pd.DataFrame({"img": [str(tmp_path / "a.png")]}))["image_mask"].all()
+    assert len(opened) == 1
+    with pytest.warns(UserWarning, match=r"1 of 2 row\(s\) have no readable image .*row 1 \(column 'img': file not"):
+        inputs(pd.DataFrame({"img": [str(tmp_path / "a.png"), str(tmp_path / "b.png")]}))
+    with pytest.raises(InputError, match="no row has a readable image"):
+        inputs(pd.DataFrame({"img": [str(tmp_path / "b.png")]}))

@@ -47,9 +47,9 @@ class GraphRunner:
     def __call__(self, frame: pd.DataFrame, output: str) -> np.ndarray:
         if len(frame) == 0:
             raise InputError("No rows to predict.")
-        self.inputs.check(frame)
-        if len(frame) <= self.batch_size:  # one call: no copies of the rows
+        if len(frame) <= self.batch_size:  # one call: no copies of the rows (the inputs check them)
             return self.run(self.inputs(frame), output)
+        self.inputs.check(frame)
         positions, found = [], []
         for rows, feeds in self.inputs.chunks(frame, self.batch_size):
             positions.append(rows)

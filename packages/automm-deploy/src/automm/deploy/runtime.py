@@ -9,7 +9,6 @@ Example:
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,6 +25,7 @@ from automm.core.errors import AutoMMError
 from .errors import DeployError, InputError
 from .manifest import MANIFEST_FILE, Graph, Manifest
 from .networks import NETWORKS
+from .preprocess.images import usable_cpus
 
 logger = logging.getLogger("automm.deploy")
 
@@ -52,11 +52,6 @@ def providers_for(device: str, fp16: bool = False, cache: Path | None = None) ->
     options = {"TensorrtExecutionProvider": {"trt_fp16_enable": fp16, "trt_engine_cache_enable": cache is not None,
                                              **({"trt_engine_cache_path": str(cache)} if cache else {})}}
     return [(name, options[name]) if name in options else name for name in chosen]
-
-
-def usable_cpus() -> int:
-    """The CPUs this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 LEVELS = {"disabled": ort.GraphOptimizationLevel.ORT_DISABLE_ALL, "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,

@@ -210,15 +210,18 @@ def resize_and_crop(image: Image.Image, size: int) -> Image.Image:
     return image.crop((left, top, left + size, top + size))
 
 
-def normalized(image: Image.Image, mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
+def normalized(image: Image.Image, mean: Sequence[float] | np.ndarray,
+               std: Sequence[float] | np.ndarray) -> np.ndarray:
     """``[3, H, W]`` float32: pixels / 255 (as torchvision scales), minus ``mean``, divided by ``std``."""
     array = np.asarray(image, np.float32).transpose(2, 0, 1) * np.float32(1.0 / 255)
     return (array - np.asarray(mean, np.float32).reshape(3, 1, 1)) / np.asarray(std, np.float32).reshape(3, 1, 1)
 
 
 def prediction_pixels(size: int, mean: Sequence[float], std: Sequence[float]) -> Callable[[Image.Image], np.ndarray]:
-    """Prediction's transform of one image: ``resize_and_crop`` then ``normalized``."""
-    return lambda image: normalized(resize_and_crop(image, size), mean, std)
+    """Prediction's transform of one image: ``resize_and_crop`` then ``normalized`` (``mean`` and ``std`` made
+    arrays once)."""
+    mean32, std32 = np.asarray(mean, np.float32).reshape(3, 1, 1), np.asarray(std, np.float32).reshape(3, 1, 1)
+    return lambda image: normalized(resize_and_crop(image, size), mean32, std32)
 
 
 def pack_slots(rows: Sequence[Sequence[Image.Image]], slots: int, size: int,

@@ -28,13 +28,11 @@ class MultimodalInputs:
         self.categorical = categorical_processor(categories) if categories.get("columns") else None
         self.text = TextInputs(recipe["text"], folder / TOKENIZER_FILE) if recipe.get("text") else None
         self.image = ImageInputs(recipe["image"], allow_paths) if recipe.get("image") else None
-
-    @property
-    def columns(self) -> list[str]:
-        """Every column the inputs are made from."""
         parts = [self.numerical, self.categorical]
-        return [c for part in parts if part for c in part.columns] + (self.text.columns if self.text else []) + (
-            self.image.columns if self.image else [])
+        self.columns: list[str] = [c for part in parts if part for c in part.columns] + (
+            self.text.columns if self.text else []) + (self.image.columns if self.image else [])
+        self.images_only = self.image is not None and set(self.columns) <= set(self.image.columns)
+
 
     def check(self, frame: pd.DataFrame) -> None:
         """Every column present, and rows whose every image is unreadable reported (see ``ImageInputs.check``).
@@ -42,17 +40,28 @@ class MultimodalInputs:
         Raises:
             InputError: a column is missing, or no row has a readable image though some hold images.
         """
+        self.require_columns(frame)
+        if self.image is not None:
+            self.image.check(frame, images_only=self.images_only)
+
+    def require_columns(self, frame: pd.DataFrame) -> None:
+        """Raises InputError naming the columns the rows lack."""
         missing = [c for c in self.columns if c not in frame.columns]
         if missing:
             raise InputError(f"The rows lack column(s) {missing} that the predictor was trained on. Add them (empty "
                              "values are treated as missing).")
-        if self.image is not None:
-            self.image.check(frame, images_only=set(self.columns) <= set(self.image.columns))
 
     def __call__(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        """The inputs of ``frame``'s rows in one piece, its rows checked as ``check`` does.
+
+        Images are read first and their headers checked only when some row got no image: a row with a decoded
+        image has a readable one, so ``check`` would find nothing to report (each image is opened once).
+        """
         feeds = self.features(frame)
         if self.image is not None:
             feeds.update(self.image(frame))
+            if not feeds["image_mask"].any(axis=1).all():
+                self.image.check(frame, images_only=self.images_only)
         return feeds
 
     def features(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -61,10 +70,7 @@ class MultimodalInputs:
         Raises:
             InputError: a column is missing.
         """
-        missing = [c for c in self.columns if c not in frame.columns]
-        if missing:
-            raise InputError(f"The rows lack column(s) {missing} that the predictor was trained on. Add them (empty "
-                             "values are treated as missing).")
+        self.require_columns(frame)
         feeds: dict[str, np.ndarray] = {}
         if self.numerical is not None:
             feeds["numerical"] = self.numerical.transform(frame)
