@@ -33,6 +33,13 @@ def test_providers_for_each_device_with_tensorrt_options(tmp_path: Path, monkeyp
         caplog.text
 
 
+def test_two_exports_of_one_name_keep_their_tensorrt_engines_apart(tmp_path: Path) -> None:
+    first, second = tmp_path / "a" / "export", tmp_path / "b" / "export"
+    assert runtime.tensorrt_cache(first) != runtime.tensorrt_cache(second)
+    assert runtime.tensorrt_cache(first) == runtime.tensorrt_cache(tmp_path / "a" / "." / "export")
+    assert runtime.tensorrt_cache(first).name.startswith("export-")
+
+
 def _gpu_check(*options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "benchmarks.gpu_check", *options], cwd=ROOT, capture_output=True,
                           text=True, timeout=300)

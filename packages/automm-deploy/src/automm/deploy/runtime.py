@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -97,7 +98,7 @@ class ExportedPredictor:
         if batch_size < 1:
             raise DeployError(f"batch_size must be at least 1, got {batch_size}.")
         self.decoder = decoder_of(self.manifest)
-        cache = Path(tempfile.gettempdir()) / "automm-deploy-tensorrt" / self.folder.resolve().name
+        cache = tensorrt_cache(self.folder)
         providers = providers_for(device, fp16, cache)
         self.network = NETWORKS[feed](self.manifest, self.folder, lambda file, graph: ort.InferenceSession(
             str(file), session_options(threads, graph), providers=providers), batch_size, allow_paths)
@@ -134,6 +135,14 @@ class ExportedPredictor:
     def extract_embedding(self, data: Any, signature: str | None = None) -> np.ndarray:
         """Each row's embedding ``[rows, dim]``; a matcher embeds one side: ``signature="query"`` / ``"response"``."""
         return self.network.embed(as_frame(data), signature)
+
+
+def tensorrt_cache(folder: Path) -> Path:
+    """Where TensorRT keeps the engines of the export in ``folder``: one folder per export path (two exports both
+    named ``export/`` never share engines)."""
+    resolved = folder.resolve()
+    key = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / "automm-deploy-tensorrt" / f"{resolved.name}-{key}"
 
 
 def decoder_of(manifest: Manifest) -> Any:
