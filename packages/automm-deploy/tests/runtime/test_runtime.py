@@ -23,7 +23,7 @@ from automm.deploy.errors import DeployError, InputError
 from automm.deploy.manifest import MANIFEST_FILE, Manifest
 from automm.deploy.preprocess.images import ImageInputs
 from automm.deploy.preprocess.prompts import PAD, PromptInputs
-from automm.deploy.preprocess.tabular import categorical, numerical
+from automm.deploy.preprocess.tabular import categorical_processor, numerical_processor
 from automm.deploy.preprocess.text import TextInputs
 from automm.deploy.runtime import as_frame, load
 
@@ -150,12 +150,12 @@ def test_prompt_recipe_parses_checks_and_scales_to_the_letterboxed_input() -> No
 def test_numerical_recipe() -> None:
     recipe = {"columns": ["x"], "medians": [2.0], "means": [1.0], "stds": [2.0], "clip": 3.0, "missing": "median"}
     frame = pd.DataFrame({"x": [5, None, "7", "abc", float("inf"), 1e300]}, dtype=object)
-    np.testing.assert_allclose(numerical(frame, recipe)[:, 0], [2.0, 0.5, 3.0, 0.5, 0.5, 3.0])
-    assert numerical(frame, recipe).dtype == np.float32
+    np.testing.assert_allclose(numerical_processor(recipe).transform(frame)[:, 0], [2.0, 0.5, 3.0, 0.5, 0.5, 3.0])
+    assert numerical_processor(recipe).transform(frame).dtype == np.float32
     with pytest.raises(DeployError, match="rule"):
-        numerical(frame, {**recipe, "missing": "mean"})
+        numerical_processor({**recipe, "missing": "mean"}).transform(frame)
     with pytest.raises(DeployError, match="rule"):
-        numerical(frame, {**recipe, "transform": "yeo_johnson"})
+        numerical_processor({**recipe, "transform": "yeo_johnson"}).transform(frame)
 
 
 def test_quantile_normal_recipe() -> None:
@@ -166,14 +166,14 @@ def test_quantile_normal_recipe() -> None:
     frame = pd.DataFrame({"x": [0.0, 2.0, 6.0, -3.0, 100.0, None]})
     # 0 spans probabilities 0..0.5 -> 0.25 (score -1); 2 -> 0.625 (0.5); 6 -> 0.875 (3); outside -> the end scores;
     # missing -> the median 1 -> 0.5625 (0.25)
-    np.testing.assert_allclose(numerical(frame, recipe)[:, 0], [-1.0, 0.5, 3.0, -5.0, 5.0, 0.25])
+    np.testing.assert_allclose(numerical_processor(recipe).transform(frame)[:, 0], [-1.0, 0.5, 3.0, -5.0, 5.0, 0.25])
 
 
 def test_categorical_recipe() -> None:
     recipe = {"columns": ["c"], "vocabularies": [["1", "red"]], "unknown_id": 0,
               "strings": "str-with-integral-floats-as-int"}
     frame = pd.DataFrame({"c": [1.0, 1, "red", None, "blue", float("nan")]})
-    assert categorical(frame, recipe)[:, 0].tolist() == [1, 1, 2, 0, 0, 0]
+    assert categorical_processor(recipe).transform(frame)[:, 0].tolist() == [1, 1, 2, 0, 0, 0]
 
 
 @pytest.fixture()

@@ -88,16 +88,20 @@ def optimize(file: Path, transformer: Transformer | None, check: Callable[[Path]
         return "none"
     candidate = file.with_name(f"{file.stem}.fused.onnx")
     fused.save_model_to_file(str(candidate))
+    return transformer.model_type if _replace_if_checked(file, candidate, check, "the fused graph") else "none"
+
+
+def _replace_if_checked(file: Path, candidate: Path, check: Callable[[Path], None], what: str) -> bool:
+    """Move ``candidate`` over ``file`` when ``check`` (raising DeployError) accepts it, else delete it; whether it
+    did."""
     try:
         check(candidate)
     except DeployError as err:
         candidate.unlink()
-        logger.info("automm-deploy: the fused %s graph differs from torch (%s); keeping the plain graph.",
-                    file.name, err)
-        return "none"
+        logger.info("automm-deploy: %s of %s differs from torch (%s); keeping the plain graph.", what, file.name, err)
+        return False
     candidate.replace(file)
-    return transformer.model_type
-
+    return True
 
 
 class _SelfAttention(torch.autograd.Function):
@@ -158,12 +162,4 @@ def fuse_self_attention(file: Path, layers: list[nn.MultiheadAttention], save: C
     candidate = file.with_name(f"{file.stem}.fused.onnx")
     with fused_self_attention(layers):
         save(candidate)
-    try:
-        check(candidate)
-    except DeployError as err:
-        candidate.unlink()
-        logger.info("automm-deploy: %s with fused self-attention differs from torch (%s); keeping the plain graph.",
-                    file.name, err)
-        return False
-    candidate.replace(file)
-    return True
+    return _replace_if_checked(file, candidate, check, "the graph with fused self-attention")

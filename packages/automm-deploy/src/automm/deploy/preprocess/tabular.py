@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from automm.core.base.tabular import CategoricalProcessor, NumericalProcessor
 
 from ..errors import DeployError
@@ -31,12 +28,3 @@ def categorical_processor(recipe: dict[str, Any]) -> CategoricalProcessor:
     require_rules("categorical", recipe)
     return CategoricalProcessor.from_json(recipe)
 
-
-def numerical(frame: pd.DataFrame, recipe: dict[str, Any]) -> np.ndarray:
-    """``[rows, columns]`` float32: missing values get the column's median, then the recipe's transform."""
-    return numerical_processor(recipe).transform(frame)
-
-
-def categorical(frame: pd.DataFrame, recipe: dict[str, Any]) -> np.ndarray:
-    """``[rows, columns]`` int64 ids: vocabulary entry ``i`` is ``i + 1``; missing and unseen values the unknown id."""
-    return categorical_processor(recipe).transform(frame)
