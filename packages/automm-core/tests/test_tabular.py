@@ -88,3 +88,29 @@ def test_auto_is_the_ft_transformer_for_plain_tables_and_the_mlp_beside_text(tin
     assert tabular_model("auto", Processors(numerical=numbers)) == "ft_transformer"
     assert tabular_model("auto", Processors(numerical=numbers, text=text)) == "mlp"
     assert tabular_model("mlp", Processors(numerical=numbers)) == "mlp"
+
+
+def test_the_ft_transformer_runs_its_last_layer_for_the_cls_token_alone() -> None:
+    """Only the [CLS] token's output is read after the last layer, so that layer runs for it alone (attending to
+    every token): the features equal the whole last layer's [CLS] row, and every weight still trains."""
+    from automm.core.data.batch import Batch
+    from automm.core.models.encoders import FTTransformerTabularEncoder
+
+    torch.manual_seed(0)
+    encoder = FTTransformerTabularEncoder(num_numerical=3, cardinalities=[4, 2], hidden_size=16, num_layers=3,
+                                          dropout=0.1, num_heads=2)
+    batch = Batch(numerical=torch.randn(5, 3), categorical=torch.tensor([[1, 1], [0, 1], [3, 0], [2, 1], [0, 0]]))
+    shapes: list[tuple[int, ...]] = []
+    encoder.transformer.layers[-1].linear1.register_forward_hook(lambda _, args, out: shapes.append(args[0].shape))
+    encoder.train()
+    features, present = encoder(batch)
+    assert shapes == [(5, 1, 16)]  # the last feed-forward ran for the [CLS] token alone
+    features.sum().backward()
+    assert present.all() and all(p.grad is not None and p.grad.abs().sum() > 0 for p in encoder.parameters())
+    encoder.eval()
+    with torch.no_grad():
+        tokens = torch.cat([batch.numerical.unsqueeze(-1) * encoder.numeric_weight + encoder.numeric_bias,
+                            encoder.embeddings(batch.categorical)], dim=1)
+        tokens = torch.cat([encoder.cls.expand(5, -1, -1), tokens], dim=1)
+        whole = encoder.norm(encoder.transformer(tokens)[:, 0])
+        assert torch.allclose(encoder(batch)[0], whole, atol=1e-6)

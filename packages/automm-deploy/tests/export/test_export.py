@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -94,9 +95,12 @@ def test_transformer_graphs_are_fused_by_the_onnxruntime_optimizer(name: str, op
     for graph in manifest.graphs.values():
         assert graph.optimizer == optimizer
         assert (graph.optimization_level, graph.threads, graph.spinning) == ("all", 0, False)
-        ops = {node.op_type for node in onnx.load(str(exported[name] / graph.file)).graph.node}
+        counts = Counter(node.op_type for node in onnx.load(str(exported[name] / graph.file)).graph.node)
+        ops = set(counts)
         fused = {"Attention", "MultiHeadAttention", "SkipLayerNormalization"} & ops
         assert ("MultiHeadAttention" in ops) == (optimizer == "multihead_attention")
+        if optimizer == "multihead_attention":  # every pre-norm layer (two LayerNorms, the last one for [CLS] alone)
+            assert counts["MultiHeadAttention"] == (counts["LayerNormalization"] - 1) // 2 > 1
         assert bool(fused) == (optimizer != "none")
     stored = json.loads((exported[name] / "manifest.json").read_text())
     assert all(g["optimizer"] == optimizer for g in stored["graphs"].values())

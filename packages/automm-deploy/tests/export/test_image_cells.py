@@ -35,17 +35,20 @@ def test_bytes_and_base64_in_a_path_column_give_the_torch_predictors_answers(for
     assert (np.asarray(model.predict(rows)) == np.asarray(predictor.predict(rows))).all()
 
 
-def test_a_cell_that_is_no_image_names_its_column_and_row(exported: dict, tmp_path: Path) -> None:
-    model = load(exported["image"])
+@pytest.mark.parametrize("batch_size", [None, 1])  # one graph call, or a call per row (checked after the last)
+def test_a_cell_that_is_no_image_names_its_column_and_row(exported: dict, tmp_path: Path,
+                                                          batch_size: int | None) -> None:
+    model = load(exported["image"], batch_size=batch_size)
     with pytest.raises(InputError, match=r"no row has a readable image in column\(s\) \['image'\]: row 0 \(column "
                                          r"'image': int value 12345 is not an image"):
-        model.predict(pd.DataFrame({"image": [12345]}))
+        model.predict(pd.DataFrame({"image": pd.Series([12345, None], dtype=object)}))
     with pytest.raises(InputError, match=r"row 'b' \(column 'image': file not found"):
         model.predict(pd.DataFrame({"image": [str(tmp_path / "gone.png")]}, index=["b"]))
 
 
-def test_some_unreadable_rows_are_warned_about(exported: dict, table: pd.DataFrame) -> None:
+@pytest.mark.parametrize("batch_size", [None, 3])
+def test_some_unreadable_rows_are_warned_about(exported: dict, table: pd.DataFrame, batch_size: int | None) -> None:
     rows = table[["image"]].iloc[100:104].astype(object)
     rows.iloc[2, 0] = b"not an image"
     with pytest.warns(UserWarning, match=r"1 of 4 row\(s\) have no readable image .*row 102 .*bytes that are not"):
-        assert len(load(exported["image"]).predict(rows)) == 4
+        assert len(load(exported["image"], batch_size=batch_size).predict(rows)) == 4

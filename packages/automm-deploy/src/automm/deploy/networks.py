@@ -1,5 +1,6 @@
 """The graphs of an export folder behind one interface per graph feed (the manifest's ``feed``): ``outputs`` for
-predict, ``embed`` for extract_embedding. Rows are fed in chunks of ``batch_size``."""
+predict, ``embed`` for extract_embedding. Rows are fed in chunks of ``batch_size`` (None: ``ROWS_PER_CALL``, or
+``TABLE_ROWS_PER_CALL`` for a graph fed table columns alone)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from .preprocess.letterbox import Letterboxed, LetterboxInputs
 from .preprocess.prompts import PromptInputs
 
 SessionFactory = Callable[[Path, Graph], ort.InferenceSession]  # a graph's file and manifest entry
+ROWS_PER_CALL = 64  # rows with text or images: padded tokens and decoded images are what a call holds in memory
+TABLE_ROWS_PER_CALL = 1024  # rows of numbers and categories alone: small, and a graph call's fixed cost adds up
 
 
 def open_graph(folder: Path, graph: Graph, session: SessionFactory) -> ort.InferenceSession:
@@ -40,8 +43,10 @@ class GraphRunner:
     a graph call; see ``MultimodalInputs.chunks``), in row order."""
 
     def __init__(self, folder: Path, graph: Graph, inputs: MultimodalInputs, session: SessionFactory,
-                 batch_size: int):
-        self.session, self.inputs, self.batch_size = open_graph(folder, graph, session), inputs, batch_size
+                 batch_size: int | None):
+        self.session, self.inputs = open_graph(folder, graph, session), inputs
+        table_only = inputs.text is None and inputs.image is None
+        self.batch_size = batch_size or (TABLE_ROWS_PER_CALL if table_only else ROWS_PER_CALL)
         self.names = {i.name for i in self.session.get_inputs()}
 
     def __call__(self, frame: pd.DataFrame, output: str) -> np.ndarray:
@@ -49,7 +54,6 @@ class GraphRunner:
             raise InputError("No rows to predict.")
         if len(frame) <= self.batch_size:  # one call: no copies of the rows (the inputs check them)
             return self.run(self.inputs(frame), output)
-        self.inputs.check(frame)
         positions, found = [], []
         for rows, feeds in self.inputs.chunks(frame, self.batch_size):
             positions.append(rows)
@@ -66,7 +70,7 @@ class GraphRunner:
 class MultimodalNetwork:
     """core's late-fusion network: graph "model" with outputs "logits" and "embedding"."""
 
-    def __init__(self, manifest: Manifest, folder: Path, session: SessionFactory, batch_size: int,
+    def __init__(self, manifest: Manifest, folder: Path, session: SessionFactory, batch_size: int | None,
                  allow_paths: bool):
         self.runner = GraphRunner(folder, manifest.graphs["model"],
                                   MultimodalInputs(manifest.processors, folder, allow_paths), session, batch_size)
@@ -86,7 +90,7 @@ class BiEncoderNetwork:
     """automm-match's matchers (bi-encoder or CLIP): one graph per tower (unit-length "embedding"), each side fed
     by its own columns."""
 
-    def __init__(self, manifest: Manifest, folder: Path, session: SessionFactory, batch_size: int,
+    def __init__(self, manifest: Manifest, folder: Path, session: SessionFactory, batch_size: int | None,
                  allow_paths: bool):
         sides = manifest.processors.get("sides")
         if not isinstance(sides, dict) or set(sides) != set(manifest.sides):
@@ -116,12 +120,13 @@ class LetterboxedNetwork:
 
     kind = "dense network"
 
-    def __init__(self, manifest: Manifest, folder: Path, session: SessionFactory, batch_size: int,
+    def __init__(self, manifest: Manifest, folder: Path, session: SessionFactory, batch_size: int | None,
                  allow_paths: bool):
         self.inputs = LetterboxInputs(manifest.processors, allow_paths)
         self.columns = [self.inputs.column]
         graph = manifest.graphs["model"]
-        self.session, self.batch_size, self.names = open_graph(folder, graph, session), batch_size, graph.outputs
+        self.session, self.names = open_graph(folder, graph, session), graph.outputs
+        self.batch_size = batch_size or ROWS_PER_CALL
 
     def outputs(self, frame: pd.DataFrame) -> list[Any]:
         self._check(frame)
@@ -152,7 +157,7 @@ class SegmenterNetwork(LetterboxedNetwork):
 
     kind = "segmenter"
 
-    def __init__(self, manifest: Manifest, folder: Path, session: SessionFactory, batch_size: int,
+    def __init__(self, manifest: Manifest, folder: Path, session: SessionFactory, batch_size: int | None,
                  allow_paths: bool):
         super().__init__(manifest, folder, session, batch_size, allow_paths)
         prompted = bool(manifest.processors.get("point_column") or manifest.processors.get("box_column"))

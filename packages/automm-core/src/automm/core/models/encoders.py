@@ -123,5 +123,18 @@ class FTTransformerTabularEncoder(nn.Module):
             tokens.append(self.embeddings(batch.categorical))
         x = torch.cat(tokens, dim=1)
         x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1)
-        out = self.norm(self.transformer(x)[:, 0])
+        *layers, last = self.transformer.layers
+        for layer in layers:
+            x = layer(x)
+        out = self.norm(_cls_only(last, x)[:, 0])
         return out, torch.ones(x.shape[0], dtype=torch.bool, device=x.device)
+
+
+def _cls_only(layer: nn.TransformerEncoderLayer, x: torch.Tensor) -> torch.Tensor:
+    """``layer(x)[:, :1]`` for a pre-norm layer, computed for the [CLS] token alone: it attends to every token,
+    but no other token's output is used after the last layer (as in the FT-Transformer paper), so the feed-forward
+    and output projection run on one token instead of all."""
+    tokens = layer.norm1(x)
+    attended = layer.self_attn(tokens[:, :1], tokens, tokens, need_weights=False)[0]
+    cls = x[:, :1] + layer.dropout1(attended)
+    return cls + layer.dropout2(layer.linear2(layer.dropout(layer.activation(layer.linear1(layer.norm2(cls))))))

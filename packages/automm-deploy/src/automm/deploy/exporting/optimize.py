@@ -104,25 +104,42 @@ def _replace_if_checked(file: Path, candidate: Path, check: Callable[[Path], Non
     return True
 
 
-class _SelfAttention(torch.autograd.Function):
-    """``nn.MultiheadAttention`` self-attention without masks; exported as onnxruntime's MultiHeadAttention."""
+class _Attention(torch.autograd.Function):
+    """``nn.MultiheadAttention`` without masks, its key the same tensor as its value; exported as onnxruntime's
+    MultiHeadAttention. Self-attention (``query is tokens``) projects q, k and v in one product; a query of other
+    tokens (the FT-Transformer's last layer: the [CLS] token alone) projects q from it and k, v from ``tokens``."""
 
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, out_weight: torch.Tensor,
-                out_bias: torch.Tensor, heads: int) -> torch.Tensor:
-        rows, length, width = x.shape
-        q, k, v = (t.reshape(rows, length, heads, width // heads).transpose(1, 2)
-                   for t in F.linear(x, weight, bias).chunk(3, dim=-1))
-        attended = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(rows, length, width)
-        return F.linear(attended, out_weight, out_bias)
+    def forward(ctx: Any, query: torch.Tensor, tokens: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                out_weight: torch.Tensor, out_bias: torch.Tensor, heads: int, self_attention: bool) -> torch.Tensor:
+        rows, width = tokens.shape[0], out_weight.shape[0]
+
+        def split_heads(t: torch.Tensor) -> torch.Tensor:
+            return t.reshape(rows, t.shape[1], heads, width // heads).transpose(1, 2)
+
+        q = F.linear(query, weight[:width], bias[:width])
+        k, v = F.linear(tokens, weight[width:], bias[width:]).chunk(2, dim=-1)
+        attended = F.scaled_dot_product_attention(split_heads(q), split_heads(k), split_heads(v))
+        return F.linear(attended.transpose(1, 2).reshape(rows, query.shape[1], width), out_weight, out_bias)
 
     @staticmethod
-    def symbolic(g: Any, x: Any, weight: Any, bias: Any, out_weight: Any, out_bias: Any, heads: int) -> Any:
-        qkv = g.op("Add", g.op("MatMul", x, g.op("Transpose", weight, perm_i=[1, 0])), bias)
-        q, k, v = g.op("Split", qkv, axis_i=-1, outputs=3)
+    def symbolic(g: Any, query: Any, tokens: Any, weight: Any, bias: Any, out_weight: Any, out_bias: Any,
+                 heads: int, self_attention: bool) -> Any:
+        def projected(x: Any, w: Any, b: Any) -> Any:
+            return g.op("Add", g.op("MatMul", x, g.op("Transpose", w, perm_i=[1, 0])), b)
+
+        if self_attention:
+            q, k, v = g.op("Split", projected(tokens, weight, bias), axis_i=-1, outputs=3)
+        else:
+            width = out_weight.type().sizes()[0]
+            sizes = g.op("Constant", value_t=torch.tensor([width, 2 * width]))
+            q_w, kv_w = g.op("Split", weight, sizes, axis_i=0, outputs=2)
+            q_b, kv_b = g.op("Split", bias, sizes, axis_i=0, outputs=2)
+            q = projected(query, q_w, q_b)
+            k, v = g.op("Split", projected(tokens, kv_w, kv_b), axis_i=-1, outputs=2)
         attended = g.op("com.microsoft::MultiHeadAttention", q, k, v, num_heads_i=heads)
-        attended.setType(x.type())  # [rows, length, width] float, as its input: the contrib op has no shape rule
-        return g.op("Add", g.op("MatMul", attended, g.op("Transpose", out_weight, perm_i=[1, 0])), out_bias)
+        attended.setType(query.type())  # [rows, length, width] float, as its query: the contrib op has no shape rule
+        return projected(attended, out_weight, out_bias)
 
 
 def self_attention_layers(module: nn.Module) -> list[nn.MultiheadAttention]:
@@ -133,16 +150,16 @@ def self_attention_layers(module: nn.Module) -> list[nn.MultiheadAttention]:
 
 @contextmanager
 def fused_self_attention(layers: list[nn.MultiheadAttention]) -> Iterator[None]:
-    """``layers`` computing mask-free self-attention with ``_SelfAttention`` (restored afterwards); other calls
-    (masks, cross-attention, attention weights wanted) run their own forward."""
+    """``layers`` computing mask-free attention with ``_Attention`` when the key is the value (restored
+    afterwards); other calls (masks, attention weights wanted, a key other than the value) run their own forward."""
 
     def forward(layer: nn.MultiheadAttention, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
                 key_padding_mask: torch.Tensor | None = None, need_weights: bool = True,
                 attn_mask: torch.Tensor | None = None, **options: Any) -> tuple[torch.Tensor, None]:
-        if key_padding_mask is not None or attn_mask is not None or need_weights or not (query is key and key is value):
+        if key_padding_mask is not None or attn_mask is not None or need_weights or key is not value:
             return type(layer).forward(layer, query, key, value, key_padding_mask, need_weights, attn_mask, **options)
-        return _SelfAttention.apply(query, layer.in_proj_weight, layer.in_proj_bias, layer.out_proj.weight,
-                                    layer.out_proj.bias, layer.num_heads), None
+        return _Attention.apply(query, key, layer.in_proj_weight, layer.in_proj_bias, layer.out_proj.weight,
+                                layer.out_proj.bias, layer.num_heads, query is key), None
 
     try:
         for layer in layers:

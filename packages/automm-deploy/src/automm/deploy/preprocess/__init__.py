@@ -33,17 +33,6 @@ class MultimodalInputs:
             self.text.columns if self.text else []) + (self.image.columns if self.image else [])
         self.images_only = self.image is not None and set(self.columns) <= set(self.image.columns)
 
-
-    def check(self, frame: pd.DataFrame) -> None:
-        """Every column present, and rows whose every image is unreadable reported (see ``ImageInputs.check``).
-
-        Raises:
-            InputError: a column is missing, or no row has a readable image though some hold images.
-        """
-        self.require_columns(frame)
-        if self.image is not None:
-            self.image.check(frame, images_only=self.images_only)
-
     def require_columns(self, frame: pd.DataFrame) -> None:
         """Raises InputError naming the columns the rows lack."""
         missing = [c for c in self.columns if c not in frame.columns]
@@ -52,10 +41,14 @@ class MultimodalInputs:
                              "values are treated as missing).")
 
     def __call__(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
-        """The inputs of ``frame``'s rows in one piece, its rows checked as ``check`` does.
+        """The inputs of ``frame``'s rows in one piece.
 
-        Images are read first and their headers checked only when some row got no image: a row with a decoded
-        image has a readable one, so ``check`` would find nothing to report (each image is opened once).
+        Images are read first and their headers checked (``ImageInputs.check``) only when some row got no image: a
+        row with a decoded image has a readable one, so the check would find nothing to report (each image is
+        opened once).
+
+        Raises:
+            InputError: a column is missing, or no row has a readable image though some hold images (images only).
         """
         feeds = self.features(frame)
         if self.image is not None:
@@ -86,9 +79,15 @@ class MultimodalInputs:
         Table and text inputs are made for all rows at once, images chunk by chunk. With text, rows go by their
         token count (shortest first), so a chunk is padded to its own longest row as the text rules say
         (``automm.core.base.text``) and no chunk pads short rows to a long one; the caller puts the outputs
-        back in row order by the positions.
+        back in row order by the positions. Once the last chunk is taken, rows without an image are reported as
+        one call's are (each image is opened once when every row has one).
+
+        Raises:
+            InputError: a column is missing; or, after the last chunk, no row has a readable image though some
+                hold images (images only).
         """
         whole = self.features(frame)
+        imageless = False
         lengths = whole["text_mask"].sum(axis=1) if "text_mask" in whole else None
         order = np.arange(len(frame)) if lengths is None else np.argsort(lengths, kind="stable")
         for start in range(0, len(frame), size):
@@ -99,4 +98,7 @@ class MultimodalInputs:
                 feeds["text_ids"], feeds["text_mask"] = feeds["text_ids"][:, :width], feeds["text_mask"][:, :width]
             if self.image is not None:
                 feeds.update(self.image(frame.iloc[rows]))
+                imageless = imageless or not feeds["image_mask"].any(axis=1).all()
             yield rows, feeds
+        if imageless and self.image is not None:
+            self.image.check(frame, images_only=self.images_only)
