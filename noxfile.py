@@ -1,13 +1,15 @@
-"""Sessions: per-package tests, cross-package integration, slow tests, lint, benchmarks.
+"""Sessions: per-package tests, cross-package integration, slow tests, lint, distributions, releases, benchmarks.
 
-Torch is installed first, pinned to the build README names, then the packages. Each session removes its
-environment when it ends (set AUTOMM_KEEP_VENVS=1 to keep them).
+Torch is installed first, pinned to the build README names, then the packages: each from the wheel built from its
+directory in this run (what a user installs, not the checkout). Each session removes its environment when it ends
+(set AUTOMM_KEEP_VENVS=1 to keep them).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +17,8 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "tests", "integration", "detect-mmdet", "deploy", "docs"]
+nox.options.sessions = ["lint", "wheels", "typecheck", "tests", "plugin-compat", "integration", "detect-mmdet",
+                        "deploy", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 # uv (the `nox[uv]` extra) builds each session's environment from its cache in seconds where pip copies a 5.5 GB
 # torch build every time; without uv, nox falls back to venv + pip.
@@ -67,12 +70,40 @@ def _uv_follows_pip() -> None:
 _uv_follows_pip()
 
 
+_WHEELS: dict[str, Path] = {}  # package directory -> its wheel, built once per nox run
+
+
+def _wheel(session: nox.Session, directory: str) -> Path:
+    """The wheel of the package in ``directory``, built on first use (uv's build; pip's without uv)."""
+    if directory not in _WHEELS:
+        out = Path(tempfile.mkdtemp(prefix="automm-wheel-"))
+        uv = shutil.which("uv", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+        build = ([uv, "build", "--wheel", "--out-dir", str(out), directory] if uv else
+                 [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out), directory])
+        session.run(*build, external=True, silent=True)
+        _WHEELS[directory] = next(out.glob("*.whl"))
+    return _WHEELS[directory]
+
+
+def _as_wheels(session: nox.Session, *requirements: str) -> list[str]:
+    """``requirements`` with each local package (``./packages/automm-core[train]``: a folder with a pyproject.toml,
+    named as its distribution) replaced by its built wheel (``automm-core[train] @ file:///…/automm_core-….whl``)."""
+    found = []
+    for requirement in requirements:
+        directory, bracket, extras = requirement.partition("[")
+        if (Path(directory) / "pyproject.toml").is_file():
+            requirement = f"{Path(directory).name}{bracket}{extras} @ {_wheel(session, directory).as_uri()}"
+        found.append(requirement)
+    return found
+
+
 @contextmanager
 def _torch_env(session: nox.Session, *packages: str) -> Iterator[None]:
-    """Install torch, then `packages` and the test tools; remove the environment afterwards (see KEEP_VENVS)."""
+    """Install torch, then `packages` (local ones as their wheels) and the test tools; remove the environment
+    afterwards (see KEEP_VENVS)."""
     try:
         session.install(*TORCH)
-        session.install(*packages, *TEST_TOOLS)
+        session.install(*_as_wheels(session, *packages), *TEST_TOOLS)
         yield
     finally:
         if not KEEP_VENVS:
@@ -106,9 +137,19 @@ def detect_mmdet(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def integration(session: nox.Session) -> None:
     """Cross-package tests in tests/, with every package installed, core's hpo extra included."""
-    with _torch_env(session, *WITH_HPO):
+    with _torch_env(session, *WITH_HPO, "build>=1.2", "twine>=5"):  # build, twine: tests/test_release.py
         session.run("pytest", "tests", "-m", "not slow and not gpu", "--junitxml=test-results/integration.xml",
                     *session.posargs, env=OFFLINE)
+
+
+def _image_packages() -> list[str]:
+    """What packages/automm-deploy/Dockerfile installs (its RUN line: core's wheel, deploy's with extras)."""
+    import re
+
+    found = re.search(r"automm_deploy-\*\.whl\)\[([\w,]+)\]", Path("packages/automm-deploy/Dockerfile").read_text())
+    if found is None:
+        raise ValueError("packages/automm-deploy/Dockerfile no longer installs the automm-deploy wheel with extras")
+    return ["./packages/automm-core", f"./packages/automm-deploy[{found.group(1)}]"]
 
 
 @nox.session(python=PYTHON)
@@ -127,9 +168,16 @@ def deploy(session: nox.Session) -> None:
                         "--junitxml=test-results/deploy-export.xml", *session.posargs,
                         env={**OFFLINE, "AUTOMM_DEPLOY_ARTEFACTS": str(exports)})
         session.run("python3", "-m", "venv", str(runtime), external=True)
-        # core first (its torch-free base, no extra), so pip resolves deploy's automm-core requirement against it
-        session.run(str(runtime / "bin" / "pip"), "install", "-q", "./packages/automm-core",
-                    "./packages/automm-deploy[serve,parquet]", "pytest>=8", external=True)
+        # first what the slim image installs (core's torch-free base and deploy's server, from the wheels), its
+        # size printed; then the [parquet] extra and pytest for the tests
+        pip = [str(runtime / "bin" / "pip"), "install", "-q"]
+        session.run(*pip, *_as_wheels(session, *_image_packages()), external=True)
+        size = sum(f.stat().st_size for f in runtime.rglob("*") if f.is_file() and not f.is_symlink())
+        session.log(f"slim image venv (packages/automm-deploy/Dockerfile's install): {size / 1e6:.0f} MB")
+        Path("test-results").mkdir(exist_ok=True)
+        Path("test-results/deploy-image-venv-bytes.txt").write_text(f"{size}\n")
+        session.run(*pip, *_as_wheels(session, "./packages/automm-core", "./packages/automm-deploy[serve,parquet]"),
+                    "pytest>=8", external=True)
         session.run(str(runtime / "bin" / "pytest"), "packages/automm-deploy/tests/runtime", "-m", "not gpu",
                     "--junitxml=test-results/deploy-runtime.xml", *session.posargs, external=True,
                     env={"AUTOMM_DEPLOY_ARTEFACTS": str(exports), "AUTOMM_DEPLOY_RUNTIME_ONLY": "1"})
@@ -155,6 +203,51 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("lint-imports", env={"PYTHONPATH": os.pathsep.join(SOURCES)})
     session.run("pytest", "tests/test_no_copies.py", "--noconftest", "-p", "no:cacheprovider")
+
+
+@nox.session(python=PYTHON)
+def wheels(session: nox.Session) -> None:
+    """Every package's sdist and wheel built with ``python -m build`` into dist/ and checked: ``twine check`` and
+    their file lists (no tests, build artefacts or weights; tools/distributions.py)."""
+    session.install("build>=1.2", "twine>=5")
+    session.run("python", "tools/distributions.py", "check", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def release(session: nox.Session) -> None:
+    """Release one package (not a default session): ``nox -s release -- automm-detect`` checks that its version has
+    no tag yet and its CHANGELOG an entry for it, builds and checks its distributions into dist/, and tags the
+    commit ``automm-detect-vX.Y.Z`` (push the tag and upload dist/ to publish)."""
+    if len(session.posargs) != 1:
+        session.error("name one package: nox -s release -- automm-detect")
+    session.install("build>=1.2", "twine>=5")
+    session.run("python", "tools/distributions.py", "release", session.posargs[0])
+
+
+@nox.session(python=PYTHON, name="plugin-compat")
+def plugin_compat(session: nox.Session) -> None:
+    """The plug-in API policy on built wheels: core's next minor release (plug-in API unchanged) installs beside
+    every task package's wheel as it is, and their contract tests pass; a core with plug-in API 2.0 (installed
+    with --no-deps, as pip would refuse it) makes discovery refuse each of them, naming both versions
+    (tools/plugin_api.py)."""
+    import tomllib
+
+    version = tomllib.loads(Path("packages/automm-core/pyproject.toml").read_text())["project"]["version"]
+    major, minor = version.split(".")[:2]
+    scratch = Path(tempfile.mkdtemp(prefix="automm-plugin-api-"))
+    try:
+        later, breaking = scratch / "minor" / "automm-core", scratch / "major" / "automm-core"
+        session.run("python", "tools/plugin_api.py", "core-copy", str(later), f"{major}.{int(minor) + 1}.0")
+        session.run("python", "tools/plugin_api.py", "core-copy", str(breaking), f"{int(major) + 1}.0.0", "2.0")
+        tasks = [spec for name, specs in PACKAGES.items() if name != "core" for spec in specs if spec != CORE]
+        with _torch_env(session, f"{later}[offline,train]", *tasks):
+            session.run("pytest", *(f"packages/automm-{name}/tests/test_contract.py" for name in PACKAGES
+                                    if name != "core"), "-m", "not slow and not gpu",
+                        "--junitxml=test-results/plugin-compat.xml", env=OFFLINE)
+            session.install("--no-deps", str(_wheel(session, str(breaking))))
+            session.run("python", "tools/plugin_api.py", "refused", "2.0", env=OFFLINE)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @nox.session(python=PYTHON)

@@ -8,7 +8,7 @@ Per task, on the benchmark datasets (each case in a fresh process): fit briefly,
 * agreement: labels equal to the torch predictor's (share) and the largest probability difference;
 * score of torch, runtime and int8 runtime on the test rows (accuracy, or RMSE for regression);
 * single-row predict latency (median): torch predictor, runtime, bare onnxruntime call on ready inputs;
-* batch throughput (rows/s): torch predictor vs runtime vs int8 runtime;
+* batch throughput (rows/s): torch predictor vs runtime vs int8 runtime, timed in alternation;
 * cold start: a new process loading the model and answering one row, runtime vs torch predictor.
 Ratios are against baselines measured in the same run.
 """
@@ -55,7 +55,7 @@ class Sizes:
     batch_repeats: int = 3  # batch timings per method (median)
 
 
-FULL = Sizes(time_limit=60, test_rows=500, single_calls=50, cold_starts=3)
+FULL = Sizes(time_limit=60, test_rows=500, single_calls=50, cold_starts=3, batch_repeats=5)
 QUICK = Sizes(time_limit=15, test_rows=40, single_calls=5, cold_starts=1, batch_repeats=2)
 
 
@@ -133,9 +133,13 @@ def case_in_this_process(spec: dict[str, Any], out: str) -> None:
         expected = predictor.predict(rows)
         found, found_int8 = model.predict(rows), int8.predict(rows)
         batch = _batch_rows(rows, sizes.test_rows)
-        for method, fn in (("torch", predictor.predict), ("runtime", model.predict), ("int8", int8.predict)):
+        methods = {"torch": predictor.predict, "runtime": model.predict, "int8": int8.predict}
+        for fn in methods.values():
             fn(batch.head(8))  # warm-up
-            timings[f"{method}_batch_s"] = median(timed(lambda fn=fn: fn(batch))[0] for _ in range(sizes.batch_repeats))
+        rounds = [{method: timed(lambda fn=fn: fn(batch))[0] for method, fn in methods.items()}  # interleaved: a
+                  for _ in range(sizes.batch_repeats)]  # change in the machine's load falls on every method alike
+        for method in methods:
+            timings[f"{method}_batch_s"] = median(found[method] for found in rounds)
         result: dict[str, Any] = {"task": TASKS[name], "problem_type": problem_type, "rows": len(rows),
                                   "batch_rows": len(batch), "fit_s": fit_s, "export_s": export_s,
                                   "optimizer": [g.optimizer for g in model.manifest.graphs.values()],
@@ -286,7 +290,8 @@ def render(results: dict[str, Any]) -> str:
              "int8 labels equal to fp32 | int8 max prob. (value) change | Graph optimizer | Export s |",
              "|---|---|---|---|---|---|---|---|", *(q for q, _, _ in rows), "",
              f"**Batch** (the test rows, repeated up to {sizes['test_rows']} rows for a small table, in one call; "
-             f"median of {sizes.get('batch_repeats', 1)} after a warm-up):", "",
+             f"median of {sizes.get('batch_repeats', 1)} rounds after a warm-up, torch, runtime and int8 in turn in "
+             "each round):", "",
              "| Task | Rows | Rows/s: torch / runtime / int8 | runtime ÷ torch | int8 ÷ torch |",
              "|---|---|---|---|---|",
              *(b for _, b, _ in rows), "",

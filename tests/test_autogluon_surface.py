@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from automm.core import MultiModalPredictor
+from automm.core.discovery import canonical_problem_type, fitted_problem_type
 from automm.core.errors import ConfigError, InputError, PredictorLoadError
 from automm.core.persistence import check_save_target
-from automm.core.tasks import canonical_problem_type, fitted_problem_type
 from automm.core.utils import apply_id_mappings, path_expander
 
 TINY = {"optim.max_epochs": 1}

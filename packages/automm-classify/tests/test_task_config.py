@@ -53,7 +53,7 @@ def test_a_predictor_saved_with_the_loss_in_optim_loads(iris: pd.DataFrame, tmp_
 def test_a_classifier_still_reads_core_image_settings(tmp_path: Path) -> None:
     """``model.image.image_size`` is refused on a detector (automm-detect's tests) but is a classifier's setting."""
     from automm.core.config import check_applicable
-    from automm.core.tasks import task_class
+    from automm.core.discovery import task_class
 
     task = task_class("multiclass")
     check_applicable({"model.image.image_size": 640}, task.config_sections, task.config_hints, "multiclass")

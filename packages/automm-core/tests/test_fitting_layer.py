@@ -13,11 +13,11 @@ import pytest
 
 from automm.core.data.rows import encode_targets, feature_rows, labelled_rows
 from automm.core.data.splitting import cap_rows, split_rows
+from automm.core.discovery import read_rows
 from automm.core.errors import ConfigError, InputError
 from automm.core.fitting.settings import FitRows, PredictorSettings, label_columns
 from automm.core.inference import score_outputs
 from automm.core.metric import TaskMetric
-from automm.core.tasks import read_rows
 from automm.core.training.budget import Deadline
 
 

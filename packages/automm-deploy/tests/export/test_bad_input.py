@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from automm.core import tasks
+from automm.core import discovery
 from automm.deploy import export, load
 from automm.deploy.cli import main
 from automm.deploy.errors import DeployError
@@ -31,8 +31,8 @@ def _edit_meta(folder: Path, **values: object) -> None:
 
 def _no_task_packages(monkeypatch: pytest.MonkeyPatch) -> None:
     """As if no task package were installed: core discovers no entry point."""
-    monkeypatch.setattr(tasks, "entry_points", lambda group: [])
-    tasks.discover.cache_clear()
+    monkeypatch.setattr(discovery, "entry_points", lambda group: [])
+    discovery.discover.cache_clear()
 
 
 def _not_a_predictor(folder: Path) -> Path:
@@ -78,7 +78,7 @@ def test_export_without_the_task_package_names_it(predictor: Path, tmp_path: Pat
     try:
         _exits_with_one_line(["export", str(predictor), str(tmp_path / "out")], "pip install automm-classify", capsys)
     finally:
-        tasks.discover.cache_clear()
+        discovery.discover.cache_clear()
 
 
 def test_an_unwritable_output_path_is_one_line(predictor: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

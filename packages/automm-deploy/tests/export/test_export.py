@@ -121,6 +121,26 @@ def test_rows_chunked_by_text_length_come_back_in_row_order(exported: dict, tabl
     assert widths == sorted(widths) and widths[0] < whole.network.runner.inputs(rows)["text_ids"].shape[1]
 
 
+def test_a_large_call_makes_its_inputs_block_by_block(exported: dict, table: pd.DataFrame,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunked call makes table and text inputs ``BLOCK_ROWS`` rows at a time (its memory is one block's, not the
+    whole table's), sorting by text length within each block; the answers are one call's, in row order."""
+    from automm.deploy import preprocess
+
+    rows = _test_rows(table, "multimodal", table)
+    expected = load(exported["multimodal"], batch_size=len(rows)).predict_proba(rows)
+    monkeypatch.setattr(preprocess, "BLOCK_ROWS", 5)
+    chunked = load(exported["multimodal"], batch_size=3)
+    made: list[int] = []
+    features = chunked.network.runner.inputs.features
+    monkeypatch.setattr(chunked.network.runner.inputs, "features", lambda frame: made.append(len(frame)) or
+                        features(frame))
+    np.testing.assert_allclose(chunked.predict_proba(rows).to_numpy(), expected.to_numpy(), atol=1e-5, rtol=0)
+    assert made == [5] * (len(rows) // 5) + ([len(rows) % 5] if len(rows) % 5 else [])
+    positions = np.concatenate([found for found, _ in chunked.network.runner.inputs.chunks(rows, 3)])
+    assert sorted(positions.tolist()) == list(range(len(rows)))
+
+
 def test_export_refuses_unsupported_and_unsafe_targets(fitted: dict, tmp_path: Path) -> None:
     from automm.deploy import export
 

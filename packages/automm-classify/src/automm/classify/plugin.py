@@ -26,4 +26,5 @@ PLUGIN = TaskPlugin(
     },
     infer_problem_type=infer_problem_type,
     presets=PRESETS,
+    plugin_api=">=1.0,<2",  # automm-core's plug-in API versions this package works with (discovery checks)
 )

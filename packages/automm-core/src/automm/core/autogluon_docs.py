@@ -12,7 +12,7 @@ from typing import Any
 
 from .autogluon_keys import KEYS, OLD_SECTIONS, PREFIXES, RENAMED, Mapped, Refused
 from .autogluon_values import AcceptOnly, Choice
-from .tasks import installed_plugins
+from .discovery import installed_plugins
 
 INTRO = """# AutoGluon-MM hyperparameter keys in automm
 

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from .data.ingest import require_features
+from .discovery import installed_plugins
 from .errors import ConfigError, PredictorLoadError
 from .persistence import load_state
 from .state import PredictorState
-from .tasks import installed_plugins
 
 if TYPE_CHECKING:
     from .training.module import AuxiliaryObjective

@@ -19,6 +19,10 @@ class TaskNotInstalledError(AutoMMError, ImportError):
     """The problem type needs a task package that is not installed."""
 
 
+class PluginAPIError(TaskNotInstalledError):
+    """A task package is installed, but works with another plug-in API than the installed automm-core's."""
+
+
 class CheckpointNotFoundError(AutoMMError, FileNotFoundError):
     """Pretrained weights could not be found locally or on the hub."""
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from .discovery import installed_plugins
 from .errors import ConfigError
 from .suggest import did_you_mean
-from .tasks import Task, installed_plugins
+from .tasks import Task
 
 # Other spellings -> the canonical name(s) they stand for; the first canonical name a problem type accepts wins.
 ALIASES: dict[str, tuple[str, ...]] = {

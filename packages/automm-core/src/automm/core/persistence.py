@@ -29,12 +29,12 @@ from .data.processor_kinds import PROCESSOR_KINDS
 from .data.sides import SidedProcessors
 from .data.tabular import CategoricalProcessor, NumericalProcessor
 from .data.text import TextProcessor
+from .discovery import distribution_version, installed_plugins, task_class
 from .errors import ConfigError, PredictorLoadError
 from .models import ensemble as _ensemble  # noqa: F401 (registers the "ensemble" network kind)
 from .models.network import spec_from_json, spec_to_json
 from .results import MetricChoice
 from .state import PredictorState
-from .tasks import distribution_version, installed_plugins, task_class
 
 # 2: processors.json holds the preprocessing recipe (clip, unknown id, text and image rules, special ids);
 # version 1 files still load with the values that were then held in code.

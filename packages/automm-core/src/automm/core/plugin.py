@@ -30,12 +30,14 @@ from .data.column_types import IMAGE_EXTENSIONS, NER_TEXT_REASON, ColumnDecision
 from .data.ingest import read_table
 from .data.processor_kinds import PROCESSOR_KINDS
 from .data.tabular import to_numeric
+from .discovery import distribution_version
 from .errors import (
     AutoMMError,
     CheckpointNotFoundError,
     ConfigError,
     InputError,
     NotFittedError,
+    PluginAPIError,
     PredictorLoadError,
     TaskNotInstalledError,
 )
@@ -56,7 +58,7 @@ from .protocols import (
 )
 from .results import FitResult
 from .suggest import did_you_mean
-from .tasks import Task, TaskPlugin, distribution_version
+from .tasks import PLUGIN_API, Task, TaskPlugin
 
 if TYPE_CHECKING:
     from .building import build_multimodal, fit_processors, network_spec, resolve_text_folder
@@ -119,9 +121,9 @@ __all__ = [
     "AutoMMError", "Batch", "Built", "Calibrated", "CheckpointNotFoundError", "ColumnDecision", "ColumnType",
     "Config", "ConfigError", "Deadline", "DirectFit", "Distillable", "EnsembleConfig", "FitResult", "ImageConfig",
     "ImageProcessor", "InputError", "LabelCodec", "ModelConfig", "ModelFactory", "MultiModalBatch", "MultiModalNet",
-    "Net", "NetworkKind", "NetworkSpec", "NotFittedError", "OptimConfig", "Outputs", "PredictorLoadError",
-    "ProcessorKind", "Processors", "Registry", "SidedBatch", "SidedProcessors", "TabularConfig", "Task",
-    "TaskNotInstalledError", "TaskPlugin", "TextConfig", "TextProcessor", "ZeroShot", "build_multimodal",
+    "Net", "NetworkKind", "NetworkSpec", "NotFittedError", "OptimConfig", "Outputs", "PLUGIN_API", "PluginAPIError",
+    "PredictorLoadError", "ProcessorKind", "Processors", "Registry", "SidedBatch", "SidedProcessors", "TabularConfig",
+    "Task", "TaskNotInstalledError", "TaskPlugin", "TextConfig", "TextProcessor", "ZeroShot", "build_multimodal",
     "check_save_target", "create_image_backbone", "did_you_mean", "distribution_version", "fit_processors",
     "flatten", "hub_model_folder", "image_normalization_or_imagenet", "is_model_folder", "load_text_backbone",
     "load_tokenizer", "network_spec", "processors_from_json", "processors_to_json", "ranking_scores",

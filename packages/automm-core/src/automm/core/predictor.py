@@ -15,12 +15,12 @@ import pandas as pd
 from .console import DEFAULT_VERBOSITY, check_verbosity, describe_model, quiet_frameworks, summary_text
 from .data.column_types import describe_column_types
 from .data.rows import encode_targets, feature_rows, labelled_rows
+from .discovery import canonical_problem_type, read_rows, task_class
 from .errors import ConfigError, NotFittedError, require_training_stack
 from .fitting.settings import FitOptions, PredictorSettings, constructor_shortcuts, fit_shortcuts
 from .predictor_surface import AutoGluonSurface, FitSummary
 from .returns import positive_column, returned, wants_pandas
 from .suggest import did_you_mean
-from .tasks import canonical_problem_type, read_rows, task_class
 from .utils import apply_id_mappings
 
 if TYPE_CHECKING:

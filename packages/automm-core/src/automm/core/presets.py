@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from .config import Config
+from .discovery import plugin_for, task_class
 from .errors import ConfigError
 from .suggest import did_you_mean
-from .tasks import plugin_for, task_class
 
 # automm's default; AutoGluon-MM's is high_quality (a deliberate difference: this one needs no model hub).
 DEFAULT_PRESET = "medium_quality"

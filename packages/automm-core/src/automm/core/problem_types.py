@@ -16,10 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from .discovery import installed_plugins
 from .errors import ConfigError
 from .metric_names import greater_is_better, supported
 from .suggest import did_you_mean
-from .tasks import Task, installed_plugins
+from .tasks import Task
 
 __all__ = ["PROBLEM_TYPES_REG", "ProblemTypeProperty"]
 

@@ -14,5 +14,6 @@ PLUGIN = TaskPlugin(
     version=distribution_version("automm-detect"),
     tasks={"object_detection": DetectionTask},
     presets=PRESETS,
+    plugin_api=">=1.0,<2",  # automm-core's plug-in API versions this package works with (discovery checks)
 )
 EXPORTERS.register("detector")(export_graphs)  # automm-deploy's exporter of the detector network

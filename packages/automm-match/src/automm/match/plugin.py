@@ -19,6 +19,7 @@ PLUGIN = TaskPlugin(
            "zero_shot_image_classification": ZeroShotImageClassificationTask,
            "feature_extraction": FeatureExtractionTask},
     presets=PRESETS,
+    plugin_api=">=1.0,<2",  # automm-core's plug-in API versions this package works with (discovery checks)
 )
 # automm-deploy's exporter of both matcher networks (one ONNX graph per tower)
 EXPORTERS.register("bi_encoder")(export_graphs)

@@ -14,5 +14,6 @@ PLUGIN = TaskPlugin(
     version=distribution_version("automm-segment"),
     tasks={"semantic_segmentation": SegmentationTask},
     presets=PRESETS,
+    plugin_api=">=1.0,<2",  # automm-core's plug-in API versions this package works with (discovery checks)
 )
 EXPORTERS.register("segmenter")(export_graphs)  # automm-deploy's exporter of the segmenter network

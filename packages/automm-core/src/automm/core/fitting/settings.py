@@ -11,11 +11,11 @@ import pandas as pd
 
 from ..autogluon_values import as_hyperparameters
 from ..data.rows import labelled_rows
+from ..discovery import read_rows, task_class
 from ..errors import ConfigError
 from ..metric_choice import choose
 from ..metric_names import implied_problem_type
 from ..suggest import did_you_mean
-from ..tasks import read_rows, task_class
 
 if TYPE_CHECKING:
     from ..results import MetricChoice

@@ -11,10 +11,10 @@ from .. import presets as preset_registry
 from ..config import check_applicable
 from ..data.column_types import describe_column_types, detect_column_types
 from ..data.ingest import require_columns
+from ..discovery import fitted_problem_type, task_class
 from ..errors import ConfigError, InputError
 from ..models.network import spec_to_json
 from ..state import PredictorState, build_state
-from ..tasks import fitted_problem_type, task_class
 from .settings import PredictorSettings
 
 logger = logging.getLogger("automm")

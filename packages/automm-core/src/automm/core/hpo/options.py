@@ -7,10 +7,10 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from ..config import Config, flatten
+from ..discovery import KNOWN_PROBLEM_TYPES
 from ..errors import ConfigError
 from ..presets import HPO_SUFFIX, resolve
 from ..suggest import did_you_mean
-from ..tasks import KNOWN_PROBLEM_TYPES
 
 SEARCHERS = ("random", "bayes")
 SCHEDULERS = ("FIFO", "ASHA")

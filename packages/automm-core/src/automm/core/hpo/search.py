@@ -16,12 +16,13 @@ from typing import Any
 
 from .. import presets as preset_registry
 from ..config import Config
+from ..discovery import fitted_problem_type, task_class
 from ..errors import ConfigError, InputError, MissingExtraError
 from ..fitting.settings import FitOptions, FitRows, PredictorSettings
 from ..metric_choice import tracked
 from ..persistence import PREDICTOR_FILE, check_save_target, load_state, save_state
 from ..state import PredictorState
-from ..tasks import Task, fitted_problem_type, task_class
+from ..tasks import Task
 from ..training.budget import Deadline
 from .options import TuneOptions, preset_search_space, preset_tune_options, split_hpo_preset
 from .spaces import INSTALL_HINT, Space, check_spaces, require_tune, split_spaces

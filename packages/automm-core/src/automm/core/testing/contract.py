@@ -24,8 +24,9 @@ import pandas as pd
 import pytest
 
 from ..config import check_applicable
+from ..discovery import task_class
 from ..errors import ConfigError
-from ..tasks import Task, task_class
+from ..tasks import Task
 from .tiny_models import make_tiny_text_model, tiny_hyperparameters
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".bin", ".joblib")

@@ -15,6 +15,8 @@ from .images import ImageInputs
 from .tabular import categorical_processor, numerical_processor
 from .text import TextInputs
 
+BLOCK_ROWS = 4096  # rows whose table and text inputs a chunked call makes at once (tokens, padded ids)
+
 
 class MultimodalInputs:
     """The inputs of a "multimodal" network: numerical, categorical, text_ids / text_mask / text_present,
@@ -76,29 +78,33 @@ class MultimodalInputs:
     def chunks(self, frame: pd.DataFrame, size: int) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
         """The inputs of ``frame`` in chunks of at most ``size`` rows, each with the positions of its rows.
 
-        Table and text inputs are made for all rows at once, images chunk by chunk. With text, rows go by their
-        token count (shortest first), so a chunk is padded to its own longest row as the text rules say
-        (``automm.core.base.text``) and no chunk pads short rows to a long one; the caller puts the outputs
-        back in row order by the positions. Once the last chunk is taken, rows without an image are reported as
-        one call's are (each image is opened once when every row has one).
+        Table and text inputs are made for ``BLOCK_ROWS`` rows at once (a large call's memory stays that of one
+        block), images chunk by chunk. With text, a block's rows go by their token count (shortest first), so a
+        chunk is padded to its own longest row as the text rules say (``automm.core.base.text``) and no chunk pads
+        short rows to a long one; the caller puts the outputs back in row order by the positions. Once the last
+        chunk is taken, rows without an image are reported as one call's are (each image is opened once when every
+        row has one).
 
         Raises:
             InputError: a column is missing; or, after the last chunk, no row has a readable image though some
                 hold images (images only).
         """
-        whole = self.features(frame)
+        self.require_columns(frame)
         imageless = False
-        lengths = whole["text_mask"].sum(axis=1) if "text_mask" in whole else None
-        order = np.arange(len(frame)) if lengths is None else np.argsort(lengths, kind="stable")
-        for start in range(0, len(frame), size):
-            rows = order[start : start + size]
-            feeds = {name: values[rows] for name, values in whole.items()}
-            if lengths is not None:
-                width = max(2, int(lengths[rows].max()))
-                feeds["text_ids"], feeds["text_mask"] = feeds["text_ids"][:, :width], feeds["text_mask"][:, :width]
-            if self.image is not None:
-                feeds.update(self.image(frame.iloc[rows]))
-                imageless = imageless or not feeds["image_mask"].any(axis=1).all()
-            yield rows, feeds
+        for first in range(0, len(frame), BLOCK_ROWS):
+            block = frame.iloc[first : first + BLOCK_ROWS]
+            whole = self.features(block)
+            lengths = whole["text_mask"].sum(axis=1) if "text_mask" in whole else None
+            order = np.arange(len(block)) if lengths is None else np.argsort(lengths, kind="stable")
+            for start in range(0, len(block), size):
+                rows = order[start : start + size]
+                feeds = {name: values[rows] for name, values in whole.items()}
+                if lengths is not None:
+                    width = max(2, int(lengths[rows].max()))
+                    feeds["text_ids"], feeds["text_mask"] = feeds["text_ids"][:, :width], feeds["text_mask"][:, :width]
+                if self.image is not None:
+                    feeds.update(self.image(block.iloc[rows]))
+                    imageless = imageless or not feeds["image_mask"].any(axis=1).all()
+                yield rows + first, feeds
         if imageless and self.image is not None:
             self.image.check(frame, images_only=self.images_only)
