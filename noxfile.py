@@ -7,6 +7,7 @@ directory in this run (what a user installs, not the checkout). Each session rem
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import sys
@@ -71,12 +72,14 @@ _uv_follows_pip()
 
 
 _WHEELS: dict[str, Path] = {}  # package directory -> its wheel, built once per nox run
+_WHEEL_FOLDER = Path(tempfile.mkdtemp(prefix="automm-wheels-"))
+atexit.register(shutil.rmtree, _WHEEL_FOLDER, ignore_errors=True)
 
 
 def _wheel(session: nox.Session, directory: str) -> Path:
     """The wheel of the package in ``directory``, built on first use (uv's build; pip's without uv)."""
     if directory not in _WHEELS:
-        out = Path(tempfile.mkdtemp(prefix="automm-wheel-"))
+        out = Path(tempfile.mkdtemp(dir=_WHEEL_FOLDER))
         uv = shutil.which("uv", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
         build = ([uv, "build", "--wheel", "--out-dir", str(out), directory] if uv else
                  [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out), directory])
@@ -209,7 +212,7 @@ def lint(session: nox.Session) -> None:
 def wheels(session: nox.Session) -> None:
     """Every package's sdist and wheel built with ``python -m build`` into dist/ and checked: ``twine check`` and
     their file lists (no tests, build artefacts or weights; tools/distributions.py)."""
-    session.install("build>=1.2", "twine>=5")
+    session.install("build[uv]>=1.2", "twine>=5")
     session.run("python", "tools/distributions.py", "check", *session.posargs)
 
 
@@ -220,7 +223,7 @@ def release(session: nox.Session) -> None:
     commit ``automm-detect-vX.Y.Z`` (push the tag and upload dist/ to publish)."""
     if len(session.posargs) != 1:
         session.error("name one package: nox -s release -- automm-detect")
-    session.install("build>=1.2", "twine>=5")
+    session.install("build[uv]>=1.2", "twine>=5")
     session.run("python", "tools/distributions.py", "release", session.posargs[0])
 
 

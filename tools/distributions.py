@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -81,7 +82,8 @@ def build(package: str, out: Path = DIST) -> tuple[Path, Path]:
     version, stem = version_of(package), package.replace("-", "_")
     for old in out.glob(f"{stem}-{version}*"):
         old.unlink()
-    subprocess.run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(out),
+    installer = ["--installer", "uv"] if shutil.which("uv") else []  # uv makes the isolated build environment faster
+    subprocess.run([sys.executable, "-m", "build", *installer, "--sdist", "--wheel", "--outdir", str(out),
                     str(ROOT / "packages" / package)], check=True, stdout=subprocess.DEVNULL)
     return out / f"{stem}-{version}.tar.gz", out / f"{stem}-{version}-py3-none-any.whl"
 
