@@ -18,14 +18,18 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["lint", "wheels", "typecheck", "tests", "plugin-compat", "integration", "detect-mmdet",
-                        "deploy", "docs"]
+# Every package's tests on 3.11; core's also on 3.10 and the task packages' contract tests on 3.12 (plugin-compat),
+# which keeps the default run within CI's time; `nox -s tests` runs every package on every Python in PYTHONS.
+nox.options.sessions = ["lint", "wheels", "typecheck", "tests-3.11", "tests-3.10(package='core')", "plugin-compat",
+                        "integration", "detect-mmdet", "deploy", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 # uv (the `nox[uv]` extra) builds each session's environment from its cache in seconds where pip copies a 5.5 GB
 # torch build every time; without uv, nox falls back to venv + pip.
 nox.options.default_venv_backend = "uv|venv"
 
 PYTHON = "3.11"
+PYTHONS = ["3.10", "3.11", "3.12"]  # what the packages' requires-python (>=3.10,<3.13) says; with pyenv, export
+# PYENV_VERSION=3.11.7:3.10.13:3.12.1 so that python3.10 and python3.12 resolve (.ci/run does)
 TORCH = ["torch==2.14.1", "torchvision==0.29.1"]
 CORE = "./packages/automm-core[offline,train]"  # sessions that train need the training stack (train extra)
 PACKAGES = {
@@ -113,13 +117,13 @@ def _torch_env(session: nox.Session, *packages: str) -> Iterator[None]:
             shutil.rmtree(session.virtualenv.location, ignore_errors=True)
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=PYTHONS)
 @nox.parametrize("package", list(PACKAGES))
 def tests(session: nox.Session, package: str) -> None:
     """One package's tests, with only that package and what it depends on installed."""
     with _torch_env(session, *PACKAGES[package]):
         session.run("pytest", f"packages/automm-{package}/tests", "-m", "not slow and not gpu",
-                    f"--junitxml=test-results/tests-{package}.xml", *session.posargs, env=OFFLINE)
+                    f"--junitxml=test-results/tests-{package}-py{session.python}.xml", *session.posargs, env=OFFLINE)
 
 
 # mmcv publishes no wheel for current torch; ../shared/wheels/ (beside the repository) may hold one built here
@@ -227,12 +231,12 @@ def release(session: nox.Session) -> None:
     session.run("python", "tools/distributions.py", "release", session.posargs[0])
 
 
-@nox.session(python=PYTHON, name="plugin-compat")
+@nox.session(python=PYTHONS[-1], name="plugin-compat")
 def plugin_compat(session: nox.Session) -> None:
-    """The plug-in API policy on built wheels: core's next minor release (plug-in API unchanged) installs beside
-    every task package's wheel as it is, and their contract tests pass; a core with plug-in API 2.0 (installed
-    with --no-deps, as pip would refuse it) makes discovery refuse each of them, naming both versions
-    (tools/plugin_api.py)."""
+    """The plug-in API policy on built wheels, on the newest Python: core's next minor release (plug-in API
+    unchanged) installs beside every task package's wheel as it is, and their contract tests pass; a core with
+    plug-in API 2.0 (installed with --no-deps, as pip would refuse it) makes discovery refuse each of them, naming
+    both versions (tools/plugin_api.py)."""
     import tomllib
 
     version = tomllib.loads(Path("packages/automm-core/pyproject.toml").read_text())["project"]["version"]
