@@ -98,7 +98,8 @@ def test_wrong_dtypes_are_detected_by_value() -> None:
     frame = pd.DataFrame({
         "numbers_as_strings": [" 1.5", "2", "3.25", "4", "5", "6", "7", "8", "9", "n/a"] * 2,
         "mixed": [1, "a", 2.5, None, "b"] * 4,
-        "huge_ints": [10**400, *range(19)],  # an int beyond float range used to crash pandas
+        "huge_ints": pd.Series([10**400, *range(19)], dtype=object),  # beyond float range: crashed pandas (pandas 2
+        # cannot build this column from a plain list at all)
         "label": [0, 1] * 10,
     })
     found = {c: d.type for c, d in detect_column_types(frame, ["label"]).items()}
