@@ -17,10 +17,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import nox
+from packaging.requirements import Requirement
 
-# Every package's tests on 3.11; core's also on 3.10 and the task packages' contract tests on 3.12 (plugin-compat),
-# which keeps the default run within CI's time; `nox -s tests` runs every package on every Python in PYTHONS.
-nox.options.sessions = ["lint", "wheels", "typecheck", "tests-3.11", "tests-3.10(package='core')", "plugin-compat",
+# Every package's tests on 3.11 with the newest versions it accepts, and on 3.10 with the lowest (`lowest`); the task
+# packages' contract tests on 3.12 (plugin-compat), which keeps the default run within CI's time; `nox -s tests` runs
+# every package on every Python in PYTHONS.
+nox.options.sessions = ["lint", "wheels", "typecheck", "tests-3.11", "lowest", "plugin-compat",
                         "integration", "detect-mmdet", "deploy", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 # uv (the `nox[uv]` extra) builds each session's environment from its cache in seconds where pip copies a 5.5 GB
@@ -41,7 +43,7 @@ PACKAGES = {
 }
 # skimage: the real-weights photo check and the photos composited detection sets are built on;
 # scikit-learn: its bundled digit glyphs are the composited objects.
-TEST_TOOLS = ["pytest>=8", "hypothesis>=6", "scikit-image>=0.22", "scikit-learn>=1.3"]
+TEST_TOOLS = ["pytest>=8", "hypothesis>=6", "scikit-image>=0.24", "scikit-learn>=1.4.2"]
 # Every package, core first: pip resolves the task packages' automm-core requirement against the local
 # core only when core comes first on the command line (a set's order changes from run to run).
 ALL_PACKAGES = [*dict.fromkeys(p for pkgs in PACKAGES.values() for p in pkgs), "./packages/automm-deploy[export,serve]"]
@@ -106,8 +108,8 @@ def _as_wheels(session: nox.Session, *requirements: str) -> list[str]:
 
 @contextmanager
 def _torch_env(session: nox.Session, *packages: str) -> Iterator[None]:
-    """Install torch, then `packages` (local ones as their wheels) and the test tools; remove the environment
-    afterwards (see KEEP_VENVS)."""
+    """Install torch, then `packages` (local ones as their wheels) and the test tools, the newest versions that fit;
+    remove the environment afterwards (see KEEP_VENVS)."""
     try:
         session.install(*TORCH)
         session.install(*_as_wheels(session, *packages), *TEST_TOOLS)
@@ -124,6 +126,39 @@ def tests(session: nox.Session, package: str) -> None:
     with _torch_env(session, *PACKAGES[package]):
         session.run("pytest", f"packages/automm-{package}/tests", "-m", "not slow and not gpu",
                     f"--junitxml=test-results/tests-{package}-py{session.python}.xml", *session.posargs, env=OFFLINE)
+
+
+HELD = {"torch", "torchvision"}  # one build of each is installable here (TORCH); every session holds them there
+
+
+@nox.session(python=PYTHONS[0])
+@nox.parametrize("package", list(PACKAGES))
+def lowest(session: nox.Session, package: str) -> None:
+    """One package's tests on the oldest Python and the lowest versions it declares (``tests`` installs the newest):
+    each direct dependency its pyproject.toml lists pinned to its lower bound, the rest resolved around them, and, for
+    a task package, the oldest automm-core release its requirement accepts, built from that release's tag
+    (tools/lowest.py). torch and torchvision stay at TORCH, the only builds installable here."""
+    name = f"automm-{package}"
+    own = PACKAGES[package][-1]  # "./packages/automm-classify[plot]"
+    extras = own.partition("[")[2].rstrip("]").split(",") if "[" in own else []
+    listed = str(session.run(sys.executable, "tools/lowest.py", "floors", name, *extras, external=True, silent=True))
+    direct = [line for line in listed.splitlines() if line and Requirement(line).name not in HELD]
+    scratch = Path(tempfile.mkdtemp(prefix="automm-lowest-"))
+    try:
+        packages = [own]
+        if package != "core":
+            found = str(session.run(sys.executable, "tools/lowest.py", "core-source", name, str(scratch),
+                                    external=True, silent=True)).strip()
+            session.log(f"oldest automm-core {name} accepts: {found}")
+            packages = [f"{found.split(': ', 1)[1]}[offline,train]", own]
+        with _torch_env(session, *packages, *direct):
+            names = sorted({Requirement(line).name for line in direct} | {"automm-core"})
+            session.run("python", "-c", "import sys, importlib.metadata as m; "
+                        "print(' '.join(f'{n}=={m.version(n)}' for n in sys.argv[1:]))", *names)
+            session.run("pytest", f"packages/{name}/tests", "-m", "not slow and not gpu",
+                        f"--junitxml=test-results/lowest-{package}.xml", *session.posargs, env=OFFLINE)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 # mmcv publishes no wheel for current torch; ../shared/wheels/ (beside the repository) may hold one built here

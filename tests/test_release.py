@@ -1,5 +1,6 @@
-"""Independent releases: every CHANGELOG ready for the next release, the release command's checks, and the content
-checks of built distributions (tools/distributions.py, run by `nox -s wheels` and `nox -s release`)."""
+"""Independent releases: every CHANGELOG ready for the next release, the release command's checks, the content
+checks of built distributions (tools/distributions.py, run by `nox -s wheels` and `nox -s release`), and the choice
+of the oldest automm-core a task package is tested against (tools/lowest.py, run by `nox -s lowest`)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from pathlib import Path
 import pytest
 
 
-def _distributions():  # tools/ is scripts, not a package: load the module from its file
-    spec = importlib.util.spec_from_file_location("automm_tools_distributions",
-                                                  Path(__file__).resolve().parents[1] / "tools" / "distributions.py")
+def _tool(name: str):  # tools/ is scripts, not a package: load the module from its file
+    spec = importlib.util.spec_from_file_location(f"automm_tools_{name}",
+                                                  Path(__file__).resolve().parents[1] / "tools" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses and exceptions resolve their module
@@ -25,7 +26,7 @@ def _distributions():  # tools/ is scripts, not a package: load the module from 
     return module
 
 
-_tools = _distributions()
+_tools = _tool("distributions")
 PACKAGES, ROOT, ReleaseError = _tools.PACKAGES, _tools.ROOT, _tools.ReleaseError
 changelog_problem, release, sdist_problems = _tools.changelog_problem, _tools.release, _tools.sdist_problems
 tag_of, version_of, wheel_problems = _tools.tag_of, _tools.version_of, _tools.wheel_problems
@@ -102,3 +103,35 @@ def test_distributions_with_tests_artefacts_or_weights_are_refused(tmp_path: Pat
                      "automm_x-1.0/build/lib/automm/x/__init__.py", "automm_x-1.0/src/automm_x.egg-info/PKG-INFO"):
             archive.addfile(tarfile.TarInfo(name), io.BytesIO(b""))
     assert [p.split(": ")[1] for p in sdist_problems(sdist)] == ["automm_x-1.0/build/lib/automm/x/__init__.py"]
+
+
+def _core_at(repository: Path, version: str, tag: bool) -> None:
+    pyproject = repository / "packages" / "automm-core" / "pyproject.toml"
+    pyproject.parent.mkdir(parents=True, exist_ok=True)
+    pyproject.write_text(f'[project]\nname = "automm-core"\nversion = "{version}"\n')
+    _git(repository, "add", "-A")
+    _git(repository, "commit", "-qm", f"core {version}")
+    if tag:
+        _git(repository, "tag", "-a", f"automm-core-v{version}", "-m", version)
+
+
+def test_a_task_package_is_tested_against_the_oldest_core_release_it_accepts(repository: Path, tmp_path: Path) -> None:
+    lowest = _tool("lowest")
+    for version, tagged in (("0.8.0", True), ("0.8.1", True), ("0.8.2", True), ("0.9.0", False)):
+        _core_at(repository, version, tagged)
+    requirement = [str(r) for r in lowest.direct_requirements("automm-match", root=repository)
+                   if r.name == "automm-core"]
+    assert requirement == ["automm-core[train]<1,>=0.8.1"]
+    assert lowest.oldest_core("automm-match", repository) == (lowest.Version("0.8.1"), "automm-core-v0.8.1")
+    version, folder = lowest.core_source("automm-match", tmp_path / "out", repository)
+    assert 'version = "0.8.1"' in (folder / "pyproject.toml").read_text()
+    # a clone without tags: the last commit at each version of core's pyproject.toml
+    for tag in _git(repository, "tag", "--list").split():
+        _git(repository, "tag", "-d", tag)
+    version, ref = lowest.oldest_core("automm-match", repository)
+    assert version == lowest.Version("0.8.1") and ref == _git(repository, "rev-parse", "HEAD~2").strip()
+    pyproject = repository / "packages" / "automm-match" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("automm-core[train]>=0.8.1,<1", "automm-core[train]>=2"))
+    with pytest.raises(SystemExit, match=r"no automm-core release satisfies automm-match's requirement "
+                                         r"'automm-core\[train\]>=2' \(releases found: 0.8.0, 0.8.1, 0.8.2, 0.9.0\)"):
+        lowest.oldest_core("automm-match", repository)

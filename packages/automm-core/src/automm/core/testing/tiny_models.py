@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,16 @@ WORDS = [
 ]
 
 
+@contextmanager
+def _seeded(seed: int = 0) -> Iterator[None]:
+    """Random initialisation from ``seed``, whatever ran before; the caller's random state is restored after."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
 def make_tiny_text_model(folder: Path) -> Path:
     """A 2-layer, 32-wide BERT with a small WordPiece vocabulary, saved like a hub model folder."""
     from transformers import BertConfig, BertModel, BertTokenizerFast
@@ -53,7 +65,8 @@ def make_tiny_text_model(folder: Path) -> Path:
     letters = list(string.ascii_lowercase + string.digits + string.punctuation)
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, *letters, *("##" + c for c in letters)]
     (folder / "vocab.txt").write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8")
-    BertTokenizerFast(vocab=str(folder / "vocab.txt"), do_lower_case=True).save_pretrained(str(folder))
+    # from the folder: transformers 4 names the vocabulary argument vocab_file, 5 names it vocab
+    BertTokenizerFast.from_pretrained(str(folder), do_lower_case=True).save_pretrained(str(folder))
     config = BertConfig(
         vocab_size=len(dict.fromkeys(vocab)),
         hidden_size=32,
@@ -62,7 +75,8 @@ def make_tiny_text_model(folder: Path) -> Path:
         intermediate_size=64,
         max_position_embeddings=128,
     )
-    BertModel(config).save_pretrained(str(folder))
+    with _seeded():
+        BertModel(config).save_pretrained(str(folder))
     return folder
 
 
@@ -78,7 +92,8 @@ def make_tiny_clip_model(folder: Path, text_folder: Path) -> Path:
     tower = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2}
     config = CLIPConfig(text_config={**tower, "vocab_size": vocab_size, "max_position_embeddings": 77},
                         vision_config={**tower, "image_size": 32, "patch_size": 8}, projection_dim=16)
-    CLIPModel(config).save_pretrained(str(folder))
+    with _seeded():
+        CLIPModel(config).save_pretrained(str(folder))
     for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
         if (text_folder / name).exists():
             shutil.copy(text_folder / name, folder / name)
