@@ -117,21 +117,21 @@ def _core_at(repository: Path, version: str, tag: bool) -> None:
 
 def test_a_task_package_is_tested_against_the_oldest_core_release_it_accepts(repository: Path, tmp_path: Path) -> None:
     lowest = _tool("lowest")
-    for version, tagged in (("0.8.0", True), ("0.8.1", True), ("0.8.2", True), ("0.9.0", False)):
+    for version, tagged in (("0.7.0", True), ("0.8.0", True), ("0.8.1", True), ("0.9.0", False)):
         _core_at(repository, version, tagged)
     requirement = [str(r) for r in lowest.direct_requirements("automm-match", root=repository)
                    if r.name == "automm-core"]
-    assert requirement == ["automm-core[train]<1,>=0.8.1"]
-    assert lowest.oldest_core("automm-match", repository) == (lowest.Version("0.8.1"), "automm-core-v0.8.1")
+    assert requirement == ["automm-core[train]<1,>=0.8"]
+    assert lowest.oldest_core("automm-match", repository) == (lowest.Version("0.8.0"), "automm-core-v0.8.0")
     version, folder = lowest.core_source("automm-match", tmp_path / "out", repository)
-    assert 'version = "0.8.1"' in (folder / "pyproject.toml").read_text()
+    assert 'version = "0.8.0"' in (folder / "pyproject.toml").read_text()
     # a clone without tags: the last commit at each version of core's pyproject.toml
     for tag in _git(repository, "tag", "--list").split():
         _git(repository, "tag", "-d", tag)
     version, ref = lowest.oldest_core("automm-match", repository)
-    assert version == lowest.Version("0.8.1") and ref == _git(repository, "rev-parse", "HEAD~2").strip()
+    assert version == lowest.Version("0.8.0") and ref == _git(repository, "rev-parse", "HEAD~2").strip()
     pyproject = repository / "packages" / "automm-match" / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace("automm-core[train]>=0.8.1,<1", "automm-core[train]>=2"))
+    pyproject.write_text(pyproject.read_text().replace("automm-core[train]>=0.8,<1", "automm-core[train]>=2"))
     with pytest.raises(SystemExit, match=r"no automm-core release satisfies automm-match's requirement "
-                                         r"'automm-core\[train\]>=2' \(releases found: 0.8.0, 0.8.1, 0.8.2, 0.9.0\)"):
+                                         r"'automm-core\[train\]>=2' \(releases found: 0.7.0, 0.8.0, 0.8.1, 0.9.0\)"):
         lowest.oldest_core("automm-match", repository)

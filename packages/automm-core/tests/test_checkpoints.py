@@ -32,7 +32,8 @@ def test_local_folder(tmp_path, offline):
     from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, BertTokenizer
 
     vocab = {token: i for i, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world"])}
-    BertTokenizer(vocab=vocab).save_pretrained(tmp_path)
+    (tmp_path / "vocab.txt").write_text("\n".join(vocab) + "\n")  # transformers 4 and 5 both read it from the folder
+    BertTokenizer.from_pretrained(tmp_path).save_pretrained(tmp_path)
     config = BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
                         intermediate_size=32)
     BertModel(config).save_pretrained(tmp_path)

@@ -53,8 +53,9 @@ def _lrs(scheduler: torch.optim.lr_scheduler.LRScheduler, steps: list[int]) -> l
 def _reference(name: str, optimizer: torch.optim.Optimizer, warmup: int, total: int, end_lr: float):
     """transformers' schedule of the same name, as AutoGluon builds it."""
     if name == "cosine":
-        return transformers.get_cosine_with_min_lr_schedule_with_warmup(optimizer, warmup, total,
-                                                                        min_lr_rate=end_lr / 0.1)
+        # from its module: transformers 4.45 (the lowest accepted) does not export it at the top level
+        return transformers.optimization.get_cosine_with_min_lr_schedule_with_warmup(optimizer, warmup, total,
+                                                                                     min_lr_rate=end_lr / 0.1)
     if name == "polynomial":
         return transformers.get_polynomial_decay_schedule_with_warmup(optimizer, warmup, total, lr_end=end_lr,
                                                                       power=1.0)

@@ -172,7 +172,7 @@ def test_autogluon_quick_start_with_only_the_import_changed(train_json: Path, te
 def test_killed_fit_resumes_and_finishes(train_json: Path, test_json: Path, tmp_path: Path) -> None:
     from automm.core.testing.killed_fit import kill_fit_after_first_checkpoint
 
-    settings = {**TINY, "optim.max_epochs": 10, "optim.batch_size": 4, "optim.checkpoint_every_n_steps": 2,
+    settings = {**TINY, "optim.max_epochs": 4, "optim.batch_size": 4, "optim.checkpoint_every_n_steps": 2,
                 "optim.patience": 100}
     path = tmp_path / "detector"
     kill_fit_after_first_checkpoint({"problem_type": "object_detection", "path": str(path),

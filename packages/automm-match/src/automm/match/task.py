@@ -107,12 +107,12 @@ class MatchTask(Task):
             bad = ~(is_match | is_other)
             if bad.any():
                 raise InputError(f"Label column {self.label!r} has value {_plain(values[bad].iloc[0])!r} at row "
-                                 f"{values.index[bad][0]!r}; this predictor knows only {self.match_label!r} (match) "
-                                 f"and {self.other_label!r}.")
+                                 f"{_plain(values.index[bad][0])!r}; this predictor knows only "
+                                 f"{self.match_label!r} (match) and {self.other_label!r}.")
             return is_match.to_numpy(np.float32)
         numbers = pd.to_numeric(values, errors="coerce")
         if numbers.isna().any():
-            row = numbers.index[numbers.isna()][0]
+            row = _plain(numbers.index[numbers.isna()][0])
             raise InputError(f"Label column {self.label!r} holds graded scores, but row {row!r} has {values[row]!r}.")
         low, high = self.label_range
         return ((numbers.to_numpy(np.float64) - low) / (high - low)).clip(0, 1).astype(np.float32)
