@@ -71,6 +71,14 @@ def test_loading_the_classification_tasks_loads_no_scikit_learn() -> None:
     assert _loaded_after("import automm.classify.plugin", ("sklearn", "scipy")) == []
 
 
+def test_discovering_every_task_package_loads_no_torchmetrics() -> None:
+    """Discovery imports every installed plug-in (each ``load`` does): the detection and segmentation metrics, which
+    subclass torchmetrics' Metric (seconds to import), wait until a fit or an evaluation builds them."""
+    code = "from automm.core.discovery import installed_plugins; print(len(installed_plugins()), end=' ')"
+    assert _loaded_after(code, ("automm.detect.task", "automm.segment.task", "torchmetrics")) == [
+        "4", "automm.detect.task", "automm.segment.task"]
+
+
 TRAINING_STACK = {"torch", "torchvision", "lightning", "transformers", "timm", "peft"}
 
 

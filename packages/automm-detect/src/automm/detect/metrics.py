@@ -11,9 +11,7 @@ import numpy as np
 import torch
 from torchmetrics import Metric
 
-# The standard COCOeval summary, named as AutoGluon-MM names them.
-MAP_METRICS = ("map", "map_50", "map_75", "map_small", "map_medium", "map_large", "mar_1", "mar_10", "mar_100",
-               "mar_small", "mar_medium", "mar_large")
+from .metric_names import MAP_METRICS
 
 
 class DetectionMetric(Metric):

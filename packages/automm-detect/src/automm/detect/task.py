@@ -7,7 +7,7 @@ import dataclasses
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -22,11 +22,14 @@ from .backends.base import DetectorOptions
 from .classes import class_list
 from .config import DetectConfig
 from .ingest import IMAGE_COLUMN, ROIS_COLUMN, read_detection_data, resolve_coco_images
-from .metrics import MAP_METRICS, DetectionMetric, score_detections
+from .metric_names import MAP_METRICS
 from .network import DetectorSpec, backend
 from .outputs import coco_results, save_json, save_table
 from .processor import DetectionProcessor
 from .training import freeze_layers
+
+if TYPE_CHECKING:
+    from .metrics import DetectionMetric
 
 logger = logging.getLogger("automm")
 
@@ -181,6 +184,8 @@ class DetectionTask(Task):
         return lambda losses, _targets: sum(losses.values())
 
     def metric(self, names: list[str] | None) -> DetectionMetric:
+        from .metrics import DetectionMetric  # torchmetrics: imported when a fit or an evaluation needs it
+
         return DetectionMetric(self.classes, names)
 
     @property
@@ -233,6 +238,8 @@ class DetectionTask(Task):
 
     def score(self, logits: list[dict[str, np.ndarray]], targets: np.ndarray, metrics: list[str] | None = None,
               ) -> dict[str, float]:
+        from .metrics import score_detections
+
         return score_detections(logits, targets, self.classes, list(metrics) if metrics else None)
 
     # ------------------------------------------------------------------ JSON

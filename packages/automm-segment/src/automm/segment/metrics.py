@@ -17,21 +17,9 @@ import numpy as np
 import torch
 from torchmetrics import Metric
 
-from automm.core.errors import ConfigError, InputError
-from automm.core.plugin import did_you_mean
+from automm.core.errors import InputError
 
-BINARY_METRICS = ("iou", "ber", "sm", "em", "fm", "mae", "accuracy")
-MULTICLASS_METRICS = ("iou", "accuracy")
-SOD_METRICS = ("sm", "em", "fm", "mae")
-
-
-def check_metric_names(names: list[str], binary: bool) -> None:
-    """Refuse unknown names, and the salient-object metrics for masks of more than two classes."""
-    known = BINARY_METRICS if binary else MULTICLASS_METRICS
-    for name in names:
-        if name not in known:
-            why = " (binary masks only)" if name in BINARY_METRICS else did_you_mean(name, known)
-            raise ConfigError(f"Unknown segmentation metric {name!r}{why}. Available: {list(known)}.")
+from .metric_names import SOD_METRICS, check_metric_names
 
 
 class SegmentationMetric(Metric):

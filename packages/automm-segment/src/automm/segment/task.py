@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -22,12 +22,15 @@ from .config import SegmentConfig
 from .ingest import IMAGE_COLUMN, read_segmentation_data
 from .losses import segmentation_loss
 from .masks import MaskCodec, oriented_size
-from .metrics import BINARY_METRICS, MULTICLASS_METRICS, SegmentationMetric
+from .metric_names import BINARY_METRICS, MULTICLASS_METRICS
 from .network import SegmenterSpec, backend
 from .outputs import save_masks
 from .presets import SAM_OPTIM
 from .processor import SegmentationProcessor
 from .prompts import parse_box, parse_points
+
+if TYPE_CHECKING:
+    from .metrics import SegmentationMetric
 
 # SAM variants by task.architecture; other names (smp decoders) let the checkpoint decide.
 SAM_ARCHITECTURES = ("vit_b", "vit_l", "vit_h")
@@ -218,6 +221,8 @@ class SegmentationTask(Task):
 
     def metric(self, names: list[str] | None) -> SegmentationMetric:
         names = list(names) if names else list(BINARY_METRICS[:-1] if self.codec.binary else MULTICLASS_METRICS)
+        from .metrics import SegmentationMetric  # torchmetrics: imported when a fit or an evaluation needs it
+
         return SegmentationMetric(self.codec.num_classes, names, self.threshold)
 
     @property
