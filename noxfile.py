@@ -19,10 +19,10 @@ from pathlib import Path
 import nox
 from packaging.requirements import Requirement
 
-# Every package's tests on 3.11 with the newest versions it accepts, and on 3.10 with the lowest (`lowest`); the task
-# packages' contract tests on 3.12 (plugin-compat), which keeps the default run within CI's time; `nox -s tests` runs
-# every package on every Python in PYTHONS.
-nox.options.sessions = ["lint", "wheels", "typecheck", "tests-3.11", "lowest", "plugin-compat",
+# Every package's tests twice: on the newest Python with the newest versions it accepts (tests-3.12) and on the oldest
+# with the lowest (`lowest`, 3.10); the cross-package sessions on 3.11. `nox -s tests` runs every package on every
+# Python in PYTHONS.
+nox.options.sessions = ["lint", "wheels", "typecheck", "tests-3.12", "lowest", "plugin-compat",
                         "integration", "detect-mmdet", "deploy", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 # uv (the `nox[uv]` extra) builds each session's environment from its cache in seconds where pip copies a 5.5 GB

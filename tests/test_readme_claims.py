@@ -32,6 +32,7 @@ CLAIMS: dict[tuple[str, str], list[str]] = {
         "packages/automm-deploy/tests/runtime/test_one_base.py::test_preprocessing_calls_the_functions_of_core_base"],
     ("README.md", "`nox -s lint` runs import-linter"): ["noxfile.py::lint", "tests/test_no_copies.py"],
     ("README.md", "`nox -s typecheck` runs pyright"): ["noxfile.py::typecheck"],
+    ("README.md", "`nox -s tests` runs every package on all three"): ["noxfile.py::tests"],
     ("README.md", "equal to the torch predictor's"): [
         "packages/automm-deploy/tests/runtime/test_runtime.py::test_exports_answer_as_the_torch_predictor_did"],
     ("README.md", "checked for identical predictions"): [
