@@ -88,3 +88,26 @@ def test_fitting_and_loading_without_torch_name_the_extra(tmp_path) -> None:
             "    try:\n        call()\n    except MissingExtraError as err:\n        print(err)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.count('pip install "automm-core[train]"') == 2, out
+
+
+@pytest.mark.parametrize("size", [(40, 30), (30, 40), (32, 32), (20, 20)])
+def test_prediction_pixels_follow_the_image_rules_exactly(size: tuple[int, int]) -> None:
+    """Resize the shorter side to 32 (bilinear), crop the centre, scale by 1/255 in float32, subtract the mean and
+    divide by the std: the same float32 values as those steps written out one by one."""
+    import numpy as np
+    from PIL import Image
+
+    from automm.core.base.images import prediction_pixels
+
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    image = Image.fromarray(np.random.default_rng(0).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+    width, height = size
+    scale = 32 / min(width, height)
+    resized = image.resize((32, int(height * scale)) if width <= height else (int(width * scale), 32),
+                           resample=Image.BILINEAR) if min(width, height) != 32 else image
+    left, top = round((resized.width - 32) / 2), round((resized.height - 32) / 2)
+    cropped = np.asarray(resized.crop((left, top, left + 32, top + 32)), np.float32).transpose(2, 0, 1)
+    expected = (cropped * np.float32(1 / 255) - np.float32(mean).reshape(3, 1, 1)) / np.float32(std).reshape(3, 1, 1)
+    found = prediction_pixels(32, mean, std)(image)
+    assert found.dtype == np.float32 and found.shape == (3, 32, 32)
+    np.testing.assert_array_equal(found, expected)

@@ -30,7 +30,8 @@ class Graph:
     """One ONNX graph: its file in the folder, tensor names in order, the opset it was exported with, its
     weights' precision ("fp32", or "int8" after dynamic quantisation), and how it runs best, chosen at export.
 
-    ``optimizer`` names the fusions of the saved graph, joined by "+": "multihead_attention" (torch's
+    ``optimizer`` names the fusions of the saved graph, joined by "+": "static_padding" (timm's "same" padding as
+    constants, which onnxruntime folds into the convolutions), "multihead_attention" (torch's
     self-attention as onnxruntime's MultiHeadAttention), the transformer optimizer's model type ("bert", "clip");
     or "none" (the plain graph); ``optimization_level`` the session's graph optimisation level
     (``OPTIMIZATION_LEVELS``); ``threads`` the intra-op threads (0: the CPUs the process may use, at most 8);

@@ -26,6 +26,7 @@ from automm.core.plugin import MultiModalBatch as Batch
 from ..errors import DeployError
 from ..manifest import Graph
 from .optimize import eager_attention, fuse_self_attention, optimize, self_attention_layers, transformer_in
+from .padding import drop_empty_pad_values, same_padding_of, static_same_padding
 
 # Batch fields in the graph's input order; a network uses those of its modalities.
 INPUTS = ("numerical", "categorical", "text_ids", "text_mask", "text_present", "image_pixels", "image_mask")
@@ -88,7 +89,8 @@ def write_graph(make: Callable[[list[str]], nn.Module], processors: Any, file: P
     """Export ``make(input_names)`` (a module taking the named tensors) on the processors' example inputs to
     ``file``, check it with ``onnx.checker`` and compare onnxruntime's outputs with torch's; then fuse its
     attention where it applies (``optimize``: a fused graph replaces the plain one only when it compares as well).
-    The Graph records the fusions ("multihead_attention", the transformer optimizer's "bert" / "clip", or "none").
+    timm's "same" padding is exported as constants at the example's image size (``padding``). The Graph records
+    these ("static_padding", "multihead_attention", the transformer optimizer's "bert" / "clip", or "none").
 
     Raises:
         DeployError: the graph's outputs differ from the module's by more than ``TOLERANCE``.
@@ -104,13 +106,15 @@ def write_graph(make: Callable[[list[str]], nn.Module], processors: Any, file: P
     with torch.inference_mode(), _plain_attention():
         expected = graph(*inputs.values())  # as the predictor computes it
     example = tuple(inputs.values())
+    pads = same_padding_of(graph, example)
 
     def save(target: Path) -> None:
-        with torch.inference_mode(), warnings.catch_warnings(), _plain_attention():
+        with torch.inference_mode(), warnings.catch_warnings(), _plain_attention(), static_same_padding(pads):
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
             with eager_attention(graph) if transformer else nullcontext():
                 torch.onnx.export(graph, example, str(target), dynamo=False, opset_version=opset, input_names=names,
                                   output_names=outputs, dynamic_axes=axes)
+        drop_empty_pad_values(target)
 
     save(file)
     onnx.checker.check_model(str(file))
@@ -122,7 +126,8 @@ def write_graph(make: Callable[[list[str]], nn.Module], processors: Any, file: P
     def check(candidate: Path) -> None:
         verify(candidate, inputs, expected, outputs)
 
-    fused = ["multihead_attention"] if fuse_self_attention(file, self_attention_layers(graph), save, check) else []
+    fused = ["static_padding"] if pads else []
+    fused += ["multihead_attention"] if fuse_self_attention(file, self_attention_layers(graph), save, check) else []
     fused += [name for name in [optimize(file, transformer, check)] if name != "none"]
     optimizer = "+".join(fused) or "none"
     return Graph(file.name, list(inputs), outputs, opset, optimizer=optimizer)
