@@ -12,7 +12,7 @@ otherwise the plain graph stays.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import MethodType
@@ -161,12 +161,20 @@ def fused_self_attention(layers: list[nn.MultiheadAttention]) -> Iterator[None]:
         return _Attention.apply(query, key, layer.in_proj_weight, layer.in_proj_bias, layer.out_proj.weight,
                                 layer.out_proj.bias, layer.num_heads, query is key), None
 
+    with forward_replaced(layers, forward):
+        yield
+
+
+@contextmanager
+def forward_replaced(layers: Iterable[nn.Module], forward: Callable[..., Any]) -> Iterator[None]:
+    """Each of ``layers`` running ``forward(layer, ...)`` instead of its own forward, restored afterwards."""
+    replaced = list(layers)
     try:
-        for layer in layers:
+        for layer in replaced:
             layer.forward = MethodType(forward, layer)
         yield
     finally:
-        for layer in layers:
+        for layer in replaced:
             del layer.forward
 
 

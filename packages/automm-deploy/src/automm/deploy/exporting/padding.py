@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import MethodType
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .optimize import forward_replaced
 
 Pads = tuple[int, int, int, int]  # F.pad's order: left, right, top, bottom
 
@@ -57,13 +58,8 @@ def static_same_padding(pads: dict[nn.Module, Pads]) -> Iterator[None]:
     def forward(layer: Any, x: torch.Tensor) -> torch.Tensor:
         return F.conv2d(F.pad(x, pads[layer]), layer.weight, layer.bias, layer.stride, 0, layer.dilation, layer.groups)
 
-    try:
-        for layer in pads:
-            layer.forward = MethodType(forward, layer)
+    with forward_replaced(pads, forward):
         yield
-    finally:
-        for layer in pads:
-            del layer.forward
 
 
 def drop_empty_pad_values(file: Path) -> None:
