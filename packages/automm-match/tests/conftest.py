@@ -7,23 +7,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from PIL import Image
 
-from automm.core.testing.tiny_models import make_tiny_clip_model, make_tiny_text_model
+from automm.core.testing import fixtures
+from automm.core.testing.tiny_models import make_tiny_clip_model
+
+tiny_text_model = fixtures.tiny_text_model
 
 KEYS = ["cat", "dog", "red", "blue", "green", "big", "small", "one", "two", "three", "food", "product"]
 FILLERS = ["the", "a", "is", "was", "very", "and", "this", "that", "it", "of"]
 COLOURS = {"red": (200, 30, 30), "green": (30, 180, 40), "blue": (30, 40, 200), "yellow": (220, 210, 30)}
-
-
-@pytest.fixture(scope="session")
-def tiny_text_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """core's tiny BERT, built from seed 0 here too: the oldest core release this package accepts (what
-    ``nox -s lowest`` installs) did not seed it, and the fine-tuning test then failed on some random weights."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        return make_tiny_text_model(tmp_path_factory.mktemp("tiny_text"))
 
 
 @pytest.fixture(scope="session")
