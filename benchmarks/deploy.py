@@ -7,8 +7,9 @@
 Per task, on the benchmark datasets (each case in a fresh process): fit briefly, export (float and int8), then
 * agreement: labels equal to the torch predictor's (share) and the largest probability difference;
 * score of torch, runtime and int8 runtime on the test rows (accuracy, or RMSE for regression);
-* single-row predict latency (median): torch predictor, runtime, bare onnxruntime call on ready inputs; the
-  runtime's cost beyond the graph split into a fixed cost per call and a cost per row (1 and 64 rows);
+* single-row predict latency (median): torch predictor, runtime, bare onnxruntime call on ready inputs (back to
+  back, and after the process idled 0.3 ms); the runtime's cost beyond the graph split into a fixed cost per call
+  and a cost per row (1 and 4 rows);
 * batch throughput (rows/s): torch predictor vs runtime vs int8 runtime, timed in alternation;
 * cold start: a new process loading the model and answering one row, runtime vs torch predictor.
 Ratios are against baselines measured in the same run.
@@ -59,6 +60,7 @@ class Sizes:
 FULL = Sizes(time_limit=60, test_rows=500, single_calls=50, cold_starts=3, batch_repeats=5)
 QUICK = Sizes(time_limit=15, test_rows=40, single_calls=5, cold_starts=1, batch_repeats=2)
 OVERHEAD_ROWS = 4  # the second size at which a predict's work beyond the graph is timed (the single-row path: no pool)
+IDLE_S = 0.0003  # the machine idles this long before each "bare call after idle" (about a predict's own work)
 
 
 # ---------------------------------------------------------------------------------------------- one case
@@ -105,11 +107,24 @@ def _runners(model: Any) -> tuple[list[Any], str]:
     return list(network.runners.values()), "embedding"
 
 
-def _bare(model: Any, rows: pd.DataFrame, calls: int) -> float:
-    """Median seconds of the graph calls of a predict on ``rows``, from inputs made beforehand."""
+def _bare(model: Any, rows: pd.DataFrame, calls: int, idle: float = 0.0) -> float:
+    """Median seconds of the graph calls of a predict on ``rows``, from inputs made beforehand; each after ``idle``
+    seconds in which the process does nothing (0: back to back)."""
     runners, output = _runners(model)
     ready = [(runner, runner.inputs(rows)) for runner in runners]
-    return sum(_median_latency(lambda r=r, f=f: r.run(f, output), calls) for r, f in ready)
+
+    def call(runner: Any, feeds: dict[str, np.ndarray]) -> Any:
+        if idle:
+            time.sleep(idle)
+        started = time.perf_counter()
+        runner.run(feeds, output)
+        return time.perf_counter() - started
+
+    total = 0.0
+    for runner, feeds in ready:
+        call(runner, feeds)  # warm-up
+        total += median(call(runner, feeds) for _ in range(calls))
+    return total
 
 
 def _beyond(model: Any, rows: pd.DataFrame, calls: int) -> float:
@@ -199,6 +214,7 @@ def case_in_this_process(spec: dict[str, Any], out: str) -> None:
         timings["runtime_single_s"] = _median_latency(lambda: model.predict(one), sizes.single_calls)
         timings["int8_single_s"] = _median_latency(lambda: int8.predict(one), sizes.single_calls)
         timings["bare_single_s"] = _bare(model, one, sizes.single_calls)
+        timings["bare_idle_single_s"] = _bare(model, one, sizes.single_calls, IDLE_S)
         timings["beyond_single_s"] = _beyond(model, one, sizes.single_calls)
         timings["beyond_several_s"] = _beyond(model, several, sizes.single_calls)
         result["overhead_rows"] = len(several)
@@ -284,7 +300,8 @@ def _ratio(numerator: float, denominator: float) -> str:
 def _case_rows(name: str, case: dict[str, Any]) -> tuple[str, str, str]:
     """The case's rows of the quality, batch and single-row tables."""
     if "error" in case:
-        return f"| {name} | failed: {case['error']} | | | | | | |", f"| {name} | | | | |", f"| {name} | | | | | | |"
+        return (f"| {name} | failed: {case['error']} | | | | | | |", f"| {name} | | | | |",
+                f"| {name} | | | | | | | | |")
     t, s = case["timings"], case["scores"]
     equal = "n/a (values)" if case["labels_equal"] is None else f"{case['labels_equal']:.1%}"
     int8_equal = "n/a (values)" if case.get("int8_labels_equal") is None else f"{case['int8_labels_equal']:.1%}"
@@ -300,12 +317,13 @@ def _case_rows(name: str, case: dict[str, Any]) -> tuple[str, str, str]:
              f"{rates['int8']:.0f} | **{_ratio(rates['runtime'], rates['torch'])}** | "
              f"{_ratio(rates['int8'], rates['torch'])} |")
     fixed, per_row = overhead(t, case["overhead_rows"])
+    idle = t.get("bare_idle_single_s", float("nan"))
     single = (f"| {case['task']} | {t['torch_single_s'] * 1e3:.2f} / {t['runtime_single_s'] * 1e3:.2f} / "
-              f"{t['int8_single_s'] * 1e3:.2f} / {t['bare_single_s'] * 1e3:.3f} | "
+              f"{t['int8_single_s'] * 1e3:.2f} | {t['bare_single_s'] * 1e3:.3f} / {idle * 1e3:.3f} | "
               f"{_ratio(t['runtime_single_s'], t['torch_single_s'])} | "
               f"{_ratio(t['runtime_single_s'], t['bare_single_s'])} | {fixed * 1e3:.3f} | {per_row * 1e6:.0f} | "
-              f"**{_ratio(t['runtime_single_s'] - fixed, t['bare_single_s'])}** | "
-              f"{t['torch_cold_s']:.1f} / {t['runtime_cold_s']:.1f} |")
+              f"**{_ratio(t['runtime_single_s'] - fixed, t['bare_single_s'])}** / "
+              f"{_ratio(t['runtime_single_s'] - fixed, idle)} | {t['torch_cold_s']:.1f} / {t['runtime_cold_s']:.1f} |")
     return quality, batch, single
 
 
@@ -339,14 +357,17 @@ def render(results: dict[str, Any]) -> str:
              *(b for _, b, _ in rows), "",
              f"**Single row** (median of {sizes['single_calls']} calls after a warm-up; cold start: a new process "
              f"loads the model and answers one row, median of {sizes['cold_starts']}). The bare onnxruntime call "
-             "starts from inputs made beforehand. Beyond it, a predict makes those inputs from the rows and builds "
-             "the pandas answer from the graph's outputs: a fixed cost per call (reading the columns out of "
+             "starts from inputs made beforehand, back to back, and again after the process idled "
+             f"{IDLE_S * 1e3:g} ms before each call (no other work; a predict's graph call follows its own work, "
+             "and a server's follows a wait for the request). Beyond it, a predict makes those inputs from the rows "
+             "and builds the pandas answer from the graph's outputs: a fixed cost per call (reading the columns out of "
              "pandas, each column's numpy work, the answer's Series) and a cost per row (decoding an image, "
              f"tokenising a text), both from that work timed at 1 row and at {OVERHEAD_ROWS} rows (a line through "
              "both):", "",
-             "| Task | ms: torch / runtime / int8 / bare ORT | runtime ÷ torch | runtime ÷ bare ORT | fixed ms per "
-             "call | µs per row | (runtime − fixed) ÷ bare ORT | Cold start s: torch / runtime |",
-             "|---|---|---|---|---|---|---|---|", *(s for _, _, s in rows), "",
+             "| Task | ms: torch / runtime / int8 | ms: bare ORT back to back / after idle | runtime ÷ torch | "
+             "runtime ÷ bare ORT | fixed ms per call | µs per row | (runtime − fixed) ÷ bare ORT: back to back / "
+             "after idle | Cold start s: torch / runtime |",
+             "|---|---|---|---|---|---|---|---|---|", *(s for _, _, s in rows), "",
              "Where the graph itself takes microseconds (the tabular MLP), the fixed cost is most of a single-row "
              "predict."]
     load = results.get("load_test", {})
