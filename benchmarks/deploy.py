@@ -35,7 +35,7 @@ import pandas as pd
 
 from . import fit_cases
 from .cases import CASES
-from .fit_cases import load_average, publish, source_digest, timed
+from .fit_cases import load_average, publish, run_record, source_digest, timed
 from .report import digests
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -274,9 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK if args.quick else FULL
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.deploy", *(argv or sys.argv[1:])]),
-                               "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": load_average(),
-                               "sizes": asdict(sizes), "source_digest": [source_digest()], "cases": {}}
+    results: dict[str, Any] = {**run_record("deploy", argv), "sizes": asdict(sizes), "cases": {}}
     for name in args.only or TASKS:
         spec = {"name": name, "sizes": asdict(sizes), "quick": args.quick, "time_limit": sizes.time_limit}
         results["cases"][name] = fit_cases.run_case("deploy", WORK, spec, "headline")

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .deploy import _batch_rows, _data
-from .fit_cases import ROOT, finish, load_average, source_digest
+from .fit_cases import ROOT, finish, run_record
 from .report import digests
 
 WORK = ROOT / "benchmarks" / ".work" / "deploy_profile"
@@ -121,9 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.deploy_profile", *(argv or sys.argv[1:])]),
-                               "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": load_average(),
-                               "source_digest": [source_digest()], "case": profile_case(args.quick)}
+    results: dict[str, Any] = {**run_record("deploy_profile", argv), "case": profile_case(args.quick)}
     finish(results, started, render, WORK, args.quick)
     return 0
 

@@ -166,9 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK if args.quick else FULL
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.detection", *(argv or sys.argv[1:])]),
-                               "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": load_average(),
-                               "sizes": asdict(sizes), "source_digest": [source_digest()], "cpus": os.cpu_count()}
+    results: dict[str, Any] = {**fit_cases.run_record("detection", argv), "sizes": asdict(sizes),
+                               "cpus": os.cpu_count()}
     data = make_data(sizes)
     results["data"] = data_summary(data)
     compare = {a: run_case(spec_for(a, a, sizes.compare_time_limit, sizes, data)) for a in ARCHITECTURES}

@@ -21,7 +21,7 @@ from statistics import median
 from typing import Any
 
 from . import fit_cases
-from .fit_cases import load_average, source_digest, timed
+from .fit_cases import run_record, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work" / "distillation"
@@ -82,9 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     train_rows, test_rows, epochs = (200, 200, QUICK_EPOCHS) if args.quick else (2000, 500, EPOCHS)
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.distillation", *(argv or sys.argv[1:])]),
-                               "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": load_average(),
-                               "source_digest": [source_digest()], "cases": {}}
+    results: dict[str, Any] = {**run_record("distillation", argv), "cases": {}}
     teacher_path = WORK / "teacher"
     for number, (name, (hyperparameters, distilled)) in enumerate(CASES.items()):
         spec = {"name": f"case{number}", "hyperparameters": {**hyperparameters, "optim.max_epochs": epochs},

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import fit_cases
-from .fit_cases import load_average, source_digest, timed
+from .fit_cases import run_record, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work" / "ensemble"
@@ -78,9 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.ensemble", *(argv or sys.argv[1:])]),
-                               "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": load_average(),
-                               "source_digest": [source_digest()], "tables": {}}
+    results: dict[str, Any] = {**run_record("ensemble", argv), "tables": {}}
     for table, settings in TABLES.items():
         setting = settings[1] if args.quick else settings[0]
         results["tables"][table] = {

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import fit_cases
-from .fit_cases import load_average, publish, source_digest, timed
+from .fit_cases import load_average, publish, run_record, source_digest, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work" / "few_shot"
@@ -99,9 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     shots, seeds = (QUICK_SHOTS, QUICK_SEEDS) if args.quick else (SHOTS, SEEDS)
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.few_shot", *(argv or sys.argv[1:])]),
-                               "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": load_average(),
-                               "time_limit": TIME_LIMIT, "seeds": list(seeds), "source_digest": [source_digest()],
+    results: dict[str, Any] = {**run_record("few_shot", argv), "time_limit": TIME_LIMIT, "seeds": list(seeds),
                                "datasets": {}}
     for dataset, (_, _, test_rows, _) in DATASETS.items():
         results["datasets"][dataset] = {

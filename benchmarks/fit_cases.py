@@ -35,6 +35,14 @@ def load_average() -> str:
     return " / ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
+def run_record(module: str, argv: list[str] | None) -> dict[str, Any]:
+    """The start of a benchmark run's results: its command line, date, load average and library source digest
+    (``finish`` adds the end's)."""
+    return {"command": " ".join([f"python -m benchmarks.{module}", *(argv or sys.argv[1:])]),
+            "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": load_average(),
+            "source_digest": [source_digest()]}
+
+
 def source_digest() -> str:
     """Short hash of the library's Python sources, to tell which code state the numbers belong to."""
     digest = hashlib.sha256()

@@ -18,7 +18,7 @@ from statistics import median
 from typing import Any
 
 from . import fit_cases
-from .fit_cases import load_average, source_digest, timed
+from .fit_cases import run_record, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work" / "hpo"
@@ -67,9 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     time_limit = 60.0 if args.quick else 180.0
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.hpo", *(argv or sys.argv[1:])]),
-                               "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": load_average(),
-                               "time_limit": time_limit, "source_digest": [source_digest()], "cases": {}}
+    results: dict[str, Any] = {**run_record("hpo", argv), "time_limit": time_limit, "cases": {}}
     for number, (name, settings) in enumerate(CONFIGURATIONS.items()):
         spec = {"name": f"{TABLE}-{number}", "table": TABLE, "time_limit": time_limit, **settings}
         results["cases"][name] = fit_cases.run_case("hpo", WORK, spec, "roc_auc")

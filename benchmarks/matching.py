@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .fit_cases import source_digest
+from .fit_cases import run_record, source_digest
 from .matching_report import IMAGE_SIZE, RETRIEVAL, SECTION, TEXT_MAX_LENGTH, render
 from .report import replace_section
 
@@ -465,9 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK if args.quick else FULL
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.matching", *(argv or sys.argv[1:])]),
-                               "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": load_average(),
-                               "sizes": asdict(sizes), "source_digest": [source_digest()]}
+    results: dict[str, Any] = {**run_record("matching", argv), "sizes": asdict(sizes)}
     text = run_part("text", lambda: text_case(sizes), results)
     image = run_part("image", lambda: image_case(sizes), results)
     run_part("dual", lambda: dual_case(sizes), results)

@@ -23,7 +23,7 @@ from statistics import median
 from typing import Any
 
 from . import fit_cases
-from .fit_cases import load_average, source_digest, timed
+from .fit_cases import run_record, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work" / "ner"
@@ -123,9 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     train_rows, time_limit = (400, 40.0) if args.quick else (None, 600.0)
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.ner", *(argv or sys.argv[1:])]),
-                               "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": load_average(),
-                               "time_limit": time_limit, "source_digest": [source_digest()], "cases": {}}
+    results: dict[str, Any] = {**run_record("ner", argv), "time_limit": time_limit, "cases": {}}
     configurations = list(CONFIGURATIONS.items())[: 2 if args.multimodal else 1]
     for number, (name, extra) in enumerate(configurations):
         results["cases"][name] = fit_cases.run_case("ner", WORK, {"name": f"ner-{number}", "extra": extra,

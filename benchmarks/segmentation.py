@@ -153,9 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK if args.quick else FULL
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.segmentation", *(argv or sys.argv[1:])]),
-                               "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": load_average(),
-                               "sizes": asdict(sizes), "source_digest": [source_digest()]}
+    results: dict[str, Any] = {**fit_cases.run_record("segmentation", argv), "sizes": asdict(sizes)}
     data = make_data(sizes)
     size = {"task.image_size": IMAGE_SIZE}
     results["compare"] = {

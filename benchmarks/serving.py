@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .fit_cases import OFFLINE, ROOT, finish, load_average, source_digest
+from .fit_cases import OFFLINE, ROOT, finish, load_average, run_record
 
 WORK = ROOT / "benchmarks" / ".work" / "serving"
 SECTION = "## Serving under load: batching settings of automm-deploy serve"
@@ -176,9 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = (args.settings or (QUICK_SETTINGS if args.quick else SETTINGS)) * args.repeats
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.serving", *(argv or sys.argv[1:])]),
-                               "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": load_average(),
-                               "clients": args.clients, "source_digest": [source_digest()], "tasks": {}}
+    results: dict[str, Any] = {**run_record("serving", argv), "clients": args.clients, "tasks": {}}
     failed = False
     for name in args.only or TASKS:
         folder = prepare(name, args.quick)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import fit_cases
-from .fit_cases import load_average, source_digest, timed
+from .fit_cases import run_record, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work" / "tabular"
@@ -122,9 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     tables, seeds, time_limit = (QUICK_TABLES, QUICK_SEEDS, 20.0) if args.quick else (TABLES, SEEDS, 60.0)
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.tabular", *(argv or sys.argv[1:])]),
-                               "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": load_average(),
-                               "time_limit": time_limit, "seeds": list(seeds), "source_digest": [source_digest()],
+    results: dict[str, Any] = {**run_record("tabular", argv), "time_limit": time_limit, "seeds": list(seeds),
                                "cores": len(os.sched_getaffinity(0)), "tables": {}}
     for table in tables:
         cases = {}

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import fit_cases
-from .fit_cases import load_average, publish, source_digest, timed
+from .fit_cases import load_average, publish, run_record, source_digest, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work" / "tricks"
@@ -114,9 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     epochs = 1 if args.quick else 2
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.tricks", *(argv or sys.argv[1:])]),
-                               "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": load_average(),
-                               "epochs": epochs, "source_digest": [source_digest()], "experiments": {}}
+    results: dict[str, Any] = {**run_record("tricks", argv), "epochs": epochs, "experiments": {}}
     for number, (experiment, (dataset, configurations)) in enumerate(EXPERIMENTS.items()):
         results["experiments"][experiment] = {"dataset": dataset, "runs": {
             name: fit_cases.run_case("tricks", WORK, {"name": f"{number}-{index}", "dataset": dataset,

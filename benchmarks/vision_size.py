@@ -27,7 +27,7 @@ from statistics import mean, median, pstdev
 from typing import Any
 
 from . import fit_cases
-from .fit_cases import composited_splits, load_average, source_digest, timed
+from .fit_cases import composited_splits, load_average, run_record, source_digest, timed
 from .report import digests
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,10 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes, time_limit = (QUICK, 20.0) if args.quick else (FULL, args.time_limit)
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results: dict[str, Any] = {"command": " ".join(["python -m benchmarks.vision_size", *(argv or sys.argv[1:])]),
-                               "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": load_average(),
-                               "sizes": asdict(sizes), "time_limit": time_limit, "seeds": args.seeds,
-                               "source_digest": [source_digest()], "cases": [], "steps": []}
+    results: dict[str, Any] = {**run_record("vision_size", argv), "sizes": asdict(sizes), "time_limit": time_limit,
+                               "seeds": args.seeds, "cases": [], "steps": []}
     for task in args.tasks:
         for side in IMAGE_SIZES:
             data = make_data(task, side, sizes)
