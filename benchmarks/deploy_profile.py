@@ -60,21 +60,24 @@ def _torch_operators(predict: Any) -> dict[str, float]:
     return {event.key: event.self_cpu_time_total / 1000 for event in profiler.key_averages()}
 
 
-def _graph_operators(graph: Path, feeds: dict[str, np.ndarray], runs: int) -> tuple[dict[str, float], float]:
-    """(ms per onnxruntime operator type per run, matrix-product GFLOP per run) of the graph on ``feeds``, with the
-    runtime's session options."""
+def _graph_operators(folder: Path, graph: Any, feeds: dict[str, np.ndarray], runs: int,
+                     ) -> tuple[dict[str, float], float]:
+    """(ms per onnxruntime operator type per run, matrix-product GFLOP per run) of the export's ``graph`` (its
+    manifest entry) on ``feeds``, with the session options the runtime gives it."""
     import onnxruntime as ort
 
     from automm.deploy.runtime import session_options
 
-    options = session_options()
+    options = session_options(graph=graph)
     options.enable_profiling = True
     options.profile_file_prefix = str(WORK / "ort-profile")
-    session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(folder / graph.file), options, providers=["CPUExecutionProvider"])
     session.run(["logits"], feeds)  # warm-up, in the profile too: dropped below by counting runs
     for _ in range(runs):
         session.run(["logits"], feeds)
-    events = json.loads(Path(session.end_profiling()).read_text())
+    profile = Path(session.end_profiling())
+    events = json.loads(profile.read_text())
+    profile.unlink()
     kernels = [e for e in events if e.get("cat") == "Node" and e["name"].endswith("_kernel_time")]
     per_type: dict[str, float] = collections.Counter()
     flop = 0.0
@@ -103,8 +106,7 @@ def profile_case(quick: bool) -> dict[str, Any]:
         feeds = runner.inputs(rows)
         times = _timed_rounds({"torch": lambda: predictor.predict(rows), "runtime": lambda: model.predict(rows),
                                "graph": lambda: runner.run(feeds, "logits")}, ROUNDS)
-        graph_file = folder / "export" / model.manifest.graphs["model"].file
-        graph_ops, gflop = _graph_operators(graph_file, feeds, 3)
+        graph_ops, gflop = _graph_operators(model.folder, model.manifest.graphs["model"], feeds, 3)
         tokens = 1 + len(model.manifest.processors["numerical"]["columns"]) + len(
             model.manifest.processors["categorical"]["columns"])
         members = len(getattr(predictor.state.network_spec, "members", [None]))
